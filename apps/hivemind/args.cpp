@@ -1,0 +1,90 @@
+#include "args.hpp"
+
+#include <cerrno>
+#include <cmath>
+#include <cstdlib>
+
+#include "hivemind/error.hpp"
+
+namespace hivemind::cli {
+
+Args::Args(const std::vector<std::string>& argv, const std::set<std::string>& valued,
+           const std::set<std::string>& flags) {
+  for (std::size_t i = 0; i < argv.size(); ++i) {
+    const std::string& a = argv[i];
+    if (a == "-h" || a == "--help") {
+      flags_.insert("--help");
+      continue;
+    }
+    if (a.size() > 1 && a[0] == '-' && a != "-") {
+      std::string name = a, val;
+      bool has_inline = false;
+      if (auto eq = a.find('='); eq != std::string::npos) {
+        name = a.substr(0, eq);
+        val = a.substr(eq + 1);
+        has_inline = true;
+      }
+      if (valued.count(name)) {
+        if (!has_inline) {
+          if (i + 1 >= argv.size()) throw InputError(name + ": missing value");
+          val = argv[++i];
+        }
+        values_[name] = val;
+      } else if (flags.count(name) && !has_inline) {
+        flags_.insert(name);
+      } else {
+        throw InputError(name + ": unknown option (see --help)");
+      }
+      continue;
+    }
+    positional_.push_back(a);
+  }
+}
+
+std::optional<std::string> Args::value(const std::string& name) const {
+  auto it = values_.find(name);
+  if (it == values_.end()) return std::nullopt;
+  return it->second;
+}
+
+std::string Args::value_or(const std::string& name, const std::string& fallback) const {
+  return value(name).value_or(fallback);
+}
+
+double Args::number_or(const std::string& name, double fallback, double min_value,
+                       double max_value) const {
+  auto v = value(name);
+  if (!v) return fallback;
+  char* end = nullptr;
+  errno = 0;
+  const double x = std::strtod(v->c_str(), &end);
+  if (v->empty() || *end != '\0' || errno == ERANGE || !std::isfinite(x))
+    throw InputError(name + ": \"" + *v + "\" is not a number");
+  if (x < min_value || x > max_value)
+    throw InputError(name + ": " + *v + " is out of range [" + std::to_string(min_value) + ", " +
+                     std::to_string(max_value) + "]");
+  return x;
+}
+
+long long Args::integer_or(const std::string& name, long long fallback, long long min_value,
+                           long long max_value) const {
+  auto v = value(name);
+  if (!v) return fallback;
+  char* end = nullptr;
+  errno = 0;
+  const long long x = std::strtoll(v->c_str(), &end, 10);
+  if (v->empty() || *end != '\0' || errno == ERANGE)
+    throw InputError(name + ": \"" + *v + "\" is not an integer");
+  if (x < min_value || x > max_value)
+    throw InputError(name + ": " + *v + " is out of range [" + std::to_string(min_value) + ", " +
+                     std::to_string(max_value) + "]");
+  return x;
+}
+
+void Args::expect_positional(std::size_t count, const std::string& what) const {
+  if (positional_.size() < count) throw InputError("missing argument: " + what + " (see --help)");
+  if (positional_.size() > count)
+    throw InputError("unexpected argument \"" + positional_[count] + "\" (see --help)");
+}
+
+}  // namespace hivemind::cli

@@ -1,0 +1,97 @@
+#include <cstdio>
+#include <iostream>
+#include <string>
+
+#include "args.hpp"
+#include "commands.hpp"
+#include "hivemind/model/measured.hpp"
+#include "hivemind/split/chain_costs.hpp"
+#include "hivemind/split/paper_examples.hpp"
+#include "hivemind/split/solve.hpp"
+#include "report.hpp"
+
+namespace hivemind::cli {
+
+namespace {
+constexpr const char* kDemoHelp = R"(usage: hivemind demo
+
+The main job on built-in defaults:
+  1. the paper's Fig. 2 example (Sec. III): a 3-layer model on UE, MEC and cloud while the
+     MEC-cloud link capacity drops from 1 to 1/10; multi-split (SCI) beside UE-only,
+     cloud-only and single split;
+  2. ResNet-18 (224x224) from measured per-layer profiles (data/measured/): UE = one server
+     CPU thread, MEC = 16-thread server CPU, cloud = H200 GPU; UE-MEC 100 Mbit/s, MEC-cloud
+     swept 1000 -> 10 Mbit/s; cuts carry every live tensor (DAG-aware cut bytes).
+)";
+
+std::string plan_text(const split::Solution& s) {
+  std::string t = fmt(s.cost) + " [";
+  for (std::size_t p = 0; p < s.boundaries.size(); ++p) {
+    if (p) t += ',';
+    t += std::to_string(s.boundaries[p]);
+  }
+  return t + "]";
+}
+
+void sweep_row(std::string& out, const std::string& label, const split::ChainCosts& costs) {
+  char line[256];
+  const auto multi = split::solve(costs, split::Method::kSci);
+  const auto ue = split::solve(costs, split::Method::kUeOnly);
+  const auto cloud = split::solve(costs, split::Method::kCloudOnly);
+  const auto single = split::solve(costs, split::Method::kSingleSplit);
+  std::snprintf(line, sizeof line, "%-14s %-22s %-14s %-14s %-22s\n", label.c_str(),
+                plan_text(multi).c_str(), fmt(ue.cost).c_str(), fmt(cloud.cost).c_str(),
+                plan_text(single).c_str());
+  out += line;
+}
+}  // namespace
+
+int run_demo(const Argv& argv) {
+  Args args(argv, {}, {});
+  if (args.help()) {
+    std::cout << kDemoHelp;
+    return 0;
+  }
+  args.expect_positional(0, "");
+  std::string out;
+  char line[256];
+  out += "== 1/2  Paper Fig. 2 (Sec. III): 3 layers on UE (capacity 1), MEC (3), cloud (10)\n";
+  out += "   loads 0.5, 1, 4; data 1.2 (input), 1, 4; UE-MEC link 2; costs in time units\n";
+  out += "   plan = cost [b_ue, b_mec, b_cloud]: node p runs layers b_{p-1}+1..b_p\n\n";
+  std::snprintf(line, sizeof line, "%-14s %-22s %-14s %-14s %-22s\n", "MEC-cloud cap",
+                "multi-split (SCI)", "UE-only", "cloud-only", "single split");
+  out += line;
+  for (int k = 1; k <= 10; ++k) {
+    const double capacity = 1.0 / k;
+    sweep_row(out, k == 1 ? "1" : "1/" + std::to_string(k),
+              split::compile(split::paper_fig2_problem(capacity)));
+  }
+
+  out += "\n== 2/2  ResNet-18 (224x224), measured per-layer profiles, DAG-aware cut bytes\n";
+  const std::string dir = data_dir() + "/measured/";
+  std::vector<model::MeasuredProfile> profiles = {
+      model::load_measured_profile(dir + "resnet18_224.cpu1.json"),
+      model::load_measured_profile(dir + "resnet18_224.cpu16.json"),
+      model::load_measured_profile(dir + "resnet18_224.cuda.json")};
+  std::snprintf(line, sizeof line,
+                "   %zu layers; UE = 1 CPU thread, MEC = 16-thread CPU, cloud = H200; "
+                "UE-MEC 100 Mbit/s, 1 ms overhead per transfer; costs in seconds\n\n",
+                profiles[0].layers.size());
+  out += line;
+  std::snprintf(line, sizeof line, "%-14s %-22s %-14s %-14s %-22s\n", "MEC-cloud Mb/s",
+                "multi-split (SCI)", "UE-only", "cloud-only", "single split");
+  out += line;
+  for (double mbps : {1000.0, 300.0, 100.0, 30.0, 10.0}) {
+    split::Link ue_mec, mec_cloud;
+    ue_mec.up = ue_mec.down = {100e6 / 8, 1e-3};
+    mec_cloud.up = mec_cloud.down = {mbps * 1e6 / 8, 1e-3};
+    const auto problem = model::problem_from_measured(profiles, {"ue", "mec", "cloud"},
+                                                      {ue_mec, mec_cloud}, /*use_cut_bytes=*/true);
+    sweep_row(out, fmt(mbps), split::compile(problem));
+  }
+  out += "\nTry: hivemind solve examples/fig2.json --method dijkstra\n";
+  std::cout << out;
+  return 0;
+}
+
+}  // namespace hivemind::cli

@@ -1,0 +1,68 @@
+// hivemind: the command-line front end. Thin: parses, calls the library, prints.
+#include <cstdio>
+#include <exception>
+#include <iostream>
+#include <new>
+#include <string>
+#include <vector>
+
+#include "commands.hpp"
+#include "hivemind/error.hpp"
+
+namespace {
+
+struct Command {
+  const char* name;
+  int (*run)(const hivemind::cli::Argv&);
+  const char* summary;
+};
+
+const Command kCommands[] = {
+    {"solve", hivemind::cli::run_solve, "find the optimal multi-split plan of a problem file"},
+    {"bench", hivemind::cli::run_bench, "time every solver on synthetic problems"},
+    {"demo", hivemind::cli::run_demo, "the paper's Fig. 2 example and a ResNet-18 chain"},
+};
+
+void usage(std::FILE* out) {
+  std::fprintf(out,
+               "usage: hivemind COMMAND [OPTIONS]\n\n"
+               "HiveMind splits a machine-learning model across a chain of nodes (UE, MEC "
+               "servers, cloud)\nwith the Split Cost Information algorithm (JSAC 2022).\n\n"
+               "commands:\n");
+  for (const auto& c : kCommands) std::fprintf(out, "  %-10s %s\n", c.name, c.summary);
+  std::fprintf(out, "\nRun `hivemind COMMAND --help` for a command's options.\n");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    std::vector<std::string> args(argv + 1, argv + argc);
+    if (args.empty()) {
+      usage(stderr);
+      return hivemind::kExitBadInput;
+    }
+    const std::string name = args.front();
+    if (name == "--help" || name == "-h" || name == "help") {
+      usage(stdout);
+      return 0;
+    }
+    for (const auto& c : kCommands)
+      if (name == c.name) return c.run(std::vector<std::string>(args.begin() + 1, args.end()));
+    std::cerr << "hivemind: unknown command \"" << name << "\" (see hivemind --help)\n";
+    return hivemind::kExitBadInput;
+  } catch (const hivemind::InputError& e) {
+    std::cout.flush();
+    std::cerr << "hivemind: " << e.what() << "\n";
+    return hivemind::kExitBadInput;
+  } catch (const std::bad_alloc&) {
+    std::cerr << "hivemind: out of memory\n";
+    return 1;
+  } catch (const std::exception& e) {
+    std::cerr << "hivemind: internal error: " << e.what() << "\n";
+    return 1;
+  } catch (...) {
+    std::cerr << "hivemind: internal error\n";
+    return 1;
+  }
+}

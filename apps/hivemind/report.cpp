@@ -1,0 +1,97 @@
+#include "report.hpp"
+
+#include <cmath>
+#include <cstdio>
+#include <nlohmann/json.hpp>
+
+namespace hivemind::cli {
+
+std::string fmt(double x) {
+  if (std::isinf(x)) return "inf";
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.4g", x);
+  return buf;
+}
+
+std::string layer_range(const split::Boundaries& b, int p) {
+  const int first = (p == 0 ? 0 : b[p - 1]) + 1;
+  const int last = b[p];
+  if (last < first) return "-";
+  if (last == first) return std::to_string(first);
+  return std::to_string(first) + "-" + std::to_string(last);
+}
+
+std::string format_table(const split::Problem& problem, const split::Solution& s) {
+  std::string out;
+  char line[256];
+  std::snprintf(line, sizeof line, "method %s, deliver %s, L = %d layers, P = %d nodes\n",
+                std::string(split::to_string(s.method)).c_str(),
+                std::string(split::to_string(problem.deliver)).c_str(), problem.layers,
+                problem.node_count());
+  out += line;
+  std::snprintf(line, sizeof line, "%-4s %-16s %-10s %14s %14s %16s\n", "node", "name", "layers",
+                "compute [s]", "cut [bytes]", "transfer [s]");
+  out += line;
+  for (int p = 0; p < problem.node_count(); ++p) {
+    const bool has_link = p + 1 < problem.node_count();
+    std::snprintf(line, sizeof line, "%-4d %-16s %-10s %14s %14s %16s\n", p,
+                  problem.nodes[p].name.substr(0, 16).c_str(), layer_range(s.boundaries, p).c_str(),
+                  fmt(s.breakdown.node_compute[p]).c_str(),
+                  has_link ? fmt(problem.cut_bytes(s.boundaries[p])).c_str() : "",
+                  has_link ? fmt(s.breakdown.link_transfer[p]).c_str() : "");
+    out += line;
+  }
+  double compute = 0, transfer = 0;
+  for (double c : s.breakdown.node_compute) compute += c;
+  for (double c : s.breakdown.link_transfer) transfer += c;
+  std::snprintf(line, sizeof line, "total %s s = compute %s s + transfer %s s", fmt(s.cost).c_str(),
+                fmt(compute).c_str(), fmt(transfer).c_str());
+  out += line;
+  if (s.breakdown.finish != 0.0) {
+    std::snprintf(line, sizeof line, " + return to UE %s s", fmt(s.breakdown.finish).c_str());
+    out += line;
+  }
+  out += "\nboundaries [";
+  for (std::size_t p = 0; p < s.boundaries.size(); ++p)
+    out += (p ? ", " : "") + std::to_string(s.boundaries[p]);
+  out += "]\n";
+  if (s.method == split::Method::kDijkstra) {
+    std::snprintf(line, sizeof line, "graph: %lld vertices, %lld edges\n",
+                  static_cast<long long>(s.graph.vertices), static_cast<long long>(s.graph.edges));
+    out += line;
+  }
+  return out;
+}
+
+std::string format_json(const split::Problem& problem, const split::Solution& s) {
+  using ojson = nlohmann::ordered_json;
+  auto num = [](double x) { return std::isfinite(x) ? ojson(x) : ojson(nullptr); };
+  ojson doc;
+  doc["method"] = std::string(split::to_string(s.method));
+  doc["deliver"] = std::string(split::to_string(problem.deliver));
+  doc["cost"] = num(s.cost);
+  doc["boundaries"] = s.boundaries;
+  ojson nodes = ojson::array();
+  for (int p = 0; p < problem.node_count(); ++p) {
+    const int first = (p == 0 ? 0 : s.boundaries[p - 1]) + 1;
+    ojson n;
+    n["name"] = problem.nodes[p].name;
+    n["first_layer"] = first;
+    n["last_layer"] = s.boundaries[p];
+    n["layer_count"] = std::max(0, s.boundaries[p] - first + 1);
+    n["compute"] = num(s.breakdown.node_compute[p]);
+    if (p + 1 < problem.node_count()) {
+      n["cut_bytes"] = problem.cut_bytes(s.boundaries[p]);
+      n["transfer"] = num(s.breakdown.link_transfer[p]);
+    }
+    nodes.push_back(std::move(n));
+  }
+  doc["nodes"] = std::move(nodes);
+  doc["finishing_node"] = s.breakdown.finishing_node;
+  doc["return_transfer"] = num(s.breakdown.finish);
+  if (s.method == split::Method::kDijkstra)
+    doc["graph"] = {{"vertices", s.graph.vertices}, {"edges", s.graph.edges}};
+  return doc.dump(2) + "\n";
+}
+
+}  // namespace hivemind::cli

@@ -1,0 +1,43 @@
+// Timing of the split solvers on synthetic chains (the numbers behind `hivemind bench`).
+// Each method is timed against the others on the same problem in the same run, so ratios
+// (dijkstra / sci, algorithm1 / sci) are meaningful.
+#pragma once
+
+#include <cstddef>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "hivemind/split/problem.hpp"
+
+namespace hivemind::bench {
+
+struct BenchRow {
+  std::string method;
+  int layers = 0;
+  int nodes = 0;
+  double ns_per_solve = 0.0;      // median over samples
+  std::size_t sci_message_bytes = 0;
+  int samples = 0;
+  long long solves_per_sample = 0;
+};
+
+struct BenchOptions {
+  std::vector<int> layers = {52, 152, 515, 2000};
+  std::vector<int> nodes = {3, 10, 30};
+  std::vector<std::string> methods = {"sci", "algorithm1", "dijkstra", "brute"};
+  int samples = 7;                // median of this many
+  double min_sample_s = 0.02;     // each sample repeats the solve until it lasts this long
+  double max_method_s = 3.0;      // skip a (method, L, P) whose single solve is estimated above
+  unsigned seed = 1;
+};
+
+// A synthetic chain: UE slow, each further node faster (capacity doubling), layer loads and
+// activation sizes drawn from a fixed-seed generator, links slower further up the chain.
+split::Problem synthetic_problem(int layers, int nodes, unsigned seed);
+
+// Runs the benchmark; `progress` (may be empty) gets one line per finished row.
+std::vector<BenchRow> run_solver_bench(const BenchOptions& options,
+                                       const std::function<void(const BenchRow&)>& progress);
+
+}  // namespace hivemind::bench

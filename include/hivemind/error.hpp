@@ -1,0 +1,20 @@
+// Errors shared by every HiveMind module.
+#pragma once
+
+#include <stdexcept>
+#include <string>
+
+namespace hivemind {
+
+// Bad input from a user: a malformed file, flag or message. The message is one line that
+// names the field and the value ("nodes[1].compute[2]: -1 is negative"). The CLI prints it
+// on stderr and exits with code 2; library callers catch it like any std::runtime_error.
+class InputError : public std::runtime_error {
+ public:
+  explicit InputError(const std::string& what) : std::runtime_error(what) {}
+};
+
+// Exit code of every HiveMind command on bad input or bad usage.
+inline constexpr int kExitBadInput = 2;
+
+}  // namespace hivemind

@@ -1,0 +1,158 @@
+#include "hivemind/split/sci.hpp"
+
+#include <cassert>
+#include <cmath>
+#include <limits>
+
+#include "hivemind/split/chain_costs.hpp"
+
+namespace hivemind::split {
+
+namespace {
+
+constexpr double kInf = std::numeric_limits<double>::infinity();
+
+// in_i of Algorithm 1: the cost of the data that lets node p start at layer i arriving, i.e.
+// the transfer of cut i-1 (the dummy layer 0's "output" is the model input, cut 0).
+inline double incoming_at(const SciNodeInput& in, int i) {
+  if (in.incoming.empty()) return 0.0;  // the source holds the input
+  return in.incoming[static_cast<std::size_t>(i == 0 ? 0 : i - 1)];
+}
+
+// zeta^{p+1}_k; for the sink there is no downstream node: only "everything done" is free.
+inline double downstream_at(const SciNodeInput& in, int k, int L) {
+  if (in.downstream_zeta.empty()) return k == L + 1 ? 0.0 : kInf;
+  return in.downstream_zeta[static_cast<std::size_t>(k)];
+}
+
+void size_output(int L, SciNodeOutput& out) {
+  out.zeta.resize(static_cast<std::size_t>(L) + 2);
+  out.stop.resize(static_cast<std::size_t>(L) + 2);
+}
+
+}  // namespace
+
+void sci_node(const SciNodeInput& in, SciNodeOutput& out) {
+  const int L = static_cast<int>(in.compute.size());
+  assert(in.incoming.empty() || in.incoming.size() == static_cast<std::size_t>(L) + 1);
+  assert(in.downstream_zeta.empty() ||
+         in.downstream_zeta.size() == static_cast<std::size_t>(L) + 2);
+  size_output(L, out);
+
+  // Split point set L+1: every layer is done upstream; node p can only relay.
+  out.zeta[L + 1] = incoming_at(in, L + 1) + downstream_at(in, L + 1, L);
+  out.stop[L + 1] = L;
+
+  // T_j = sum of the finite tau_1..tau_j. A layer with tau = +inf (forbidden on this node, e.g.
+  // pinned elsewhere) is a barrier: no block may contain it, so the suffix minimum restarts
+  // there and T_j - T_{i-1} is only taken inside one barrier-free stretch, where it is exact.
+  // We walk i downwards from T_L, so no buffer is needed.
+  double total = 0.0;
+  for (int l = 1; l <= L; ++l) {
+    const double t = in.compute[l - 1];
+    if (std::isfinite(t)) total += t;
+  }
+
+  double best = kInf;  // min over j in [i, barrier) of g_j = T_j + zeta'_{j+1} (+ finish at L)
+  int best_j = L;
+  double prefix_j = total;  // T_i while processing i (starts at T_L)
+  for (int i = L; i >= 1; --i) {
+    const double tau = in.compute[i - 1];
+    const double prefix_before = std::isfinite(tau) ? prefix_j - tau : prefix_j;  // T_{i-1}
+    if (!std::isfinite(tau)) {
+      best = kInf;  // node p cannot run layer i: no block starting at or before i reaches past it
+      best_j = i - 1;
+    } else {
+      double g = prefix_j + downstream_at(in, i + 1, L);
+      if (i == L) g += in.finish;
+      if (g < best) {  // strict: on ties keep the larger j (documented tie-break)
+        best = g;
+        best_j = i;
+      }
+    }
+    const double in_i = incoming_at(in, i);
+    // Algorithm 1, lines 6-9, with min over j >= i as the suffix minimum:
+    // theta^i_j = (T_j - T_{i-1}) + in_i + zeta'_{j+1}.
+    const double run = best - prefix_before + in_i;
+    const double relay = in_i + downstream_at(in, i, L);  // j = i-1: run nothing, relay
+    if (run <= relay) {
+      out.zeta[i] = run;
+      out.stop[i] = best_j;
+    } else {
+      out.zeta[i] = relay;
+      out.stop[i] = i - 1;
+    }
+    prefix_j = prefix_before;
+  }
+  // Split point set 0: the dummy input layer costs nothing and its output is the input.
+  out.zeta[0] = out.zeta[1];
+  out.stop[0] = out.stop[1];
+}
+
+void algorithm1_node(const SciNodeInput& in, SciNodeOutput& out) {
+  const int L = static_cast<int>(in.compute.size());
+  size_output(L, out);
+  int i = 1;
+  while (i <= L + 1) {
+    const double in_i = incoming_at(in, i);
+    // Lines 5-7: theta^i_j for every vertex j of split point set i (j = i-1 relays).
+    double best = in_i + downstream_at(in, i, L);
+    int best_j = i - 1;
+    double block = 0.0;  // sum_{l=i}^{j} tau_l
+    for (int j = i; j <= L; ++j) {
+      block += in.compute[j - 1];
+      double theta = block + in_i + downstream_at(in, j + 1, L);
+      if (j == L) theta += in.finish;
+      if (theta <= best) {  // ties to the larger j, as in sci_node
+        best = theta;
+        best_j = j;
+      }
+    }
+    out.zeta[i] = best;  // line 9
+    out.stop[i] = best_j;  // line 8
+    // Lines 10-15, the skip: for z = i+1..n_i, theta^z_j = theta^i_j - sum_{l=i}^{z-1} tau_l
+    // - in_i + in_z, a constant shift over j, so n_z = n_i.
+    if (best_j > i + 1 && std::isfinite(best)) {
+      double skipped = 0.0;
+      for (int z = i + 1; z <= best_j; ++z) {
+        skipped += in.compute[z - 2];
+        out.stop[z] = best_j;
+        out.zeta[z] = best - skipped - in_i + incoming_at(in, z);
+      }
+      i = best_j + 1;
+    } else {
+      ++i;
+    }
+  }
+  out.zeta[0] = out.zeta[1];
+  out.stop[0] = out.stop[1];
+}
+
+double SciChainSolver::solve(const ChainCosts& costs, std::vector<int>& boundaries) {
+  const int P = costs.node_count();
+  nodes_.resize(static_cast<std::size_t>(P));
+  // Sink to source: each node needs only its own tables and its downstream neighbour's zeta.
+  for (int p = P - 1; p >= 0; --p) {
+    SciNodeInput in;
+    in.compute = costs.compute[p];
+    if (p > 0) in.incoming = costs.transfer[p - 1];
+    in.finish = costs.finish[p];
+    if (p + 1 < P) in.downstream_zeta = nodes_[p + 1].zeta;
+    if (variant_ == Variant::kLinear)
+      sci_node(in, nodes_[p]);
+    else
+      algorithm1_node(in, nodes_[p]);
+  }
+  const double cost = nodes_[0].zeta[1];
+  boundaries.clear();
+  if (!std::isfinite(cost)) return kInf;
+  // Source to sink: Sec. IV-C3, node p runs to n^p_{x+1} given the upstream stop x.
+  int x = 0;
+  for (int p = 0; p < P; ++p) {
+    x = sci_decide(nodes_[p], x);
+    boundaries.push_back(x);
+  }
+  return cost;
+}
+
+}  // namespace hivemind::split

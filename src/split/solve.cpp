@@ -1,0 +1,309 @@
+#include "hivemind/split/solve.hpp"
+
+#include <cmath>
+#include <functional>
+#include <limits>
+#include <queue>
+#include <string>
+
+#include "hivemind/error.hpp"
+#include "hivemind/split/sci.hpp"
+
+namespace hivemind::split {
+
+namespace {
+constexpr double kInf = std::numeric_limits<double>::infinity();
+
+struct MethodName {
+  Method method;
+  std::string_view name;
+};
+constexpr MethodName kMethodNames[] = {
+    {Method::kSci, "sci"},           {Method::kAlgorithm1, "algorithm1"},
+    {Method::kDijkstra, "dijkstra"}, {Method::kBrute, "brute"},
+    {Method::kUeOnly, "ue-only"},    {Method::kCloudOnly, "cloud-only"},
+    {Method::kSingleSplit, "single-split"},
+};
+}  // namespace
+
+Method parse_method(std::string_view name) {
+  for (const auto& m : kMethodNames)
+    if (m.name == name) return m.method;
+  std::string valid;
+  for (const auto& m : kMethodNames) valid += (valid.empty() ? "" : ", ") + std::string(m.name);
+  throw InputError("method: unknown method \"" + std::string(name) + "\" (expected one of " +
+                   valid + ")");
+}
+
+std::string_view to_string(Method method) {
+  for (const auto& m : kMethodNames)
+    if (m.method == method) return m.name;
+  return "?";
+}
+
+const std::vector<Method>& all_methods() {
+  static const std::vector<Method> methods = [] {
+    std::vector<Method> v;
+    for (const auto& m : kMethodNames) v.push_back(m.method);
+    return v;
+  }();
+  return methods;
+}
+
+bool is_optimal(Method method) {
+  return method == Method::kSci || method == Method::kAlgorithm1 || method == Method::kDijkstra ||
+         method == Method::kBrute;
+}
+
+std::uint64_t plan_count(int layers, int nodes) {
+  // C(L + P - 1, P - 1): non-decreasing b_0..b_{P-2} in [0, L].
+  const std::uint64_t n = static_cast<std::uint64_t>(layers) + nodes - 1;
+  std::uint64_t k = static_cast<std::uint64_t>(nodes - 1);
+  if (k > n - k) k = n - k;
+  unsigned __int128 c = 1;
+  for (std::uint64_t i = 1; i <= k; ++i) {
+    c = c * (n - k + i) / i;  // exact: c * (n-k+i) is divisible by i at every step
+    if (c > std::numeric_limits<std::uint64_t>::max()) return std::numeric_limits<std::uint64_t>::max();
+  }
+  return static_cast<std::uint64_t>(c);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Brute force: every plan, summed term by term. Plans are visited in decreasing lexicographic
+// order and only a strictly cheaper plan replaces the incumbent, so ties go to the
+// lexicographically largest boundaries (the documented tie-break).
+Boundaries solve_brute(const ChainCosts& costs) {
+  const int L = costs.layers;
+  const int P = costs.node_count();
+  if (plan_count(L, P) > kBruteMaxPlans)
+    throw InputError("method brute: " + std::to_string(plan_count(L, P)) +
+                     " plans for L = " + std::to_string(L) + ", P = " + std::to_string(P) +
+                     " exceed the limit of " + std::to_string(kBruteMaxPlans) +
+                     "; use sci or dijkstra");
+  Boundaries current(P), best;
+  double best_cost = kInf;
+  // Node p starts at layer `first`; `acc` is the cost of nodes 0..p-1 and links 0..p-1.
+  std::function<void(int, int, double, bool)> visit = [&](int p, int first, double acc,
+                                                          bool finished) {
+    const int lo = (p == P - 1) ? L : first - 1;
+    for (int b = L; b >= lo; --b) {
+      double cost = acc;
+      for (int l = first; l <= b; ++l) cost += costs.compute[p][l - 1];
+      const bool finishes_here = !finished && b == L;
+      if (finishes_here) cost += costs.finish[p];
+      current[p] = b;
+      if (p == P - 1) {
+        if (cost < best_cost) {
+          best_cost = cost;
+          best = current;
+        }
+      } else {
+        visit(p + 1, b + 1, cost + costs.transfer[p][b], finished || finishes_here);
+      }
+    }
+  };
+  visit(0, 1, 0.0, false);
+  if (!std::isfinite(best_cost)) best.clear();
+  return best;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Dijkstra on the explicit graph of Eq. 5-7. Vertex v^p_{m,n}: node p runs layers m..n
+// (n = m-1: it runs nothing and relays, the paper's relay vertex for a skipped node). The
+// source has only m = 1. Edge v^p_{m,n} -> v^{p+1}_{n+1,y} costs epsilon^p_n plus the compute of
+// layers n+1..y on node p+1 (Eq. 7), plus node p+1's finish cost if it runs layer L. A virtual
+// start joins v^0_{1,n} and every v^{P-1}_{m,L} joins a virtual end.
+namespace {
+
+struct Graph {
+  int L = 0, P = 0;
+  std::int64_t per_node = 0;  // vertices of a non-source node: (L+1)(L+2)/2
+  std::vector<std::int64_t> m_offset;  // index of (m, m-1) within a node, m = 1..L+1
+
+  std::int64_t start() const { return 0; }
+  std::int64_t end() const { return 1; }
+  std::int64_t base(int p) const { return p == 0 ? 2 : 2 + (L + 1) + (p - 1) * per_node; }
+  std::int64_t vertex(int p, int m, int n) const {
+    return base(p) + (p == 0 ? n : m_offset[m] + (n - (m - 1)));
+  }
+  std::int64_t vertex_count() const { return 2 + (L + 1) + (P - 1) * per_node; }
+};
+
+Graph make_graph(int L, int P) {
+  Graph g;
+  g.L = L;
+  g.P = P;
+  g.per_node = static_cast<std::int64_t>(L + 1) * (L + 2) / 2;
+  g.m_offset.assign(L + 2, 0);
+  for (int m = 2; m <= L + 1; ++m) g.m_offset[m] = g.m_offset[m - 1] + (L - (m - 1) + 2);
+  return g;
+}
+
+// Costs of the edges from any vertex of node p-1 that stopped at n into node p, for y = n..L
+// (index y - n). p = 0 with n = 0 gives the edges out of the virtual start (no transfer).
+void edge_costs(const ChainCosts& costs, int p, int n, double transfer, std::vector<double>& out) {
+  const int L = costs.layers;
+  out.assign(L - n + 1, 0.0);
+  double block = 0.0;
+  out[0] = transfer;  // y = n: relay
+  for (int y = n + 1; y <= L; ++y) {
+    block += costs.compute[p][y - 1];
+    out[y - n] = transfer + block + (y == L ? costs.finish[p] : 0.0);
+  }
+}
+
+}  // namespace
+
+GraphStats dijkstra_graph_size(int L, int P) {
+  const Graph g = make_graph(L, P);
+  GraphStats s;
+  s.vertices = g.vertex_count();
+  // start -> source: L+1. From node p (p <= P-2) stopping at n, each of its vertices with that
+  // n has L-n+1 edges; node 0 has one vertex per n, others have n+1 (m = 1..n+1).
+  std::int64_t e = L + 1;
+  for (int p = 0; p + 1 < P; ++p)
+    for (int n = 0; n <= L; ++n) e += static_cast<std::int64_t>(p == 0 ? 1 : n + 1) * (L - n + 1);
+  e += L + 1;  // into the virtual end: v^{P-1}_{m,L}, m = 1..L+1 (P >= 2)
+  s.edges = e;
+  return s;
+}
+
+Boundaries solve_dijkstra(const ChainCosts& costs, GraphStats* stats) {
+  const int L = costs.layers;
+  const int P = costs.node_count();
+  const GraphStats size = dijkstra_graph_size(L, P);
+  if (size.edges > kDijkstraMaxEdges)
+    throw InputError("method dijkstra: the graph for L = " + std::to_string(L) + ", P = " +
+                     std::to_string(P) + " has " + std::to_string(size.edges) +
+                     " edges, above the limit of " + std::to_string(kDijkstraMaxEdges) +
+                     "; use sci");
+  const Graph g = make_graph(L, P);
+  const std::int64_t V = g.vertex_count();
+
+  // The explicit graph, stored reversed (incoming edges, CSR), so that one Dijkstra from the
+  // virtual end gives every vertex its cost-to-go h(v), the centralised twin of zeta.
+  std::vector<std::int64_t> in_start(V + 1, 0);
+  auto for_each_edge = [&](auto&& emit) {
+    std::vector<double> c;
+    edge_costs(costs, 0, 0, 0.0, c);
+    for (int y = 0; y <= L; ++y) emit(g.start(), g.vertex(0, 1, y), c[y]);
+    for (int p = 0; p + 1 < P; ++p)
+      for (int n = 0; n <= L; ++n) {
+        edge_costs(costs, p + 1, n, costs.transfer[p][n], c);
+        const int m_max = (p == 0) ? 1 : n + 1;
+        for (int m = 1; m <= m_max; ++m)
+          for (int y = n; y <= L; ++y) emit(g.vertex(p, m, n), g.vertex(p + 1, n + 1, y), c[y - n]);
+      }
+    for (int m = 1; m <= L + 1; ++m) emit(g.vertex(P - 1, m, L), g.end(), 0.0);
+  };
+  for_each_edge([&](std::int64_t, std::int64_t v, double) { ++in_start[v + 1]; });
+  for (std::int64_t v = 0; v < V; ++v) in_start[v + 1] += in_start[v];
+  std::vector<std::int64_t> fill(in_start.begin(), in_start.end() - 1);
+  std::vector<std::int64_t> in_from(in_start[V]);
+  std::vector<double> in_cost(in_start[V]);
+  for_each_edge([&](std::int64_t u, std::int64_t v, double c) {
+    in_from[fill[v]] = u;
+    in_cost[fill[v]++] = c;
+  });
+  if (stats) *stats = {V, in_start[V]};
+
+  std::vector<double> h(V, kInf);
+  using Item = std::pair<double, std::int64_t>;
+  std::priority_queue<Item, std::vector<Item>, std::greater<>> queue;
+  h[g.end()] = 0.0;
+  queue.push({0.0, g.end()});
+  while (!queue.empty()) {
+    auto [d, v] = queue.top();
+    queue.pop();
+    if (d > h[v]) continue;
+    for (std::int64_t e = in_start[v]; e < in_start[v + 1]; ++e) {
+      const std::int64_t u = in_from[e];
+      const double nd = in_cost[e] + d;
+      if (nd < h[u]) {
+        h[u] = nd;
+        queue.push({nd, u});
+      }
+    }
+  }
+  if (!std::isfinite(h[g.start()])) return {};
+
+  // Walk forward along tight edges (c(u,v) + h(v) == h(u), bit-exact: h(u) was computed from
+  // the same expression), taking the largest stop at each node: the documented tie-break.
+  Boundaries b;
+  std::vector<double> c;
+  double h_u = h[g.start()];
+  int n = 0;
+  for (int p = 0; p < P; ++p) {
+    edge_costs(costs, p, n, p == 0 ? 0.0 : costs.transfer[p - 1][n], c);
+    const int m = (p == 0) ? 1 : n + 1;
+    int chosen = -1;
+    for (int y = L; y >= n; --y) {
+      if (p == P - 1 && y != L) break;
+      const std::int64_t v = g.vertex(p, m, y);
+      if (c[y - n] + h[v] == h_u) {
+        chosen = y;
+        break;
+      }
+    }
+    if (chosen < 0) return {};  // cannot happen when h is consistent
+    h_u = h[g.vertex(p, m, chosen)];
+    b.push_back(chosen);
+    n = chosen;
+  }
+  return b;
+}
+
+// ---------------------------------------------------------------------------------------------
+Boundaries solve_baseline(const ChainCosts& costs, Method method) {
+  const int L = costs.layers;
+  const int P = costs.node_count();
+  switch (method) {
+    case Method::kUeOnly: return Boundaries(P, L);
+    case Method::kCloudOnly: {
+      Boundaries b(P, 0);
+      b.back() = L;
+      return b;
+    }
+    case Method::kSingleSplit: {
+      // Neurosurgeon-style: one cut k between the UE and the cloud, MECs only relay.
+      Boundaries best;
+      double best_cost = kInf;
+      for (int k = L; k >= 0; --k) {  // descending + strict <: ties go to the largest k
+        Boundaries b(P, k);
+        b.back() = L;
+        const double cost = evaluate(costs, b).total;
+        if (best.empty() || cost < best_cost) {
+          best = std::move(b);
+          best_cost = cost;
+        }
+      }
+      return best;
+    }
+    default: break;
+  }
+  throw InputError("method: " + std::string(to_string(method)) + " is not a baseline");
+}
+
+Solution solve(const ChainCosts& costs, Method method) {
+  Solution s;
+  s.method = method;
+  switch (method) {
+    case Method::kSci:
+    case Method::kAlgorithm1: {
+      SciChainSolver solver(method == Method::kSci ? SciChainSolver::Variant::kLinear
+                                                   : SciChainSolver::Variant::kAlgorithm1);
+      solver.solve(costs, s.boundaries);
+      break;
+    }
+    case Method::kDijkstra: s.boundaries = solve_dijkstra(costs, &s.graph); break;
+    case Method::kBrute: s.boundaries = solve_brute(costs); break;
+    default: s.boundaries = solve_baseline(costs, method); break;
+  }
+  if (s.boundaries.empty())
+    throw InputError("no plan has finite cost (every placement is forbidden or infinite)");
+  s.breakdown = evaluate(costs, s.boundaries);
+  s.cost = s.breakdown.total;
+  return s;
+}
+
+}  // namespace hivemind::split
