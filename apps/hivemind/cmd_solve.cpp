@@ -1,4 +1,5 @@
 #include <iostream>
+#include <set>
 
 #include "args.hpp"
 #include "commands.hpp"
@@ -7,6 +8,7 @@
 #include "hivemind/split/problem_io.hpp"
 #include "hivemind/split/solve.hpp"
 #include "report.hpp"
+#include "solve_input.hpp"
 
 namespace hivemind::cli {
 
@@ -31,17 +33,18 @@ bytes/s). Exit code 0 on success, 2 on bad input.
 }  // namespace
 
 int run_solve(const Argv& argv) {
-  Args args(argv, {"--method", "--deliver", "--format"}, {});
+  std::set<std::string> options = {"--method", "--deliver", "--format"};
+  options.insert(problem_source_options().begin(), problem_source_options().end());
+  Args args(argv, options, problem_source_flags());
   if (args.help()) {
-    std::cout << kSolveHelp;
+    std::cout << kSolveHelp << problem_source_help();
     return 0;
   }
-  args.expect_positional(1, "PROBLEM.json");
   const std::string format = args.value_or("--format", "table");
   if (format != "table" && format != "json")
     throw InputError("--format: unknown format \"" + format + "\" (expected table or json)");
   const split::Method method = split::parse_method(args.value_or("--method", "sci"));
-  split::Problem problem = split::load_problem(args.positional()[0]);
+  split::Problem problem = acquire_problem(args);
   if (auto d = args.value("--deliver")) problem.deliver = split::parse_deliver(*d, "--deliver");
   const split::Solution solution = split::solve(split::compile(problem), method);
   // Print only once everything has succeeded: a failed run writes nothing on stdout.

@@ -13,6 +13,9 @@ using Argv = std::vector<std::string>;
 int run_solve(const Argv& args);
 int run_bench(const Argv& args);
 int run_demo(const Argv& args);
+int run_profile(const Argv& args);    // cmd_profile.cpp (model module)
+int run_simulate(const Argv& args);   // cmd_simulate.cpp (simulator)
+int run_reproduce(const Argv& args);  // cmd_reproduce.cpp (simulator)
 
 // Folder of the data shipped with HiveMind (profiles, scenarios): $HIVEMIND_DATA if set, else
 // the source tree's data/ recorded at build time.

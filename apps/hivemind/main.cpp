@@ -20,7 +20,10 @@ struct Command {
 const Command kCommands[] = {
     {"solve", hivemind::cli::run_solve, "find the optimal multi-split plan of a problem file"},
     {"bench", hivemind::cli::run_bench, "time every solver on synthetic problems"},
-    {"demo", hivemind::cli::run_demo, "the paper's Fig. 2 example and a ResNet-18 chain"},
+    {"demo", hivemind::cli::run_demo, "the main job on built-in defaults"},
+    {"profile", hivemind::cli::run_profile, "profile a model layer by layer (LibTorch)"},
+    {"simulate", hivemind::cli::run_simulate, "run one 5G scenario and write traces"},
+    {"reproduce", hivemind::cli::run_reproduce, "regenerate the paper's evaluation figures"},
 };
 
 void usage(std::FILE* out) {

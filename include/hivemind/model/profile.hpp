@@ -1,0 +1,54 @@
+// Model profiles, format "hivemind.profile/v1" (JSON, documented in docs/formats.md):
+// layers in execution order with their byte sizes, and per device class the per-layer
+// forward / backward latency and energy. The zoo, the LibTorch profiler and the ONNX importer
+// all produce this; `hivemind solve --model` consumes it.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace hivemind::model {
+
+inline constexpr std::string_view kProfileFormat = "hivemind.profile/v1";
+
+struct LayerProfile {
+  std::string name;
+  std::string kind;           // "Conv2d", "add", "GRUCell", ...
+  double output_bytes = 0.0;  // this layer's own output
+  double cut_bytes = 0.0;     // every tensor that must cross a split right after this layer
+                              // (>= output_bytes inside residual blocks; 0 after the last layer
+                              // is allowed when nothing needs to be returned)
+  double param_bytes = 0.0;   // parameters of this layer
+  double flops = -1.0;        // forward floating-point operations; < 0 = unknown
+};
+
+struct LayerCost {
+  double forward_s = 0.0;   // forward latency (seconds)
+  double backward_s = 0.0;  // backward latency (seconds), training
+  double energy_j = 0.0;    // forward energy (joules)
+};
+
+struct DeviceProfile {
+  std::string device_class;     // "ue", "iab-mec", "core-mec", "cloud", "cpu", "cuda", ...
+  std::string source;           // how the numbers were obtained (measured / derived / estimated)
+  std::vector<LayerCost> layers;  // one per model layer
+};
+
+struct ModelProfile {
+  std::string model;            // "resnet18_224"
+  std::string source;           // provenance, one line
+  double input_bytes = 0.0;     // s_0
+  std::vector<LayerProfile> layers;
+  std::vector<DeviceProfile> devices;
+
+  // The device profile of that class, or nullptr.
+  const DeviceProfile* device(std::string_view device_class) const;
+};
+
+// Parses and validates; throws InputError naming the field and value.
+ModelProfile parse_model_profile(std::string_view json_text, std::string_view source = "profile");
+ModelProfile load_model_profile(const std::string& path);
+std::string to_json(const ModelProfile& profile);
+
+}  // namespace hivemind::model
