@@ -45,7 +45,7 @@ void write_text_file_atomic(const std::string& path, std::string_view text) {
 nlohmann::json parse_json(std::string_view text, std::string_view source) {
   try {
     return nlohmann::json::parse(text.begin(), text.end());
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const nlohmann::json::exception& e) {  // parse_error, or out_of_range for 1e999
     std::string what = e.what();
     // nlohmann prefixes "[json.exception.parse_error.101] "; keep the human part.
     if (auto pos = what.find("] "); pos != std::string::npos) what = what.substr(pos + 2);

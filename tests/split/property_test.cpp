@@ -1,0 +1,158 @@
+// Property tests: every optimal method against brute force (small problems) and against each
+// other (large problems), on random chains with all deliver modes, ties and zero-size cuts.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <random>
+
+#include "hivemind/split/chain_costs.hpp"
+#include "hivemind/split/sci.hpp"
+#include "hivemind/split/solve.hpp"
+#include "random_problems.hpp"
+
+namespace hivemind::split {
+namespace {
+
+using testing::random_problem;
+using testing::RandomSpec;
+
+double tolerance(double cost) { return 1e-9 * std::max(1.0, std::fabs(cost)); }
+
+// Every plan the solvers return is well formed and its reported cost is its evaluated cost.
+void check_solution(const ChainCosts& costs, const Solution& s) {
+  ASSERT_TRUE(is_valid_plan(costs, s.boundaries)) << to_string(s.method);
+  EXPECT_NEAR(s.cost, evaluate(costs, s.boundaries).total, tolerance(s.cost));
+}
+
+// Exhaustive check of brute force itself on tiny problems: no valid plan is cheaper.
+double min_over_all_plans(const ChainCosts& costs) {
+  const int P = costs.node_count(), L = costs.layers;
+  Boundaries b(P, 0);
+  b.back() = L;
+  double best = INFINITY;
+  // Odometer over non-decreasing b_0..b_{P-2}.
+  while (true) {
+    best = std::min(best, evaluate(costs, b).total);
+    int p = P - 2;
+    while (p >= 0 && b[p] == L) --p;
+    if (p < 0) break;
+    ++b[p];
+    for (int q = p + 1; q < P - 1; ++q) b[q] = b[p];
+  }
+  return best;
+}
+
+TEST(Property, BruteForceIsExhaustive) {
+  std::mt19937_64 rng(7);
+  for (int t = 0; t < 300; ++t) {
+    const ChainCosts costs = compile(random_problem(rng, {2, 4, 1, 6}));
+    const Solution s = solve(costs, Method::kBrute);
+    EXPECT_NEAR(s.cost, min_over_all_plans(costs), tolerance(s.cost));
+  }
+}
+
+// Small problems: sci, algorithm1 and dijkstra equal brute force in cost.
+TEST(Property, OptimalMethodsMatchBruteForce) {
+  std::mt19937_64 rng(2022);
+  int checked = 0;
+  for (int t = 0; t < 3000; ++t) {
+    RandomSpec spec;
+    spec.max_nodes = 2 + t % 11;  // P up to 12
+    spec.max_layers = (spec.max_nodes <= 3) ? 200 : (spec.max_nodes <= 5 ? 25 : 8);
+    spec.free_links = t % 3 == 0;
+    const Problem problem = random_problem(rng, spec);
+    if (plan_count(problem.layers, problem.node_count()) > 300'000) continue;
+    const ChainCosts costs = compile(problem);
+    const Solution brute = solve(costs, Method::kBrute);
+    check_solution(costs, brute);
+    for (Method m : {Method::kSci, Method::kAlgorithm1, Method::kDijkstra}) {
+      const Solution s = solve(costs, m);
+      check_solution(costs, s);
+      ASSERT_NEAR(s.cost, brute.cost, tolerance(brute.cost))
+          << to_string(m) << " on L = " << problem.layers << ", P = " << problem.node_count()
+          << ", deliver " << to_string(problem.deliver) << ", trial " << t;
+    }
+    ++checked;
+  }
+  EXPECT_GT(checked, 2500);
+}
+
+// Exact arithmetic (dyadic values), equal nodes and free links: many exact ties. The
+// documented tie-break (lexicographically largest boundaries) must give the very same plan
+// from every optimal method.
+TEST(Property, TieBreakIsTheSameEverywhere) {
+  std::mt19937_64 rng(99);
+  int checked = 0;
+  for (int t = 0; t < 3000; ++t) {
+    RandomSpec spec;
+    spec.dyadic = true;
+    spec.equal_nodes = t % 2 == 0;
+    spec.free_links = t % 3 != 0;
+    spec.max_nodes = 2 + t % 7;
+    spec.max_layers = spec.max_nodes <= 3 ? 60 : 10;
+    const Problem problem = random_problem(rng, spec);
+    if (plan_count(problem.layers, problem.node_count()) > 200'000) continue;
+    const ChainCosts costs = compile(problem);
+    const Solution brute = solve(costs, Method::kBrute);
+    for (Method m : {Method::kSci, Method::kAlgorithm1, Method::kDijkstra}) {
+      const Solution s = solve(costs, m);
+      ASSERT_EQ(s.cost, brute.cost) << to_string(m) << " trial " << t;
+      ASSERT_EQ(s.boundaries, brute.boundaries) << to_string(m) << " trial " << t;
+    }
+    ++checked;
+  }
+  EXPECT_GT(checked, 2500);
+}
+
+// Large problems (P up to 12, L up to 200): the three polynomial methods agree.
+TEST(Property, LargeProblemsAgree) {
+  std::mt19937_64 rng(515);
+  for (int t = 0; t < 400; ++t) {
+    RandomSpec spec;
+    spec.min_nodes = 2;
+    spec.max_nodes = 12;
+    spec.min_layers = 50;
+    spec.max_layers = 200;
+    spec.free_links = t % 4 == 0;
+    const Problem problem = random_problem(rng, spec);
+    const ChainCosts costs = compile(problem);
+    const Solution sci = solve(costs, Method::kSci);
+    const Solution alg1 = solve(costs, Method::kAlgorithm1);
+    check_solution(costs, sci);
+    check_solution(costs, alg1);
+    ASSERT_NEAR(sci.cost, alg1.cost, tolerance(sci.cost)) << "trial " << t;
+    if (dijkstra_graph_size(problem.layers, problem.node_count()).edges < 3'000'000) {
+      const Solution dij = solve(costs, Method::kDijkstra);
+      check_solution(costs, dij);
+      ASSERT_NEAR(sci.cost, dij.cost, tolerance(sci.cost)) << "trial " << t;
+    }
+    // Baselines are plans too, never better than the optimum.
+    for (Method b : {Method::kUeOnly, Method::kCloudOnly, Method::kSingleSplit})
+      EXPECT_LE(sci.cost, solve(costs, b).cost + tolerance(sci.cost));
+  }
+}
+
+// The per-node functions agree value by value (not only in the chain's final cost).
+TEST(Property, SciNodeEqualsAlgorithm1Node) {
+  std::mt19937_64 rng(11);
+  for (int t = 0; t < 2000; ++t) {
+    RandomSpec spec;
+    spec.dyadic = true;
+    spec.max_layers = 80;
+    spec.equal_nodes = t % 2 == 0;
+    const ChainCosts costs = compile(random_problem(rng, spec));
+    SciChainSolver fast, literal(SciChainSolver::Variant::kAlgorithm1);
+    Boundaries a, b;
+    fast.solve(costs, a);
+    literal.solve(costs, b);
+    ASSERT_EQ(a, b);
+    for (int p = 0; p < costs.node_count(); ++p) {
+      ASSERT_EQ(fast.nodes()[p].zeta, literal.nodes()[p].zeta) << "node " << p;
+      ASSERT_EQ(fast.nodes()[p].stop, literal.nodes()[p].stop) << "node " << p;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace hivemind::split
