@@ -42,7 +42,7 @@ int main(int argc, char** argv) {
   try {
     std::vector<std::string> args(argv + 1, argv + argc);
     if (args.empty()) {
-      usage(stderr);
+      std::cerr << "hivemind: missing command (usage: hivemind COMMAND [OPTIONS]; see hivemind --help)\n";
       return hivemind::kExitBadInput;
     }
     const std::string name = args.front();
