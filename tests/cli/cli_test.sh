@@ -49,7 +49,7 @@ expect_fail "no command" "missing command" --
 expect_fail "unknown command" 'unknown command "frobnicate"' -- frobnicate
 expect_fail "solve without file" "missing argument: PROBLEM.json" -- solve
 expect_fail "solve missing file" "cannot read file" -- solve "$TMP/nope.json"
-expect_fail "solve a directory" "" -- solve "$TMP"
+expect_fail "solve a directory" "is a directory" -- solve "$TMP"
 expect_fail "solve not JSON" "not JSON" -- solve "$TMP/garbage.json"
 expect_fail "solve unknown format" 'format: unknown format "hivemind.problem/v2"' -- solve "$TMP/v2.json"
 expect_fail "solve negative bandwidth" "links[0].bandwidth: -3 must be > 0" -- solve "$TMP/negbw.json"
