@@ -1,7 +1,8 @@
 // libFuzzer target for the problem parser: any input either parses into a valid problem or
 // is refused with InputError; every other outcome (crash, other exception, sanitizer report)
 // is a bug. Build: cmake -DHIVEMIND_FUZZ=ON -DCMAKE_CXX_COMPILER=clang++ ; run:
-// ./fuzz_problem -max_total_time=60 examples/
+// mkdir -p /tmp/corpus && ./fuzz_problem -max_total_time=60 /tmp/corpus examples/
+// (libFuzzer writes new inputs into the first folder, so keep examples/ second).
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
