@@ -18,6 +18,12 @@ void write_text_file_atomic(const std::string& path, std::string_view text);
 // Parses JSON text; throws InputError "<source>: not JSON: <parser message>".
 nlohmann::json parse_json(std::string_view text, std::string_view source);
 
+// Runs `parse` and makes every InputError it throws start with "<source>: " (once), so a
+// reader's messages name the file. Other nlohmann exceptions (which checked access should
+// never let through) become InputErrors too, never a crash.
+template <typename F>
+auto with_source(std::string_view source, F&& parse) -> decltype(parse());
+
 // Typed field access with one-line errors that name the JSON path and the value found.
 // `path` is the field's full name as a user would write it ("nodes[1].compute[2]").
 namespace json_field {
@@ -36,5 +42,18 @@ const nlohmann::json& object(const nlohmann::json& value, const std::string& pat
 // Short, one-line rendering of a JSON value for error messages (truncated).
 std::string show(const nlohmann::json& value);
 }  // namespace json_field
+
+namespace detail {
+[[noreturn]] void rethrow_with_source(std::string_view source);
+}  // namespace detail
+
+template <typename F>
+auto with_source(std::string_view source, F&& parse) -> decltype(parse()) {
+  try {
+    return parse();
+  } catch (...) {
+    detail::rethrow_with_source(source);
+  }
+}
 
 }  // namespace hivemind

@@ -57,6 +57,21 @@ nlohmann::json parse_json(std::string_view text, std::string_view source) {
   }
 }
 
+namespace detail {
+void rethrow_with_source(std::string_view source) {
+  const std::string prefix = std::string(source) + ": ";
+  try {
+    throw;
+  } catch (const InputError& e) {
+    const std::string what = e.what();
+    if (what.rfind(prefix, 0) == 0) throw;
+    throw InputError(prefix + what);
+  } catch (const nlohmann::json::exception& e) {
+    throw InputError(prefix + "malformed input: " + e.what());
+  }
+}
+}  // namespace detail
+
 namespace json_field {
 
 std::string show(const nlohmann::json& value) {

@@ -10,7 +10,7 @@ namespace hivemind::model {
 namespace jf = json_field;
 
 MeasuredProfile load_measured_profile(const std::string& path) {
-  try {
+  return with_source(path, [&] {
     const nlohmann::json doc = parse_json(read_text_file(path), path);
     jf::object(doc, "(top level)");
     MeasuredProfile p;
@@ -36,11 +36,7 @@ MeasuredProfile load_measured_profile(const std::string& path) {
       p.layers.push_back(std::move(m));
     }
     return p;
-  } catch (const InputError& e) {
-    const std::string what = e.what();
-    if (what.rfind(path + ":", 0) == 0) throw;
-    throw InputError(path + ": " + what);
-  }
+  });
 }
 
 }  // namespace hivemind::model

@@ -38,8 +38,7 @@ LinkDirection parse_direction(const json& link, const std::string& path, const c
 }  // namespace
 
 Problem parse_problem(std::string_view json_text, std::string_view source) {
-  const std::string src(source);
-  try {
+  return with_source(source, [&] {
     const json doc = parse_json(json_text, source);
     jf::object(doc, "(top level)");
     Problem problem;
@@ -99,15 +98,7 @@ Problem parse_problem(std::string_view json_text, std::string_view source) {
       problem.deliver = parse_deliver(jf::string(*it, "deliver"), "deliver");
     validate(problem);
     return problem;
-  } catch (const InputError& e) {
-    const std::string what = e.what();
-    // parse_json already names the source.
-    if (what.rfind(src + ":", 0) == 0) throw;
-    throw InputError(src + ": " + what);
-  } catch (const json::exception& e) {
-    // Should not happen (every access is checked), but never let it escape as a crash.
-    throw InputError(src + ": malformed problem: " + e.what());
-  }
+  });
 }
 
 Problem load_problem(const std::string& path) {
