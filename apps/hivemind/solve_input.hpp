@@ -7,6 +7,7 @@
 
 #include "args.hpp"
 #include "hivemind/split/problem.hpp"
+#include "hivemind/split/solve.hpp"
 
 namespace hivemind::cli {
 
@@ -15,7 +16,14 @@ const std::set<std::string>& problem_source_options();
 const std::set<std::string>& problem_source_flags();
 // Help text lines for those options.
 const char* problem_source_help();
-// Builds the problem from the positional PROBLEM.json or from the options. Throws InputError.
+// Builds the problem from the positional PROBLEM.json or from --model + --route (with
+// --chain-sizes: plain output bytes, the paper's chain model). Writes --emit-problem FILE
+// (atomically) once the problem is built. Throws InputError.
 split::Problem acquire_problem(const Args& args);
+// Text to print after the solution, "" when there is none: with --chain-sizes (table format),
+// what the chain plan really costs with true cut bytes next to the DAG-aware optimum.
+// `problem` and `solution` are what solve printed (deliver override applied).
+std::string problem_source_report(const Args& args, const split::Problem& problem,
+                                  const split::Solution& solution, bool json);
 
 }  // namespace hivemind::cli

@@ -94,8 +94,7 @@ void validate(const ModelProfile& profile) {
 }
 
 ModelProfile parse_model_profile(std::string_view json_text, std::string_view source) {
-  const std::string src(source);
-  try {
+  return with_source(source, [&] {
     const json doc = parse_json(json_text, source);
     jf::object(doc, "(top level)");
     const std::string format = jf::string(jf::require(doc, "format", "format"), "format");
@@ -154,13 +153,7 @@ ModelProfile parse_model_profile(std::string_view json_text, std::string_view so
     }
     validate(p);
     return p;
-  } catch (const InputError& e) {
-    const std::string what = e.what();
-    if (what.rfind(src + ":", 0) == 0) throw;
-    throw InputError(src + ": " + what);
-  } catch (const json::exception& e) {
-    throw InputError(src + ": malformed profile: " + e.what());
-  }
+  });
 }
 
 ModelProfile load_model_profile(const std::string& path) {
