@@ -1,0 +1,107 @@
+// hivemind-profile: `hivemind profile MODEL.pt ...` runs this (the only LibTorch executable).
+// Writes the model profile JSON (hivemind.profile/v1) to stdout or, atomically, to --out.
+#include <cstdio>
+#include <exception>
+#include <iostream>
+#include <sstream>
+
+#include "args.hpp"
+#include "hivemind/error.hpp"
+#include "hivemind/io.hpp"
+#include "hivemind/model/torch_profiler.hpp"
+
+namespace {
+
+const char* kUsage =
+    "usage: hivemind profile MODEL.pt --input SHAPE [options]\n"
+    "       hivemind profile MODEL.onnx [options]   (see hivemind profile MODEL.onnx --help)\n\n"
+    "Profiles a TorchScript model (torch.jit.save / torch.jit.trace) layer by layer with\n"
+    "LibTorch and writes its profile (hivemind.profile/v1 JSON) for `hivemind solve --model`.\n"
+    "A layer is each leaf-module call (Conv2d, ReLU, ...) or other tensor operation (add,\n"
+    "flatten) of the inlined forward graph, in execution order (docs/profiling.md).\n\n"
+    "options:\n"
+    "  --input SPEC        shape of each forward() input, ';' between inputs, optional dtype:\n"
+    "                      1,3,224,224   or   int64:1,200;1,256   (required)\n"
+    "  --device D          cpu (default) or cuda\n"
+    "  --device-class C    device class written in the profile (default: D)\n"
+    "  --name NAME         model name in the profile (default: file name)\n"
+    "  --warmup N          untimed passes first (default 3)\n"
+    "  --reps N            timed passes; latencies are per-layer medians (default 10)\n"
+    "  --no-backward       skip the backward (training) latency\n"
+    "  --power-w W         device power in watts: energy = forward latency x W\n"
+    "                      (default: RAPL package power when /sys/class/powercap is readable)\n"
+    "  --threads N         LibTorch intra-op threads (default: LibTorch's choice)\n"
+    "  --seed N            seed of the random inputs (default 0)\n"
+    "  --out FILE          write the JSON to FILE (atomically) instead of stdout\n"
+    "  --summary           print a per-layer table and totals on stderr\n";
+
+int run(const std::vector<std::string>& argv) {
+  using hivemind::cli::Args;
+  Args args(argv,
+            {"--input", "--device", "--device-class", "--name", "--warmup", "--reps", "--power-w",
+             "--threads", "--seed", "--out"},
+            {"--no-backward", "--summary"});
+  if (args.help()) {
+    std::cout << kUsage;
+    return 0;
+  }
+  args.expect_positional(1, "MODEL.pt");
+  hivemind::model::TorchProfileOptions o;
+  o.model_path = args.positional()[0];
+  const auto input = args.value("--input");
+  if (!input)
+    throw hivemind::InputError(
+        "--input: missing (the shape of each forward() input, e.g. --input 1,3,224,224)");
+  o.inputs = hivemind::model::parse_torch_inputs(*input);
+  o.device = args.value_or("--device", "cpu");
+  o.device_class = args.value_or("--device-class", "");
+  o.model_name = args.value_or("--name", "");
+  o.warmup = static_cast<int>(args.integer_or("--warmup", 3, 0, 1000000));
+  o.reps = static_cast<int>(args.integer_or("--reps", 10, 1, 1000000));
+  o.backward = !args.flag("--no-backward");
+  o.power_w = args.number_or("--power-w", -1.0, 0.0, 1e6);
+  o.threads = static_cast<int>(args.integer_or("--threads", 0, 0, 4096));
+  o.seed = static_cast<unsigned long long>(args.integer_or("--seed", 0, 0, 1LL << 62));
+  const auto out = args.value("--out");
+  // Fail on an unwritable --out before minutes of profiling.
+  if (out && out->empty()) throw hivemind::InputError("--out: empty file name");
+
+  const auto result = hivemind::model::profile_torchscript(o);
+  const std::string json = hivemind::model::to_json(result.profile);
+  if (args.flag("--summary")) {
+    const auto& p = result.profile;
+    const auto& d = p.devices.front();
+    std::fprintf(stderr, "%-4s %-24s %-18s %12s %12s %11s %11s\n", "#", "layer", "kind",
+                 "out_bytes", "cut_bytes", "fwd_ms", "bwd_ms");
+    for (std::size_t i = 0; i < p.layers.size(); ++i)
+      std::fprintf(stderr, "%-4zu %-24s %-18s %12.0f %12.0f %11.4f %11.4f\n", i + 1,
+                   p.layers[i].name.c_str(), p.layers[i].kind.c_str(), p.layers[i].output_bytes,
+                   p.layers[i].cut_bytes, d.layers[i].forward_s * 1e3,
+                   d.layers[i].backward_s * 1e3);
+    std::fprintf(stderr,
+                 "%zu layers, %d threads: whole-model forward %.4f ms (median), sum of layer "
+                 "forward medians %.4f ms, sum of backward medians %.4f ms; energy: %s\n",
+                 p.layers.size(), result.threads, result.whole_model_s * 1e3,
+                 result.sum_layer_forward_s * 1e3, result.sum_layer_backward_s * 1e3,
+                 result.energy_source.c_str());
+  }
+  if (out)
+    hivemind::write_text_file_atomic(*out, json);
+  else
+    std::cout << json << std::flush;
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return run(std::vector<std::string>(argv + 1, argv + argc));
+  } catch (const hivemind::InputError& e) {
+    std::cerr << "hivemind: profile: " << e.what() << "\n";
+    return hivemind::kExitBadInput;
+  } catch (const std::exception& e) {
+    std::cerr << "hivemind: profile: internal error: " << e.what() << "\n";
+    return 1;
+  }
+}

@@ -1,0 +1,809 @@
+// The LibTorch layer profiler (include/hivemind/model/torch_profiler.hpp). One translation
+// unit on purpose: LibTorch headers are slow to compile.
+//
+// How it works:
+//  1. torch::jit::load, eval(), copy of forward's graph, torch::jit::Inline: every submodule
+//     call is expanded in execution order and each node keeps its call stack (which module
+//     instance, called from where).
+//  2. The graph's top-level nodes are grouped into layers (header comment): leaf-module calls,
+//     other tensor operations; "free" nodes (constants, attribute reads, list packing, scalar
+//     arithmetic) belong to no layer and are recomputed by every layer that reads them.
+//  3. Every layer becomes a small graph of its own (free nodes it needs cloned in, values of
+//     earlier layers as inputs, values later layers read as outputs) run by the TorchScript
+//     interpreter (torch::jit::Code). A pass runs the layers in order from the model input,
+//     timing each; the medians of `reps` passes after `warmup` are the forward latencies.
+//  4. Backward: each layer again from the same inputs with autograd on (inputs and
+//     parameters require grad), timing torch::autograd::backward with all-ones gradients.
+//  5. Bytes: tensors' nbytes as they flow in a pass; cut bytes from liveness over layers.
+#include "hivemind/model/torch_profiler.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <map>
+#include <set>
+#include <sstream>
+#include <unordered_map>
+#include <unordered_set>
+
+#include <torch/csrc/autograd/autograd.h>
+#include <torch/csrc/jit/passes/inliner.h>
+#include <torch/csrc/jit/passes/lower_tuples.h>
+#include <torch/csrc/jit/runtime/interpreter.h>
+#include <torch/cuda.h>
+#include <torch/script.h>
+#include <torch/version.h>
+#include <ATen/Parallel.h>
+
+#include "hivemind/error.hpp"
+
+namespace hivemind::model {
+
+namespace jit = torch::jit;
+
+// ---------------------------------------------------------------------------------------------
+// Input specs.
+
+std::vector<TorchInputSpec> parse_torch_inputs(std::string_view text) {
+  std::vector<TorchInputSpec> specs;
+  if (text.empty()) throw InputError("--input: empty (expected e.g. 1,3,224,224)");
+  std::size_t start = 0;
+  while (start <= text.size()) {
+    std::size_t end = text.find(';', start);
+    if (end == std::string_view::npos) end = text.size();
+    const std::string part(text.substr(start, end - start));
+    TorchInputSpec spec;
+    std::string dims = part;
+    if (auto colon = part.find(':'); colon != std::string::npos) {
+      spec.dtype = part.substr(0, colon);
+      dims = part.substr(colon + 1);
+      if (spec.dtype != "float32" && spec.dtype != "float64" && spec.dtype != "int64" &&
+          spec.dtype != "int32")
+        throw InputError("--input: dtype \"" + spec.dtype +
+                         "\" is not float32, float64, int64 or int32");
+    }
+    std::size_t p = 0;
+    while (p <= dims.size()) {
+      std::size_t q = dims.find(',', p);
+      if (q == std::string::npos) q = dims.size();
+      const std::string d = dims.substr(p, q - p);
+      char* stop = nullptr;
+      const long long v = std::strtoll(d.c_str(), &stop, 10);
+      if (d.empty() || *stop != '\0' || v < 1 || v > (1LL << 31))
+        throw InputError("--input: dimension \"" + d + "\" in \"" + part +
+                         "\" is not a positive integer");
+      spec.shape.push_back(v);
+      p = q + 1;
+    }
+    specs.push_back(std::move(spec));
+    start = end + 1;
+  }
+  return specs;
+}
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point t0) {
+  return std::chrono::duration<double>(Clock::now() - t0).count();
+}
+
+double median(std::vector<double> v) {
+  if (v.empty()) return 0.0;
+  std::sort(v.begin(), v.end());
+  const std::size_t n = v.size();
+  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+// The line of a LibTorch error a user needs: the last non-empty line (TorchScript errors end
+// with "RuntimeError: <cause>" after a traceback), without the C++ backtrace.
+std::string torch_error_line(const std::exception& e) {
+  std::string text;
+  if (auto* ce = dynamic_cast<const c10::Error*>(&e))
+    text = ce->what_without_backtrace();
+  else
+    text = e.what();
+  std::istringstream in(text);
+  std::string line, last, first;
+  while (std::getline(in, line)) {
+    const auto b = line.find_first_not_of(" \t\r");
+    if (b == std::string::npos) continue;
+    line = line.substr(b);
+    if (first.empty()) first = line;
+    last = line;
+  }
+  std::string out = last.empty() ? first : last;
+  if (out.size() > 300) out = out.substr(0, 300) + "...";
+  return out;
+}
+
+bool type_has_tensor(const c10::TypePtr& t) {
+  if (t->kind() == c10::TypeKind::TensorType) return true;
+  for (const auto& c : t->containedTypes())
+    if (type_has_tensor(c)) return true;
+  return false;
+}
+
+bool node_has_tensor_output(const jit::Node* n) {
+  for (const jit::Value* v : n->outputs())
+    if (type_has_tensor(v->type())) return true;
+  return false;
+}
+
+// Bytes of the tensors in an IValue (lists, tuples and dicts summed).
+double ivalue_bytes(const c10::IValue& v) {
+  if (v.isTensor()) {
+    const auto& t = v.toTensor();
+    return t.defined() ? static_cast<double>(t.numel()) * static_cast<double>(t.element_size())
+                       : 0.0;
+  }
+  double sum = 0.0;
+  if (v.isTuple()) {
+    for (const auto& e : v.toTupleRef().elements()) sum += ivalue_bytes(e);
+  } else if (v.isList()) {
+    for (const c10::IValue& e : v.toListRef()) sum += ivalue_bytes(e);
+  } else if (v.isGenericDict()) {
+    for (const auto& kv : v.toGenericDict()) sum += ivalue_bytes(kv.value());
+  }
+  return sum;
+}
+
+void collect_tensors(const c10::IValue& v, std::vector<at::Tensor>& out) {
+  if (v.isTensor()) {
+    out.push_back(v.toTensor());
+  } else if (v.isTuple()) {
+    for (const auto& e : v.toTupleRef().elements()) collect_tensors(e, out);
+  } else if (v.isList()) {
+    for (const c10::IValue& e : v.toListRef()) collect_tensors(e, out);
+  }
+}
+
+// Nodes that are not layers: recomputed inside every layer that reads them.
+bool is_free(const jit::Node* n) {
+  if (!n->blocks().empty() || n->hasSideEffects()) return false;
+  const auto k = n->kind();
+  if (k == jit::prim::Constant || k == jit::prim::GetAttr || k == jit::prim::ListConstruct ||
+      k == jit::prim::TupleConstruct || k == jit::prim::DictConstruct)
+    return true;
+  return !node_has_tensor_output(n);
+}
+
+// Unpacking a layer's tuple/list result belongs to that layer.
+bool is_glue(const jit::Node* n) {
+  const auto k = n->kind();
+  return k == jit::prim::TupleUnpack || k == jit::prim::ListUnpack ||
+         k == jit::prim::TupleIndex;
+}
+
+// "__torch__.torchvision.models.resnet.___torch_mangle_3.BasicBlock" -> "BasicBlock".
+std::string short_class_name(const std::string& qualified) {
+  const auto dot = qualified.rfind('.');
+  return dot == std::string::npos ? qualified : qualified.substr(dot + 1);
+}
+
+// "aten::add" -> "add", "prim::If" -> "if".
+std::string op_name(const jit::Node* n) {
+  std::string s = n->kind().toUnqualString();
+  if (n->kind().is_prim()) {
+    for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
+  return s;
+}
+
+// Parameters already counted for a layer: (owning module object, attribute slot).
+using ParamSet = std::set<std::pair<const void*, std::size_t>>;
+
+// One layer: its nodes of the inlined graph, its own graph and how to feed it.
+struct Layer {
+  std::string name, kind;
+  std::vector<jit::Node*> nodes;      // in graph order
+  std::vector<jit::Value*> inputs;    // values of the inlined graph it reads (model inputs or
+                                      // outputs of earlier layers), = its graph inputs 1..
+  std::vector<jit::Value*> outputs;   // values of its own that later layers / the result read
+  std::shared_ptr<jit::Graph> graph;  // input 0 = the root module (self)
+  std::unique_ptr<jit::Code> code;
+  double param_bytes = 0.0;
+  double unread_output_bytes = 0.0;  // output bytes when no later layer reads the output
+  bool in_place = false;              // has an in-place op (x.add_(...)): autograd needs the
+                                      // inputs to be non-leaf
+};
+
+class Profiler {
+ public:
+  explicit Profiler(const TorchProfileOptions& o) : opt_(o) {}
+  TorchProfileResult run();
+
+ private:
+  void load();
+  void make_inputs();
+  void partition();
+  void build_layer_graphs();
+  jit::Value* import_value(Layer& layer, std::unordered_map<jit::Value*, jit::Value*>& map,
+                           jit::Value* v, ParamSet& params_seen);
+  // Values of the inlined graph (not free, not self) that reading `v` needs.
+  void needed_by(jit::Value* v, std::unordered_set<jit::Value*>& out,
+                 std::unordered_set<jit::Node*>& seen);
+  c10::IValue resolve_attr(jit::Value* v);
+  void sync();
+  // One forward pass over the layers; times each when `times` is given.
+  void forward_pass(std::unordered_map<jit::Value*, c10::IValue>& env,
+                    std::vector<double>* times);
+  double time_backward(std::size_t k, const std::unordered_map<jit::Value*, c10::IValue>& env);
+
+  TorchProfileOptions opt_;
+  c10::Device device_ = c10::Device(c10::kCPU);
+  jit::Module module_;
+  std::shared_ptr<jit::Graph> graph_;  // inlined forward
+  std::vector<c10::IValue> inputs_;    // model inputs, without self
+  std::vector<Layer> layers_;
+  std::unordered_map<jit::Node*, int> layer_of_;       // node -> layer index
+  std::unordered_map<jit::Value*, int> producer_;      // value -> layer index, -1 = model input
+  std::vector<std::unordered_map<jit::Value*, jit::Value*>> layer_maps_;  // inlined -> layer
+  std::unordered_map<jit::Value*, int> last_use_;      // value -> last layer reading it
+                                                       // (layers_.size() = the result)
+};
+
+void Profiler::load() {
+  if (opt_.device == "cpu") {
+    device_ = c10::Device(c10::kCPU);
+  } else if (opt_.device == "cuda") {
+    if (!torch::cuda::is_available())
+      throw InputError("--device: cuda is not available (this LibTorch has no CUDA or no GPU)");
+    device_ = c10::Device(c10::kCUDA);
+  } else {
+    throw InputError("--device: \"" + opt_.device + "\" is not cpu or cuda");
+  }
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(opt_.model_path, ec)) {
+    if (std::filesystem::exists(opt_.model_path, ec))
+      throw InputError(opt_.model_path + ": not a regular file");
+    throw InputError(opt_.model_path + ": cannot open (no such file)");
+  }
+  try {
+    module_ = jit::load(opt_.model_path, device_);
+  } catch (const std::exception& e) {
+    throw InputError(opt_.model_path + ": not a TorchScript model (torch::jit::load: " +
+                     torch_error_line(e) + ")");
+  }
+  if (!module_.find_method("forward"))
+    throw InputError(opt_.model_path + ": TorchScript module has no forward method");
+  module_.eval();
+}
+
+void Profiler::make_inputs() {
+  auto method = module_.get_method("forward");
+  const auto& schema = method.function().getSchema();
+  const std::size_t n_args = schema.arguments().size() - 1;  // without self
+  if (opt_.inputs.size() != n_args) {
+    std::string names;
+    for (std::size_t i = 1; i < schema.arguments().size(); ++i)
+      names += (i > 1 ? ", " : "") + schema.arguments()[i].name();
+    throw InputError("--input: forward(" + names + ") takes " + std::to_string(n_args) +
+                     " input(s), --input gives " + std::to_string(opt_.inputs.size()));
+  }
+  torch::manual_seed(opt_.seed);
+  for (std::size_t i = 0; i < n_args; ++i) {
+    const auto& arg = schema.arguments()[i + 1];
+    if (arg.type()->kind() != c10::TypeKind::TensorType)
+      throw InputError("--input: forward argument \"" + arg.name() + "\" has type " +
+                       arg.type()->repr_str() + "; only Tensor arguments are supported");
+    const auto& s = opt_.inputs[i];
+    auto options = torch::TensorOptions().device(device_);
+    const std::vector<int64_t> shape(s.shape.begin(), s.shape.end());
+    at::Tensor t;
+    if (s.dtype == "float32")
+      t = torch::randn(shape, options.dtype(torch::kFloat32));
+    else if (s.dtype == "float64")
+      t = torch::randn(shape, options.dtype(torch::kFloat64));
+    else if (s.dtype == "int64")
+      t = torch::zeros(shape, options.dtype(torch::kInt64));
+    else
+      t = torch::zeros(shape, options.dtype(torch::kInt32));
+    inputs_.emplace_back(std::move(t));
+  }
+}
+
+void Profiler::partition() {
+  graph_ = module_.get_method("forward").graph()->copy();
+  jit::Inline(*graph_);
+  // A module returning a tuple that its caller unpacks: connect the values directly.
+  jit::LowerSimpleTuples(graph_);
+
+  // Leaf-call key of a node: the module path and call sites down to its innermost module, or
+  // empty when that module has children (then every tensor op is a layer of its own).
+  struct CallKey {
+    std::vector<std::string> path;
+    std::string key;   // path + call sites; equal for the nodes of one call
+    std::string kind;  // class of the leaf module
+  };
+  auto call_key = [&](const jit::Node* n) -> CallKey {
+    CallKey ck;
+    auto cs = n->callstack();
+    if (!cs) return ck;
+    std::vector<std::string> path;
+    std::string key, kind;
+    jit::Module m = module_;
+    bool resolvable = true;
+    std::size_t leaf_len = 0;
+    std::string leaf_key, leaf_kind;
+    for (const auto& entry : (*cs)->vec()) {
+      const auto& mi = std::get<2>(entry);
+      const auto& range = std::get<1>(entry);
+      key += std::to_string(range.start()) + ":" + std::to_string(range.end()) + "/";
+      if (!mi) continue;
+      const std::string name = mi->instance_name();
+      if (name == "SELF") continue;
+      if (name == "INSTANCE_NAME_UNKNOWN") resolvable = false;
+      path.push_back(name);
+      key += name + "/";
+      if (resolvable) {
+        auto sub = m.attr(name, c10::IValue());
+        if (sub.isObject() && sub.toObject()->type()->is_module()) {
+          m = jit::Module(sub.toObject());
+        } else {
+          resolvable = false;
+        }
+      }
+      if (resolvable && m.children().size() == 0) {
+        leaf_len = path.size();
+        leaf_key = key;
+        leaf_kind = short_class_name(m.type()->name() ? m.type()->name()->qualifiedName()
+                                                      : std::string("Module"));
+        break;  // deeper entries are helper functions inside the leaf module
+      }
+    }
+    if (leaf_len == 0) return ck;
+    path.resize(leaf_len);
+    ck.path = path;
+    ck.key = leaf_key;
+    ck.kind = leaf_kind;
+    return ck;
+  };
+
+  std::map<std::string, int> name_count;
+  auto unique_name = [&](const std::string& base) {
+    const int c = name_count[base]++;
+    return c == 0 ? base : base + "_" + std::to_string(c);
+  };
+
+  std::string current_key;                // key of the leaf call the last layer is, or ""
+  std::vector<jit::Node*> pending;        // tensor-less ops waiting for the next layer
+  for (jit::Node* n : graph_->nodes()) {
+    if (is_glue(n)) {
+      auto it = layer_of_.find(n->input(0)->node());
+      if (it != layer_of_.end()) {
+        layers_[it->second].nodes.push_back(n);
+        layer_of_[n] = it->second;
+      }
+      continue;  // else unpacking free values: free itself
+    }
+    if (is_free(n)) continue;
+    const CallKey ck = call_key(n);
+    if (!ck.key.empty() && ck.key == current_key && !layers_.empty()) {
+      layers_.back().nodes.push_back(n);
+      layer_of_[n] = static_cast<int>(layers_.size()) - 1;
+      continue;
+    }
+    if (ck.key.empty() && !node_has_tensor_output(n)) {
+      // An assertion or a side effect outside leaf modules: runs with the next layer.
+      pending.push_back(n);
+      continue;
+    }
+    Layer layer;
+    if (!ck.key.empty()) {
+      std::string base;
+      for (std::size_t i = 0; i < ck.path.size(); ++i) base += (i ? "_" : "") + ck.path[i];
+      layer.name = unique_name(base);
+      layer.kind = ck.kind;
+      current_key = ck.key;
+    } else {
+      layer.name = unique_name(op_name(n));
+      layer.kind = op_name(n);
+      current_key.clear();
+    }
+    const int index = static_cast<int>(layers_.size());
+    for (jit::Node* p : pending) {
+      layer.nodes.push_back(p);
+      layer_of_[p] = index;
+    }
+    pending.clear();
+    layer.nodes.push_back(n);
+    layer_of_[n] = index;
+    layers_.push_back(std::move(layer));
+  }
+  if (layers_.empty())
+    throw InputError(opt_.model_path + ": forward has no tensor operation (no layer to profile)");
+  for (jit::Node* p : pending) {
+    layers_.back().nodes.push_back(p);
+    layer_of_[p] = static_cast<int>(layers_.size()) - 1;
+  }
+  // Nodes of one layer must stay in graph order (glue/pending nodes were appended).
+  for (auto& layer : layers_)
+    std::stable_sort(layer.nodes.begin(), layer.nodes.end(),
+                     [](jit::Node* a, jit::Node* b) { return a->isBefore(b); });
+}
+
+c10::IValue Profiler::resolve_attr(jit::Value* v) {
+  if (v == graph_->inputs()[0]) return module_._ivalue();
+  jit::Node* n = v->node();
+  if (n->kind() != jit::prim::GetAttr) return c10::IValue();
+  c10::IValue owner = resolve_attr(n->input(0));
+  if (!owner.isObject()) return c10::IValue();
+  return owner.toObject()->getAttr(n->s(jit::attr::name));
+}
+
+void Profiler::needed_by(jit::Value* v, std::unordered_set<jit::Value*>& out,
+                         std::unordered_set<jit::Node*>& seen) {
+  if (v == graph_->inputs()[0]) return;  // self
+  jit::Node* n = v->node();
+  if (n->kind() == jit::prim::Param || layer_of_.count(n)) {
+    out.insert(v);
+    return;
+  }
+  if (!seen.insert(n).second) return;
+  for (jit::Value* in : n->inputs()) needed_by(in, out, seen);  // a free node
+}
+
+jit::Value* Profiler::import_value(Layer& layer, std::unordered_map<jit::Value*, jit::Value*>& map,
+                                   jit::Value* v, ParamSet& params_seen) {
+  if (auto it = map.find(v); it != map.end()) return it->second;
+  jit::Node* n = v->node();
+  const bool own = layer_of_.count(n) && &layers_[layer_of_.at(n)] == &layer;
+  if (own) throw std::logic_error("profile: layer value used before its node");
+  if (n->kind() == jit::prim::Param || layer_of_.count(n)) {
+    // A model input or a value of an earlier layer: an input of this layer's graph.
+    jit::Value* in = layer.graph->addInput()->setType(v->type());
+    layer.inputs.push_back(v);
+    map[v] = in;
+    return in;
+  }
+  // A free node: clone it (and what it reads) into this layer.
+  for (jit::Value* in : n->inputs()) import_value(layer, map, in, params_seen);
+  jit::Node* c = layer.graph->createClone(n, [&](jit::Value* x) { return map.at(x); });
+  layer.graph->insertNode(c);
+  for (std::size_t i = 0; i < n->outputs().size(); ++i) map[n->output(i)] = c->output(i);
+  if (n->kind() == jit::prim::GetAttr) {
+    // A parameter read: count its bytes once per layer.
+    c10::IValue owner = resolve_attr(n->input(0));
+    if (owner.isObject()) {
+      const auto& obj = owner.toObject();
+      const auto slot = obj->type()->findAttributeSlot(n->s(jit::attr::name));
+      if (slot && obj->type()->is_parameter(*slot)) {
+        const c10::IValue p = obj->getSlot(*slot);
+        if (p.isTensor() && params_seen.insert({obj.get(), *slot}).second)
+          layer.param_bytes += ivalue_bytes(p);
+      }
+    }
+  }
+  return map.at(v);
+}
+
+void Profiler::build_layer_graphs() {
+  // Which layer reads which value (through free nodes too), and who produces it.
+  for (jit::Value* in : graph_->inputs()) producer_[in] = -1;
+  for (std::size_t k = 0; k < layers_.size(); ++k)
+    for (jit::Node* n : layers_[k].nodes)
+      for (jit::Value* out : n->outputs()) producer_[out] = static_cast<int>(k);
+
+  for (std::size_t k = 0; k < layers_.size(); ++k) {
+    Layer& layer = layers_[k];
+    layer.graph = std::make_shared<jit::Graph>();
+    std::unordered_map<jit::Value*, jit::Value*> map;
+    ParamSet params_seen;
+    map[graph_->inputs()[0]] = layer.graph->addInput()->setType(graph_->inputs()[0]->type());
+    for (jit::Node* n : layer.nodes) {
+      // Everything the node reads, captured values of its blocks included.
+      std::vector<jit::Value*> reads;
+      std::function<void(jit::Block*, std::unordered_set<jit::Value*>&)> scan =
+          [&](jit::Block* b, std::unordered_set<jit::Value*>& inside) {
+            for (jit::Value* p : b->inputs()) inside.insert(p);
+            for (jit::Node* m : b->nodes()) {
+              for (jit::Value* x : m->inputs())
+                if (!inside.count(x)) reads.push_back(x);
+              for (jit::Block* sb : m->blocks()) scan(sb, inside);
+              for (jit::Value* o : m->outputs()) inside.insert(o);
+            }
+            for (jit::Value* x : b->return_node()->inputs())
+              if (!inside.count(x)) reads.push_back(x);
+          };
+      for (jit::Value* x : n->inputs()) reads.push_back(x);
+      std::unordered_set<jit::Value*> inside;
+      for (jit::Block* b : n->blocks()) scan(b, inside);
+      for (jit::Value* x : reads) {
+        if (map.count(x)) continue;
+        auto p = producer_.find(x);
+        if (p != producer_.end() && p->second == static_cast<int>(k)) continue;  // cloned below
+        import_value(layer, map, x, params_seen);
+      }
+      jit::Node* c = layer.graph->createClone(n, [&](jit::Value* x) { return map.at(x); });
+      layer.graph->insertNode(c);
+      for (std::size_t i = 0; i < n->outputs().size(); ++i) map[n->output(i)] = c->output(i);
+      const std::string kind = n->kind().toUnqualString();
+      if (n->kind().is_aten() && !kind.empty() && kind.back() == '_' && kind.front() != '_')
+        layer.in_place = true;
+    }
+    for (jit::Value* in : layer.inputs) last_use_[in] = std::max(last_use_[in], static_cast<int>(k));
+    // Outputs are registered once every layer's inputs are known (below); keep the map.
+    layer_maps_.push_back(std::move(map));
+  }
+  // The model's result reads through free nodes (a TupleConstruct) too.
+  {
+    std::unordered_set<jit::Value*> need;
+    std::unordered_set<jit::Node*> seen;
+    for (jit::Value* out : graph_->outputs()) needed_by(out, need, seen);
+    for (jit::Value* v : need) last_use_[v] = static_cast<int>(layers_.size());
+  }
+  for (std::size_t k = 0; k < layers_.size(); ++k) {
+    Layer& layer = layers_[k];
+    for (jit::Node* n : layer.nodes)
+      for (jit::Value* out : n->outputs()) {
+        auto it = last_use_.find(out);
+        if (it != last_use_.end() && it->second > static_cast<int>(k)) {
+          layer.outputs.push_back(out);
+          layer.graph->registerOutput(layer_maps_[k].at(out));
+        }
+      }
+    if (layer.outputs.empty()) {
+      // Dead layer (nothing reads it): still return its last node's outputs so it runs.
+      for (jit::Value* out : layer.nodes.back()->outputs())
+        layer.graph->registerOutput(layer_maps_[k].at(out));
+    }
+    layer.code = std::make_unique<jit::Code>(layer.graph, layer.name);
+  }
+}
+
+void Profiler::sync() {
+  if (device_.is_cuda()) torch::cuda::synchronize();
+}
+
+void Profiler::forward_pass(std::unordered_map<jit::Value*, c10::IValue>& env,
+                            std::vector<double>* times) {
+  env.clear();
+  for (std::size_t i = 0; i < inputs_.size(); ++i) env[graph_->inputs()[i + 1]] = inputs_[i];
+  for (std::size_t k = 0; k < layers_.size(); ++k) {
+    Layer& layer = layers_[k];
+    jit::Stack stack;
+    stack.reserve(layer.inputs.size() + 1);
+    stack.emplace_back(module_._ivalue());
+    for (jit::Value* v : layer.inputs) stack.push_back(env.at(v));
+    jit::InterpreterState state(*layer.code);
+    sync();
+    const auto t0 = Clock::now();
+    state.run(stack);
+    sync();
+    if (times) times[k].push_back(seconds_since(t0));
+    if (!layer.outputs.empty()) {
+      // The interpreter leaves the graph's outputs on the stack, in order.
+      const std::size_t base = stack.size() - layer.outputs.size();
+      for (std::size_t i = 0; i < layer.outputs.size(); ++i)
+        env[layer.outputs[i]] = std::move(stack[base + i]);
+    } else {
+      // Nothing reads it (an in-place op whose result is the mutated input): its own output
+      // is what the interpreter returned.
+      double bytes = 0;
+      for (const auto& v : stack) bytes += ivalue_bytes(v);
+      layer.unread_output_bytes = bytes;
+    }
+  }
+}
+
+double Profiler::time_backward(std::size_t k,
+                               const std::unordered_map<jit::Value*, c10::IValue>& env) {
+  Layer& layer = layers_[k];
+  torch::AutoGradMode grad(true);
+  jit::Stack stack;
+  stack.emplace_back(module_._ivalue());
+  for (jit::Value* v : layer.inputs) {
+    c10::IValue x = env.at(v);
+    if (x.isTensor() && x.toTensor().is_floating_point()) {
+      at::Tensor leaf = x.toTensor().detach().requires_grad_(true);
+      x = layer.in_place ? c10::IValue(leaf.clone()) : c10::IValue(leaf);
+    }
+    stack.push_back(std::move(x));
+  }
+  jit::InterpreterState state(*layer.code);
+  state.run(stack);
+  std::vector<at::Tensor> outs, grads;
+  for (const auto& v : stack) {
+    std::vector<at::Tensor> ts;
+    collect_tensors(v, ts);
+    for (auto& t : ts)
+      if (t.defined() && t.requires_grad()) {
+        grads.push_back(torch::ones_like(t));
+        outs.push_back(t);
+      }
+  }
+  if (outs.empty()) return 0.0;  // nothing differentiable (integer ops, no parameters)
+  sync();
+  const auto t0 = Clock::now();
+  torch::autograd::backward(outs, grads);
+  sync();
+  return seconds_since(t0);
+}
+
+// Package energy counters of Intel RAPL (microjoules), summed over packages; nullopt when
+// none is readable (no powercap, not permitted).
+struct Rapl {
+  std::vector<std::pair<std::string, double>> zones;  // energy_uj path, max range (uJ)
+  static Rapl open() {
+    Rapl r;
+    std::error_code ec;
+    const std::filesystem::path root = "/sys/class/powercap";
+    if (!std::filesystem::is_directory(root, ec)) return r;
+    for (const auto& e : std::filesystem::directory_iterator(root, ec)) {
+      const std::string name = e.path().filename().string();
+      // Packages are intel-rapl:N; sub-zones (intel-rapl:N:M) are inside them.
+      if (name.rfind("intel-rapl:", 0) != 0 || name.find(':', 11) != std::string::npos) continue;
+      const std::string path = (e.path() / "energy_uj").string();
+      std::ifstream f(path), m((e.path() / "max_energy_range_uj").string());
+      double v = 0, range = 0;
+      if (!(f >> v)) continue;
+      if (!(m >> range)) range = 0;
+      r.zones.emplace_back(path, range);
+    }
+    return r;
+  }
+  bool readable() const { return !zones.empty(); }
+  std::vector<double> read() const {
+    std::vector<double> out;
+    for (const auto& z : zones) {
+      std::ifstream f(z.first);
+      double v = 0;
+      f >> v;
+      out.push_back(v);
+    }
+    return out;
+  }
+  // Joules between two readings, with counter wrap-around.
+  double joules(const std::vector<double>& a, const std::vector<double>& b) const {
+    double uj = 0;
+    for (std::size_t i = 0; i < zones.size(); ++i) {
+      double d = b[i] - a[i];
+      if (d < 0) d += zones[i].second;
+      uj += d;
+    }
+    return uj * 1e-6;
+  }
+};
+
+TorchProfileResult Profiler::run() {
+  if (opt_.reps < 1) throw InputError("--reps: " + std::to_string(opt_.reps) + " is < 1");
+  if (opt_.warmup < 0) throw InputError("--warmup: " + std::to_string(opt_.warmup) + " is < 0");
+  if (opt_.threads > 0) at::set_num_threads(opt_.threads);
+  load();
+  make_inputs();
+  // The whole module first: a forward that fails on these inputs is the user's error.
+  std::vector<double> whole;
+  {
+    torch::NoGradGuard no_grad;
+    try {
+      for (int i = 0; i < opt_.warmup + opt_.reps; ++i) {
+        sync();
+        const auto t0 = Clock::now();
+        module_.forward(inputs_);
+        sync();
+        if (i >= opt_.warmup) whole.push_back(seconds_since(t0));
+      }
+    } catch (const std::exception& e) {
+      throw InputError("--input: forward fails on these inputs: " + torch_error_line(e));
+    }
+  }
+  partition();
+  build_layer_graphs();
+
+  const std::size_t L = layers_.size();
+  std::vector<std::vector<double>> fwd(L), bwd(L);
+  std::unordered_map<jit::Value*, c10::IValue> env;
+  const Rapl rapl = opt_.power_w < 0 ? Rapl::open() : Rapl();
+  double rapl_j = 0, rapl_s = 0;
+  try {
+    torch::NoGradGuard no_grad;
+    for (int i = 0; i < opt_.warmup; ++i) forward_pass(env, nullptr);
+    const auto e0 = rapl.readable() ? rapl.read() : std::vector<double>();
+    const auto t0 = Clock::now();
+    for (int i = 0; i < opt_.reps; ++i) forward_pass(env, fwd.data());
+    if (rapl.readable()) {
+      rapl_s = seconds_since(t0);
+      rapl_j = rapl.joules(e0, rapl.read());
+    }
+  } catch (const std::exception& e) {
+    throw InputError("profile: a layer failed when run alone: " + torch_error_line(e));
+  }
+
+  // Bytes from the last pass (shapes do not change between passes).
+  std::vector<double> out_bytes(L, 0.0), cut_bytes(L, 0.0);
+  double input_bytes = 0;
+  for (const auto& x : inputs_) input_bytes += ivalue_bytes(x);
+  for (std::size_t k = 0; k < L; ++k)
+    for (jit::Value* v : layers_[k].outputs) out_bytes[k] += ivalue_bytes(env.at(v));
+  for (std::size_t k = 0; k < L; ++k)
+    if (layers_[k].outputs.empty()) out_bytes[k] = layers_[k].unread_output_bytes;
+  for (const auto& [v, last] : last_use_) {
+    // Alive across every cut k with producer <= k < last use.
+    const int p = producer_.at(v);
+    auto it = env.find(v);
+    if (it == env.end()) continue;
+    const double bytes = ivalue_bytes(it->second);
+    for (int k = std::max(p, 0); k < last && k < static_cast<int>(L); ++k) cut_bytes[k] += bytes;
+  }
+
+  if (opt_.backward) {
+    try {
+      for (std::size_t k = 0; k < L; ++k) {
+        for (int i = 0; i < opt_.warmup; ++i) time_backward(k, env);
+        for (int i = 0; i < opt_.reps; ++i) bwd[k].push_back(time_backward(k, env));
+      }
+    } catch (const std::exception& e) {
+      throw InputError("profile: backward of a layer failed (try --no-backward): " +
+                       torch_error_line(e));
+    }
+  }
+
+  TorchProfileResult result;
+  result.threads = at::get_num_threads();
+  result.whole_model_s = median(whole);
+  ModelProfile& p = result.profile;
+  p.model = opt_.model_name.empty() ? std::filesystem::path(opt_.model_path).stem().string()
+                                    : opt_.model_name;
+  p.input_bytes = input_bytes;
+  DeviceProfile dev;
+  dev.device_class = opt_.device_class.empty() ? opt_.device : opt_.device_class;
+  double power_w = 0;
+  if (opt_.power_w >= 0) {
+    power_w = opt_.power_w;
+    std::ostringstream s;
+    s << "forward latency x " << opt_.power_w << " W (--power-w)";
+    result.energy_source = s.str();
+  } else if (rapl.readable() && rapl_s > 0) {
+    power_w = rapl_j / rapl_s;
+    std::ostringstream s;
+    s << "forward latency x " << power_w << " W, the mean RAPL package power over the timed "
+      << "passes (whole package, other processes included)";
+    result.energy_source = s.str();
+  } else {
+    result.energy_source = "not measured (no --power-w; RAPL counters not readable)";
+  }
+  for (std::size_t k = 0; k < L; ++k) {
+    LayerProfile lp;
+    lp.name = layers_[k].name;
+    lp.kind = layers_[k].kind;
+    lp.output_bytes = out_bytes[k];
+    lp.cut_bytes = cut_bytes[k];
+    lp.param_bytes = layers_[k].param_bytes;
+    lp.flops = -1.0;
+    p.layers.push_back(lp);
+    LayerCost c;
+    c.forward_s = median(fwd[k]);
+    c.backward_s = opt_.backward ? median(bwd[k]) : 0.0;
+    c.energy_j = c.forward_s * power_w;
+    dev.layers.push_back(c);
+    result.sum_layer_forward_s += c.forward_s;
+    result.sum_layer_backward_s += c.backward_s;
+  }
+  std::ostringstream src;
+  src << "measured by hivemind-profile (LibTorch " << TORCH_VERSION_MAJOR << "." << TORCH_VERSION_MINOR << ", " << opt_.device << ", "
+      << result.threads << " threads): per-layer median of " << opt_.reps << " passes after "
+      << opt_.warmup << " warm-up; whole-model forward " << result.whole_model_s * 1e3
+      << " ms, sum of layers " << result.sum_layer_forward_s * 1e3 << " ms; backward "
+      << (opt_.backward ? "eval mode, all-ones gradients" : "not measured") << "; energy "
+      << result.energy_source;
+  dev.source = src.str();
+  p.source = "hivemind-profile " + std::filesystem::path(opt_.model_path).filename().string();
+  p.devices.push_back(std::move(dev));
+  validate(p);
+  return result;
+}
+
+}  // namespace
+
+TorchProfileResult profile_torchscript(const TorchProfileOptions& options) {
+  Profiler profiler(options);
+  return profiler.run();
+}
+
+}  // namespace hivemind::model

@@ -1,0 +1,136 @@
+// Small TorchScript models built inside the tests (no downloads, no Python): modules defined
+// from TorchScript source with torch::jit::Module::define and saved with Module::save, exactly
+// what a user's torch.jit.save produces for the profiler.
+#pragma once
+
+#include <string>
+
+#include <torch/script.h>
+
+namespace hivemind::test {
+
+// All modules share one compilation unit so that parents can call children.
+class TorchModelFactory {
+ public:
+  TorchModelFactory() : cu_(std::make_shared<torch::jit::CompilationUnit>()) {}
+
+  // conv2d(in -> out, 3x3, stride 1, padding 1, bias): (out*in*9 + out) float32 parameters.
+  torch::jit::Module conv3x3(long in, long out) {
+    auto m = make("Conv2d");
+    m.register_parameter("weight", torch::randn({out, in, 3, 3}).requires_grad_(), false);
+    m.register_parameter("bias", torch::randn({out}).requires_grad_(), false);
+    m.define(R"(
+def forward(self, x):
+    return torch.conv2d(x, self.weight, self.bias, [1, 1], [1, 1], [1, 1], 1)
+)");
+    return m;
+  }
+  torch::jit::Module relu() {
+    auto m = make("ReLU");
+    m.define(R"(
+def forward(self, x):
+    return torch.relu(x)
+)");
+    return m;
+  }
+  // Linear(in -> out): (out*in + out) float32 parameters.
+  torch::jit::Module linear(long in, long out) {
+    auto m = make("Linear");
+    m.register_parameter("weight", torch::randn({out, in}).requires_grad_(), false);
+    m.register_parameter("bias", torch::randn({out}).requires_grad_(), false);
+    m.define(R"(
+def forward(self, x):
+    return torch.linear(x, self.weight, self.bias)
+)");
+    return m;
+  }
+  torch::jit::Module embedding(long vocab, long dim) {
+    auto m = make("Embedding");
+    m.register_parameter("weight", torch::randn({vocab, dim}).requires_grad_(), false);
+    m.define(R"(
+def forward(self, tokens):
+    return torch.embedding(self.weight, tokens)
+)");
+    return m;
+  }
+  // A recurrent cell returning a tuple (output, new hidden): the tuple is unpacked by the
+  // caller, so the unpacking must stay inside this layer.
+  torch::jit::Module cell(long dim) {
+    auto m = make("Cell");
+    m.register_parameter("w", torch::randn({dim, dim}).requires_grad_(), false);
+    m.define(R"(
+def forward(self, x, h):
+    h2 = torch.tanh(torch.matmul(x + h, self.w))
+    return h2 * 2.0, h2
+)");
+    return m;
+  }
+  // An empty module of that class name (register children, then define forward).
+  torch::jit::Module make(const std::string& kind) {
+    // Distinct class names per instance (the parameter shapes differ).
+    return torch::jit::Module(
+        c10::QualifiedName("__torch__.m" + std::to_string(counter_++) + "." + kind), cu_, true);
+  }
+
+ private:
+  std::shared_ptr<torch::jit::CompilationUnit> cu_;
+  int counter_ = 0;
+};
+
+// Chain: conv(3->4) -> relu -> flatten -> fc(4*8*8 -> 10); input 1,3,8,8.
+inline torch::jit::Module chain_model(TorchModelFactory& f) {
+  auto m = f.make("Chain");
+  m.register_module("conv", f.conv3x3(3, 4));
+  m.register_module("relu", f.relu());
+  m.register_module("fc", f.linear(4 * 8 * 8, 10));
+  m.define(R"(
+def forward(self, x):
+    y = self.relu.forward(self.conv.forward(x))
+    return self.fc.forward(torch.flatten(y, 1))
+)");
+  return m;
+}
+
+// A residual block as in ResNet: stem conv, then block {conv1, relu, conv2, + skip, relu}
+// (its relu module called twice); input 1,3,8,8, 4 channels inside.
+inline torch::jit::Module residual_model(TorchModelFactory& f) {
+  auto block = f.make("BasicBlock");
+  block.register_module("conv1", f.conv3x3(4, 4));
+  block.register_module("relu", f.relu());
+  block.register_module("conv2", f.conv3x3(4, 4));
+  block.define(R"(
+def forward(self, x):
+    identity = x
+    out = self.conv2.forward(self.relu.forward(self.conv1.forward(x)))
+    out = out + identity
+    return self.relu.forward(out)
+)");
+  auto m = f.make("Net");
+  m.register_module("stem", f.conv3x3(3, 4));
+  m.register_module("block", block);
+  m.define(R"(
+def forward(self, x):
+    return self.block.forward(self.stem.forward(x))
+)");
+  return m;
+}
+
+// Two inputs (int64 tokens 1,5 and float hidden 1,16), a tuple-returning cell, an in-place op
+// and a tuple result that returns the hidden state too.
+inline torch::jit::Module recurrent_model(TorchModelFactory& f) {
+  auto m = f.make("Tagger");
+  m.register_module("emb", f.embedding(100, 16));
+  m.register_module("cell", f.cell(16));
+  m.register_module("out", f.linear(16, 3));
+  m.define(R"(
+def forward(self, tokens, h):
+    e = torch.sum(self.emb.forward(tokens), 1)
+    y, h2 = self.cell.forward(e, h)
+    logits = self.out.forward(y)
+    logits.add_(1.0)
+    return logits, h2
+)");
+  return m;
+}
+
+}  // namespace hivemind::test
