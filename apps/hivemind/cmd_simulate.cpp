@@ -1,19 +1,138 @@
+// hivemind simulate: one scenario, one trial, every method on the same traces.
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
 #include <iostream>
+#include <string>
 
 #include "args.hpp"
 #include "commands.hpp"
 #include "hivemind/error.hpp"
+#include "hivemind/io.hpp"
+#include "hivemind/sim/engine.hpp"
+#include "hivemind/sim/report.hpp"
+#include "hivemind/sim/scenario.hpp"
 
 namespace hivemind::cli {
 
-// Placeholder until the module lands: says so plainly.
+namespace {
+constexpr const char* kHelp = R"(usage: hivemind simulate SCENARIO [options]
+
+Runs one trial of a 5G MEC scenario (data/scenarios/*.json, or a name: mmwave-iab, sub6,
+chain5) and compares HiveMind (SCI) with UE only, cloud only and single split on the same
+network traces. Prints a summary; --out writes tasks.csv (every task x method) and links.csv.
+
+options:
+  --load low|mid|high     background traffic (x0.5 / x1 / x2 UEs and bitrate), default mid
+  --seed N                random seed, default 1 (same seed -> identical traces and CSV)
+  --duration S            simulated seconds of task arrivals, default 10
+  --period-ms MS          task period (mean gap with --poisson), default 100
+  --poisson               Poisson arrivals instead of periodic
+  --task inference|training  objective latency (inference) or UE+IAB energy (training)
+  --model NAME            data/measured/NAME.<run>.json, default resnet18_224
+  --coherence-ms MS       link coherence time (block length), default: the scenario's
+  --offset-s S            start position on the UE trajectory (seconds of travel), default 0
+  --predictive F          add HiveMind predictive (Sec. IV-F) with forecaster oracle|last|ewma
+  --sigma X               relative error of the oracle forecaster, default 0
+  --out DIR               write tasks.csv and links.csv into DIR (created)
+  --bench                 print simulated seconds per wall-clock second
+  --all-links             report every link's UE bandwidth, not only the links used
+)";
+
+std::string resolve_scenario(const std::string& arg) {
+  if (arg.find('/') != std::string::npos || arg.size() > 5 && arg.substr(arg.size() - 5) == ".json")
+    return arg;
+  return data_dir() + "/scenarios/" + arg + ".json";
+}
+}  // namespace
+
 int run_simulate(const Argv& argv) {
-  Args args(argv, {}, {});
+  Args args(argv,
+            {"--load", "--seed", "--duration", "--period-ms", "--task", "--model", "--coherence-ms",
+             "--offset-s", "--predictive", "--sigma", "--out"},
+            {"--poisson", "--bench", "--all-links"});
   if (args.help()) {
-    std::cout << "usage: hivemind simulate ... (not built yet)\n";
+    std::cout << kHelp;
     return 0;
   }
-  throw InputError("simulate: not available in this build yet");
+  args.expect_positional(1, "SCENARIO");
+  const sim::Scenario scenario = sim::load_scenario(resolve_scenario(args.positional()[0]));
+  sim::RunConfig config;
+  config.load = sim::parse_load(args.value_or("--load", "mid"));
+  config.seed = static_cast<std::uint64_t>(args.integer_or("--seed", 1, 0, 1LL << 62));
+  config.duration_s = args.number_or("--duration", 10.0, 1e-3, 1e6);
+  config.period_s = args.number_or("--period-ms", 100.0, 0.01, 1e6) * 1e-3;
+  config.poisson = args.flag("--poisson");
+  config.all_link_stats = args.flag("--all-links");
+  const std::string task = args.value_or("--task", "inference");
+  if (task != "inference" && task != "training")
+    throw InputError("--task: \"" + task + "\" is not inference or training");
+  config.task = task == "training" ? sim::TaskKind::kTraining : sim::TaskKind::kInference;
+  config.coherence_s = args.number_or("--coherence-ms", 0.0, 0.0, 1e9) * 1e-3;
+  config.start_offset_s = args.number_or("--offset-s", 0.0, 0.0, 1e9);
+  if (auto f = args.value("--predictive")) {
+    sim::MethodSpec m{"HiveMind predictive", sim::MethodKind::kPredictive};
+    if (*f == "oracle") m.forecaster = sim::Forecaster::kOracle;
+    else if (*f == "last") m.forecaster = sim::Forecaster::kLastValue;
+    else if (*f == "ewma") m.forecaster = sim::Forecaster::kEwma;
+    else throw InputError("--predictive: \"" + *f + "\" is not oracle, last or ewma");
+    m.sigma = args.number_or("--sigma", 0.0, 0.0, 10.0);
+    config.methods.push_back(m);
+  }
+  const std::string model_name = args.value_or("--model", "resnet18_224");
+  const sim::ModelCosts model = sim::load_model_costs(scenario, data_dir() + "/measured", model_name);
+
+  const auto t0 = std::chrono::steady_clock::now();
+  const sim::RunResult result = sim::run_simulation(scenario, model, config);
+  const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+
+  if (auto out = args.value("--out")) {
+    std::error_code ec;
+    std::filesystem::create_directories(*out, ec);
+    if (ec) throw InputError("--out: cannot create \"" + *out + "\": " + ec.message());
+    write_text_file_atomic(*out + "/tasks.csv",
+                           sim::tasks_csv_header("") + sim::tasks_csv_rows("", result, config, scenario));
+    std::string links = "link,capacity_mbps,ue_mean_mbps,ue_std_mbps,background_ues\n";
+    for (const auto& l : result.links)
+      links += l.name + "," + sim::num(l.capacity_bps / 1e6) + "," + sim::num(l.mean_bps / 1e6) + "," +
+               sim::num(l.std_bps / 1e6) + "," + std::to_string(l.background_ues) + "\n";
+    write_text_file_atomic(*out + "/links.csv", links);
+  }
+
+  char line[256];
+  std::string text;
+  std::snprintf(line, sizeof line, "scenario %s, model %s, %s load, seed %llu, %s, %zu tasks, %d handover(s)\n",
+                scenario.name.c_str(), model.model.c_str(), std::string(sim::to_string(config.load)).c_str(),
+                static_cast<unsigned long long>(config.seed), task.c_str(),
+                result.records.size() / config.methods.size(), result.handovers);
+  text += line;
+  std::snprintf(line, sizeof line, "mean SCI update %.2f ms\n\n", result.mean_sci_update_s * 1e3);
+  text += line;
+  std::snprintf(line, sizeof line, "%-22s %10s %10s %10s %10s %12s\n", "method", "mean ms", "median ms",
+                "p95 ms", "max ms", "energy J");
+  text += line;
+  for (std::size_t m = 0; m < config.methods.size(); ++m) {
+    const auto lat = sim::method_values(result, static_cast<int>(m), false);
+    const auto en = sim::method_values(result, static_cast<int>(m), true);
+    std::snprintf(line, sizeof line, "%-22s %10.2f %10.2f %10.2f %10.2f %12.4f\n",
+                  config.methods[m].label.c_str(), sim::mean_of(lat) * 1e3,
+                  sim::percentile(lat, 50) * 1e3, sim::percentile(lat, 95) * 1e3,
+                  sim::percentile(lat, 100) * 1e3, sim::mean_of(en));
+    text += line;
+  }
+  text += "\nlink          capacity   UE mean    UE std  (Mbit/s)  bg UEs\n";
+  for (const auto& l : result.links) {
+    std::snprintf(line, sizeof line, "%-12s %9.1f %9.2f %9.2f %17d\n", l.name.c_str(),
+                  l.capacity_bps / 1e6, l.mean_bps / 1e6, l.std_bps / 1e6, l.background_ues);
+    text += line;
+  }
+  if (args.flag("--bench")) {
+    std::snprintf(line, sizeof line, "\nsimulated %.1f s in %.3f s wall: %.0f x real time (one core)\n",
+                  result.simulated_s, wall, result.simulated_s / wall);
+    text += line;
+  }
+  std::cout << text;
+  return 0;
 }
 
 }  // namespace hivemind::cli

@@ -1,0 +1,111 @@
+// Discrete-event execution of split ML tasks over the simulated network (Sec. IV-C3, IV-F,
+// VII): for every task, an SCI update runs from the cloud to the UE (node p reads the capacity of
+// the link it receives data on at its own time t1^p), then the task runs layer by layer from the
+// UE; each transfer integrates the block-varying capacity while it is under way. Every method
+// of a run sees the same network (same seed -> same traces) and the same task arrivals.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "hivemind/sim/network.hpp"
+#include "hivemind/sim/scenario.hpp"
+
+namespace hivemind::sim {
+
+// Per-layer costs of one model on every device class of a scenario.
+struct DeviceCosts {
+  bool relay = false;             // cannot run layers (measured_run "none")
+  std::vector<double> forward_s;  // per layer
+  std::vector<double> backward_s; // per layer (measured bwd; forward where unmeasured)
+  double active_power_w = 0.0;
+  bool energy_counted = false;
+};
+
+struct ModelCosts {
+  std::string model;               // "resnet18_224"
+  int layers = 0;
+  double input_bytes = 0.0;
+  std::vector<double> cut_bytes;   // bytes crossing the cut after layer l (index l-1)
+  std::map<std::string, DeviceCosts> devices;
+  double bytes_at(int cut) const { return cut == 0 ? input_bytes : cut_bytes[cut - 1]; }
+};
+
+// Builds the costs from data/measured/<model>.<run>.json (via hivemind::model's
+// problem_from_measured: latencies scaled by whole-model / sum-of-layers) and the scenario's
+// device classes. `use_cut_bytes`: a cut carries every live tensor (true) or only the layer's
+// own output (the paper's chain model). Throws InputError naming a missing profile.
+ModelCosts load_model_costs(const Scenario& scenario, const std::string& measured_dir,
+                            const std::string& model, bool use_cut_bytes = true);
+
+enum class TaskKind { kInference, kTraining };
+
+enum class MethodKind {
+  kHiveMind,     // SCI (Algorithm 1, O(L) per node) on the capacities known at t1
+  kPredictive,   // SCI on capacities forecast at t1 + Delta t (Sec. IV-F)
+  kUeOnly,
+  kCloudOnly,
+  kSingleSplit,  // best single cut between the UE and the cloud, MECs relay (Neurosurgeon)
+};
+
+enum class Forecaster {
+  kOracle,     // the true capacity at t1 + Delta t, times (1 + sigma * N(0,1)) (Fig. 17)
+  kLastValue,  // the rate the node measured on its last transfer over that link
+  kEwma,       // EWMA (alpha 0.3) of the measured rates
+};
+
+struct MethodSpec {
+  std::string label;
+  MethodKind kind = MethodKind::kHiveMind;
+  Forecaster forecaster = Forecaster::kOracle;
+  double sigma = 0.0;   // relative forecast error (oracle)
+  int history = 8;      // g: Delta t is the mean of the last g gaps
+};
+
+// The paper's standard set: HiveMind, UE only, cloud only, single split.
+std::vector<MethodSpec> standard_methods();
+
+struct RunConfig {
+  Load load = Load::kMid;
+  std::uint64_t seed = 1;
+  double duration_s = 10.0;     // tasks arrive in [0, duration)
+  double period_s = 0.1;        // periodic arrivals (or mean gap with poisson)
+  bool poisson = false;
+  TaskKind task = TaskKind::kInference;
+  double coherence_s = 0.0;     // <= 0: the scenario's
+  double start_offset_s = 0.0;  // position on the trajectory at t = 0 (s of travel)
+  std::vector<MethodSpec> methods = standard_methods();
+  // Per device class: compute latency divided by this factor (Fig. 14's capability scale).
+  std::map<std::string, double> speedup;
+  bool keep_plans = false;      // record every plan (Fig. 15)
+  bool all_link_stats = false;  // RunResult::links for every link, not only the used ones
+};
+
+struct TaskRecord {
+  int task = 0;
+  int method = 0;               // index into RunConfig::methods
+  double arrival_s = 0.0;
+  double start_s = 0.0;         // after the SCI update
+  double latency_s = 0.0;       // from start to the last byte at its destination
+  double energy_j = 0.0;        // counted devices' compute + counted radio energy
+  double planned = 0.0;         // the cost the method planned with (objective's unit)
+  bool exact = false;           // every capacity used equals the one planned with
+  int serving_gnb = -1;
+  std::vector<int> route;       // scenario node indices (only with keep_plans)
+  std::vector<int> boundaries;  // b_0..b_{P-1} (only with keep_plans)
+};
+
+struct RunResult {
+  std::vector<TaskRecord> records;   // task-major, method-minor
+  std::vector<LinkStats> links;      // links used (or all), over [0, duration)
+  double mean_sci_update_s = 0.0;
+  int handovers = 0;
+  double simulated_s = 0.0;          // duration + the tail of the last tasks
+};
+
+// Runs one trial. Deterministic: the same inputs give the same records, bit for bit.
+RunResult run_simulation(const Scenario& scenario, const ModelCosts& model, const RunConfig& config);
+
+}  // namespace hivemind::sim

@@ -1,0 +1,98 @@
+// The simulated network of one trial: the target UE's capacity on every link as a block process
+// (constant over coherence blocks), produced by a proportional-fair scheduler that serves the
+// target UE together with the link's background UEs TTI by TTI (Sec. VII-A3), and the UE's
+// route, which changes with mobility and handover (Sec. VII-A2, VII-C1).
+//
+// Traces are generated lazily, link by link, from per-link random streams: a link's trace
+// depends only on (scenario, load, seed, link), never on which links were asked for first.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "hivemind/sim/random.hpp"
+#include "hivemind/sim/radio.hpp"
+#include "hivemind/sim/scenario.hpp"
+
+namespace hivemind::sim {
+
+enum class Load { kLow, kMid, kHigh };
+// Sec. VII-A3: UE population and per-UE bitrate both scaled by 2 / 1 / 0.5.
+double load_scale(Load load);
+Load parse_load(std::string_view text);  // "low" | "mid" | "high"; InputError otherwise
+std::string_view to_string(Load load);
+
+struct NetworkOptions {
+  Load load = Load::kMid;
+  std::uint64_t seed = 1;
+  double coherence_s = 0.0;     // <= 0: the scenario's
+  double start_offset_s = 0.0;  // where on the trajectory the trial starts (s of travel)
+};
+
+// A route at one moment: nodes from the UE to the cloud and the links between them.
+struct Route {
+  std::vector<int> nodes;  // scenario node indices, UE first, cloud last
+  std::vector<int> links;  // network link ids (see Network::link_name), links[p] joins nodes p, p+1
+  int serving_gnb = -1;    // scenario node index of the access gNB, -1 without access model
+};
+
+// Mean and standard deviation (bits/s) of a link's block capacities over [0, duration).
+struct LinkStats {
+  std::string name;
+  double capacity_bps = 0.0;
+  double mean_bps = 0.0;
+  double std_bps = 0.0;
+  int background_ues = 0;
+};
+
+class Network {
+ public:
+  Network(const Scenario& scenario, const NetworkOptions& options);
+  ~Network();
+  Network(const Network&) = delete;
+  Network& operator=(const Network&) = delete;
+
+  double block_s() const { return block_s_; }
+  // Link ids: 0..S-1 are the scenario's links; S + g is the access link of the g-th gNB.
+  int link_count() const { return static_cast<int>(links_.size()); }
+  const std::string& link_name(int link) const;
+  const ScenarioLink& link_info(int link) const;  // for access links: synthesised from `access`
+
+  // The route used by a task that starts at time t (s since the trial start).
+  const Route& route_at(double t);
+  // Number of handovers in [0, t).
+  int handovers_before(double t);
+
+  // The target UE's capacity (bits/s) on `link` in the coherence block containing t.
+  double capacity_bps(int link, double t);
+  // Time at which `bits` sent on `link` from time t have all arrived, integrating the
+  // block-constant capacity (no overhead added). Returns +inf if that takes more than an hour.
+  double transfer_end(int link, double t, double bits);
+  // Index of the block containing t.
+  long block_index(double t) const;
+
+  LinkStats link_stats(int link, double duration_s);
+
+  // UE position (m) at trial time t.
+  std::pair<double, double> ue_position(double t) const;
+
+ private:
+  struct LinkTrace;
+  void extend(LinkTrace& trace, long block);
+  int serving_at_check(long check);
+
+  const Scenario& scenario_;
+  NetworkOptions options_;
+  double block_s_ = 0.05;
+  int ttis_per_block_ = 50;
+  std::vector<std::unique_ptr<LinkTrace>> links_;
+  std::vector<int> gnbs_;            // scenario node index of each gNB (access link order)
+  std::vector<int> serving_;         // serving gNB (index into gnbs_) per mobility check
+  std::vector<Route> routes_;        // per gNB (or one route without access)
+  double perimeter_m_ = 0.0;
+};
+
+}  // namespace hivemind::sim

@@ -1,0 +1,409 @@
+#include "hivemind/sim/engine.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <set>
+
+#include "hivemind/error.hpp"
+#include "hivemind/model/measured.hpp"
+#include "hivemind/sim/random.hpp"
+#include "hivemind/split/chain_costs.hpp"
+#include "hivemind/split/sci.hpp"
+#include "hivemind/sim/single_split.hpp"
+
+namespace hivemind::sim {
+
+namespace {
+constexpr double kInf = std::numeric_limits<double>::infinity();
+constexpr std::uint64_t kPurposeArrivals = 0x41525256;  // "ARRV"
+constexpr std::uint64_t kPurposeForecast = 0x46435354;  // "FCST"
+constexpr double kEwmaAlpha = 0.3;
+constexpr double kPlanningFloor = 1e-3;
+}  // namespace
+
+std::vector<MethodSpec> standard_methods() {
+  return {{"HiveMind", MethodKind::kHiveMind},
+          {"UE only", MethodKind::kUeOnly},
+          {"Cloud only", MethodKind::kCloudOnly},
+          {"Single split", MethodKind::kSingleSplit}};
+}
+
+ModelCosts load_model_costs(const Scenario& scenario, const std::string& measured_dir,
+                            const std::string& model, bool use_cut_bytes) {
+  std::vector<std::string> runs;
+  for (const auto& [name, d] : scenario.devices)
+    if (d.measured_run != "none" && std::find(runs.begin(), runs.end(), d.measured_run) == runs.end())
+      runs.push_back(d.measured_run);
+  std::sort(runs.begin(), runs.end());
+  std::vector<model::MeasuredProfile> profiles;
+  for (const auto& run : runs)
+    profiles.push_back(model::load_measured_profile(measured_dir + "/" + model + "." + run + ".json"));
+  // problem_from_measured wants a chain of >= 2 nodes; a lone run is simply repeated.
+  std::vector<model::MeasuredProfile> chain = profiles;
+  if (chain.size() == 1) chain.push_back(chain.front());
+  std::vector<std::string> names;
+  std::vector<split::Link> links(chain.size() - 1);
+  for (std::size_t i = 0; i < chain.size(); ++i) names.push_back("n" + std::to_string(i));
+  const split::Problem problem =
+      model::problem_from_measured(chain, names, links, use_cut_bytes, split::Deliver::kSink);
+
+  ModelCosts costs;
+  costs.model = model;
+  costs.layers = problem.layers;
+  costs.input_bytes = problem.input_bytes;
+  costs.cut_bytes = problem.output_bytes;
+  for (const auto& [name, d] : scenario.devices) {
+    DeviceCosts dc;
+    dc.active_power_w = d.active_power_w;
+    dc.energy_counted = d.energy_counted;
+    if (d.measured_run == "none") {
+      dc.relay = true;
+    } else {
+      const std::size_t i = static_cast<std::size_t>(
+          std::find(runs.begin(), runs.end(), d.measured_run) - runs.begin());
+      const auto& prof = profiles[i];
+      for (int l = 0; l < problem.layers; ++l) {
+        const double fwd_s = problem.nodes[i].compute_s[l];  // scaled median (seconds)
+        const double median_s = prof.layers[l].median_us * 1e-6;
+        const double scale = median_s > 0 ? fwd_s / median_s : 1.0;
+        // Backward: the measured module backward, same whole/sum scaling; functional nodes
+        // have none measured and are assumed to cost their forward time.
+        const double bwd_s = prof.layers[l].bwd_us > 0 ? prof.layers[l].bwd_us * 1e-6 * scale : fwd_s;
+        dc.forward_s.push_back(fwd_s * d.latency_scale);
+        dc.backward_s.push_back(bwd_s * d.latency_scale);
+      }
+    }
+    costs.devices[name] = std::move(dc);
+  }
+  return costs;
+}
+
+namespace {
+
+// Ring of the last g gaps Delta t seen by one node (Sec. IV-F).
+struct GapHistory {
+  std::vector<double> gaps;
+  std::size_t next = 0;
+  void add(double gap, int g) {
+    if (static_cast<int>(gaps.size()) < g) {
+      gaps.push_back(gap);
+    } else {
+      gaps[next] = gap;
+      next = (next + 1) % gaps.size();
+    }
+  }
+  double mean() const {
+    double s = 0.0;
+    for (double x : gaps) s += x;
+    return gaps.empty() ? 0.0 : s / static_cast<double>(gaps.size());
+  }
+};
+
+struct MethodState {
+  std::vector<GapHistory> gaps;     // per scenario node
+  std::vector<double> last_rate;    // per network link, -1 = none yet
+  std::vector<double> ewma_rate;
+  Rng rng{1};
+};
+
+struct Exec {
+  double latency_s = 0.0;
+  double energy_j = 0.0;
+  bool exact = true;
+};
+
+class Runner {
+ public:
+  Runner(const Scenario& s, const ModelCosts& m, const RunConfig& c)
+      : s_(s), m_(m), c_(c),
+        net_(s, NetworkOptions{c.load, c.seed, c.coherence_s, c.start_offset_s}) {
+    L_ = m.layers;
+    sink_ = s.deliver == "sink";
+    training_ = c.task == TaskKind::kTraining;
+    states_.resize(c.methods.size());
+    for (std::size_t i = 0; i < states_.size(); ++i) {
+      states_[i].gaps.resize(s.nodes.size());
+      states_[i].last_rate.assign(net_.link_count(), -1.0);
+      states_[i].ewma_rate.assign(net_.link_count(), -1.0);
+      states_[i].rng = Rng(stream_seed(c.seed, kPurposeForecast, i));
+    }
+    for (const auto& [name, d] : s.devices) {
+      auto it = c.speedup.find(name);
+      speed_[name] = it == c.speedup.end() ? 1.0 : it->second;
+    }
+  }
+
+  RunResult run() {
+    RunResult result;
+    std::vector<double> arrivals;
+    if (c_.poisson) {
+      Rng rng(stream_seed(c_.seed, kPurposeArrivals, 0));
+      for (double t = rng.exponential(c_.period_s); t < c_.duration_s; t += rng.exponential(c_.period_s))
+        arrivals.push_back(t);
+    } else {
+      for (long k = 0;; ++k) {
+        const double t = static_cast<double>(k) * c_.period_s;
+        if (t >= c_.duration_s) break;
+        arrivals.push_back(t);
+      }
+    }
+    std::set<int> used_links;
+    double sci_sum = 0.0;
+    for (std::size_t k = 0; k < arrivals.size(); ++k) {
+      run_task(static_cast<int>(k), arrivals[k], result);
+      for (int l : route_.links) used_links.insert(l);
+      sci_sum += start_ - arrivals[k];
+    }
+    result.mean_sci_update_s = arrivals.empty() ? 0.0 : sci_sum / static_cast<double>(arrivals.size());
+    result.handovers = net_.handovers_before(c_.duration_s);
+    if (c_.all_link_stats)
+      for (int l = 0; l < net_.link_count(); ++l) used_links.insert(l);
+    for (int l : used_links) result.links.push_back(net_.link_stats(l, c_.duration_s));
+    result.simulated_s = c_.duration_s;
+    return result;
+  }
+
+ private:
+  const DeviceCosts& dev(int p) const { return m_.devices.at(s_.nodes[route_.nodes[p]].device); }
+  double speed(int p) const { return speed_.at(s_.nodes[route_.nodes[p]].device); }
+
+  // Cost tables for the objective with capacity `cap[p]` on link p (Eq. 7, 10; Eq. 8 for
+  // training without parameter migration).
+  void fill_costs(const std::vector<double>& cap, split::ChainCosts& costs) const {
+    const int P = static_cast<int>(route_.nodes.size());
+    costs.layers = L_;
+    costs.compute.resize(P);
+    costs.transfer.resize(P - 1);
+    costs.finish.assign(P, 0.0);
+    for (int p = 0; p < P; ++p) {
+      const DeviceCosts& d = dev(p);
+      auto& row = costs.compute[p];
+      row.resize(L_);
+      const double sp = speed(p);
+      for (int l = 0; l < L_; ++l) {
+        if (d.relay) {
+          row[l] = kInf;
+        } else if (!training_) {
+          row[l] = d.forward_s[l] / sp;
+        } else {
+          row[l] = d.energy_counted ? (d.forward_s[l] + d.backward_s[l]) / sp * d.active_power_w : 0.0;
+        }
+      }
+    }
+    for (int p = 0; p + 1 < P; ++p) {
+      const ScenarioLink& link = net_.link_info(route_.links[p]);
+      auto& row = costs.transfer[p];
+      row.resize(L_ + 1);
+      // A node that saw (or forecasts) no capacity at all still plans: with a floor of 0.1%
+      // of the link's capacity every transfer on it looks very expensive but finite.
+      const double c = std::max(cap[p], link.capacity_bps * kPlanningFloor);
+      for (int x = 0; x <= L_; ++x) {
+        const double bits = m_.bytes_at(x) * 8.0;
+        if (training_) {
+          if (x == L_ || link.radio_power.empty()) {
+            row[x] = 0.0;
+          } else {
+            row[x] = s_.radio_power_up.at(link.radio_power).energy_j(bits, c) +
+                     s_.radio_power_down.at(link.radio_power).energy_j(bits, c);
+          }
+        } else {
+          row[x] = (x == L_ && !sink_) ? 0.0 : bits / c + link.overhead_s;
+        }
+      }
+    }
+  }
+
+  // One transfer of `bits` on route link p from time t; updates t, energy, exactness and the
+  // observations of `state` (the node p+1 measures the rate it received at).
+  void transfer(int p, double bits, bool up, double planned_cap, double& t, Exec& e, MethodState* state) {
+    const int link = route_.links[p];
+    const ScenarioLink& info = net_.link_info(link);
+    t += info.overhead_s;
+    const long b0 = net_.block_index(t);
+    const double end = net_.transfer_end(link, t, bits);
+    if (!std::isfinite(end)) {
+      t = kInf;
+      e.exact = false;
+      return;
+    }
+    const double rate = end > t ? bits / (end - t) : net_.capacity_bps(link, t);
+    e.exact = e.exact && net_.block_index(end) == b0 &&
+              net_.capacity_bps(link, t) == planned_cap && planned_cap >= info.capacity_bps * kPlanningFloor;
+    if (!info.radio_power.empty()) {
+      const auto& model = up ? s_.radio_power_up.at(info.radio_power) : s_.radio_power_down.at(info.radio_power);
+      e.energy_j += model.energy_j(bits, rate);
+    }
+    if (state) {
+      state->last_rate[link] = rate;
+      state->ewma_rate[link] = state->ewma_rate[link] < 0 ? rate
+                                                          : (1 - kEwmaAlpha) * state->ewma_rate[link] + kEwmaAlpha * rate;
+    }
+    t = end;
+  }
+
+  Exec execute(const std::vector<int>& b, const std::vector<double>& planned_cap, MethodState* state, int g) {
+    const int P = static_cast<int>(route_.nodes.size());
+    Exec e;
+    double t = start_;
+    int first = 1;
+    int finishing = P - 1;
+    for (int p = 0; p < P && std::isfinite(t); ++p) {
+      const DeviceCosts& d = dev(p);
+      double dt = 0.0;
+      for (int l = first; l <= b[p]; ++l) dt += d.forward_s[l - 1];
+      dt /= speed(p);
+      if (d.energy_counted) e.energy_j += dt * d.active_power_w;
+      t += dt;
+      if (b[p] == L_ && finishing == P - 1 && p < finishing) finishing = p;
+      if (p + 1 < P) {
+        const int x = b[p];
+        const bool moves = !(x == L_ && (training_ || !sink_));
+        if (moves) {
+          // Sec. IV-F: the gap between node p+1's SCI computation and the data's arrival on its
+          // incoming link.
+          if (state) state->gaps[route_.nodes[p + 1]].add(t - t1_[p + 1], g);
+          transfer(p, m_.bytes_at(x) * 8.0, /*up=*/true, planned_cap[p], t, e, state);
+        }
+      }
+      first = b[p] + 1;
+    }
+    if (training_ && std::isfinite(t)) {
+      // Backward pass: from the node that ran layer L back to the UE, each node running the
+      // backward of its own layers; gradients of cut b[p-1] cross link p-1 downwards.
+      for (int p = finishing; p >= 0 && std::isfinite(t); --p) {
+        const DeviceCosts& d = dev(p);
+        const int lo = p == 0 ? 1 : b[p - 1] + 1;
+        double dt = 0.0;
+        for (int l = lo; l <= b[p]; ++l) dt += d.backward_s[l - 1];
+        dt /= speed(p);
+        if (d.energy_counted) e.energy_j += dt * d.active_power_w;
+        t += dt;
+        if (p > 0) transfer(p - 1, m_.bytes_at(b[p - 1]) * 8.0, /*up=*/false, planned_cap[p - 1], t, e, nullptr);
+      }
+    }
+    e.latency_s = t - start_;
+    return e;
+  }
+
+  void plan(const MethodSpec& spec, const split::ChainCosts& costs, std::vector<int>& b) {
+    const int P = costs.node_count();
+    switch (spec.kind) {
+      case MethodKind::kHiveMind:
+      case MethodKind::kPredictive:
+        solver_.solve(costs, b);
+        break;
+      case MethodKind::kUeOnly:
+        b.assign(P, L_);
+        break;
+      case MethodKind::kCloudOnly:
+        b.assign(P, 0);
+        b.back() = L_;
+        break;
+      case MethodKind::kSingleSplit:
+        b = best_single_split(costs);
+        break;
+    }
+  }
+
+  void run_task(int k, double arrival, RunResult& result) {
+    route_ = net_.route_at(arrival);
+    const int P = static_cast<int>(route_.nodes.size());
+    // SCI update (Fig. 5, step 1): from the sink to the source; node p reads its incoming
+    // link's capacity when it computes, at t1[p].
+    t1_.assign(P, arrival);
+    const double msg_bits = static_cast<double>(split::sci_message_bytes(L_)) * 8.0;
+    double ready = arrival + s_.sci_processing_s;
+    for (int p = P - 2; p >= 0; --p) {
+      const int link = route_.links[p];
+      const double arrive = net_.transfer_end(link, ready + net_.link_info(link).overhead_s, msg_bits);
+      t1_[p] = arrive;
+      ready = arrive + s_.sci_processing_s;
+    }
+    start_ = ready;
+    known_.assign(P - 1, 0.0);
+    for (int p = 0; p + 1 < P; ++p) known_[p] = net_.capacity_bps(route_.links[p], t1_[p + 1]);
+    fill_costs(known_, known_costs_);
+
+    for (std::size_t mi = 0; mi < c_.methods.size(); ++mi) {
+      const MethodSpec& spec = c_.methods[mi];
+      MethodState& st = states_[mi];
+      const split::ChainCosts* costs = &known_costs_;
+      const std::vector<double>* caps = &known_;
+      if (spec.kind == MethodKind::kPredictive) {
+        predicted_ = known_;
+        for (int p = 0; p + 1 < P; ++p) {
+          const int link = route_.links[p];
+          const double noise = st.rng.normal();  // drawn for every link: a fixed stream
+          const double dt = st.gaps[route_.nodes[p + 1]].mean();
+          if (dt < net_.block_s()) continue;  // Sec. IV-F: disabled below the coherence time
+          switch (spec.forecaster) {
+            case Forecaster::kOracle:
+              predicted_[p] = net_.capacity_bps(link, t1_[p + 1] + dt) * std::max(0.02, 1.0 + spec.sigma * noise);
+              break;
+            case Forecaster::kLastValue:
+              if (st.last_rate[link] > 0) predicted_[p] = st.last_rate[link];
+              break;
+            case Forecaster::kEwma:
+              if (st.ewma_rate[link] > 0) predicted_[p] = st.ewma_rate[link];
+              break;
+          }
+        }
+        fill_costs(predicted_, predicted_costs_);
+        costs = &predicted_costs_;
+        caps = &predicted_;
+      }
+      plan(spec, *costs, plan_);
+      TaskRecord rec;
+      rec.task = k;
+      rec.method = static_cast<int>(mi);
+      rec.arrival_s = arrival;
+      rec.start_s = start_;
+      rec.serving_gnb = route_.serving_gnb;
+      if (plan_.empty()) {
+        rec.latency_s = rec.energy_j = rec.planned = kInf;
+      } else {
+        rec.planned = split::evaluate(*costs, plan_).total;
+        const Exec e = execute(plan_, *caps, &st, spec.history);
+        rec.latency_s = e.latency_s;
+        rec.energy_j = e.energy_j;
+        rec.exact = e.exact && caps == &known_;
+      }
+      if (c_.keep_plans) {
+        rec.route = route_.nodes;
+        rec.boundaries = plan_;
+      }
+      result.records.push_back(std::move(rec));
+    }
+  }
+
+  const Scenario& s_;
+  const ModelCosts& m_;
+  const RunConfig& c_;
+  Network net_;
+  int L_ = 0;
+  bool sink_ = true;
+  bool training_ = false;
+  std::map<std::string, double> speed_;
+  std::vector<MethodState> states_;
+  Route route_;
+  std::vector<double> t1_, known_, predicted_;
+  double start_ = 0.0;
+  split::ChainCosts known_costs_, predicted_costs_;
+  split::SciChainSolver solver_;
+  std::vector<int> plan_;
+};
+
+}  // namespace
+
+RunResult run_simulation(const Scenario& scenario, const ModelCosts& model, const RunConfig& config) {
+  for (const auto& m : config.methods)
+    if (m.history < 1) throw InputError("method " + m.label + ": history g must be >= 1");
+  if (!(config.period_s > 0)) throw InputError("period: must be > 0");
+  for (const auto& n : scenario.nodes)
+    if (!model.devices.count(n.device)) throw InputError("device class \"" + n.device + "\" has no costs");
+  Runner runner(scenario, model, config);
+  return runner.run();
+}
+
+}  // namespace hivemind::sim

@@ -1,0 +1,123 @@
+#include "hivemind/sim/report.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <exception>
+#include <mutex>
+#include <thread>
+
+namespace hivemind::sim {
+
+double mean_of(const std::vector<double>& v) {
+  double s = 0.0;
+  for (double x : v) s += x;
+  return v.empty() ? NAN : s / static_cast<double>(v.size());
+}
+
+double std_of(const std::vector<double>& v) {
+  if (v.size() < 2) return 0.0;
+  const double m = mean_of(v);
+  double s = 0.0;
+  for (double x : v) s += (x - m) * (x - m);
+  return std::sqrt(s / static_cast<double>(v.size() - 1));
+}
+
+double percentile(std::vector<double> v, double q) {
+  if (v.empty()) return NAN;
+  std::sort(v.begin(), v.end());
+  const double pos = q / 100.0 * static_cast<double>(v.size() - 1);
+  const std::size_t lo = static_cast<std::size_t>(std::floor(pos));
+  const std::size_t hi = std::min(lo + 1, v.size() - 1);
+  const double f = pos - static_cast<double>(lo);
+  if (!std::isfinite(v[lo]) || !std::isfinite(v[hi])) return f > 0 ? v[hi] : v[lo];
+  return v[lo] + f * (v[hi] - v[lo]);
+}
+
+std::string num(double x) {
+  if (std::isnan(x)) return "nan";
+  if (std::isinf(x)) return x > 0 ? "inf" : "-inf";
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.6g", x);
+  return buf;
+}
+
+std::string tasks_csv_header(const std::string& header_prefix) {
+  return header_prefix +
+         "task,method,arrival_s,sci_update_ms,latency_ms,energy_j,planned,exact,serving_gnb,"
+         "route,plan\n";
+}
+
+std::string tasks_csv_rows(const std::string& prefix, const RunResult& result,
+                           const RunConfig& config, const Scenario& scenario) {
+  std::string out;
+  out.reserve(result.records.size() * 96);
+  for (const auto& r : result.records) {
+    out += prefix;
+    out += std::to_string(r.task);
+    out += ',';
+    out += config.methods[r.method].label;
+    out += ',' + num(r.arrival_s) + ',' + num((r.start_s - r.arrival_s) * 1e3) + ',' +
+           num(r.latency_s * 1e3) + ',' + num(r.energy_j) + ',' + num(r.planned) + ',' +
+           (r.exact ? "1" : "0") + ',' +
+           (r.serving_gnb >= 0 ? scenario.nodes[r.serving_gnb].name : std::string("-")) + ',';
+    for (std::size_t i = 0; i < r.route.size(); ++i)
+      out += (i ? ">" : "") + scenario.nodes[r.route[i]].name;
+    out += ',';
+    for (std::size_t i = 0; i < r.boundaries.size(); ++i)
+      out += (i ? "/" : "") + std::to_string(r.boundaries[i]);
+    out += '\n';
+  }
+  return out;
+}
+
+std::vector<double> method_values(const RunResult& result, int method, bool energy) {
+  std::vector<double> v;
+  for (const auto& r : result.records)
+    if (r.method == method) v.push_back(energy ? r.energy_j : r.latency_s);
+  return v;
+}
+
+void run_parallel(std::size_t jobs, int threads, const std::function<void(std::size_t)>& job,
+                  const std::string& label) {
+  std::atomic<std::size_t> next{0}, done{0};
+  std::mutex mu;
+  std::exception_ptr error;
+  const auto t0 = std::chrono::steady_clock::now();
+  auto progress = [&](std::size_t d) {
+    if (label.empty()) return;
+    const int width = 30;
+    const int filled = jobs ? static_cast<int>(width * d / jobs) : width;
+    const double el = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    std::fprintf(stderr, "\r%-28s [%.*s%*s] %zu/%zu %5.1fs", label.c_str(), filled,
+                 "##############################", width - filled, "", d, jobs, el);
+    if (d == jobs) std::fprintf(stderr, "\n");
+    std::fflush(stderr);
+  };
+  progress(0);
+  auto worker = [&] {
+    for (;;) {
+      const std::size_t i = next.fetch_add(1);
+      if (i >= jobs) return;
+      try {
+        job(i);
+      } catch (...) {
+        std::lock_guard<std::mutex> lock(mu);
+        if (!error) error = std::current_exception();
+      }
+      const std::size_t d = done.fetch_add(1) + 1;
+      std::lock_guard<std::mutex> lock(mu);
+      progress(d);
+    }
+  };
+  const int n = std::max(1, std::min<int>(threads, static_cast<int>(std::max<std::size_t>(jobs, 1))));
+  std::vector<std::thread> pool;
+  for (int i = 1; i < n; ++i) pool.emplace_back(worker);
+  worker();
+  for (auto& t : pool) t.join();
+  if (error) std::rethrow_exception(error);
+}
+
+}  // namespace hivemind::sim

@@ -1,0 +1,371 @@
+#include "hivemind/sim/scenario.hpp"
+
+#include <cmath>
+#include <initializer_list>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "hivemind/error.hpp"
+#include "hivemind/io.hpp"
+
+namespace hivemind::sim {
+
+namespace {
+
+using nlohmann::json;
+namespace jf = hivemind::json_field;
+
+// Rejects fields we do not know: a typo in a scenario must not be silently ignored.
+void check_keys(const json& object, std::initializer_list<const char*> allowed,
+                const std::string& path) {
+  for (auto it = object.begin(); it != object.end(); ++it) {
+    bool known = false;
+    for (const char* k : allowed) known = known || it.key() == k;
+    if (!known)
+      throw InputError((path.empty() ? "" : path + ".") + it.key() + ": unknown field");
+  }
+}
+
+std::string at(const std::string& path, const std::string& key) {
+  return path.empty() ? key : path + "." + key;
+}
+std::string idx(const std::string& path, std::size_t i) {
+  return path + "[" + std::to_string(i) + "]";
+}
+
+double opt_number(const json& o, const char* key, const std::string& path, double fallback,
+                  bool positive) {
+  auto it = o.find(key);
+  if (it == o.end()) return fallback;
+  return positive ? jf::positive_number(*it, at(path, key)) : jf::number(*it, at(path, key));
+}
+
+Background parse_background(const json& v, const std::string& path) {
+  jf::object(v, path);
+  check_keys(v, {"ues", "demand_mbps"}, path);
+  Background b;
+  b.ues = jf::number(jf::require(v, "ues", path), at(path, "ues"));
+  b.demand_mbps = jf::number(jf::require(v, "demand_mbps", path), at(path, "demand_mbps"));
+  return b;
+}
+
+RadioPower parse_power(const json& v, const std::string& path) {
+  jf::array(v, path, 2);
+  RadioPower p;
+  p.base_mw = jf::number(v[0], idx(path, 0));
+  p.per_mbps_mw = jf::number(v[1], idx(path, 1));
+  return p;
+}
+
+NodeRole parse_role(const json& v, const std::string& path) {
+  const std::string s = jf::string(v, path);
+  if (s == "ue") return NodeRole::kUe;
+  if (s == "gnb") return NodeRole::kGnb;
+  if (s == "mec") return NodeRole::kMec;
+  if (s == "cloud") return NodeRole::kCloud;
+  throw InputError(path + ": \"" + s + "\" is not one of ue, gnb, mec, cloud");
+}
+
+void parse_radio_power(const json& o, const std::string& path, Scenario& s) {
+  jf::object(o, path);
+  for (auto it = o.begin(); it != o.end(); ++it) {
+    const std::string p = at(path, it.key());
+    jf::object(*it, p);
+    check_keys(*it, {"uplink_mw", "downlink_mw", "source"}, p);
+    s.radio_power_up[it.key()] = parse_power(jf::require(*it, "uplink_mw", p), at(p, "uplink_mw"));
+    s.radio_power_down[it.key()] =
+        parse_power(jf::require(*it, "downlink_mw", p), at(p, "downlink_mw"));
+  }
+}
+
+std::string parse_power_ref(const json& o, const std::string& path, const Scenario& s) {
+  auto it = o.find("radio_power");
+  if (it == o.end()) return "";
+  const std::string name = jf::string(*it, at(path, "radio_power"));
+  if (!s.radio_power_up.count(name))
+    throw InputError(at(path, "radio_power") + ": \"" + name + "\" is not defined in radio_power");
+  return name;
+}
+
+}  // namespace
+
+int Scenario::ue_node() const {
+  for (std::size_t i = 0; i < nodes.size(); ++i)
+    if (nodes[i].role == NodeRole::kUe) return static_cast<int>(i);
+  return -1;
+}
+int Scenario::sink_node() const {
+  for (std::size_t i = 0; i < nodes.size(); ++i)
+    if (nodes[i].role == NodeRole::kCloud) return static_cast<int>(i);
+  return -1;
+}
+int Scenario::uplink_of(int node) const {
+  for (std::size_t i = 0; i < links.size(); ++i)
+    if (links[i].from == node) return static_cast<int>(i);
+  return -1;
+}
+
+Scenario parse_scenario(std::string_view json_text, std::string_view source) {
+  try {
+    const json doc = parse_json(json_text, source);
+    jf::object(doc, "scenario");
+    check_keys(doc, {"format", "name", "description", "area_m", "scheduler", "dynamics",
+                     "background", "devices", "radio_power", "nodes", "links", "access",
+                     "mobility", "sci", "deliver", "notes"},
+               "");
+    const std::string format = jf::string(jf::require(doc, "format", "format"), "format");
+    if (format != kScenarioFormat)
+      throw InputError("format: \"" + format + "\" is not \"" + std::string(kScenarioFormat) + "\"");
+    Scenario s;
+    s.name = jf::string(jf::require(doc, "name", "name"), "name");
+    if (auto it = doc.find("description"); it != doc.end())
+      s.description = jf::string(*it, "description");
+    if (auto it = doc.find("area_m"); it != doc.end()) {
+      jf::array(*it, "area_m", 2);
+      s.area_x_m = jf::positive_number((*it)[0], "area_m[0]");
+      s.area_y_m = jf::positive_number((*it)[1], "area_m[1]");
+    }
+    if (auto it = doc.find("scheduler"); it != doc.end()) {
+      jf::object(*it, "scheduler");
+      check_keys(*it, {"tti_ms", "pf_window_ttis"}, "scheduler");
+      s.tti_s = opt_number(*it, "tti_ms", "scheduler", 1.0, true) * 1e-3;
+      s.pf_window_ttis = opt_number(*it, "pf_window_ttis", "scheduler", 99.0, true);
+      if (s.pf_window_ttis < 1)
+        throw InputError("scheduler.pf_window_ttis: " + jf::show((*it)["pf_window_ttis"]) +
+                         " must be >= 1");
+    }
+    if (auto it = doc.find("dynamics"); it != doc.end()) {
+      jf::object(*it, "dynamics");
+      check_keys(*it, {"coherence_ms", "demand_block_sigma"}, "dynamics");
+      s.coherence_s = opt_number(*it, "coherence_ms", "dynamics", 50.0, true) * 1e-3;
+      s.demand_block_sigma = opt_number(*it, "demand_block_sigma", "dynamics", 0.5, false);
+    }
+    if (s.coherence_s + 1e-12 < s.tti_s)
+      throw InputError("dynamics.coherence_ms: " + std::to_string(s.coherence_s * 1e3) +
+                       " is shorter than one TTI (" + std::to_string(s.tti_s * 1e3) + " ms)");
+    if (auto it = doc.find("background"); it != doc.end()) {
+      jf::object(*it, "background");
+      check_keys(*it, {"ues_sigma", "backlog_cap_ms", "demand_mixture", "source"}, "background");
+      s.ues_sigma = opt_number(*it, "ues_sigma", "background", 0.3, false);
+      s.backlog_cap_s = opt_number(*it, "backlog_cap_ms", "background", 100.0, true) * 1e-3;
+      if (auto m = it->find("demand_mixture"); m != it->end()) {
+        jf::array(*m, "background.demand_mixture");
+        if (m->empty()) throw InputError("background.demand_mixture: empty");
+        for (std::size_t i = 0; i < m->size(); ++i) {
+          const std::string p = idx("background.demand_mixture", i);
+          jf::object((*m)[i], p);
+          check_keys((*m)[i], {"weight", "scale", "sigma"}, p);
+          DemandComponent c;
+          c.weight = jf::positive_number(jf::require((*m)[i], "weight", p), at(p, "weight"));
+          c.scale = jf::positive_number(jf::require((*m)[i], "scale", p), at(p, "scale"));
+          c.sigma = jf::number(jf::require((*m)[i], "sigma", p), at(p, "sigma"));
+          s.demand_mixture.push_back(c);
+        }
+      }
+    }
+    if (s.demand_mixture.empty()) s.demand_mixture.push_back({1.0, 1.0, 0.5});
+
+    if (auto it = doc.find("radio_power"); it != doc.end()) parse_radio_power(*it, "radio_power", s);
+
+    // Device classes.
+    const json& devs = jf::object(jf::require(doc, "devices", "devices"), "devices");
+    for (auto it = devs.begin(); it != devs.end(); ++it) {
+      const std::string p = "devices." + it.key();
+      jf::object(*it, p);
+      check_keys(*it, {"measured_run", "latency_scale", "active_power_w", "energy_counted", "source"},
+                 p);
+      DeviceClass d;
+      d.name = it.key();
+      d.measured_run = jf::string(jf::require(*it, "measured_run", p), at(p, "measured_run"));
+      if (d.measured_run != "cpu1" && d.measured_run != "cpu16" && d.measured_run != "cuda" &&
+          d.measured_run != "none")
+        throw InputError(at(p, "measured_run") + ": \"" + d.measured_run +
+                         "\" is not one of cpu1, cpu16, cuda, none");
+      d.latency_scale = opt_number(*it, "latency_scale", p, 1.0, true);
+      d.active_power_w = opt_number(*it, "active_power_w", p, 0.0, false);
+      if (auto e = it->find("energy_counted"); e != it->end()) {
+        if (!e->is_boolean())
+          throw InputError(at(p, "energy_counted") + ": expected true or false, got " + jf::show(*e));
+        d.energy_counted = e->get<bool>();
+      }
+      if (auto e = it->find("source"); e != it->end()) d.source = jf::string(*e, at(p, "source"));
+      s.devices[d.name] = d;
+    }
+
+    // Nodes.
+    const json& nodes = jf::array(jf::require(doc, "nodes", "nodes"), "nodes");
+    std::map<std::string, int> by_name;
+    for (std::size_t i = 0; i < nodes.size(); ++i) {
+      const std::string p = idx("nodes", i);
+      jf::object(nodes[i], p);
+      check_keys(nodes[i], {"name", "role", "device", "position_m"}, p);
+      ScenarioNode n;
+      n.name = jf::string(jf::require(nodes[i], "name", p), at(p, "name"));
+      if (n.name.empty()) throw InputError(at(p, "name") + ": empty");
+      if (by_name.count(n.name))
+        throw InputError(at(p, "name") + ": \"" + n.name + "\" is used twice");
+      n.role = parse_role(jf::require(nodes[i], "role", p), at(p, "role"));
+      n.device = jf::string(jf::require(nodes[i], "device", p), at(p, "device"));
+      if (!s.devices.count(n.device))
+        throw InputError(at(p, "device") + ": \"" + n.device + "\" is not defined in devices");
+      if (auto it = nodes[i].find("position_m"); it != nodes[i].end()) {
+        jf::array(*it, at(p, "position_m"), 2);
+        n.x_m = jf::number((*it)[0], at(p, "position_m") + "[0]");
+        n.y_m = jf::number((*it)[1], at(p, "position_m") + "[1]");
+        if (n.x_m > s.area_x_m || n.y_m > s.area_y_m)
+          throw InputError(at(p, "position_m") + ": [" + jf::show((*it)[0]) + ", " +
+                           jf::show((*it)[1]) + "] is outside area_m");
+      } else if (n.role == NodeRole::kGnb) {
+        throw InputError(at(p, "position_m") + ": missing field (a gnb needs a position)");
+      }
+      by_name[n.name] = static_cast<int>(i);
+      s.nodes.push_back(n);
+    }
+    int ues = 0, clouds = 0;
+    for (const auto& n : s.nodes) {
+      ues += n.role == NodeRole::kUe;
+      clouds += n.role == NodeRole::kCloud;
+    }
+    if (ues != 1) throw InputError("nodes: need exactly one node with role \"ue\", found " + std::to_string(ues));
+    if (clouds != 1)
+      throw InputError("nodes: need exactly one node with role \"cloud\" (the sink), found " +
+                       std::to_string(clouds));
+    if (s.devices.at(s.nodes[s.ue_node()].device).measured_run == "none")
+      throw InputError("nodes[" + std::to_string(s.ue_node()) + "].device: the UE must be able to run layers");
+    if (s.devices.at(s.nodes[s.sink_node()].device).measured_run == "none")
+      throw InputError("nodes[" + std::to_string(s.sink_node()) + "].device: the cloud must be able to run layers");
+
+    // Links.
+    const json& links = jf::array(jf::require(doc, "links", "links"), "links");
+    std::set<std::string> link_names;
+    for (std::size_t i = 0; i < links.size(); ++i) {
+      const std::string p = idx("links", i);
+      jf::object(links[i], p);
+      check_keys(links[i], {"name", "from", "to", "type", "capacity_mbps", "overhead_ms",
+                            "background", "radio_power"},
+                 p);
+      ScenarioLink l;
+      l.name = jf::string(jf::require(links[i], "name", p), at(p, "name"));
+      if (!link_names.insert(l.name).second)
+        throw InputError(at(p, "name") + ": \"" + l.name + "\" is used twice");
+      for (const char* end : {"from", "to"}) {
+        const std::string node = jf::string(jf::require(links[i], end, p), at(p, end));
+        auto it = by_name.find(node);
+        if (it == by_name.end())
+          throw InputError(at(p, end) + ": \"" + node + "\" is not a node name");
+        (std::string(end) == "from" ? l.from : l.to) = it->second;
+      }
+      if (l.from == l.to) throw InputError(at(p, "to") + ": a link cannot join a node to itself");
+      const std::string type = jf::string(jf::require(links[i], "type", p), at(p, "type"));
+      if (type != "wireless" && type != "wired")
+        throw InputError(at(p, "type") + ": \"" + type + "\" is not wireless or wired");
+      l.wireless = type == "wireless";
+      l.capacity_bps =
+          jf::positive_number(jf::require(links[i], "capacity_mbps", p), at(p, "capacity_mbps")) * 1e6;
+      l.overhead_s = opt_number(links[i], "overhead_ms", p, 0.0, false) * 1e-3;
+      if (auto it = links[i].find("background"); it != links[i].end())
+        l.background = parse_background(*it, at(p, "background"));
+      l.radio_power = parse_power_ref(links[i], p, s);
+      s.links.push_back(l);
+    }
+
+    // Access model (optional): the UE reaches the gNBs over the radio.
+    if (auto it = doc.find("access"); it != doc.end()) {
+      const std::string p = "access";
+      jf::object(*it, p);
+      check_keys(*it, {"capacity_mbps", "carrier_ghz", "bandwidth_mhz", "eirp_dbm", "noise_figure_db",
+                       "overhead_fraction", "cqi_table", "overhead_ms", "cell_radius_m",
+                       "fading_sigma_db", "background", "radio_power"},
+                 p);
+      AccessModel& a = s.access;
+      a.enabled = true;
+      a.radio.capacity_bps = jf::positive_number(jf::require(*it, "capacity_mbps", p), "access.capacity_mbps") * 1e6;
+      a.radio.carrier_hz = jf::positive_number(jf::require(*it, "carrier_ghz", p), "access.carrier_ghz") * 1e9;
+      a.radio.bandwidth_hz = jf::positive_number(jf::require(*it, "bandwidth_mhz", p), "access.bandwidth_mhz") * 1e6;
+      a.radio.eirp_dbm = jf::number(jf::require(*it, "eirp_dbm", p), "access.eirp_dbm", false);
+      a.radio.noise_figure_db = opt_number(*it, "noise_figure_db", p, 7.0, false);
+      a.radio.overhead_fraction = opt_number(*it, "overhead_fraction", p, 0.1, false);
+      if (a.radio.overhead_fraction >= 1.0)
+        throw InputError("access.overhead_fraction: " + jf::show((*it)["overhead_fraction"]) + " must be < 1");
+      if (auto c = it->find("cqi_table"); c != it->end())
+        a.radio.cqi_table = static_cast<int>(jf::integer(*c, "access.cqi_table", 1, 2));
+      a.overhead_s = opt_number(*it, "overhead_ms", p, 0.0, false) * 1e-3;
+      a.cell_radius_m = opt_number(*it, "cell_radius_m", p, 300.0, true);
+      a.fading_sigma_db = opt_number(*it, "fading_sigma_db", p, 0.0, false);
+      if (auto b = it->find("background"); b != it->end()) a.background = parse_background(*b, "access.background");
+      a.radio_power = parse_power_ref(*it, p, s);
+      int gnbs = 0;
+      for (const auto& n : s.nodes) gnbs += n.role == NodeRole::kGnb;
+      if (gnbs == 0) throw InputError("access: needs at least one node with role \"gnb\"");
+      if (s.uplink_of(s.ue_node()) >= 0)
+        throw InputError("links[" + std::to_string(s.uplink_of(s.ue_node())) +
+                         "].from: the UE reaches the gNBs through \"access\"; it cannot also have a link");
+    } else if (s.uplink_of(s.ue_node()) < 0) {
+      throw InputError("links: the UE \"" + s.nodes[s.ue_node()].name +
+                       "\" has no link and there is no \"access\" model");
+    }
+
+    // Every node but the sink (and the UE under an access model) has exactly one uplink, and
+    // following uplinks reaches the sink without a cycle.
+    for (std::size_t n = 0; n < s.nodes.size(); ++n) {
+      int count = 0;
+      for (const auto& l : s.links) count += l.from == static_cast<int>(n);
+      const bool is_sink = static_cast<int>(n) == s.sink_node();
+      const bool is_access_ue = s.access.enabled && static_cast<int>(n) == s.ue_node();
+      if (is_sink && count > 0)
+        throw InputError("nodes[" + std::to_string(n) + "]: the cloud \"" + s.nodes[n].name +
+                         "\" is the sink and cannot have an outgoing link");
+      if (!is_sink && !is_access_ue && count != 1)
+        throw InputError("nodes[" + std::to_string(n) + "]: \"" + s.nodes[n].name + "\" has " +
+                         std::to_string(count) + " outgoing links, needs exactly 1 towards the cloud");
+      if (!is_sink && !is_access_ue) {
+        int at_node = static_cast<int>(n);
+        for (std::size_t hops = 0; at_node != s.sink_node(); ++hops) {
+          if (hops > s.nodes.size())
+            throw InputError("links: following the links from \"" + s.nodes[n].name +
+                             "\" loops without reaching the cloud");
+          at_node = s.links[s.uplink_of(at_node)].to;
+        }
+      }
+    }
+
+    if (auto it = doc.find("mobility"); it != doc.end()) {
+      const std::string p = "mobility";
+      jf::object(*it, p);
+      check_keys(*it, {"speed_kmh", "waypoints_m", "hysteresis_db", "check_ms"}, p);
+      s.mobility.speed_mps = opt_number(*it, "speed_kmh", p, 40.0, false) / 3.6;
+      s.mobility.hysteresis_db = opt_number(*it, "hysteresis_db", p, 3.0, false);
+      s.mobility.check_s = opt_number(*it, "check_ms", p, 100.0, true) * 1e-3;
+      const json& w = jf::array(jf::require(*it, "waypoints_m", p), "mobility.waypoints_m");
+      if (w.size() < 2) throw InputError("mobility.waypoints_m: need at least 2 points, got " + std::to_string(w.size()));
+      for (std::size_t i = 0; i < w.size(); ++i) {
+        const std::string q = idx("mobility.waypoints_m", i);
+        jf::array(w[i], q, 2);
+        const double x = jf::number(w[i][0], q + "[0]"), y = jf::number(w[i][1], q + "[1]");
+        if (x > s.area_x_m || y > s.area_y_m)
+          throw InputError(q + ": [" + jf::show(w[i][0]) + ", " + jf::show(w[i][1]) + "] is outside area_m");
+        s.mobility.waypoints_m.emplace_back(x, y);
+      }
+    } else if (s.access.enabled) {
+      throw InputError("mobility: missing field (needed with \"access\")");
+    }
+    if (auto it = doc.find("sci"); it != doc.end()) {
+      jf::object(*it, "sci");
+      check_keys(*it, {"processing_ms"}, "sci");
+      s.sci_processing_s = opt_number(*it, "processing_ms", "sci", 3.0, false) * 1e-3;
+    }
+    if (auto it = doc.find("deliver"); it != doc.end()) {
+      s.deliver = jf::string(*it, "deliver");
+      if (s.deliver != "sink" && s.deliver != "none")
+        throw InputError("deliver: \"" + s.deliver + "\" is not sink or none");
+    }
+    return s;
+  } catch (...) {
+    detail::rethrow_with_source(source);
+  }
+  throw InputError(std::string(source) + ": unreachable");
+}
+
+Scenario load_scenario(const std::string& path) { return parse_scenario(read_text_file(path), path); }
+
+}  // namespace hivemind::sim
