@@ -1,6 +1,7 @@
 // How the CLI shows a solution: a table for people, JSON for programs.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -15,5 +16,26 @@ std::string format_table(const split::Problem& problem, const split::Solution& s
 std::string format_json(const split::Problem& problem, const split::Solution& solution);
 // A number with 4 significant digits, "inf" when infinite.
 std::string fmt(double x);
+
+}  // namespace hivemind::cli
+
+#include "hivemind/split/extensions.hpp"
+
+namespace hivemind::cli {
+
+// The extensions (training, collaborative, RNN, multiple objectives, bottleneck, constraints):
+// the plan table plus every metric's end-to-end value.
+std::string format_ext_table(const split::ExtSolution& solution);
+std::string format_ext_json(const split::ExtSolution& solution);
+
+// One row per method (Fig. 18-style comparison): each metric's end-to-end value; a method that
+// finds no plan shows its error.
+struct CompareRow {
+  std::string method;
+  std::optional<split::ExtSolution> solution;
+  std::string error;
+};
+std::string format_compare_table(const std::vector<CompareRow>& rows);
+std::string format_compare_json(const std::vector<CompareRow>& rows);
 
 }  // namespace hivemind::cli

@@ -169,6 +169,12 @@ ExtSolution solve_extended(const ExtendedProblem& ext, const std::string& method
     s.cost_name = "end-to-end " + name + " alone";
     if (b.empty()) throw InputError("method " + method + ": " + constraint_reason(ext));
   } else {
+    bool core = false;
+    for (Method c : all_methods()) core = core || to_string(c) == method;
+    if (!core)
+      throw InputError("method: unknown method \"" + method +
+                       "\" (expected sci, algorithm1, dijkstra, brute, ue-only, cloud-only, "
+                       "single-split, bottleneck, standard, linear, barrier, exact or opt-METRIC)");
     const Method m = parse_method(method);
     if (!pr.windows.empty()) {
       if (m == Method::kSci) {
@@ -219,6 +225,7 @@ ExtSolution solve_extended(const ExtendedProblem& ext, const std::string& method
     s.metrics.push_back({"best_effort", be, "", 0.0, true});
   } else if (method == "standard" && ext.rnn) {
     s.metrics.push_back({"total", s.cost, "", 0.0, true});
+    s.metrics.push_back({"slowest_stage", evaluate_bottleneck(*reported, b), "", 0.0, true});
   } else {
     s.metrics.push_back({"total", s.breakdown.total, "", 0.0, true});
     s.metrics.push_back({"slowest_stage", evaluate_bottleneck(*reported, b), "", 0.0, true});
