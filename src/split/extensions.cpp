@@ -72,6 +72,12 @@ double migration_total(const Problem& problem, const TrainingSpec& spec, const B
   return total;
 }
 
+std::string boundaries_text(const Boundaries& b) {
+  std::string out = "[";
+  for (std::size_t p = 0; p < b.size(); ++p) out += (p ? ", " : "") + std::to_string(b[p]);
+  return out + "]";
+}
+
 }  // namespace
 
 std::vector<std::string> applicable_methods(const ExtendedProblem& ext) {
@@ -188,7 +194,10 @@ ExtSolution solve_extended(const ExtendedProblem& ext, const std::string& method
           throw InputError("method " + method + ": the baseline plan does not fit the memory budgets");
       }
     } else {
-      b = solve(pr.costs, m).boundaries;  // throws when no plan has finite cost
+      Boundaries probe;
+      if (!std::isfinite(solve_chain(pr.costs, {}, Combine::kSum, probe)))
+        throw InputError("method " + method + ": " + constraint_reason(ext));
+      b = solve(pr.costs, m).boundaries;
     }
   }
 
@@ -198,7 +207,8 @@ ExtSolution solve_extended(const ExtendedProblem& ext, const std::string& method
     if (s.cost_name.empty()) s.cost_name = "total (sum of stages)";
   }
   if (!std::isfinite(s.breakdown.total) && method != "bottleneck")
-    throw InputError("method " + method + ": no plan has finite cost (" + constraint_reason(ext) + ")");
+    throw InputError("method " + method + ": its plan " + boundaries_text(b) +
+                     " has infinite cost (it breaks the pinned layers)");
 
   if (pr.objective) {
     const CompiledObjective& obj = *pr.objective;
