@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "hivemind/split/extensions.hpp"
 #include "hivemind/split/problem.hpp"
 
 namespace hivemind::bench {
@@ -25,7 +26,9 @@ struct BenchRow {
 struct BenchOptions {
   std::vector<int> layers = {52, 152, 515, 2000};
   std::vector<int> nodes = {3, 10, 30};
-  std::vector<std::string> methods = {"sci", "algorithm1", "dijkstra", "brute"};
+  // "exact" = the Pareto-front SCI of the multi-objective extension on synthetic_multi (its
+  // row reports the largest per-node message in sci_message_bytes).
+  std::vector<std::string> methods = {"sci", "algorithm1", "dijkstra", "brute", "exact"};
   int samples = 7;                // median of this many
   double min_sample_s = 0.02;     // each sample repeats the solve until it lasts this long
   double max_method_s = 3.0;      // skip a (method, L, P) whose single solve is estimated above
@@ -35,6 +38,11 @@ struct BenchOptions {
 // A synthetic chain: UE slow, each further node faster (capacity doubling), layer loads and
 // activation sizes drawn from a fixed-seed generator, links slower further up the chain.
 split::Problem synthetic_problem(int layers, int nodes, unsigned seed);
+
+// synthetic_problem plus an energy metric (device power x compute time, radio energy per byte)
+// and the objective "minimise energy, latency <= the midpoint between the least latency and the
+// latency of the least-energy plan" (a limit that binds).
+split::ExtendedProblem synthetic_multi(int layers, int nodes, unsigned seed);
 
 // Runs the benchmark; `progress` (may be empty) gets one line per finished row.
 std::vector<BenchRow> run_solver_bench(const BenchOptions& options,

@@ -18,7 +18,9 @@ Times every split solver on synthetic chains (fixed seed) for L in {52, 152, 515
 layers and P in {3, 10, 30} nodes: one warm-up, then the median of 7 samples, each sample
 repeating the solve for at least 20 ms. Cases estimated to take too long are skipped
 (dijkstra and brute grow as L^3 P and C(L+P-1, L)). Also reports the SCI message size
-(L+2 float32 values).
+(L+2 float32 values). Row "exact": the multi-objective exact method (Pareto-front SCI,
+docs/extensions.md) on the same chain plus an energy metric, "minimise energy, latency <= a
+binding limit"; its message column is the largest per-node message (label counts + labels).
 
 options:
   --format FORMAT   table (default) | json: [{"method", "L", "P", "ns_per_solve",
@@ -95,6 +97,7 @@ int run_bench(const Argv& argv) {
   std::printf("\n");
   ratio("dijkstra", "sci", 52, 10);
   ratio("algorithm1", "sci", 2000, 10);
+  ratio("exact", "sci", 52, 10);
   return 0;
 }
 
