@@ -91,6 +91,22 @@ TEST(Route, ZooResNetOnTheFourRoles) {
   EXPECT_NEAR(split::evaluate(split::compile(p), c.dag.boundaries).total, c.dag.cost, 1e-12);
 }
 
+TEST(Route, ChainModelCostsResNet18MoreOnTheMeasuredRoute) {
+  // UE = 1 Xeon thread, MEC = 16 threads (speed 2), cloud = H200, 100 and 30 Mbit/s: the chain
+  // model cuts inside a residual block, where the true cut carries the skip tensor too.
+  const ModelProfile r18 = load_model("resnet18", kData);
+  const Route route = load_route(kData + "/routes/measured_runs.json");
+  const DeviceCatalog catalog = load_device_catalog(kData + "/devices/devices.json");
+  const ChainComparison c =
+      compare_chain_model(problem_from_route(r18, route, catalog),
+                          problem_from_route(r18, route, catalog, CutSizes::kChain));
+  const int cut = c.chain.boundaries[0];
+  ASSERT_GT(cut, 0);
+  EXPECT_GT(r18.layers[cut - 1].cut_bytes, r18.layers[cut - 1].output_bytes);
+  EXPECT_GT(c.chain_true.total, 1.2 * c.dag.cost);
+  EXPECT_LT(c.chain.cost, c.chain_true.total);  // the chain model underestimates its own plan
+}
+
 TEST(Route, UnknownClassNamesTheNode) {
   const Route route = parse_route(R"({"format": "hivemind.route/v1",
     "nodes": [{"device_class": "slow"}, {"device_class": "tpu"}],

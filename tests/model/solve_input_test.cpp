@@ -1,0 +1,34 @@
+// apps/hivemind/solve_input.cpp in-process: what `solve --chain-sizes` reports after the plan.
+#include <gtest/gtest.h>
+
+#include "args.hpp"
+#include "hivemind/split/chain_costs.hpp"
+#include "solve_input.hpp"
+
+namespace hivemind::cli {
+namespace {
+
+const std::string kData = HIVEMIND_DATA_DIR;
+
+Args parse(const std::vector<std::string>& argv) {
+  std::set<std::string> options = {"--method", "--deliver", "--format"};
+  options.insert(problem_source_options().begin(), problem_source_options().end());
+  return Args(argv, options, problem_source_flags());
+}
+
+TEST(SolveInput, ChainSizesReportsTrueCostOfTheChainPlan) {
+  const Args args = parse({"--model", "resnet18", "--route", kData + "/routes/four_roles.json",
+                           "--chain-sizes"});
+  const split::Problem chain = acquire_problem(args);
+  const split::Solution planned = split::solve(split::compile(chain), split::Method::kSci);
+  const std::string report = problem_source_report(args, chain, planned, /*json=*/false);
+  EXPECT_NE(report.find("chain-model plan"), std::string::npos) << report;
+  EXPECT_NE(report.find("DAG-aware plan"), std::string::npos) << report;
+  EXPECT_EQ(problem_source_report(args, chain, planned, /*json=*/true), "");
+  // Without --chain-sizes nothing is added.
+  const Args plain = parse({"--model", "resnet18", "--route", kData + "/routes/four_roles.json"});
+  EXPECT_EQ(problem_source_report(plain, chain, planned, false), "");
+}
+
+}  // namespace
+}  // namespace hivemind::cli
