@@ -1,0 +1,47 @@
+// ONNX import behind `hivemind profile MODEL.onnx` (executable hivemind-profile-onnx, the only
+// target linking onnx and protobuf; docs/profiling.md).
+//
+// Reads the model's graph, fixes the input shapes, runs ONNX shape inference and turns it into
+// a model profile: every node except Constant is a layer, in the graph's (topological) order,
+// named by the node's name (or its op type, repeated ones suffixed _1, _2, ...). Output bytes:
+// the node's outputs that later nodes or the graph's outputs read. Cut bytes after layer i:
+// every value produced at or before i (graph inputs included; initializers and Constant
+// outputs, the weights, excluded) that a node after i or the graph's outputs still read.
+// FLOPs (a multiply-add = 2) for Conv, ConvTranspose, Gemm, MatMul, BatchNormalization, pooling,
+// Softmax and element-wise ops; data movement (Reshape, Concat, ...) = 0; others unknown (-1).
+// With no measurement, latencies are estimated from FLOPs: t = overhead + flops / throughput.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "hivemind/model/profile.hpp"
+#include "hivemind/model/zoo.hpp"
+
+namespace hivemind::model {
+
+struct OnnxImportOptions {
+  std::string model_path;
+  std::string model_name;  // empty = file name without extension
+  // Shapes for graph inputs whose dimensions are symbolic or to override ("x" -> {1,3,224,224}).
+  // A symbolic first dimension without an override is the batch: `batch`.
+  std::vector<std::pair<std::string, std::vector<long long>>> input_shapes;
+  long long batch = 1;
+  // Latency estimates added as device profiles, one per fit: t = overhead_s + flops /
+  // flops_per_s per layer (flops unknown: overhead_s); backward the same with 2 x flops. The
+  // device class is the fit's `run`.
+  std::vector<FlopsFit> estimates;
+};
+
+// Parses "x=1,3,224,224;h=1,64" (the --input option). Throws InputError naming the bad part.
+std::vector<std::pair<std::string, std::vector<long long>>> parse_onnx_inputs(
+    std::string_view text);
+
+// Throws InputError (one line) for a missing file, a file that is not an ONNX model, a model
+// the ONNX checker rejects, a symbolic input dimension with no shape given, or a value whose
+// shape inference cannot determine.
+ModelProfile import_onnx(const OnnxImportOptions& options);
+
+}  // namespace hivemind::model

@@ -1,0 +1,416 @@
+// ONNX import (include/hivemind/model/onnx_import.hpp): graph, shape inference, layer order,
+// bytes, liveness cut bytes, FLOPs, FLOPs-based latency estimates.
+#include "hivemind/model/onnx_import.hpp"
+
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <set>
+#include <unordered_map>
+
+#include <onnx/checker.h>
+#include <onnx/onnx_pb.h>
+#include <onnx/shape_inference/implementation.h>
+
+#include "hivemind/error.hpp"
+#include "hivemind/io.hpp"
+
+namespace hivemind::model {
+
+namespace {
+
+// First line of a library error message, trimmed.
+std::string first_line(const std::string& s) {
+  std::string out = s.substr(0, s.find('\n'));
+  if (out.size() > 300) out = out.substr(0, 300) + "...";
+  return out;
+}
+
+std::vector<long long> parse_dims(const std::string& dims, const std::string& part) {
+  std::vector<long long> shape;
+  std::size_t p = 0;
+  while (p <= dims.size()) {
+    std::size_t q = dims.find(',', p);
+    if (q == std::string::npos) q = dims.size();
+    const std::string d = dims.substr(p, q - p);
+    char* stop = nullptr;
+    const long long v = std::strtoll(d.c_str(), &stop, 10);
+    if (d.empty() || *stop != '\0' || v < 1 || v > (1LL << 31))
+      throw InputError("--input: dimension \"" + d + "\" in \"" + part +
+                       "\" is not a positive integer");
+    shape.push_back(v);
+    p = q + 1;
+  }
+  return shape;
+}
+
+// Bytes per element of an ONNX TensorProto data type; 0 = unknown/variable (strings).
+int element_bytes(int type) {
+  switch (type) {
+    case onnx::TensorProto::FLOAT: return 4;
+    case onnx::TensorProto::UINT8: return 1;
+    case onnx::TensorProto::INT8: return 1;
+    case onnx::TensorProto::UINT16: return 2;
+    case onnx::TensorProto::INT16: return 2;
+    case onnx::TensorProto::INT32: return 4;
+    case onnx::TensorProto::INT64: return 8;
+    case onnx::TensorProto::BOOL: return 1;
+    case onnx::TensorProto::FLOAT16: return 2;
+    case onnx::TensorProto::DOUBLE: return 8;
+    case onnx::TensorProto::UINT32: return 4;
+    case onnx::TensorProto::UINT64: return 8;
+    case onnx::TensorProto::COMPLEX64: return 8;
+    case onnx::TensorProto::COMPLEX128: return 16;
+    case onnx::TensorProto::BFLOAT16: return 2;
+    default: return 0;
+  }
+}
+
+struct ValueInfo {
+  std::vector<long long> shape;
+  int elem_type = 0;
+  bool known = false;  // shape fully known
+  double numel() const {
+    double n = 1;
+    for (long long d : shape) n *= static_cast<double>(d);
+    return n;
+  }
+  double bytes() const { return numel() * element_bytes(elem_type); }
+};
+
+// A tensor type's shape when every dimension is a number.
+ValueInfo info_of(const onnx::TypeProto& t) {
+  ValueInfo v;
+  if (!t.has_tensor_type()) return v;
+  v.elem_type = t.tensor_type().elem_type();
+  if (!t.tensor_type().has_shape()) return v;
+  v.known = true;
+  for (const auto& d : t.tensor_type().shape().dim()) {
+    if (d.has_dim_value() && d.dim_value() >= 0) {
+      v.shape.push_back(d.dim_value());
+    } else {
+      v.known = false;
+    }
+  }
+  return v;
+}
+
+long long attr_int(const onnx::NodeProto& n, const std::string& name, long long fallback) {
+  for (const auto& a : n.attribute())
+    if (a.name() == name) return a.i();
+  return fallback;
+}
+
+std::vector<long long> attr_ints(const onnx::NodeProto& n, const std::string& name) {
+  for (const auto& a : n.attribute())
+    if (a.name() == name) return {a.ints().begin(), a.ints().end()};
+  return {};
+}
+
+double product(const std::vector<long long>& v, std::size_t from = 0) {
+  double p = 1;
+  for (std::size_t i = from; i < v.size(); ++i) p *= static_cast<double>(v[i]);
+  return p;
+}
+
+// Forward FLOPs of a node (multiply-add = 2), the conventions of src/model/arch.cpp; -1 when
+// the op is not covered or a needed shape is unknown.
+double node_flops(const onnx::NodeProto& n,
+                  const std::function<const ValueInfo*(const std::string&)>& info) {
+  static const std::set<std::string> elementwise = {
+      "Add", "Sub", "Mul", "Div", "Relu", "LeakyRelu", "PRelu", "Sigmoid", "Tanh", "Exp", "Log",
+      "Sqrt", "Neg", "Abs", "Clip", "Max", "Min", "Pow", "Erf", "HardSigmoid", "HardSwish", "Sum",
+      "Mean", "Elu", "Selu", "Softplus", "Reciprocal", "Floor", "Ceil", "Sign", "Where", "Equal",
+      "Less", "Greater", "Not", "And", "Or"};
+  static const std::set<std::string> movement = {
+      "Reshape", "Flatten", "Transpose", "Concat", "Squeeze", "Unsqueeze", "Identity", "Shape",
+      "Gather", "Slice", "Dropout", "Split", "Expand", "Tile", "Pad", "Cast", "ConstantOfShape",
+      "Size", "GatherElements", "ScatterElements", "DepthToSpace", "SpaceToDepth"};
+  const std::string& op = n.op_type();
+  if (n.output_size() == 0) return -1;
+  const ValueInfo* out = info(n.output(0));
+  if (movement.count(op)) return 0;
+  if (!out || !out->known) return -1;
+  const double out_n = out->numel();
+  auto in = [&](int i) -> const ValueInfo* {
+    if (i >= n.input_size() || n.input(i).empty()) return nullptr;
+    const ValueInfo* v = info(n.input(i));
+    return v && v->known ? v : nullptr;
+  };
+  if (elementwise.count(op)) return out_n;
+  if (op == "Conv") {
+    const ValueInfo* w = in(1);  // [M, C/group, k1, k2, ...]
+    if (!w || w->shape.size() < 2) return -1;
+    return out_n * (2.0 * product(w->shape, 1) + (in(2) ? 1 : 0));
+  }
+  if (op == "ConvTranspose") {
+    const ValueInfo* x = in(0);
+    const ValueInfo* w = in(1);  // [C, M/group, k1, ...]: each input element meets M/group x k
+    if (!x || !w || w->shape.size() < 2) return -1;
+    return 2.0 * x->numel() * product(w->shape, 1) + (in(2) ? out_n : 0);
+  }
+  if (op == "Gemm") {
+    const ValueInfo* a = in(0);
+    if (!a || a->shape.size() != 2) return -1;
+    const double k = static_cast<double>(attr_int(n, "transA", 0) ? a->shape[0] : a->shape[1]);
+    return out_n * (2.0 * k + (in(2) ? 1 : 0));
+  }
+  if (op == "MatMul") {
+    const ValueInfo* a = in(0);
+    if (!a || a->shape.empty()) return -1;
+    return out_n * 2.0 * static_cast<double>(a->shape.back());
+  }
+  if (op == "BatchNormalization") return 2.0 * out_n;  // per-channel scale and shift
+  if (op == "MaxPool" || op == "AveragePool") {
+    const double k = product(attr_ints(n, "kernel_shape"));
+    return op == "MaxPool" ? out_n * (k - 1) : out_n * k;  // comparisons / sums
+  }
+  if (op == "GlobalAveragePool" || op == "GlobalMaxPool" || op == "ReduceMean" ||
+      op == "ReduceSum" || op == "ReduceMax") {
+    const ValueInfo* x = in(0);
+    return x ? x->numel() : -1;
+  }
+  if (op == "Softmax" || op == "LogSoftmax") return 3.0 * out_n;  // exp, sum, divide
+  return -1;
+}
+
+}  // namespace
+
+std::vector<std::pair<std::string, std::vector<long long>>> parse_onnx_inputs(
+    std::string_view text) {
+  std::vector<std::pair<std::string, std::vector<long long>>> out;
+  std::size_t start = 0;
+  if (text.empty()) throw InputError("--input: empty (expected NAME=D0,D1,..., e.g. x=1,3,224,224)");
+  while (start <= text.size()) {
+    std::size_t end = text.find(';', start);
+    if (end == std::string_view::npos) end = text.size();
+    const std::string part(text.substr(start, end - start));
+    const auto eq = part.find('=');
+    if (eq == std::string::npos || eq == 0)
+      throw InputError("--input: \"" + part + "\" is not NAME=D0,D1,... (e.g. x=1,3,224,224)");
+    out.emplace_back(part.substr(0, eq), parse_dims(part.substr(eq + 1), part));
+    start = end + 1;
+  }
+  return out;
+}
+
+ModelProfile import_onnx(const OnnxImportOptions& o) {
+  const std::string& path = o.model_path;
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec))
+    throw InputError(path + ": cannot open (no such file)");
+  const std::string bytes = read_text_file(path);
+  onnx::ModelProto model;
+  if (bytes.empty() || !model.ParseFromString(bytes))
+    throw InputError(path + ": not an ONNX model (protobuf parse failed)");
+  if (!model.has_graph() || model.graph().node_size() == 0 || model.ir_version() <= 0)
+    throw InputError(path + ": not an ONNX model (no ir_version or no graph nodes)");
+  try {
+    onnx::checker::check_model(model);
+  } catch (const std::exception& e) {
+    throw InputError(path + ": invalid ONNX model: " + first_line(e.what()));
+  }
+  onnx::GraphProto* g = model.mutable_graph();
+
+  // Initializers are weights (they may also be listed as graph inputs in old models).
+  std::unordered_map<std::string, ValueInfo> info;
+  std::set<std::string> weights;
+  for (const auto& t : g->initializer()) {
+    ValueInfo v;
+    v.elem_type = t.data_type();
+    v.known = true;
+    v.shape.assign(t.dims().begin(), t.dims().end());
+    info[t.name()] = v;
+    weights.insert(t.name());
+  }
+  // Concrete input shapes: overrides, else the batch for a symbolic first dimension.
+  std::set<std::string> used_overrides;
+  std::vector<std::string> inputs;
+  for (auto& input : *g->mutable_input()) {
+    if (weights.count(input.name())) continue;
+    inputs.push_back(input.name());
+    if (!input.type().has_tensor_type())
+      throw InputError(path + ": input \"" + input.name() + "\" is not a tensor");
+    auto* shape = input.mutable_type()->mutable_tensor_type()->mutable_shape();
+    const auto over = std::find_if(o.input_shapes.begin(), o.input_shapes.end(),
+                                   [&](const auto& s) { return s.first == input.name(); });
+    if (over != o.input_shapes.end()) {
+      used_overrides.insert(over->first);
+      if (input.type().tensor_type().has_shape() &&
+          shape->dim_size() != static_cast<int>(over->second.size()))
+        throw InputError("--input: \"" + over->first + "\" has " +
+                         std::to_string(shape->dim_size()) + " dimensions in the model, not " +
+                         std::to_string(over->second.size()));
+      shape->clear_dim();
+      for (long long d : over->second) shape->add_dim()->set_dim_value(d);
+      continue;
+    }
+    if (!input.type().tensor_type().has_shape())
+      throw InputError(path + ": input \"" + input.name() +
+                       "\" has no shape; give it with --input " + input.name() + "=D0,D1,...");
+    for (int i = 0; i < shape->dim_size(); ++i) {
+      auto* d = shape->mutable_dim(i);
+      if (d->has_dim_value() && d->dim_value() > 0) continue;
+      if (i == 0) {
+        d->set_dim_value(o.batch);
+        continue;
+      }
+      throw InputError(path + ": input \"" + input.name() + "\" dimension " + std::to_string(i) +
+                       " is symbolic (" + (d->has_dim_param() ? d->dim_param() : "?") +
+                       "); give the shape with --input " + input.name() + "=D0,D1,...");
+    }
+  }
+  for (const auto& s : o.input_shapes)
+    if (!used_overrides.count(s.first))
+      throw InputError("--input: the model has no input \"" + s.first + "\"");
+
+  try {
+    onnx::shape_inference::InferShapes(model, onnx::OpSchemaRegistry::Instance(),
+                                       onnx::ShapeInferenceOptions(true, 1, true));
+  } catch (const std::exception& e) {
+    throw InputError(path + ": shape inference failed: " + first_line(e.what()));
+  }
+  for (const auto& v : g->input())
+    if (!weights.count(v.name())) info[v.name()] = info_of(v.type());
+  for (const auto& v : g->value_info()) info[v.name()] = info_of(v.type());
+  for (const auto& v : g->output()) {
+    const ValueInfo vi = info_of(v.type());
+    if (vi.known || !info.count(v.name())) info[v.name()] = vi;
+  }
+  std::set<std::string> constants;  // outputs of Constant nodes: weights too
+  for (const auto& n : g->node())
+    if (n.op_type() == "Constant")
+      for (const auto& a : n.attribute())
+        if (a.name() == "value" && a.has_t()) {
+          ValueInfo v;
+          v.elem_type = a.t().data_type();
+          v.known = true;
+          v.shape.assign(a.t().dims().begin(), a.t().dims().end());
+          info[n.output(0)] = v;
+          constants.insert(n.output(0));
+        }
+
+  // Layers in graph order, which ONNX requires to be topological (checked again here).
+  struct Layer {
+    const onnx::NodeProto* node;
+    std::string name;
+  };
+  std::vector<Layer> layers;
+  std::unordered_map<std::string, int> producer;  // value -> layer, -1 = graph input
+  for (const auto& name : inputs) producer[name] = -1;
+  std::set<std::string> used_names;
+  for (int i = 0; i < g->node_size(); ++i) {
+    const auto& n = g->node(i);
+    if (n.op_type() == "Constant") continue;
+    for (const auto& in : n.input())
+      if (!in.empty() && !producer.count(in) && !weights.count(in) && !constants.count(in))
+        throw InputError(path + ": node " + std::to_string(i) + " (" + n.op_type() +
+                         ") reads \"" + in + "\" before any node produces it");
+    // The node's name, else its op type; a taken name gets _1, _2, ... (torch.fx style).
+    const std::string base = n.name().empty() ? n.op_type() : n.name();
+    std::string name = base;
+    for (int c = 1; used_names.count(name); ++c) name = base + "_" + std::to_string(c);
+    used_names.insert(name);
+    const int index = static_cast<int>(layers.size());
+    for (const auto& out : n.output())
+      if (!out.empty()) producer[out] = index;
+    layers.push_back({&n, name});
+  }
+  if (layers.empty()) throw InputError(path + ": the graph has only constants (no layer)");
+  const int L = static_cast<int>(layers.size());
+
+  // Liveness: the last layer that reads each value (L = the graph's outputs).
+  std::unordered_map<std::string, int> last_use;
+  for (int k = 0; k < L; ++k)
+    for (const auto& in : layers[k].node->input())
+      if (producer.count(in)) last_use[in] = std::max(last_use[in], k);
+  for (const auto& out : g->output())
+    if (producer.count(out.name())) last_use[out.name()] = L;
+
+  auto bytes_of = [&](const std::string& value, const std::string& node) {
+    auto it = info.find(value);
+    if (it == info.end() || !it->second.known)
+      throw InputError(path + ": shape inference gave no static shape for \"" + value +
+                       "\" (output of " + node + "); give static input shapes with --input");
+    if (element_bytes(it->second.elem_type) == 0)
+      throw InputError(path + ": \"" + value + "\" has element type " +
+                       std::to_string(it->second.elem_type) + " of unknown size");
+    return it->second.bytes();
+  };
+  auto lookup = [&](const std::string& v) -> const ValueInfo* {
+    auto it = info.find(v);
+    return it == info.end() ? nullptr : &it->second;
+  };
+
+  ModelProfile p;
+  p.model = o.model_name.empty() ? std::filesystem::path(path).stem().string() : o.model_name;
+  p.source = "hivemind-profile-onnx " + std::filesystem::path(path).filename().string() +
+             " (ONNX IR " + std::to_string(model.ir_version()) + ", shape inference onnx " +
+             "1.12); layer = ONNX node";
+  for (const auto& name : inputs) p.input_bytes += bytes_of(name, "the graph input");
+  std::vector<double> cut(L, 0.0);
+  for (const auto& [value, last] : last_use) {
+    const int from = std::max(producer.at(value), 0);
+    const double b = bytes_of(value, producer.at(value) < 0
+                                         ? std::string("the graph input")
+                                         : "node " + layers[producer.at(value)].name);
+    for (int k = from; k < last && k < L; ++k) cut[k] += b;
+  }
+  for (int k = 0; k < L; ++k) {
+    const auto& n = *layers[k].node;
+    LayerProfile lp;
+    lp.name = layers[k].name;
+    lp.kind = n.op_type();
+    double read_later = 0, all = 0;
+    bool any_read = false;
+    for (const auto& out : n.output()) {
+      if (out.empty()) continue;
+      const double b = bytes_of(out, "node " + lp.name);
+      all += b;
+      if (auto it = last_use.find(out); it != last_use.end() && it->second > k) {
+        read_later += b;
+        any_read = true;
+      }
+    }
+    lp.output_bytes = any_read ? read_later : all;
+    lp.cut_bytes = cut[k];
+    std::set<std::string> counted;
+    for (int i = 0; i < n.input_size(); ++i) {
+      const auto& in = n.input(i);
+      if (!(weights.count(in) || constants.count(in)) || !counted.insert(in).second) continue;
+      // BatchNormalization: scale and bias are parameters; mean and variance are running
+      // statistics (buffers in PyTorch), as in the zoo (src/model/arch.cpp).
+      if (n.op_type() == "BatchNormalization" && i >= 3) continue;
+      const ValueInfo* v = lookup(in);
+      if (v && v->known) lp.param_bytes += v->bytes();
+    }
+    lp.flops = node_flops(n, lookup);
+    p.layers.push_back(lp);
+  }
+  for (const auto& fit : o.estimates) {
+    DeviceProfile d;
+    d.device_class = fit.run;
+    char buf[256];
+    std::snprintf(buf, sizeof buf,
+                  "estimated from FLOPs (no measurement): t = %.4g us + flops / %.4g FLOP/s; "
+                  "backward uses 2 x flops",
+                  fit.overhead_s * 1e6, fit.flops_per_s);
+    d.source = buf;
+    if (fit.layers > 0)
+      d.source += ", least-squares fit on " + std::to_string(fit.layers) + " measured " +
+                  fit.run + " layers of the zoo (data/measured)";
+    for (const auto& l : p.layers) {
+      LayerCost c;
+      c.forward_s = fit.estimate_s(l.flops);
+      c.backward_s = fit.estimate_s(l.flops > 0 ? 2 * l.flops : l.flops);
+      d.layers.push_back(c);
+    }
+    p.devices.push_back(std::move(d));
+  }
+  validate(p);
+  return p;
+}
+
+}  // namespace hivemind::model

@@ -1,0 +1,120 @@
+// hivemind-profile-onnx: `hivemind profile MODEL.onnx ...` runs this. Writes the model profile
+// JSON (hivemind.profile/v1) to stdout or, atomically, to --out.
+#include <cstdio>
+#include <cstdlib>
+#include <exception>
+#include <filesystem>
+#include <iostream>
+
+#include "args.hpp"
+#include "hivemind/error.hpp"
+#include "hivemind/io.hpp"
+#include "hivemind/model/onnx_import.hpp"
+#include "hivemind/model/zoo.hpp"
+
+namespace {
+
+const char* kUsage =
+    "usage: hivemind profile MODEL.onnx [options]\n\n"
+    "Imports an ONNX model: layer order (graph order, one layer per node), output and cut bytes\n"
+    "from ONNX shape inference, parameters and FLOPs, and latencies estimated from FLOPs\n"
+    "(nothing is run). Writes its profile (hivemind.profile/v1 JSON) for `hivemind solve\n"
+    "--model` (docs/profiling.md).\n\n"
+    "options:\n"
+    "  --input SPEC        shapes of graph inputs, NAME=D0,D1,... separated by ';'\n"
+    "                      (needed for symbolic dimensions other than the first)\n"
+    "  --batch N           value of a symbolic first (batch) dimension (default 1)\n"
+    "  --name NAME         model name in the profile (default: file name)\n"
+    "  --gflops G          add a device class estimated as t = overhead + flops / (G x 1e9)\n"
+    "  --overhead-us U     per-layer overhead of that estimate in microseconds (default 0)\n"
+    "  --device-class C    name of that device class (default \"flops\")\n"
+    "  --no-fit            skip the cpu1/cpu16/cuda estimates (by default each is a FLOPs fit\n"
+    "                      on the measured layers of data/measured, as for the zoo)\n"
+    "  --out FILE          write the JSON to FILE (atomically) instead of stdout\n"
+    "  --summary           print a per-layer table on stderr\n";
+
+std::string data_dir() {
+  if (const char* env = std::getenv("HIVEMIND_DATA"); env && *env) return env;
+  return HIVEMIND_DATA_DIR;
+}
+
+int run(const std::vector<std::string>& argv) {
+  using hivemind::cli::Args;
+  namespace m = hivemind::model;
+  Args args(argv,
+            {"--input", "--batch", "--name", "--gflops", "--overhead-us", "--device-class",
+             "--out"},
+            {"--no-fit", "--summary"});
+  if (args.help()) {
+    std::cout << kUsage;
+    return 0;
+  }
+  args.expect_positional(1, "MODEL.onnx");
+  m::OnnxImportOptions o;
+  o.model_path = args.positional()[0];
+  if (auto in = args.value("--input")) o.input_shapes = m::parse_onnx_inputs(*in);
+  o.batch = args.integer_or("--batch", 1, 1, 1LL << 31);
+  o.model_name = args.value_or("--name", "");
+  const double gflops = args.number_or("--gflops", 0.0, 1e-9, 1e12);
+  const double overhead_us = args.number_or("--overhead-us", 0.0, 0.0, 1e9);
+  const std::string device_class = args.value_or("--device-class", "flops");
+  if (device_class.empty()) throw hivemind::InputError("--device-class: empty");
+  if (!args.value("--gflops") && (args.value("--overhead-us") || args.value("--device-class")))
+    throw hivemind::InputError("--overhead-us/--device-class: only with --gflops");
+  const auto out = args.value("--out");
+  if (out && out->empty()) throw hivemind::InputError("--out: empty file name");
+
+  if (!args.flag("--no-fit")) {
+    const std::string measured = data_dir() + "/measured";
+    if (std::filesystem::is_directory(measured))
+      for (const auto& run : m::kMeasuredRuns)
+        if (!(gflops > 0 && run == device_class))
+          o.estimates.push_back(m::fit_flops_model(measured, run));
+  }
+  if (gflops > 0) {
+    m::FlopsFit f;
+    f.run = device_class;
+    f.overhead_s = overhead_us * 1e-6;
+    f.flops_per_s = gflops * 1e9;
+    f.layers = 0;
+    o.estimates.push_back(f);
+  }
+  const m::ModelProfile p = m::import_onnx(o);
+  const std::string json = m::to_json(p);
+  if (args.flag("--summary")) {
+    std::fprintf(stderr, "%-4s %-24s %-20s %12s %12s %14s %12s\n", "#", "layer", "kind",
+                 "out_bytes", "cut_bytes", "flops", "param_bytes");
+    double total = 0;
+    for (std::size_t i = 0; i < p.layers.size(); ++i) {
+      const auto& l = p.layers[i];
+      std::fprintf(stderr, "%-4zu %-24s %-20s %12.0f %12.0f %14.0f %12.0f\n", i + 1,
+                   l.name.c_str(), l.kind.c_str(), l.output_bytes, l.cut_bytes, l.flops,
+                   l.param_bytes);
+      if (l.flops > 0) total += l.flops;
+    }
+    std::fprintf(stderr, "%zu layers, %.4g FLOPs (known layers), input %.0f bytes\n",
+                 p.layers.size(), total, p.input_bytes);
+    for (const auto& d : p.devices)
+      std::fprintf(stderr, "  %-8s estimated forward %.4f ms\n", d.device_class.c_str(),
+                   d.forward_total_s() * 1e3);
+  }
+  if (out)
+    hivemind::write_text_file_atomic(*out, json);
+  else
+    std::cout << json << std::flush;
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return run(std::vector<std::string>(argv + 1, argv + argc));
+  } catch (const hivemind::InputError& e) {
+    std::cerr << "hivemind: profile: " << e.what() << "\n";
+    return hivemind::kExitBadInput;
+  } catch (const std::exception& e) {
+    std::cerr << "hivemind: profile: internal error: " << e.what() << "\n";
+    return 1;
+  }
+}
