@@ -79,7 +79,12 @@ split::Problem acquire_problem(const Args& args) {
     args.expect_positional(1, "PROBLEM.json");
     problem = split::load_problem(args.positional()[0]);
   }
-  if (auto path = args.value("--emit-problem")) write_text_file_atomic(*path, split::to_json(problem));
+  if (auto path = args.value("--emit-problem")) {
+    // Emit what solve will solve: its --deliver override included (applying it twice is
+    // harmless).
+    if (auto d = args.value("--deliver")) problem.deliver = split::parse_deliver(*d, "--deliver");
+    write_text_file_atomic(*path, split::to_json(problem));
+  }
   return problem;
 }
 
@@ -90,7 +95,9 @@ std::string problem_source_report(const Args& args, const split::Problem& proble
   dag.deliver = problem.deliver;
   const split::ChainCosts dag_costs = split::compile(dag);
   const split::PlanCost chain_true = split::evaluate(dag_costs, solution.boundaries);
-  const split::Solution best = split::solve(dag_costs, solution.method);
+  // The optimum with true cut bytes (a baseline method's plan is compared with it too).
+  const split::Solution best = split::solve(
+      dag_costs, split::is_optimal(solution.method) ? solution.method : split::Method::kSci);
   std::string out = "\n--chain-sizes: the plan above assumes a cut carries only the layer's "
                     "own output.\nWith the true cut bytes (every live tensor, skip "
                     "connections included):\n";
