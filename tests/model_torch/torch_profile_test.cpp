@@ -15,6 +15,7 @@
 
 #include "hivemind/error.hpp"
 #include "hivemind/io.hpp"
+#include "hivemind/model/measured.hpp"
 #include "hivemind/model/profile.hpp"
 #include "hivemind/model/torch_profiler.hpp"
 #include "torch_models.hpp"
@@ -158,6 +159,39 @@ TEST(TorchProfile, TwoInputsTupleCellInPlaceAndTupleResult) {
   EXPECT_DOUBLE_EQ(p.layers[0].param_bytes, 6400);
   const auto& c = p.devices[0].layers;
   EXPECT_GT(c[4].backward_s, 0);  // the in-place add_ runs under autograd
+}
+
+// A real architecture: the TorchScript ResNet-18 built in C++ has, layer for layer, the names,
+// kinds, output bytes and cut bytes that torch.fx measured on torchvision's ResNet-18
+// (data/measured/resnet18_32.cpu1.json, 10 classes, 32x32 input), and the same parameters.
+TEST(TorchProfile, ResNet18MatchesTheMeasuredFxProfile) {
+  TempDir dir;
+  const std::string path = dir.file("resnet18.pt");
+  save_torchscript_resnet18(path, /*classes=*/10);
+  auto o = quick(path, "1,3,32,32");
+  o.warmup = 0;
+  o.reps = 1;
+  o.backward = false;
+  const ModelProfile p = profile_torchscript(o).profile;
+  const MeasuredProfile m =
+      load_measured_profile(std::string(HIVEMIND_DATA_DIR) + "/measured/resnet18_32.cpu1.json");
+  EXPECT_DOUBLE_EQ(p.input_bytes, m.input_bytes);
+  ASSERT_EQ(p.layers.size(), m.layers.size());
+  double params = 0;
+  int skip_cuts = 0;
+  for (std::size_t i = 0; i < p.layers.size(); ++i) {
+    const auto& a = p.layers[i];
+    const auto& b = m.layers[i];
+    EXPECT_EQ(a.name, b.name) << i;
+    EXPECT_EQ(a.kind, b.kind) << i;
+    EXPECT_DOUBLE_EQ(a.output_bytes, b.out_bytes) << a.name;
+    EXPECT_DOUBLE_EQ(a.cut_bytes, b.cut_bytes) << a.name;
+    params += a.param_bytes;
+    if (a.cut_bytes > a.output_bytes) ++skip_cuts;
+  }
+  EXPECT_DOUBLE_EQ(params, m.param_bytes);
+  // Inside each of the 8 blocks, the 5 (or 7 with downsample) layers before the add.
+  EXPECT_EQ(skip_cuts, 8 * 5 + 3 * 2);
 }
 
 TEST(TorchProfile, InputSpecs) {

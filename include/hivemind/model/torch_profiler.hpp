@@ -65,4 +65,10 @@ struct TorchProfileResult {
 // file, a bad device, inputs that do not fit forward(), or a forward that fails on them.
 TorchProfileResult profile_torchscript(const TorchProfileOptions& options);
 
+// Writes a TorchScript ResNet-18 (torchvision's architecture and module names, random
+// weights) built in C++ from TorchScript source: no Python, no download. Profiling it with
+// input 1,3,224,224 (or 1,3,32,32) gives the layers of data/measured/resnet18_224 (_32).
+// Throws InputError if `path` cannot be written.
+void save_torchscript_resnet18(const std::string& path, int classes = 1000);
+
 }  // namespace hivemind::model

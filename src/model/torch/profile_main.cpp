@@ -1,6 +1,9 @@
 // hivemind-profile: `hivemind profile MODEL.pt ...` runs this (the only LibTorch executable).
 // Writes the model profile JSON (hivemind.profile/v1) to stdout or, atomically, to --out.
+#include <unistd.h>
+
 #include <cstdio>
+#include <filesystem>
 #include <exception>
 #include <iostream>
 #include <sstream>
@@ -14,6 +17,8 @@ namespace {
 
 const char* kUsage =
     "usage: hivemind profile MODEL.pt --input SHAPE [options]\n"
+    "       hivemind profile resnet18 --input 1,3,224,224 [options]   (built-in TorchScript\n"
+    "                                        ResNet-18, random weights)\n"
     "       hivemind profile MODEL.onnx [options]   (see hivemind profile MODEL.onnx --help)\n\n"
     "Profiles a TorchScript model (torch.jit.save / torch.jit.trace) layer by layer with\n"
     "LibTorch and writes its profile (hivemind.profile/v1 JSON) for `hivemind solve --model`.\n"
@@ -32,6 +37,7 @@ const char* kUsage =
     "                      (default: RAPL package power when /sys/class/powercap is readable)\n"
     "  --threads N         LibTorch intra-op threads (default: LibTorch's choice)\n"
     "  --seed N            seed of the random inputs (default 0)\n"
+    "  --classes N         classes of the built-in resnet18 (default 1000)\n"
     "  --out FILE          write the JSON to FILE (atomically) instead of stdout\n"
     "  --summary           print a per-layer table and totals on stderr\n";
 
@@ -39,7 +45,7 @@ int run(const std::vector<std::string>& argv) {
   using hivemind::cli::Args;
   Args args(argv,
             {"--input", "--device", "--device-class", "--name", "--warmup", "--reps", "--power-w",
-             "--threads", "--seed", "--out"},
+             "--threads", "--seed", "--out", "--classes"},
             {"--no-backward", "--summary"});
   if (args.help()) {
     std::cout << kUsage;
@@ -66,6 +72,28 @@ int run(const std::vector<std::string>& argv) {
   // Fail on an unwritable --out before minutes of profiling.
   if (out && out->empty()) throw hivemind::InputError("--out: empty file name");
 
+  // The built-in ResNet-18: written to a temporary file, profiled, removed.
+  std::string built;
+  std::error_code ec;
+  const bool zoo = o.model_path == "resnet18" && !std::filesystem::exists(o.model_path, ec);
+  if (args.value("--classes") && !zoo)
+    throw hivemind::InputError("--classes: only with the built-in resnet18");
+  if (zoo) {
+    built = (std::filesystem::temp_directory_path() /
+             ("hivemind-resnet18-" + std::to_string(::getpid()) + ".pt"))
+                .string();
+    hivemind::model::save_torchscript_resnet18(
+        built, static_cast<int>(args.integer_or("--classes", 1000, 1, 1000000)));
+    o.model_path = built;
+    if (o.model_name.empty()) o.model_name = "resnet18";
+  }
+  struct Cleanup {
+    std::string path;
+    ~Cleanup() {
+      std::error_code e;
+      if (!path.empty()) std::filesystem::remove(path, e);
+    }
+  } cleanup{built};
   const auto result = hivemind::model::profile_torchscript(o);
   const std::string json = hivemind::model::to_json(result.profile);
   if (args.flag("--summary")) {

@@ -806,4 +806,147 @@ TorchProfileResult profile_torchscript(const TorchProfileOptions& options) {
   return profiler.run();
 }
 
+// ---------------------------------------------------------------------------------------------
+// ResNet-18 as TorchScript, built from TorchScript source (torch::jit::Module::define): the
+// torchvision architecture (BasicBlock, downsample = Sequential(conv1x1, bn)), module names as
+// in torchvision so the profiled layers line up with data/measured/resnet18_*.
+
+namespace {
+
+class ScriptBuilder {
+ public:
+  ScriptBuilder() : cu_(std::make_shared<jit::CompilationUnit>()) {}
+
+  jit::Module make(const std::string& kind) {
+    return jit::Module(c10::QualifiedName("__torch__.hivemind.m" + std::to_string(counter_++) +
+                                          "." + kind),
+                       cu_, true);
+  }
+  jit::Module conv(long in, long out, int k, int stride, int pad) {
+    auto m = make("Conv2d");
+    m.register_parameter("weight",
+                         torch::randn({out, in, k, k}) * std::sqrt(2.0 / (in * k * k)), false);
+    const std::string s = std::to_string(stride), p = std::to_string(pad);
+    m.define("def forward(self, x):\n    return torch.conv2d(x, self.weight, None, [" + s +
+             ", " + s + "], [" + p + ", " + p + "], [1, 1], 1)\n");
+    return m;
+  }
+  jit::Module bn(long c) {
+    auto m = make("BatchNorm2d");
+    m.register_parameter("weight", torch::ones({c}), false);
+    m.register_parameter("bias", torch::zeros({c}), false);
+    m.register_buffer("running_mean", torch::zeros({c}));
+    m.register_buffer("running_var", torch::ones({c}));
+    m.define(
+        "def forward(self, x):\n    return torch.batch_norm(x, self.weight, self.bias, "
+        "self.running_mean, self.running_var, False, 0.1, 1e-05, True)\n");
+    return m;
+  }
+  jit::Module relu() {
+    auto m = make("ReLU");
+    m.define("def forward(self, x):\n    return torch.relu(x)\n");
+    return m;
+  }
+  jit::Module maxpool() {
+    auto m = make("MaxPool2d");
+    m.define(
+        "def forward(self, x):\n    return torch.max_pool2d(x, [3, 3], [2, 2], [1, 1], [1, 1], "
+        "False)\n");
+    return m;
+  }
+  jit::Module avgpool() {
+    auto m = make("AdaptiveAvgPool2d");
+    m.define("def forward(self, x):\n    return torch.adaptive_avg_pool2d(x, [1, 1])\n");
+    return m;
+  }
+  jit::Module linear(long in, long out) {
+    auto m = make("Linear");
+    m.register_parameter("weight", torch::randn({out, in}) / std::sqrt(double(in)), false);
+    m.register_parameter("bias", torch::zeros({out}), false);
+    m.define("def forward(self, x):\n    return torch.linear(x, self.weight, self.bias)\n");
+    return m;
+  }
+  // Children "0", "1", ... called in order (torch.nn.Sequential).
+  jit::Module sequential(std::vector<jit::Module> children) {
+    auto m = make("Sequential");
+    std::string src = "def forward(self, x):\n";
+    for (std::size_t i = 0; i < children.size(); ++i) {
+      m.register_module(std::to_string(i), children[i]);
+      src += "    x = getattr(self, \"" + std::to_string(i) + "\").forward(x)\n";
+    }
+    m.define(src + "    return x\n");
+    return m;
+  }
+  jit::Module basic_block(long in, long out, int stride) {
+    auto m = make("BasicBlock");
+    m.register_module("conv1", conv(in, out, 3, stride, 1));
+    m.register_module("bn1", bn(out));
+    m.register_module("relu", relu());
+    m.register_module("conv2", conv(out, out, 3, 1, 1));
+    m.register_module("bn2", bn(out));
+    const bool down = stride != 1 || in != out;
+    if (down) m.register_module("downsample", sequential({conv(in, out, 1, stride, 0), bn(out)}));
+    m.define(std::string("def forward(self, x):\n") +
+             "    identity = x\n"
+             "    out = self.conv1.forward(x)\n"
+             "    out = self.bn1.forward(out)\n"
+             "    out = self.relu.forward(out)\n"
+             "    out = self.conv2.forward(out)\n"
+             "    out = self.bn2.forward(out)\n" +
+             (down ? "    identity = self.downsample.forward(x)\n" : "") +
+             "    out = out + identity\n"
+             "    return self.relu.forward(out)\n");
+    return m;
+  }
+
+ private:
+  std::shared_ptr<jit::CompilationUnit> cu_;
+  int counter_ = 0;
+};
+
+}  // namespace
+
+void save_torchscript_resnet18(const std::string& path, int classes) {
+  torch::NoGradGuard no_grad;
+  torch::manual_seed(0);
+  ScriptBuilder b;
+  auto m = b.make("ResNet");
+  m.register_module("conv1", b.conv(3, 64, 7, 2, 3));
+  m.register_module("bn1", b.bn(64));
+  m.register_module("relu", b.relu());
+  m.register_module("maxpool", b.maxpool());
+  const long widths[] = {64, 128, 256, 512};
+  long in = 64;
+  for (int i = 0; i < 4; ++i) {
+    const int stride = i == 0 ? 1 : 2;
+    m.register_module("layer" + std::to_string(i + 1),
+                      b.sequential({b.basic_block(in, widths[i], stride),
+                                    b.basic_block(widths[i], widths[i], 1)}));
+    in = widths[i];
+  }
+  m.register_module("avgpool", b.avgpool());
+  m.register_module("fc", b.linear(512, classes));
+  m.define(R"(
+def forward(self, x):
+    x = self.conv1.forward(x)
+    x = self.bn1.forward(x)
+    x = self.relu.forward(x)
+    x = self.maxpool.forward(x)
+    x = self.layer1.forward(x)
+    x = self.layer2.forward(x)
+    x = self.layer3.forward(x)
+    x = self.layer4.forward(x)
+    x = self.avgpool.forward(x)
+    x = torch.flatten(x, 1)
+    return self.fc.forward(x)
+)");
+  // Parameters require grad, as after torch.jit.save of a torchvision model.
+  for (auto p : m.parameters()) p.requires_grad_(true);
+  try {
+    m.save(path);
+  } catch (const std::exception& e) {
+    throw InputError(path + ": cannot write the model: " + torch_error_line(e));
+  }
+}
+
 }  // namespace hivemind::model
