@@ -238,6 +238,20 @@ TEST(TorchProfileCli, HivemindProfileWritesTheProfile) {
   EXPECT_EQ(q.model, "mynet");
   EXPECT_EQ(names(q), names(p));
   for (const auto& c : q.devices[0].layers) EXPECT_EQ(c.backward_s, 0);
+
+  // The profile plans: three nodes of the profiled class, the later ones faster.
+  const std::string route = dir.file("route.json");
+  write_text_file_atomic(route, R"({"format": "hivemind.route/v1",
+    "nodes": [{"name": "ue", "device_class": "ue"},
+              {"name": "mec", "device_class": "ue", "speed_scale": 10},
+              {"name": "cloud", "device_class": "ue", "speed_scale": 100}],
+    "links": [{"bandwidth_mbps": 100, "overhead_ms": 1}, {"bandwidth_mbps": 1000, "overhead_ms": 1}]})");
+  const std::string profile = dir.file("res_ue.json");
+  write_text_file_atomic(profile, r.out);
+  const ProcessResult s =
+      run(kHivemind + " solve --model " + profile + " --route " + route, dir);
+  EXPECT_EQ(s.rc, 0) << s.out << s.err;
+  EXPECT_NE(s.out.find("L = 6 layers, P = 3 nodes"), std::string::npos) << s.out;
 }
 
 // Bad input: exit 2, one line on stderr naming the problem, nothing on stdout, no --out file.
@@ -271,6 +285,23 @@ TEST(TorchProfileCli, MalformedInputsExitTwoWithOneLine) {
   expect_bad(good + " --input 1,3,4,4", "--input: forward fails on these inputs", dir);
   expect_bad(good + " --input 1,3,8,8 --reps 0", "--reps", dir);
   expect_bad(good + " --input 1,3,8,8 --bogus", "--bogus: unknown option", dir);
+}
+
+// A hivemind executable without its profiler siblings (a build without LibTorch/ONNX) says so.
+TEST(TorchProfileCli, WithoutTheSiblingExecutableSaysWhatToInstall) {
+  TempDir dir;
+  const std::string lone = dir.file("hivemind");
+  fs::copy_file(kHivemind, lone);
+  fs::permissions(lone, fs::perms::owner_all);
+  ProcessResult r = run(lone + " profile model.pt --input 1,3,8,8", dir);
+  EXPECT_EQ(r.rc, 2);
+  EXPECT_EQ(r.out, "");
+  EXPECT_EQ(r.err,
+            "hivemind: profile: this build has no LibTorch (install libtorch-dev and rebuild)\n");
+  r = run(lone + " profile model.onnx", dir);
+  EXPECT_EQ(r.rc, 2);
+  EXPECT_NE(r.err.find("no ONNX support (install libonnx-dev libprotobuf-dev"), std::string::npos)
+      << r.err;
 }
 
 }  // namespace
