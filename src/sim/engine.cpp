@@ -7,8 +7,12 @@
 
 #include "hivemind/error.hpp"
 #include "hivemind/model/measured.hpp"
+#include "hivemind/model/profile.hpp"
+#include "hivemind/model/zoo.hpp"
+#include <filesystem>
 #include "hivemind/sim/random.hpp"
 #include "hivemind/split/chain_costs.hpp"
+#include "hivemind/split/objectives.hpp"
 #include "hivemind/split/sci.hpp"
 #include "hivemind/sim/single_split.hpp"
 
@@ -29,6 +33,36 @@ std::vector<MethodSpec> standard_methods() {
           {"Single split", MethodKind::kSingleSplit}};
 }
 
+namespace {
+// A zoo model that has no measured file (e.g. the R-CNN): the zoo's per-run profiles
+// (hivemind::model, data/zoo/, latencies estimated from FLOPs where unmeasured).
+ModelCosts costs_from_zoo(const Scenario& scenario, const std::string& data_dir, const std::string& name) {
+  const model::ModelProfile prof = model::load_model(name, data_dir);
+  ModelCosts costs;
+  costs.model = prof.model;
+  costs.layers = static_cast<int>(prof.layers.size());
+  costs.input_bytes = prof.input_bytes;
+  for (const auto& l : prof.layers) costs.cut_bytes.push_back(l.cut_bytes);
+  for (const auto& [cls, d] : scenario.devices) {
+    DeviceCosts dc;
+    dc.active_power_w = d.active_power_w;
+    dc.energy_counted = d.energy_counted;
+    if (d.measured_run == "none") {
+      dc.relay = true;
+    } else {
+      const model::DeviceProfile* dev = prof.device(d.measured_run);
+      if (!dev) throw InputError("model " + name + ": the zoo profile has no \"" + d.measured_run + "\" run");
+      for (const auto& l : dev->layers) {
+        dc.forward_s.push_back(l.forward_s * d.latency_scale);
+        dc.backward_s.push_back((l.backward_s > 0 ? l.backward_s : l.forward_s) * d.latency_scale);
+      }
+    }
+    costs.devices[cls] = std::move(dc);
+  }
+  return costs;
+}
+}  // namespace
+
 ModelCosts load_model_costs(const Scenario& scenario, const std::string& measured_dir,
                             const std::string& model, bool use_cut_bytes) {
   std::vector<std::string> runs;
@@ -36,6 +70,11 @@ ModelCosts load_model_costs(const Scenario& scenario, const std::string& measure
     if (d.measured_run != "none" && std::find(runs.begin(), runs.end(), d.measured_run) == runs.end())
       runs.push_back(d.measured_run);
   std::sort(runs.begin(), runs.end());
+  std::error_code ec;
+  if (!runs.empty() && !std::filesystem::exists(measured_dir + "/" + model + "." + runs.front() + ".json", ec)) {
+    const std::string data_dir = std::filesystem::path(measured_dir).parent_path().string();
+    if (std::filesystem::exists(data_dir + "/zoo", ec)) return costs_from_zoo(scenario, data_dir, model);
+  }
   std::vector<model::MeasuredProfile> profiles;
   for (const auto& run : runs)
     profiles.push_back(model::load_measured_profile(measured_dir + "/" + model + "." + run + ".json"));
@@ -128,9 +167,10 @@ class Runner {
       states_[i].ewma_rate.assign(net_.link_count(), -1.0);
       states_[i].rng = Rng(stream_seed(c.seed, kPurposeForecast, i));
     }
-    for (const auto& [name, d] : s.devices) {
-      auto it = c.speedup.find(name);
-      speed_[name] = it == c.speedup.end() ? 1.0 : it->second;
+    for (const auto& n : s.nodes) {
+      auto it = c.speedup.find(n.device);
+      node_speed_.push_back(it == c.speedup.end() ? 1.0 : it->second);
+      node_dev_.push_back(&m.devices.at(n.device));
     }
   }
 
@@ -165,12 +205,17 @@ class Runner {
   }
 
  private:
-  const DeviceCosts& dev(int p) const { return m_.devices.at(s_.nodes[route_.nodes[p]].device); }
-  double speed(int p) const { return speed_.at(s_.nodes[route_.nodes[p]].device); }
+  const DeviceCosts& dev(int p) const { return *node_dev_[route_.nodes[p]]; }
+  double speed(int p) const { return node_speed_[route_.nodes[p]]; }
 
   // Cost tables for the objective with capacity `cap[p]` on link p (Eq. 7, 10; Eq. 8 for
   // training without parameter migration).
   void fill_costs(const std::vector<double>& cap, split::ChainCosts& costs) const {
+    fill_costs(cap, costs, /*energy=*/training_, /*latency_unit=*/1.0);
+  }
+  // energy = false: latency (s, times latency_unit); true: counted energy (J).
+  void fill_costs(const std::vector<double>& cap, split::ChainCosts& costs, bool energy,
+                  double latency_unit) const {
     const int P = static_cast<int>(route_.nodes.size());
     costs.layers = L_;
     costs.compute.resize(P);
@@ -182,12 +227,13 @@ class Runner {
       row.resize(L_);
       const double sp = speed(p);
       for (int l = 0; l < L_; ++l) {
+        const double t = (training_ ? d.forward_s[l] + d.backward_s[l] : d.forward_s[l]) / sp;
         if (d.relay) {
           row[l] = kInf;
-        } else if (!training_) {
-          row[l] = d.forward_s[l] / sp;
+        } else if (!energy) {
+          row[l] = t * latency_unit;
         } else {
-          row[l] = d.energy_counted ? (d.forward_s[l] + d.backward_s[l]) / sp * d.active_power_w : 0.0;
+          row[l] = d.energy_counted ? t * d.active_power_w : 0.0;
         }
       }
     }
@@ -200,15 +246,18 @@ class Runner {
       const double c = std::max(cap[p], link.capacity_bps * kPlanningFloor);
       for (int x = 0; x <= L_; ++x) {
         const double bits = m_.bytes_at(x) * 8.0;
-        if (training_) {
-          if (x == L_ || link.radio_power.empty()) {
-            row[x] = 0.0;
-          } else {
-            row[x] = s_.radio_power_up.at(link.radio_power).energy_j(bits, c) +
-                     s_.radio_power_down.at(link.radio_power).energy_j(bits, c);
-          }
+        const bool moves = !(x == L_ && (training_ || !sink_));
+        if (!moves) {
+          row[x] = 0.0;
+        } else if (!energy) {
+          double t = bits / c + link.overhead_s;
+          if (training_) t += bits / c + link.overhead_s;  // the gradient comes back (Eq. 8)
+          row[x] = t * latency_unit;
+        } else if (link.radio_power.empty()) {
+          row[x] = 0.0;
         } else {
-          row[x] = (x == L_ && !sink_) ? 0.0 : bits / c + link.overhead_s;
+          row[x] = s_.radio_power_up.at(link.radio_power).energy_j(bits, c);
+          if (training_) row[x] += s_.radio_power_down.at(link.radio_power).energy_j(bits, c);
         }
       }
     }
@@ -303,7 +352,43 @@ class Runner {
       case MethodKind::kSingleSplit:
         b = best_single_split(costs);
         break;
+      case MethodKind::kMultiObjective:
+        plan_multi(spec, b);
+        break;
     }
+  }
+
+  // Sec. V / VII-D on this task's tables. A planner that finds no plan meeting the threshold
+  // falls back to the latency-optimal plan (recorded as such: its latency shows it).
+  void plan_multi(const MethodSpec& spec, std::vector<int>& b) {
+    const int P = static_cast<int>(route_.nodes.size());
+    if (!multi_ready_) {
+      fill_costs(known_, lat_ms_costs_, /*energy=*/false, /*latency_unit=*/1e3);
+      fill_costs(known_, energy_costs_, /*energy=*/true, 1.0);
+      multi_ready_ = true;
+    }
+    split::Boundaries ue(P, L_);
+    switch (spec.variant) {
+      case MultiVariant::kOptLatency: solver_.solve(lat_ms_costs_, b); return;
+      case MultiVariant::kOptEnergy: solver_.solve(energy_costs_, b); return;
+      default: break;
+    }
+    split::CompiledObjective obj;
+    obj.names = {"latency_ms", "energy_j"};
+    obj.metric = {lat_ms_costs_, energy_costs_};
+    obj.best_effort = energy_costs_;
+    obj.limited = {0};
+    obj.threshold = {spec.threshold_s * 1e3};
+    const double e_ue = split::evaluate(energy_costs_, ue).total;
+    const double t_ue = split::evaluate(lat_ms_costs_, ue).total;
+    obj.linear_weight = {t_ue > 0 ? e_ue / t_ue : 1.0};
+    switch (spec.variant) {
+      case MultiVariant::kLinear: solver_.solve(split::linear_costs(obj), b); break;
+      case MultiVariant::kBarrier: b = split::solve_barrier(obj, {}); break;
+      case MultiVariant::kExact: b = split::solve_exact(obj, {}).boundaries; break;
+      default: break;
+    }
+    if (b.empty()) solver_.solve(lat_ms_costs_, b);
   }
 
   void run_task(int k, double arrival, RunResult& result) {
@@ -324,6 +409,7 @@ class Runner {
     known_.assign(P - 1, 0.0);
     for (int p = 0; p + 1 < P; ++p) known_[p] = net_.capacity_bps(route_.links[p], t1_[p + 1]);
     fill_costs(known_, known_costs_);
+    multi_ready_ = false;
 
     for (std::size_t mi = 0; mi < c_.methods.size(); ++mi) {
       const MethodSpec& spec = c_.methods[mi];
@@ -363,7 +449,7 @@ class Runner {
       if (plan_.empty()) {
         rec.latency_s = rec.energy_j = rec.planned = kInf;
       } else {
-        rec.planned = split::evaluate(*costs, plan_).total;
+        rec.planned = split::evaluate(spec.kind == MethodKind::kMultiObjective ? energy_costs_ : *costs, plan_).total;
         const Exec e = execute(plan_, *caps, &st, spec.history);
         rec.latency_s = e.latency_s;
         rec.energy_j = e.energy_j;
@@ -384,12 +470,14 @@ class Runner {
   int L_ = 0;
   bool sink_ = true;
   bool training_ = false;
-  std::map<std::string, double> speed_;
+  std::vector<double> node_speed_;            // per scenario node: compute speed-up
+  std::vector<const DeviceCosts*> node_dev_;  // per scenario node
   std::vector<MethodState> states_;
   Route route_;
   std::vector<double> t1_, known_, predicted_;
   double start_ = 0.0;
-  split::ChainCosts known_costs_, predicted_costs_;
+  split::ChainCosts known_costs_, predicted_costs_, lat_ms_costs_, energy_costs_;
+  bool multi_ready_ = false;
   split::SciChainSolver solver_;
   std::vector<int> plan_;
 };

@@ -58,56 +58,84 @@ void PfScheduler::reset(std::size_t users) {
   avg_bps_.assign(users, 0.0);
   backlog_.assign(users, 0.0);
   priority_.assign(users, 0.0);
-  order_.resize(users);
-  std::iota(order_.begin(), order_.end(), 0u);
+  sorted_.resize(users);
+  for (std::size_t j = 0; j < users; ++j) sorted_[j] = {0.0, static_cast<unsigned>(j)};
 }
 
 double PfScheduler::step(double tti_s, const double* rate_bps, const double* arrivals_bits,
                          const double* max_backlog_bits, double* served) {
   const std::size_t n = avg_bps_.size();
-  // Kwan et al.: priority r_j / T_j. A user never served yet (T_j = 0) goes first; a tiny
-  // floor keeps the ratio finite and orders such users by rate.
-  for (std::size_t j = 0; j < n; ++j) {
-    if (j > 0) backlog_[j] = std::min(backlog_[j] + arrivals_bits[j], max_backlog_bits[j]);
-    priority_[j] = rate_bps[j] / std::max(avg_bps_[j], 1e-3);
+  const double keep = 1.0 - 1.0 / window_;
+  const double gain = 1.0 / (window_ * tti_s);  // (1/W) * bits / tti = served rate share
+  // Kwan et al.: user j is served before user k when r_j / T_j > r_k / T_k. The full-buffer
+  // target takes everything left when its turn comes, so users ranked below it get nothing,
+  // and if the users ranked above it need less than the whole TTI they are all served in full
+  // whatever their order: only then (the common case) can we skip sorting. Ratios are compared
+  // by cross-multiplication, T floored at 1e-3 bit/s; ties go to the lower index (the target).
+  // The loops are branch-free so that the compiler vectorises them.
+  const double r0 = rate_bps[0];
+  const double t0 = std::max(avg_bps_[0], 1e-3);
+  double* backlog = backlog_.data();
+  double* above = priority_.data();  // 1.0 = ranked above the target, else 0.0
+  double* avg = avg_bps_.data();
+  double need_above = 0.0;
+  for (std::size_t j = 1; j < n; ++j) {
+    const double b = std::min(backlog[j] + arrivals_bits[j], max_backlog_bits[j]);
+    backlog[j] = b;
+    const double tj = std::max(avg[j], 1e-3);
+    const bool up = (rate_bps[j] * t0 > r0 * tj) & (b > 0.0) & (rate_bps[j] > 0.0);
+    above[j] = up ? 1.0 : 0.0;
+    need_above += up ? b / (rate_bps[j] * tti_s) : 0.0;
   }
-  // Insertion sort by decreasing priority (ties: lower index first, for determinism).
-  for (std::size_t i = 1; i < n; ++i) {
-    const unsigned u = order_[i];
+  if (need_above <= 1.0) {
+    // Everyone above the target is served in full; the target takes the rest.
+    if (served) {
+      for (std::size_t j = 1; j < n; ++j) served[j] = above[j] * backlog[j];
+    }
+    for (std::size_t j = 1; j < n; ++j) {
+      const double bits = above[j] * backlog[j];
+      backlog[j] -= bits;
+      avg[j] = keep * avg[j] + gain * bits;
+    }
+    const double target_bits = r0 > 0.0 ? r0 * tti_s * (1.0 - need_above) : 0.0;
+    if (served) served[0] = target_bits;
+    avg[0] = keep * avg[0] + gain * target_bits;
+    return target_bits;
+  }
+  // The users above the target need more than the TTI: it gets nothing, and they are served
+  // in priority order until the resource runs out. The order is kept from one overloaded TTI
+  // to the next, where it is nearly sorted: insertion sort is then close to O(n).
+  for (auto& e : sorted_) e.priority = rate_bps[e.user] / std::max(avg[e.user], 1e-3);
+  for (std::size_t i = 1; i < sorted_.size(); ++i) {
+    const Ranked u = sorted_[i];
     std::size_t k = i;
-    while (k > 0) {
-      const unsigned v = order_[k - 1];
-      if (priority_[v] > priority_[u] || (priority_[v] == priority_[u] && v < u)) break;
-      order_[k] = v;
+    while (k > 0 && (sorted_[k - 1].priority < u.priority ||
+                     (sorted_[k - 1].priority == u.priority && sorted_[k - 1].user > u.user))) {
+      sorted_[k] = sorted_[k - 1];
       --k;
     }
-    order_[k] = u;
+    sorted_[k] = u;
   }
+  std::vector<double>& bits_of = scratch_;
+  bits_of.assign(n, 0.0);
   double left = 1.0;  // fraction of the TTI's resource still free
-  double target_bits = 0.0;
-  const double a = 1.0 / window_;
-  for (std::size_t i = 0; i < n; ++i) {
-    const unsigned j = order_[i];
-    double bits = 0.0;
-    if (left > 0.0 && rate_bps[j] > 0.0) {
-      const double full = rate_bps[j] * tti_s;  // bits if j had the whole TTI
-      if (j == 0) {
-        bits = full * left;
-        left = 0.0;
-      } else {
-        const double need = backlog_[j] / full;
-        const double take = std::min(need, left);
-        bits = take >= need ? backlog_[j] : full * take;
-        left -= take;
-        backlog_[j] -= bits;
-        if (backlog_[j] < 0.0) backlog_[j] = 0.0;
-      }
-    }
-    if (j == 0) target_bits = bits;
-    if (served) served[j] = bits;
-    avg_bps_[j] = (1.0 - a) * avg_bps_[j] + a * (bits / tti_s);
+  for (const Ranked& e : sorted_) {
+    if (e.user == 0 || left <= 0.0) break;  // the target's turn: nothing is left
+    const unsigned j = e.user;
+    if (rate_bps[j] <= 0.0 || backlog[j] <= 0.0) continue;
+    const double full = rate_bps[j] * tti_s;  // bits if j had the whole TTI
+    const double need = backlog[j] / full;
+    const double take = std::min(need, left);
+    const double bits = take >= need ? backlog[j] : full * take;
+    left -= take;
+    backlog[j] = std::max(0.0, backlog[j] - bits);
+    bits_of[j] = bits;
   }
-  return target_bits;
+  for (std::size_t j = 0; j < n; ++j) {
+    if (served) served[j] = bits_of[j];
+    avg[j] = keep * avg[j] + gain * bits_of[j];
+  }
+  return 0.0;
 }
 
 }  // namespace hivemind::sim

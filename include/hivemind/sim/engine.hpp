@@ -48,6 +48,17 @@ enum class MethodKind {
   kUeOnly,
   kCloudOnly,
   kSingleSplit,  // best single cut between the UE and the cloud, MECs relay (Neurosurgeon)
+  kMultiObjective,  // Sec. V: energy best effort, latency <= threshold (variant below)
+};
+
+// Multi-objective planners (split/objectives.hpp), all on the same per-task tables:
+// latency (ms) and energy (J, counted devices' compute + radio).
+enum class MultiVariant {
+  kOptLatency,  // latency only
+  kOptEnergy,   // energy only
+  kLinear,      // Eq. 11: energy + w * latency, w = E_ue / T_ue (both normalised by UE-only)
+  kBarrier,     // Eq. 12: energy + W_c(latency_ms), W_c(x) = -1/(x - Phi) per edge (the paper)
+  kExact,       // the exact constrained optimum (Pareto labels)
 };
 
 enum class Forecaster {
@@ -62,6 +73,8 @@ struct MethodSpec {
   Forecaster forecaster = Forecaster::kOracle;
   double sigma = 0.0;   // relative forecast error (oracle)
   int history = 8;      // g: Delta t is the mean of the last g gaps
+  MultiVariant variant = MultiVariant::kBarrier;
+  double threshold_s = 0.120;  // latency quality-assurance threshold Phi (Sec. VII-D)
 };
 
 // The paper's standard set: HiveMind, UE only, cloud only, single split.

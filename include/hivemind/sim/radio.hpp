@@ -91,8 +91,13 @@ class PfScheduler {
   double window_;
   std::vector<double> avg_bps_;
   std::vector<double> backlog_;
-  std::vector<unsigned> order_;    // kept between TTIs: nearly sorted, insertion sort is O(n)
-  std::vector<double> priority_;
+  struct Ranked {
+    double priority;  // r_j / T_j
+    unsigned user;
+  };
+  std::vector<Ranked> sorted_;     // every user, by decreasing priority as of the last sort
+  std::vector<double> priority_;   // per user: 1.0 = ranked above the target
+  std::vector<double> scratch_;
 };
 
 }  // namespace hivemind::sim

@@ -1,0 +1,134 @@
+// Scenario files: the shipped ones load; malformed ones give one line naming the field, and
+// the CLI exits 2 with that line on stderr and nothing on stdout.
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <string>
+
+#include "hivemind/error.hpp"
+#include "hivemind/io.hpp"
+#include "hivemind/sim/scenario.hpp"
+
+namespace hivemind::sim {
+namespace {
+
+const std::string kData = HIVEMIND_TEST_DATA_DIR;
+
+nlohmann::json shipped(const std::string& name) {
+  return nlohmann::json::parse(read_text_file(kData + "/scenarios/" + name + ".json"));
+}
+
+std::string error_of(const nlohmann::json& doc) {
+  try {
+    parse_scenario(doc.dump(), "s.json");
+  } catch (const InputError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(Scenario, ShippedScenariosLoad) {
+  const Scenario mm = load_scenario(kData + "/scenarios/mmwave-iab.json");
+  EXPECT_EQ(mm.nodes.size(), 10u);  // UE, 6 IAB gNBs, 2 core MECs, cloud
+  EXPECT_EQ(mm.links.size(), 8u);   // A..H (Table I)
+  EXPECT_TRUE(mm.access.enabled);
+  EXPECT_DOUBLE_EQ(mm.links[7].capacity_bps, 50e6);  // H
+  const Scenario s6 = load_scenario(kData + "/scenarios/sub6.json");
+  EXPECT_EQ(s6.nodes.size(), 4u);
+  const Scenario ch = load_scenario(kData + "/scenarios/chain5.json");
+  ASSERT_EQ(ch.links.size(), 5u);
+  const double caps[5] = {4000e6, 2000e6, 800e6, 400e6, 100e6};
+  for (int i = 0; i < 5; ++i) EXPECT_DOUBLE_EQ(ch.links[i].capacity_bps, caps[i]);
+}
+
+TEST(Scenario, ErrorsNameTheFieldAndValue) {
+  auto doc = shipped("mmwave-iab");
+  doc["links"][2]["capacity_mbps"] = -5;
+  EXPECT_EQ(error_of(doc), "s.json: links[2].capacity_mbps: -5 must be > 0");
+
+  doc = shipped("mmwave-iab");
+  doc["links"][0]["to"] = "gnb9";
+  EXPECT_EQ(error_of(doc), "s.json: links[0].to: \"gnb9\" is not a node name");
+
+  doc = shipped("mmwave-iab");
+  doc["links"][0]["capacty_mbps"] = 3;
+  EXPECT_EQ(error_of(doc), "s.json: links[0].capacty_mbps: unknown field");
+
+  doc = shipped("chain5");
+  doc["links"][4]["to"] = "mec1";  // mec4 -> mec1: a loop, the cloud is never reached
+  EXPECT_NE(error_of(doc).find("loops without reaching the cloud"), std::string::npos) << error_of(doc);
+
+  doc = shipped("chain5");
+  doc["nodes"][1]["role"] = "ue";
+  EXPECT_EQ(error_of(doc), "s.json: nodes: need exactly one node with role \"ue\", found 2");
+
+  doc = shipped("mmwave-iab");
+  doc["nodes"][1]["position_m"] = {1200, 10};
+  EXPECT_EQ(error_of(doc), "s.json: nodes[1].position_m: [1200, 10] is outside area_m");
+
+  doc = shipped("mmwave-iab");
+  doc["dynamics"]["coherence_ms"] = 0.5;  // shorter than the 1 ms TTI
+  EXPECT_NE(error_of(doc).find("dynamics.coherence_ms"), std::string::npos);
+
+  doc = shipped("sub6");
+  doc["format"] = "hivemind.scenario/v0";
+  EXPECT_EQ(error_of(doc), "s.json: format: \"hivemind.scenario/v0\" is not \"hivemind.scenario/v1\"");
+
+  doc = shipped("sub6");
+  doc["devices"]["ue"]["measured_run"] = "tpu";
+  EXPECT_EQ(error_of(doc), "s.json: devices.ue.measured_run: \"tpu\" is not one of cpu1, cpu16, cuda, none");
+
+  EXPECT_NE(error_of(nlohmann::json::array()).find("expected an object"), std::string::npos);
+}
+
+struct CliRun {
+  int code = 0;
+  std::string out, err;
+};
+
+CliRun run_cli(const std::string& args) {
+  const auto dir = std::filesystem::temp_directory_path() / ("hm_sim_cli_" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  const std::string out = (dir / "out").string(), err = (dir / "err").string();
+  const std::string cmd = std::string(HIVEMIND_TEST_CLI) + " " + args + " >" + out + " 2>" + err;
+  const int status = std::system(cmd.c_str());
+  CliRun r;
+  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  r.out = read_text_file(out);
+  r.err = read_text_file(err);
+  std::filesystem::remove_all(dir);
+  return r;
+}
+
+TEST(Scenario, CliRejectsBadScenarioWithOneLine) {
+  auto doc = shipped("chain5");
+  doc["links"][1]["overhead_ms"] = "fast";
+  const auto path = std::filesystem::temp_directory_path() / ("hm_bad_" + std::to_string(::getpid()) + ".json");
+  write_text_file_atomic(path.string(), doc.dump());
+  const CliRun r = run_cli("simulate " + path.string() + " --duration 1");
+  std::filesystem::remove(path);
+  EXPECT_EQ(r.code, 2);
+  EXPECT_EQ(r.out, "");
+  EXPECT_EQ(r.err, "hivemind: " + path.string() + ": links[1].overhead_ms: expected a number, got string \"fast\"\n");
+}
+
+TEST(Scenario, CliRejectsBadFlags) {
+  CliRun r = run_cli("simulate chain5 --load extreme");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_EQ(r.out, "");
+  EXPECT_EQ(r.err, "hivemind: load: \"extreme\" is not one of low, mid, high\n");
+  r = run_cli("reproduce --quick --only fig99 --out /tmp/hm_never_written");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("--only: \"fig99\" is not one of"), std::string::npos);
+  EXPECT_FALSE(std::filesystem::exists("/tmp/hm_never_written"));
+}
+
+}  // namespace
+}  // namespace hivemind::sim
