@@ -59,7 +59,7 @@ void PfScheduler::reset(std::size_t users) {
   backlog_.assign(users, 0.0);
   priority_.assign(users, 0.0);
   sorted_.resize(users);
-  for (std::size_t j = 0; j < users; ++j) sorted_[j] = {0.0, static_cast<unsigned>(j)};
+  std::iota(sorted_.begin(), sorted_.end(), 0u);
 }
 
 double PfScheduler::step(double tti_s, const double* rate_bps, const double* arrivals_bits,
@@ -105,13 +105,16 @@ double PfScheduler::step(double tti_s, const double* rate_bps, const double* arr
   // The users above the target need more than the TTI: it gets nothing, and they are served
   // in priority order until the resource runs out. The order is kept from one overloaded TTI
   // to the next, where it is nearly sorted: insertion sort is then close to O(n).
-  for (auto& e : sorted_) e.priority = rate_bps[e.user] / std::max(avg[e.user], 1e-3);
-  for (std::size_t i = 1; i < sorted_.size(); ++i) {
-    const Ranked u = sorted_[i];
+  double* prio = priority_.data();  // now r_j / T_j (a vectorisable loop)
+  for (std::size_t j = 0; j < n; ++j) prio[j] = rate_bps[j] / std::max(avg[j], 1e-3);
+  for (std::size_t i = 1; i < n; ++i) {
+    const unsigned u = sorted_[i];
+    const double pu = prio[u];
     std::size_t k = i;
-    while (k > 0 && (sorted_[k - 1].priority < u.priority ||
-                     (sorted_[k - 1].priority == u.priority && sorted_[k - 1].user > u.user))) {
-      sorted_[k] = sorted_[k - 1];
+    while (k > 0) {
+      const unsigned v = sorted_[k - 1];
+      if (prio[v] > pu || (prio[v] == pu && v < u)) break;
+      sorted_[k] = v;
       --k;
     }
     sorted_[k] = u;
@@ -119,9 +122,8 @@ double PfScheduler::step(double tti_s, const double* rate_bps, const double* arr
   std::vector<double>& bits_of = scratch_;
   bits_of.assign(n, 0.0);
   double left = 1.0;  // fraction of the TTI's resource still free
-  for (const Ranked& e : sorted_) {
-    if (e.user == 0 || left <= 0.0) break;  // the target's turn: nothing is left
-    const unsigned j = e.user;
+  for (const unsigned j : sorted_) {
+    if (j == 0 || left <= 0.0) break;  // the target's turn: nothing is left
     if (rate_bps[j] <= 0.0 || backlog[j] <= 0.0) continue;
     const double full = rate_bps[j] * tti_s;  // bits if j had the whole TTI
     const double need = backlog[j] / full;

@@ -91,12 +91,8 @@ class PfScheduler {
   double window_;
   std::vector<double> avg_bps_;
   std::vector<double> backlog_;
-  struct Ranked {
-    double priority;  // r_j / T_j
-    unsigned user;
-  };
-  std::vector<Ranked> sorted_;     // every user, by decreasing priority as of the last sort
-  std::vector<double> priority_;   // per user: 1.0 = ranked above the target
+  std::vector<unsigned> sorted_;   // every user, by decreasing r_j / T_j as of the last sort
+  std::vector<double> priority_;   // per user: 1.0 = above the target, then r_j / T_j
   std::vector<double> scratch_;
 };
 
