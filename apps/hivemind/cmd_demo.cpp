@@ -1,10 +1,15 @@
+#include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <iostream>
 #include <string>
+#include <thread>
 
 #include "args.hpp"
 #include "commands.hpp"
+#include "hivemind/error.hpp"
 #include "hivemind/model/measured.hpp"
+#include "hivemind/sim/reproduce.hpp"
 #include "hivemind/split/chain_costs.hpp"
 #include "hivemind/split/paper_examples.hpp"
 #include "hivemind/split/solve.hpp"
@@ -13,7 +18,7 @@
 namespace hivemind::cli {
 
 namespace {
-constexpr const char* kDemoHelp = R"(usage: hivemind demo
+constexpr const char* kDemoHelp = R"(usage: hivemind demo [--out DIR] [--threads N] [--quiet]
 
 The main job on built-in defaults:
   1. the paper's Fig. 2 example (Sec. III): a 3-layer model on UE, MEC and cloud while the
@@ -21,7 +26,14 @@ The main job on built-in defaults:
      cloud-only and single split;
   2. ResNet-18 (224x224) from measured per-layer profiles (data/measured/): UE = one server
      CPU thread, MEC = 16-thread server CPU, cloud = H200 GPU; UE-MEC 100 Mbit/s, MEC-cloud
-     swept 1000 -> 10 Mbit/s; cuts carry every live tensor (DAG-aware cut bytes).
+     swept 1000 -> 10 Mbit/s; cuts carry every live tensor (DAG-aware cut bytes);
+  3. the paper's evaluation on the 5G simulator, quick settings (`hivemind reproduce --quick`):
+     CSV of every run, PNG/SVG plots and summary.md written into DIR; prints the summary table.
+
+options:
+  --out DIR      folder for part 3 (default: hivemind-demo, created)
+  --threads N    worker threads for part 3 (default: all cores)
+  --quiet        no progress bars
 )";
 
 std::string plan_text(const split::Solution& s) {
@@ -47,15 +59,23 @@ void sweep_row(std::string& out, const std::string& label, const split::ChainCos
 }  // namespace
 
 int run_demo(const Argv& argv) {
-  Args args(argv, {}, {});
+  Args args(argv, {"--out", "--threads"}, {"--quiet"});
   if (args.help()) {
     std::cout << kDemoHelp;
     return 0;
   }
   args.expect_positional(0, "");
+  sim::ReproduceOptions evaluation;
+  evaluation.out_dir = args.value_or("--out", "hivemind-demo");
+  if (evaluation.out_dir.empty()) throw InputError("--out: empty folder name");
+  evaluation.data_dir = data_dir();
+  evaluation.quick = true;
+  evaluation.progress = !args.flag("--quiet");
+  const unsigned hw = std::max(1u, std::thread::hardware_concurrency());
+  evaluation.threads = static_cast<int>(args.integer_or("--threads", hw, 1, 256));
   std::string out;
   char line[256];
-  out += "== 1/2  Paper Fig. 2 (Sec. III): 3 layers on UE (capacity 1), MEC (3), cloud (10)\n";
+  out += "== 1/3  Paper Fig. 2 (Sec. III): 3 layers on UE (capacity 1), MEC (3), cloud (10)\n";
   out += "   loads 0.5, 1, 4; data 1.2 (input), 1, 4; UE-MEC link 2; costs in time units\n";
   out += "   plan = cost [b_ue, b_mec, b_cloud]: node p runs layers b_{p-1}+1..b_p\n\n";
   std::snprintf(line, sizeof line, "%-14s %-22s %-14s %-14s %-22s\n", "MEC-cloud cap",
@@ -67,7 +87,7 @@ int run_demo(const Argv& argv) {
               split::compile(split::paper_fig2_problem(capacity)));
   }
 
-  out += "\n== 2/2  ResNet-18 (224x224), measured per-layer profiles, DAG-aware cut bytes\n";
+  out += "\n== 2/3  ResNet-18 (224x224), measured per-layer profiles, DAG-aware cut bytes\n";
   const std::string dir = data_dir() + "/measured/";
   std::vector<model::MeasuredProfile> profiles = {
       model::load_measured_profile(dir + "resnet18_224.cpu1.json"),
@@ -89,8 +109,21 @@ int run_demo(const Argv& argv) {
                                                       {ue_mec, mec_cloud}, /*use_cut_bytes=*/true);
     sweep_row(out, fmt(mbps), split::compile(problem));
   }
-  out += "\nTry: hivemind solve examples/fig2.json --method dijkstra\n";
-  std::cout << out;
+  // Parts 1-2 take microseconds; print them before the simulator starts.
+  std::cout << out << std::flush;
+
+  std::cout << "\n== 3/3  The paper's evaluation (Sec. VII) on the 5G simulator, quick settings\n"
+               "   (hivemind reproduce --quick; the full run: hivemind reproduce --out DIR)\n\n"
+            << std::flush;
+  const auto t0 = std::chrono::steady_clock::now();
+  const std::string table = sim::reproduce(evaluation);
+  const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  std::cout << table;
+  std::snprintf(line, sizeof line,
+                "\nResults in %s/ (%.0f s, %d threads): summary.md, the CSV of every run, "
+                "figN.png / figN.svg.\n",
+                evaluation.out_dir.c_str(), wall, evaluation.threads);
+  std::cout << line << "Try: hivemind solve examples/fig2.json --method dijkstra\n";
   return 0;
 }
 

@@ -149,7 +149,9 @@ int run_solve(const Argv& argv) {
   const split::Method method = split::parse_method(method_name);
   const split::Solution solution = split::solve(split::compile(problem), method);
   // Print only once everything has succeeded: a failed run writes nothing on stdout.
-  std::cout << (format == "json" ? format_json(problem, solution) : format_table(problem, solution));
+  std::string out = format == "json" ? format_json(problem, solution) : format_table(problem, solution);
+  out += problem_source_report(args, problem, solution, format == "json");
+  std::cout << out;
   return 0;
 }
 
