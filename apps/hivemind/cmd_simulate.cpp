@@ -40,7 +40,7 @@ options:
 )";
 
 std::string resolve_scenario(const std::string& arg) {
-  if (arg.find('/') != std::string::npos || arg.size() > 5 && arg.substr(arg.size() - 5) == ".json")
+  if (arg.find('/') != std::string::npos || (arg.size() > 5 && arg.substr(arg.size() - 5) == ".json"))
     return arg;
   return data_dir() + "/scenarios/" + arg + ".json";
 }

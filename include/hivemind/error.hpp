@@ -17,4 +17,11 @@ class InputError : public std::runtime_error {
 // Exit code of every HiveMind command on bad input or bad usage.
 inline constexpr int kExitBadInput = 2;
 
+// A number as it goes into an error message: every digit needed to read it back ("%.17g").
+std::string exact_number(double x);
+
+// Throws InputError "FIELD: VALUE is not finite" / "FIELD: VALUE is negative": the one check
+// of every cost, size and byte count a user gives.
+void require_non_negative(double x, const std::string& field);
+
 }  // namespace hivemind

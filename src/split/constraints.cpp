@@ -15,11 +15,6 @@ namespace {
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
 
-std::string num(double x) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.17g", x);
-  return buf;
-}
 
 inline double incoming_at(const SciNodeInput& in, int i) {
   if (in.incoming.empty()) return 0.0;
@@ -134,7 +129,7 @@ void validate(const NodeConstraints& c, int L, int P) {
                        std::to_string(v.size()));
     for (std::size_t l = 0; l < v.size(); ++l)
       if (!std::isfinite(v[l]) || v[l] < 0)
-        throw InputError(std::string(field) + "[" + std::to_string(l) + "]: " + num(v[l]) +
+        throw InputError(std::string(field) + "[" + std::to_string(l) + "]: " + exact_number(v[l]) +
                          " must be a finite number >= 0");
   };
   check_layers(c.parameter_bytes, "parameter_bytes");
@@ -146,7 +141,7 @@ void validate(const NodeConstraints& c, int L, int P) {
     for (std::size_t p = 0; p < c.memory_budget_bytes.size(); ++p)
       if (std::isnan(c.memory_budget_bytes[p]) || c.memory_budget_bytes[p] < 0)
         throw InputError("constraints.memory_bytes[" + std::to_string(p) + "]: " +
-                         num(c.memory_budget_bytes[p]) + " must be >= 0");
+                         exact_number(c.memory_budget_bytes[p]) + " must be >= 0");
   }
   if (!c.pinned_node.empty()) {
     if (c.pinned_node.size() != static_cast<std::size_t>(L))

@@ -15,16 +15,7 @@ namespace {
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
 
-std::string num(double x) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.17g", x);
-  return buf;
-}
 
-void check_value(double x, const std::string& field) {
-  if (!std::isfinite(x) || x < 0)
-    throw InputError(field + ": " + num(x) + " must be a finite number >= 0");
-}
 
 int metric_index(const MultiObjective& multi, const std::string& name, const std::string& field) {
   for (std::size_t k = 0; k < multi.metrics.size(); ++k)
@@ -65,17 +56,17 @@ void validate(const MultiObjective& multi, const Problem& problem) {
         throw InputError(field + ".compute[" + std::to_string(p) + "]: expected " +
                          std::to_string(L) + " entries, got " + std::to_string(m.compute[p].size()));
       for (int l = 0; l < L; ++l)
-        check_value(m.compute[p][l], field + ".compute[" + std::to_string(p) + "][" + std::to_string(l) + "]");
+        require_non_negative(m.compute[p][l], field + ".compute[" + std::to_string(p) + "][" + std::to_string(l) + "]");
     }
     if (m.links.size() + 1 != static_cast<std::size_t>(P))
       throw InputError(field + ".links: expected " + std::to_string(P - 1) + " entries, got " +
                        std::to_string(m.links.size()));
     for (std::size_t q = 0; q < m.links.size(); ++q) {
       const std::string lf = field + ".links[" + std::to_string(q) + "]";
-      check_value(m.links[q].per_byte, lf + ".per_byte");
-      check_value(m.links[q].fixed, lf + ".fixed");
-      if (m.links[q].down_per_byte >= 0) check_value(m.links[q].down_per_byte, lf + ".down_per_byte");
-      if (m.links[q].down_fixed >= 0) check_value(m.links[q].down_fixed, lf + ".down_fixed");
+      require_non_negative(m.links[q].per_byte, lf + ".per_byte");
+      require_non_negative(m.links[q].fixed, lf + ".fixed");
+      if (m.links[q].down_per_byte >= 0) require_non_negative(m.links[q].down_per_byte, lf + ".down_per_byte");
+      if (m.links[q].down_fixed >= 0) require_non_negative(m.links[q].down_fixed, lf + ".down_fixed");
     }
   }
   std::set<std::string> used;
@@ -83,14 +74,14 @@ void validate(const MultiObjective& multi, const Problem& problem) {
     const auto& term = multi.objective.minimize[t];
     const std::string field = "objective.minimize." + term.metric;
     metric_index(multi, term.metric, field);
-    check_value(term.value, field);
+    require_non_negative(term.value, field);
     used.insert(term.metric);
   }
   for (const auto& term : multi.objective.limits) {
     const std::string field = "objective.limits." + term.metric;
     metric_index(multi, term.metric, field);
     if (std::isnan(term.value) || term.value < 0)
-      throw InputError(field + ": threshold " + num(term.value) + " must be >= 0");
+      throw InputError(field + ": threshold " + exact_number(term.value) + " must be >= 0");
     if (used.count(term.metric))
       throw InputError(field + ": metric \"" + term.metric +
                        "\" is both minimised and limited; give it one role");
@@ -98,7 +89,7 @@ void validate(const MultiObjective& multi, const Problem& problem) {
   for (const auto& term : multi.objective.linear_weights) {
     const std::string field = "objective.linear_weights." + term.metric;
     metric_index(multi, term.metric, field);
-    check_value(term.value, field);
+    require_non_negative(term.value, field);
   }
   if (multi.objective.minimize.empty())
     throw InputError("objective.minimize: at least one best-effort metric is needed");

@@ -25,19 +25,10 @@ std::string_view to_string(Deliver deliver) {
 }
 
 namespace {
-std::string num(double x) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.17g", x);
-  return buf;
-}
-void check_cost(double x, const std::string& field) {
-  if (!std::isfinite(x)) throw InputError(field + ": " + num(x) + " is not finite");
-  if (x < 0) throw InputError(field + ": " + num(x) + " is negative");
-}
 void check_direction(const LinkDirection& d, const std::string& field) {
   if (!std::isfinite(d.bandwidth_bytes_per_s) || !(d.bandwidth_bytes_per_s > 0))
-    throw InputError(field + "bandwidth: " + num(d.bandwidth_bytes_per_s) + " must be > 0");
-  check_cost(d.overhead_s, field + "overhead");
+    throw InputError(field + "bandwidth: " + exact_number(d.bandwidth_bytes_per_s) + " must be > 0");
+  require_non_negative(d.overhead_s, field + "overhead");
 }
 }  // namespace
 
@@ -47,19 +38,19 @@ void validate(const Problem& problem) {
   if (problem.nodes.size() < 2)
     throw InputError("nodes: " + std::to_string(problem.nodes.size()) +
                      " nodes, need at least 2 (a source and a sink)");
-  check_cost(problem.input_bytes, "input_bytes");
+  require_non_negative(problem.input_bytes, "input_bytes");
   if (problem.output_bytes.size() != static_cast<std::size_t>(L))
     throw InputError("output_bytes: expected " + std::to_string(L) + " entries, got " +
                      std::to_string(problem.output_bytes.size()));
   for (int l = 0; l < L; ++l)
-    check_cost(problem.output_bytes[l], "output_bytes[" + std::to_string(l) + "]");
+    require_non_negative(problem.output_bytes[l], "output_bytes[" + std::to_string(l) + "]");
   for (std::size_t p = 0; p < problem.nodes.size(); ++p) {
     const auto& node = problem.nodes[p];
     const std::string field = "nodes[" + std::to_string(p) + "].compute";
     if (node.compute_s.size() != static_cast<std::size_t>(L))
       throw InputError(field + ": expected " + std::to_string(L) + " entries, got " +
                        std::to_string(node.compute_s.size()));
-    for (int l = 0; l < L; ++l) check_cost(node.compute_s[l], field + "[" + std::to_string(l) + "]");
+    for (int l = 0; l < L; ++l) require_non_negative(node.compute_s[l], field + "[" + std::to_string(l) + "]");
   }
   if (problem.links.size() + 1 != problem.nodes.size())
     throw InputError("links: expected " + std::to_string(problem.nodes.size() - 1) +

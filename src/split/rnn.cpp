@@ -11,11 +11,6 @@
 namespace hivemind::split {
 
 namespace {
-std::string num(double x) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.17g", x);
-  return buf;
-}
 // Keeps a hostile file from asking for a billion-layer linear problem.
 constexpr long long kMaxLinearLayers = 1'000'000;
 }  // namespace
@@ -26,10 +21,9 @@ double step_output_bytes(const Problem& module, const RnnSpec& spec) {
 
 void validate(const RnnSpec& spec) {
   if (spec.steps < 1) throw InputError("rnn.steps: " + std::to_string(spec.steps) + " must be >= 1");
-  if (!std::isfinite(spec.hidden_bytes) || spec.hidden_bytes < 0)
-    throw InputError("rnn.hidden_bytes: " + num(spec.hidden_bytes) + " must be a finite number >= 0");
+  require_non_negative(spec.hidden_bytes, "rnn.hidden_bytes");
   if (!std::isfinite(spec.step_output_bytes))
-    throw InputError("rnn.step_output_bytes: " + num(spec.step_output_bytes) + " is not finite");
+    throw InputError("rnn.step_output_bytes: " + exact_number(spec.step_output_bytes) + " is not finite");
 }
 
 Problem linearize_rnn(const Problem& module, const RnnSpec& spec) {

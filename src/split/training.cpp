@@ -8,18 +8,6 @@
 
 namespace hivemind::split {
 
-namespace {
-std::string num(double x) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.17g", x);
-  return buf;
-}
-void check_value(double x, const std::string& field) {
-  if (!std::isfinite(x) || x < 0)
-    throw InputError(field + ": " + num(x) + " must be a finite number >= 0");
-}
-}  // namespace
-
 double gradient_bytes_at(const Problem& problem, const TrainingSpec& spec, int x) {
   if (x <= 0 || x >= problem.layers) return 0.0;
   return spec.gradient_bytes.empty() ? problem.cut_bytes(x) : spec.gradient_bytes[x - 1];
@@ -52,14 +40,14 @@ void validate(const TrainingSpec& spec, const Problem& problem) {
       throw InputError(field + ": expected " + std::to_string(L) + " entries, got " +
                        std::to_string(spec.backward_compute_s[p].size()));
     for (int l = 0; l < L; ++l)
-      check_value(spec.backward_compute_s[p][l], field + "[" + std::to_string(l) + "]");
+      require_non_negative(spec.backward_compute_s[p][l], field + "[" + std::to_string(l) + "]");
   }
   if (!spec.gradient_bytes.empty()) {
     if (spec.gradient_bytes.size() != static_cast<std::size_t>(L - 1))
       throw InputError("training.gradient_bytes: expected " + std::to_string(L - 1) +
                        " entries (cuts 1..L-1), got " + std::to_string(spec.gradient_bytes.size()));
     for (std::size_t x = 0; x < spec.gradient_bytes.size(); ++x)
-      check_value(spec.gradient_bytes[x], "training.gradient_bytes[" + std::to_string(x) + "]");
+      require_non_negative(spec.gradient_bytes[x], "training.gradient_bytes[" + std::to_string(x) + "]");
   }
   if (!spec.current_plan.empty()) {
     if (spec.parameter_bytes.size() != static_cast<std::size_t>(L))
@@ -79,9 +67,9 @@ void validate(const TrainingSpec& spec, const Problem& problem) {
     }
   }
   for (std::size_t l = 0; l < spec.parameter_bytes.size(); ++l)
-    check_value(spec.parameter_bytes[l], "parameter_bytes[" + std::to_string(l) + "]");
+    require_non_negative(spec.parameter_bytes[l], "parameter_bytes[" + std::to_string(l) + "]");
   if (!std::isfinite(spec.migration_weight) || spec.migration_weight < 0)
-    throw InputError("training.migration_weight: " + num(spec.migration_weight) +
+    throw InputError("training.migration_weight: " + exact_number(spec.migration_weight) +
                      " must be a finite number >= 0");
 }
 

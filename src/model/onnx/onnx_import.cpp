@@ -15,6 +15,7 @@
 #include <onnx/shape_inference/implementation.h>
 
 #include "hivemind/error.hpp"
+#include "hivemind/model/profiler_cli.hpp"
 #include "hivemind/io.hpp"
 
 namespace hivemind::model {
@@ -28,23 +29,6 @@ std::string first_line(const std::string& s) {
   return out;
 }
 
-std::vector<long long> parse_dims(const std::string& dims, const std::string& part) {
-  std::vector<long long> shape;
-  std::size_t p = 0;
-  while (p <= dims.size()) {
-    std::size_t q = dims.find(',', p);
-    if (q == std::string::npos) q = dims.size();
-    const std::string d = dims.substr(p, q - p);
-    char* stop = nullptr;
-    const long long v = std::strtoll(d.c_str(), &stop, 10);
-    if (d.empty() || *stop != '\0' || v < 1 || v > (1LL << 31))
-      throw InputError("--input: dimension \"" + d + "\" in \"" + part +
-                       "\" is not a positive integer");
-    shape.push_back(v);
-    p = q + 1;
-  }
-  return shape;
-}
 
 // Bytes per element of an ONNX TensorProto data type; 0 = unknown/variable (strings).
 int element_bytes(int type) {
@@ -190,7 +174,7 @@ std::vector<std::pair<std::string, std::vector<long long>>> parse_onnx_inputs(
     const auto eq = part.find('=');
     if (eq == std::string::npos || eq == 0)
       throw InputError("--input: \"" + part + "\" is not NAME=D0,D1,... (e.g. x=1,3,224,224)");
-    out.emplace_back(part.substr(0, eq), parse_dims(part.substr(eq + 1), part));
+    out.emplace_back(part.substr(0, eq), parse_input_dims(part.substr(eq + 1), part));
     start = end + 1;
   }
   return out;

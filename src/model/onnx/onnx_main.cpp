@@ -9,6 +9,7 @@
 #include "args.hpp"
 #include "hivemind/error.hpp"
 #include "hivemind/io.hpp"
+#include "hivemind/model/profiler_cli.hpp"
 #include "hivemind/model/onnx_import.hpp"
 #include "hivemind/model/zoo.hpp"
 
@@ -98,23 +99,10 @@ int run(const std::vector<std::string>& argv) {
       std::fprintf(stderr, "  %-8s estimated forward %.4f ms\n", d.device_class.c_str(),
                    d.forward_total_s() * 1e3);
   }
-  if (out)
-    hivemind::write_text_file_atomic(*out, json);
-  else
-    std::cout << json << std::flush;
+  hivemind::model::emit_profile(out, json);
   return 0;
 }
 
 }  // namespace
 
-int main(int argc, char** argv) {
-  try {
-    return run(std::vector<std::string>(argv + 1, argv + argc));
-  } catch (const hivemind::InputError& e) {
-    std::cerr << "hivemind: profile: " << e.what() << "\n";
-    return hivemind::kExitBadInput;
-  } catch (const std::exception& e) {
-    std::cerr << "hivemind: profile: internal error: " << e.what() << "\n";
-    return 1;
-  }
-}
+int main(int argc, char** argv) { return hivemind::model::profiler_main(argc, argv, run); }

@@ -11,6 +11,7 @@
 #include "args.hpp"
 #include "hivemind/error.hpp"
 #include "hivemind/io.hpp"
+#include "hivemind/model/profiler_cli.hpp"
 #include "hivemind/model/torch_profiler.hpp"
 
 namespace {
@@ -113,23 +114,10 @@ int run(const std::vector<std::string>& argv) {
                  result.sum_layer_forward_s * 1e3, result.sum_layer_backward_s * 1e3,
                  result.energy_source.c_str());
   }
-  if (out)
-    hivemind::write_text_file_atomic(*out, json);
-  else
-    std::cout << json << std::flush;
+  hivemind::model::emit_profile(out, json);
   return 0;
 }
 
 }  // namespace
 
-int main(int argc, char** argv) {
-  try {
-    return run(std::vector<std::string>(argv + 1, argv + argc));
-  } catch (const hivemind::InputError& e) {
-    std::cerr << "hivemind: profile: " << e.what() << "\n";
-    return hivemind::kExitBadInput;
-  } catch (const std::exception& e) {
-    std::cerr << "hivemind: profile: internal error: " << e.what() << "\n";
-    return 1;
-  }
-}
+int main(int argc, char** argv) { return hivemind::model::profiler_main(argc, argv, run); }

@@ -40,6 +40,7 @@
 #include <ATen/Parallel.h>
 
 #include "hivemind/error.hpp"
+#include "hivemind/model/profiler_cli.hpp"
 
 namespace hivemind::model {
 
@@ -66,19 +67,7 @@ std::vector<TorchInputSpec> parse_torch_inputs(std::string_view text) {
         throw InputError("--input: dtype \"" + spec.dtype +
                          "\" is not float32, float64, int64 or int32");
     }
-    std::size_t p = 0;
-    while (p <= dims.size()) {
-      std::size_t q = dims.find(',', p);
-      if (q == std::string::npos) q = dims.size();
-      const std::string d = dims.substr(p, q - p);
-      char* stop = nullptr;
-      const long long v = std::strtoll(d.c_str(), &stop, 10);
-      if (d.empty() || *stop != '\0' || v < 1 || v > (1LL << 31))
-        throw InputError("--input: dimension \"" + d + "\" in \"" + part +
-                         "\" is not a positive integer");
-      spec.shape.push_back(v);
-      p = q + 1;
-    }
+    spec.shape = parse_input_dims(dims, part);
     specs.push_back(std::move(spec));
     start = end + 1;
   }
