@@ -17,24 +17,13 @@
 #include "hivemind/io.hpp"
 #include "hivemind/model/onnx_import.hpp"
 #include "hivemind/model/profile.hpp"
+#include "profiler_test_support.hpp"
 
 namespace hivemind::model {
 namespace {
 
 namespace fs = std::filesystem;
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    path = fs::temp_directory_path() /
-           ("hivemind_model_onnx_" + std::to_string(::getpid()) + "_" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempDir() { fs::remove_all(path); }
-  std::string file(const std::string& name) const { return (path / name).string(); }
-};
 
 // ---- Building ONNX models with the protobuf API ----
 
@@ -135,7 +124,7 @@ std::string write(const onnx::ModelProto& m, const std::string& path) {
 }
 
 TEST(OnnxImport, ResidualLayersBytesAndFlops) {
-  TempDir dir;
+  TempDir dir("hivemind_model_onnx_");
   OnnxImportOptions o;
   o.model_path = write(residual_onnx(), dir.file("res.onnx"));
   const ModelProfile p = import_onnx(o);
@@ -169,7 +158,7 @@ TEST(OnnxImport, ResidualLayersBytesAndFlops) {
 }
 
 TEST(OnnxImport, BatchNamesAndEstimates) {
-  TempDir dir;
+  TempDir dir("hivemind_model_onnx_");
   OnnxImportOptions o;
   o.model_path = write(residual_onnx("batch", /*named=*/false), dir.file("anon.onnx"));
   o.batch = 2;
@@ -195,7 +184,7 @@ TEST(OnnxImport, BatchNamesAndEstimates) {
 }
 
 TEST(OnnxImport, InputSpecsAndSymbolicDimensions) {
-  TempDir dir;
+  TempDir dir("hivemind_model_onnx_");
   OnnxImportOptions o;
   auto m = residual_onnx();
   // Make the height symbolic too: it needs --input.
@@ -221,23 +210,9 @@ TEST(OnnxImport, InputSpecsAndSymbolicDimensions) {
 
 const std::string kHivemind = HIVEMIND_EXE;
 
-struct ProcessResult {
-  int rc = -1;
-  std::string out, err;
-};
-
-ProcessResult run(const std::string& cmd, const TempDir& dir) {
-  const std::string out = dir.file("stdout.txt"), err = dir.file("stderr.txt");
-  const int status = std::system((cmd + " >" + out + " 2>" + err).c_str());
-  ProcessResult r;
-  r.rc = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  r.out = read_text_file(out);
-  r.err = read_text_file(err);
-  return r;
-}
 
 TEST(OnnxImportCli, ProfileThenSolve) {
-  TempDir dir;
+  TempDir dir("hivemind_model_onnx_");
   const auto path = write(residual_onnx(), dir.file("res.onnx"));
   const std::string json = dir.file("res.json");
   ProcessResult r = run(kHivemind + " profile " + path + " --out " + json, dir);
@@ -267,17 +242,11 @@ TEST(OnnxImportCli, ProfileThenSolve) {
 }
 
 void expect_bad(const std::string& args, const std::string& needle, const TempDir& dir) {
-  const std::string out = dir.file("never.json");
-  const ProcessResult r = run(kHivemind + " profile " + args + " --out " + out, dir);
-  EXPECT_EQ(r.rc, 2) << args << "\n" << r.err;
-  EXPECT_EQ(r.out, "") << args;
-  EXPECT_NE(r.err.find(needle), std::string::npos) << args << "\n" << r.err;
-  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << args << "\n" << r.err;
-  EXPECT_FALSE(fs::exists(out)) << args;
+  expect_bad_profile(kHivemind, args, needle, dir);
 }
 
 TEST(OnnxImportCli, MalformedModelsExitTwoWithOneLine) {
-  TempDir dir;
+  TempDir dir("hivemind_model_onnx_");
   const auto good = write(residual_onnx(), dir.file("good.onnx"));
   const auto text = dir.file("text.onnx");
   { std::ofstream(text) << "this is not a protobuf \xff\xff\xff\n"; }

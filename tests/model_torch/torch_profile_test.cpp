@@ -17,6 +17,7 @@
 #include "hivemind/io.hpp"
 #include "hivemind/model/measured.hpp"
 #include "hivemind/model/profile.hpp"
+#include "profiler_test_support.hpp"
 #include "hivemind/model/torch_profiler.hpp"
 #include "torch_models.hpp"
 
@@ -25,34 +26,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    path = fs::temp_directory_path() /
-           ("hivemind_model_torch_" + std::to_string(::getpid()) + "_" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempDir() { fs::remove_all(path); }
-  std::string file(const std::string& name) const { return (path / name).string(); }
-};
 
-struct ProcessResult {
-  int rc = -1;
-  std::string out, err;
-};
-
-// Runs a command line through the shell, capturing stdout and stderr.
-ProcessResult run(const std::string& cmd, const TempDir& dir) {
-  const std::string out = dir.file("stdout.txt"), err = dir.file("stderr.txt");
-  const int status = std::system((cmd + " >" + out + " 2>" + err).c_str());
-  ProcessResult r;
-  r.rc = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  r.out = read_text_file(out);
-  r.err = read_text_file(err);
-  return r;
-}
 
 std::string save(torch::jit::Module m, const std::string& path) {
   m.save(path);
@@ -75,7 +49,7 @@ std::vector<std::string> names(const ModelProfile& p) {
 }
 
 TEST(TorchProfile, ChainLayersAndBytes) {
-  TempDir dir;
+  TempDir dir("hivemind_model_torch_");
   test::TorchModelFactory f;
   const auto path = save(test::chain_model(f), dir.file("chain.pt"));
   const auto r = profile_torchscript(quick(path, "1,3,8,8"));
@@ -108,7 +82,7 @@ TEST(TorchProfile, ChainLayersAndBytes) {
 }
 
 TEST(TorchProfile, SkipConnectionMakesCutExceedOutput) {
-  TempDir dir;
+  TempDir dir("hivemind_model_torch_");
   test::TorchModelFactory f;
   const auto path = save(test::residual_model(f), dir.file("residual.pt"));
   auto o = quick(path, "1,3,8,8");
@@ -136,7 +110,7 @@ TEST(TorchProfile, SkipConnectionMakesCutExceedOutput) {
 }
 
 TEST(TorchProfile, TwoInputsTupleCellInPlaceAndTupleResult) {
-  TempDir dir;
+  TempDir dir("hivemind_model_torch_");
   test::TorchModelFactory f;
   const auto path = save(test::recurrent_model(f), dir.file("tagger.pt"));
   const auto r = profile_torchscript(quick(path, "int64:1,5;1,16"));
@@ -165,7 +139,7 @@ TEST(TorchProfile, TwoInputsTupleCellInPlaceAndTupleResult) {
 // kinds, output bytes and cut bytes that torch.fx measured on torchvision's ResNet-18
 // (data/measured/resnet18_32.cpu1.json, 10 classes, 32x32 input), and the same parameters.
 TEST(TorchProfile, ResNet18MatchesTheMeasuredFxProfile) {
-  TempDir dir;
+  TempDir dir("hivemind_model_torch_");
   const std::string path = dir.file("resnet18.pt");
   save_torchscript_resnet18(path, /*classes=*/10);
   auto o = quick(path, "1,3,32,32");
@@ -213,7 +187,7 @@ const std::string kProfileExe = HIVEMIND_PROFILE_EXE;
 const std::string kHivemind = HIVEMIND_EXE;
 
 TEST(TorchProfileCli, HivemindProfileWritesTheProfile) {
-  TempDir dir;
+  TempDir dir("hivemind_model_torch_");
   test::TorchModelFactory f;
   const auto path = save(test::residual_model(f), dir.file("res.pt"));
   // Through the main CLI, which execs hivemind-profile beside it.
@@ -256,17 +230,11 @@ TEST(TorchProfileCli, HivemindProfileWritesTheProfile) {
 
 // Bad input: exit 2, one line on stderr naming the problem, nothing on stdout, no --out file.
 void expect_bad(const std::string& args, const std::string& needle, const TempDir& dir) {
-  const std::string out = dir.file("never.json");
-  const ProcessResult r = run(kHivemind + " profile " + args + " --out " + out, dir);
-  EXPECT_EQ(r.rc, 2) << args << "\n" << r.err;
-  EXPECT_EQ(r.out, "") << args;
-  EXPECT_NE(r.err.find(needle), std::string::npos) << args << "\n" << r.err;
-  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << args << "\n" << r.err;
-  EXPECT_FALSE(fs::exists(out)) << args;
+  expect_bad_profile(kHivemind, args, needle, dir);
 }
 
 TEST(TorchProfileCli, MalformedInputsExitTwoWithOneLine) {
-  TempDir dir;
+  TempDir dir("hivemind_model_torch_");
   test::TorchModelFactory f;
   const auto good = save(test::chain_model(f), dir.file("chain.pt"));
   const auto text = dir.file("notes.pt");
@@ -289,7 +257,7 @@ TEST(TorchProfileCli, MalformedInputsExitTwoWithOneLine) {
 
 // A hivemind executable without its profiler siblings (a build without LibTorch/ONNX) says so.
 TEST(TorchProfileCli, WithoutTheSiblingExecutableSaysWhatToInstall) {
-  TempDir dir;
+  TempDir dir("hivemind_model_torch_");
   const std::string lone = dir.file("hivemind");
   fs::copy_file(kHivemind, lone);
   fs::permissions(lone, fs::perms::owner_all);
