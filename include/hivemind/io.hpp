@@ -39,6 +39,8 @@ std::string string(const nlohmann::json& value, const std::string& path);
 const nlohmann::json& array(const nlohmann::json& value, const std::string& path,
                             std::size_t expected_size = static_cast<std::size_t>(-1));
 const nlohmann::json& object(const nlohmann::json& value, const std::string& path);
+// The "links" array of a chain of `node_count` nodes: one entry per adjacent pair.
+const nlohmann::json& chain_links(const nlohmann::json& doc, std::size_t node_count);
 // Short, one-line rendering of a JSON value for error messages (truncated).
 std::string show(const nlohmann::json& value);
 }  // namespace json_field

@@ -142,5 +142,13 @@ const nlohmann::json& object(const nlohmann::json& value, const std::string& pat
   return value;
 }
 
+const nlohmann::json& chain_links(const nlohmann::json& doc, std::size_t node_count) {
+  const nlohmann::json& links = array(require(doc, "links", "links"), "links");
+  if (links.size() + 1 != node_count)
+    throw InputError("links: expected " + std::to_string(node_count - 1) +
+                     " entries (one per adjacent node pair), got " + std::to_string(links.size()));
+  return links;
+}
+
 }  // namespace json_field
 }  // namespace hivemind

@@ -61,11 +61,7 @@ Route parse_route(std::string_view json_text, std::string_view source) {
         node.speed_scale = jf::positive_number(*it, at + ".speed_scale");
       route.nodes.push_back(std::move(node));
     }
-    const json& links = jf::array(jf::require(doc, "links", "links"), "links");
-    if (links.size() + 1 != nodes.size())
-      throw InputError("links: expected " + std::to_string(nodes.size() - 1) +
-                       " entries (one per adjacent node pair), got " +
-                       std::to_string(links.size()));
+    const json& links = jf::chain_links(doc, nodes.size());
     for (std::size_t p = 0; p < links.size(); ++p) {
       const std::string at = "links[" + std::to_string(p) + "]";
       const json& j = jf::object(links[p], at);
