@@ -91,9 +91,11 @@ class PfScheduler {
   double window_;
   std::vector<double> avg_bps_;
   std::vector<double> backlog_;
-  std::vector<unsigned> sorted_;   // every user, by decreasing r_j / T_j as of the last sort
-  std::vector<double> priority_;   // per user: 1.0 = above the target, then r_j / T_j
-  std::vector<double> scratch_;
+  // Per-TTI scratch, per user (see step()):
+  std::vector<double> rank_key_;    // r_j / T_j if j ranks above the target (and can be served), else -1
+  std::vector<double> need_;        // share of the TTI that serves j's whole backlog
+  std::vector<double> need_above_;  // need_ if j ranks above the target, else 0
+  std::vector<double> above_;       // 1.0 if j ranks above the target, else 0.0
 };
 
 }  // namespace hivemind::sim
