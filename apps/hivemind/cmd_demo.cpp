@@ -8,6 +8,7 @@
 #include "args.hpp"
 #include "commands.hpp"
 #include "hivemind/error.hpp"
+#include "hivemind/io.hpp"
 #include "hivemind/model/measured.hpp"
 #include "hivemind/sim/reproduce.hpp"
 #include "hivemind/split/chain_costs.hpp"
@@ -73,6 +74,8 @@ int run_demo(const Argv& argv) {
   evaluation.progress = !args.flag("--quiet");
   const unsigned hw = std::max(1u, std::thread::hardware_concurrency());
   evaluation.threads = static_cast<int>(args.integer_or("--threads", hw, 1, 256));
+  // A bad --out fails before anything is printed.
+  create_output_dir(evaluation.out_dir, "--out");
   std::string out;
   char line[256];
   out += "== 1/3  Paper Fig. 2 (Sec. III): 3 layers on UE (capacity 1), MEC (3), cloud (10)\n";

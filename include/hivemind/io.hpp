@@ -16,6 +16,10 @@ std::string read_text_file(const std::string& path);
 void write_text_file_atomic(const std::string& path, std::string_view text);
 
 // Parses JSON text; throws InputError "<source>: not JSON: <parser message>".
+// Creates the folder `path` (and its parents) if missing. Throws InputError naming `field`
+// ("--out: cannot create \"x\": Not a directory").
+void create_output_dir(const std::string& path, const std::string& field);
+
 nlohmann::json parse_json(std::string_view text, std::string_view source);
 
 // Runs `parse` and makes every InputError it throws start with "<source>: " (once), so a

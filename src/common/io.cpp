@@ -15,6 +15,12 @@
 
 namespace hivemind {
 
+void create_output_dir(const std::string& path, const std::string& field) {
+  std::error_code ec;
+  std::filesystem::create_directories(path, ec);
+  if (ec) throw InputError(field + ": cannot create \"" + path + "\": " + ec.message());
+}
+
 std::string read_text_file(const std::string& path) {
   std::error_code ec;
   if (std::filesystem::is_directory(path, ec))
