@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <numeric>
 
 namespace hivemind::sim {
 
@@ -18,21 +17,6 @@ constexpr double kSeTable1[15] = {0.1523, 0.2344, 0.3770, 0.6016, 0.8770, 1.1758
 constexpr double kSeTable2[15] = {0.1523, 0.3770, 0.8770, 1.4766, 1.9141, 2.4063, 2.7305, 3.3223,
                                   3.9023, 4.5234, 5.1152, 5.5547, 6.2266, 6.9141, 7.4063};
 
-// The first j in 1..n-1 with the largest key[j] > 0, or 0 if there is none. The maximum is taken
-// over four interleaved chains (max is exact, so the grouping does not matter) to keep the
-// dependency chain short; then the first index holding it is looked up.
-std::size_t first_max_key(const double* key, std::size_t n) {
-  double m[4] = {0.0, 0.0, 0.0, 0.0};
-  std::size_t i = 1;
-  for (; i + 4 <= n; i += 4)
-    for (int k = 0; k < 4; ++k) m[k] = std::max(m[k], key[i + k]);
-  for (; i < n; ++i) m[0] = std::max(m[0], key[i]);
-  const double best = std::max(std::max(m[0], m[1]), std::max(m[2], m[3]));
-  if (!(best > 0.0)) return 0;
-  std::size_t j = 1;
-  while (key[j] != best) ++j;
-  return j;
-}
 }  // namespace
 
 double friis_path_loss_db(double distance_m, double carrier_hz) {
@@ -74,36 +58,45 @@ void PfScheduler::reset(std::size_t users) {
   avg_bps_.assign(users, 0.0);
   backlog_.assign(users, 0.0);
   rank_key_.assign(users, -1.0);
-  need_.assign(users, 0.0);
-  need_above_.assign(users, 0.0);
   above_.assign(users, 0.0);
 }
 
 namespace {
-// Pass 1 of PfScheduler::step over users 1..n-1: backlog update and, per user, the share of the
-// TTI its backlog needs, whether it ranks above the target by cross-multiplication
-// (r_j T_0 > r_0 T_j) and its ranking key (r_j / T_j where it is backlogged, servable and
-// r_j / T_j > r_0 / T_0, else -1). Branch-free and on restrict pointers (the arrays are
-// distinct) so that the compiler vectorises it.
-void rank_pass(std::size_t n, double tti_s, double r0, double t0, double prio0,
-               const double* __restrict rate_bps, const double* __restrict arrivals_bits,
-               const double* __restrict max_backlog_bits, double* __restrict backlog,
-               const double* __restrict avg, double* __restrict key, double* __restrict need,
-               double* __restrict above, double* __restrict need_above) {
+// Pass 1 of PfScheduler::step over users 1..n-1: backlog update, whether the user ranks above
+// the target by cross-multiplication (r_j T_0 > r_0 T_j, with a backlog and a rate) and its
+// ranking key (r_j / T_j if it has a backlog, a rate and r_j / T_j > r_0 / T_0, else -1).
+// Branch-free and on restrict pointers (the arrays are distinct) so that the compiler
+// vectorises it.
+void rank_pass(std::size_t n, double r0, double t0, double prio0, const double* __restrict rate_bps,
+               const double* __restrict arrivals_bits, const double* __restrict max_backlog_bits,
+               double* __restrict backlog, const double* __restrict avg, double* __restrict key,
+               double* __restrict above) {
   for (std::size_t j = 1; j < n; ++j) {
     const double b = std::min(backlog[j] + arrivals_bits[j], max_backlog_bits[j]);
     backlog[j] = b;
     const double rj = rate_bps[j];
     const double tj = std::max(avg[j], 1e-3);
     const bool servable = (b > 0.0) & (rj > 0.0);
-    const bool up = (rj * t0 > r0 * tj) & servable;
-    const double nj = b / (rj * tti_s);  // inf / NaN where rj = 0: never used there
     const double pj = rj / tj;
     key[j] = (pj > prio0) & servable ? pj : -1.0;
-    need[j] = nj;
-    above[j] = up ? 1.0 : 0.0;
-    need_above[j] = up ? nj : 0.0;
+    above[j] = (rj * t0 > r0 * tj) & servable ? 1.0 : 0.0;
   }
+}
+
+// The first j in 1..n-1 with the largest key[j] > 0, or 0 if there is none. The maximum is taken
+// over four interleaved chains (max is exact, so the grouping does not matter) to keep the
+// dependency chain short; then the first index holding it is looked up.
+std::size_t first_max_key(const double* key, std::size_t n) {
+  double m[4] = {0.0, 0.0, 0.0, 0.0};
+  std::size_t i = 1;
+  for (; i + 4 <= n; i += 4)
+    for (int k = 0; k < 4; ++k) m[k] = std::max(m[k], key[i + k]);
+  for (; i < n; ++i) m[0] = std::max(m[0], key[i]);
+  const double best = std::max(std::max(m[0], m[1]), std::max(m[2], m[3]));
+  if (!(best > 0.0)) return 0;
+  std::size_t j = 1;
+  while (key[j] != best) ++j;
+  return j;
 }
 }  // namespace
 
@@ -122,17 +115,16 @@ double PfScheduler::step(double tti_s, const double* rate_bps, const double* arr
   double* backlog = backlog_.data();
   double* avg = avg_bps_.data();
   double* key = rank_key_.data();
-  const double* need = need_.data();
   const double* above = above_.data();
-  const double* need_above = need_above_.data();
-  rank_pass(n, tti_s, r0, t0, r0 / t0, rate_bps, arrivals_bits, max_backlog_bits, backlog, avg, key,
-            need_.data(), above_.data(), need_above_.data());
-  // Share of the TTI the users above the target need, summed in index order. The partial sums
-  // never decrease, so once one exceeds 1 the TTI is overloaded and the rest is not needed.
+  rank_pass(n, r0, t0, r0 / t0, rate_bps, arrivals_bits, max_backlog_bits, backlog, avg, key, above_.data());
+  // Share of the TTI the users above the target need (b_j / (r_j tti) each), summed in index
+  // order. The partial sums never decrease, so once one exceeds 1 the TTI is overloaded and the
+  // rest is not needed (at high load that happens after two or three users).
   double total_above = 0.0;
   bool overloaded = false;
   for (std::size_t j = 1; j < n; ++j) {
-    total_above += need_above[j];
+    if (above[j] == 0.0) continue;
+    total_above += backlog[j] / (rate_bps[j] * tti_s);
     if (total_above > 1.0) {
       overloaded = true;
       break;
@@ -156,8 +148,8 @@ double PfScheduler::step(double tti_s, const double* rate_bps, const double* arr
   // Overloaded (most TTIs at high load): the users ranked above the target need more than the
   // TTI, so the target gets nothing and they are served in decreasing r_j / T_j until the
   // resource runs out. Usually one to three of them are reached, so instead of sorting every
-  // user we pick the next one by a scan for the largest key (strict >: the first of equal
-  // priorities wins, as in a sort with ties to the lower index); a served user's key drops to -1.
+  // user we pick the next one by a scan for the largest key (the first of equal priorities
+  // wins, as in a sort with ties to the lower index); a served user's key drops to -1.
   // Unserved users get T_j <- (1 - 1/W) T_j (+ 0 bits); the served ones add their share below.
   for (std::size_t j = 0; j < n; ++j) avg[j] = keep * avg[j];
   if (served) std::fill(served, served + n, 0.0);
@@ -167,8 +159,9 @@ double PfScheduler::step(double tti_s, const double* rate_bps, const double* arr
     if (j == 0) break;
     key[j] = -1.0;
     const double full = rate_bps[j] * tti_s;  // bits if j had the whole TTI
-    const double take = std::min(need[j], left);
-    const double bits = take >= need[j] ? backlog[j] : full * take;
+    const double need = backlog[j] / full;
+    const double take = std::min(need, left);
+    const double bits = take >= need ? backlog[j] : full * take;
     left -= take;
     backlog[j] = std::max(0.0, backlog[j] - bits);
     avg[j] += gain * bits;

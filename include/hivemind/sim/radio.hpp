@@ -93,8 +93,6 @@ class PfScheduler {
   std::vector<double> backlog_;
   // Per-TTI scratch, per user (see step()):
   std::vector<double> rank_key_;    // r_j / T_j if j ranks above the target (and can be served), else -1
-  std::vector<double> need_;        // share of the TTI that serves j's whole backlog
-  std::vector<double> need_above_;  // need_ if j ranks above the target, else 0
   std::vector<double> above_;       // 1.0 if j ranks above the target, else 0.0
 };
 
