@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
-#include <set>
 
 #include "hivemind/error.hpp"
 #include "hivemind/model/measured.hpp"
@@ -20,6 +19,7 @@ namespace hivemind::sim {
 
 namespace {
 constexpr double kInf = std::numeric_limits<double>::infinity();
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 constexpr std::uint64_t kPurposeArrivals = 0x41525256;  // "ARRV"
 constexpr std::uint64_t kPurposeForecast = 0x46435354;  // "FCST"
 constexpr double kEwmaAlpha = 0.3;
@@ -167,6 +167,10 @@ class Runner {
       states_[i].ewma_rate.assign(net_.link_count(), -1.0);
       states_[i].rng = Rng(stream_seed(c.seed, kPurposeForecast, i));
     }
+    // The objective: latency, or counted energy for training (the paper's training objective).
+    known_cache_.energy = predicted_cache_.energy = training_;
+    lat_ms_cache_.latency_unit = 1e3;
+    energy_cache_.energy = true;
     for (const auto& n : s.nodes) {
       auto it = c.speedup.find(n.device);
       node_speed_.push_back(it == c.speedup.end() ? 1.0 : it->second);
@@ -188,77 +192,102 @@ class Runner {
         arrivals.push_back(t);
       }
     }
-    std::set<int> used_links;
+    std::vector<char> used(net_.link_count(), c_.all_link_stats);
+    result.records.reserve(arrivals.size() * c_.methods.size());
     double sci_sum = 0.0;
     for (std::size_t k = 0; k < arrivals.size(); ++k) {
       run_task(static_cast<int>(k), arrivals[k], result);
-      for (int l : route_.links) used_links.insert(l);
+      for (int l : route_->links) used[l] = 1;
       sci_sum += start_ - arrivals[k];
     }
     result.mean_sci_update_s = arrivals.empty() ? 0.0 : sci_sum / static_cast<double>(arrivals.size());
     result.handovers = net_.handovers_before(c_.duration_s);
-    if (c_.all_link_stats)
-      for (int l = 0; l < net_.link_count(); ++l) used_links.insert(l);
-    for (int l : used_links) result.links.push_back(net_.link_stats(l, c_.duration_s));
+    for (int l = 0; l < net_.link_count(); ++l)
+      if (used[l]) result.links.push_back(net_.link_stats(l, c_.duration_s));
     result.simulated_s = c_.duration_s;
     return result;
   }
 
  private:
-  const DeviceCosts& dev(int p) const { return *node_dev_[route_.nodes[p]]; }
-  double speed(int p) const { return node_speed_[route_.nodes[p]]; }
+  const DeviceCosts& dev(int p) const { return *node_dev_[route_->nodes[p]]; }
+  double speed(int p) const { return node_speed_[route_->nodes[p]]; }
 
-  // Cost tables for the objective with capacity `cap[p]` on link p (Eq. 7, 10; Eq. 8 for
-  // training without parameter migration).
-  void fill_costs(const std::vector<double>& cap, split::ChainCosts& costs) const {
-    fill_costs(cap, costs, /*energy=*/training_, /*latency_unit=*/1.0);
-  }
-  // energy = false: latency (s, times latency_unit); true: counted energy (J).
-  void fill_costs(const std::vector<double>& cap, split::ChainCosts& costs, bool energy,
-                  double latency_unit) const {
-    const int P = static_cast<int>(route_.nodes.size());
-    costs.layers = L_;
-    costs.compute.resize(P);
-    costs.transfer.resize(P - 1);
-    costs.finish.assign(P, 0.0);
-    for (int p = 0; p < P; ++p) {
-      const DeviceCosts& d = dev(p);
-      auto& row = costs.compute[p];
-      row.resize(L_);
-      const double sp = speed(p);
-      for (int l = 0; l < L_; ++l) {
-        const double t = (training_ ? d.forward_s[l] + d.backward_s[l] : d.forward_s[l]) / sp;
-        if (d.relay) {
-          row[l] = kInf;
-        } else if (!energy) {
-          row[l] = t * latency_unit;
-        } else {
-          row[l] = d.energy_counted ? t * d.active_power_w : 0.0;
-        }
-      }
+  // Cost tables of one objective (Eq. 7, 10; Eq. 8 for training without parameter migration),
+  // kept per route between tasks: the compute rows depend only on the route's nodes and a
+  // transfer row only on its link's planning capacity, so a task rebuilds just the rows whose
+  // capacity changed since the previous task on the same route (the capacities are constant over
+  // coherence blocks, several tasks long).
+  struct CostCache {
+    bool energy = false;        // false: latency (s, times latency_unit); true: counted energy (J)
+    double latency_unit = 1.0;
+    struct Tables {
+      bool ready = false;             // compute rows filled
+      std::vector<double> planned;    // per link: the capacity its transfer row was built for
+      split::ChainCosts costs;
+    };
+    std::vector<Tables> by_route;     // indexed by Route::index
+  };
+
+  // The tables of `cache` for the current route with capacity `cap[p]` on link p.
+  const split::ChainCosts& cost_tables(CostCache& cache, const std::vector<double>& cap) {
+    if (cache.by_route.size() <= static_cast<std::size_t>(route_->index)) cache.by_route.resize(route_->index + 1);
+    CostCache::Tables& tab = cache.by_route[route_->index];
+    const int P = static_cast<int>(route_->nodes.size());
+    split::ChainCosts& costs = tab.costs;
+    if (!tab.ready) {
+      costs.layers = L_;
+      costs.compute.resize(P);
+      costs.transfer.resize(P - 1);
+      costs.finish.assign(P, 0.0);
+      for (int p = 0; p < P; ++p) fill_compute_row(p, cache, costs.compute[p]);
+      tab.planned.assign(P - 1, kNaN);  // NaN != anything: every transfer row gets built
+      tab.ready = true;
     }
     for (int p = 0; p + 1 < P; ++p) {
-      const ScenarioLink& link = net_.link_info(route_.links[p]);
-      auto& row = costs.transfer[p];
-      row.resize(L_ + 1);
       // A node that saw (or forecasts) no capacity at all still plans: with a floor of 0.1%
       // of the link's capacity every transfer on it looks very expensive but finite.
-      const double c = std::max(cap[p], link.capacity_bps * kPlanningFloor);
-      for (int x = 0; x <= L_; ++x) {
-        const double bits = m_.bytes_at(x) * 8.0;
-        const bool moves = !(x == L_ && (training_ || !sink_));
-        if (!moves) {
-          row[x] = 0.0;
-        } else if (!energy) {
-          double t = bits / c + link.overhead_s;
-          if (training_) t += bits / c + link.overhead_s;  // the gradient comes back (Eq. 8)
-          row[x] = t * latency_unit;
-        } else if (link.radio_power.empty()) {
-          row[x] = 0.0;
-        } else {
-          row[x] = s_.radio_power_up.at(link.radio_power).energy_j(bits, c);
-          if (training_) row[x] += s_.radio_power_down.at(link.radio_power).energy_j(bits, c);
-        }
+      const double c = std::max(cap[p], net_.link_info(route_->links[p]).capacity_bps * kPlanningFloor);
+      if (c == tab.planned[p]) continue;
+      fill_transfer_row(p, c, cache, costs.transfer[p]);
+      tab.planned[p] = c;
+    }
+    return costs;
+  }
+
+  void fill_compute_row(int p, const CostCache& cache, std::vector<double>& row) const {
+    const DeviceCosts& d = dev(p);
+    row.resize(L_);
+    const double sp = speed(p);
+    for (int l = 0; l < L_; ++l) {
+      const double t = (training_ ? d.forward_s[l] + d.backward_s[l] : d.forward_s[l]) / sp;
+      if (d.relay) {
+        row[l] = kInf;
+      } else if (!cache.energy) {
+        row[l] = t * cache.latency_unit;
+      } else {
+        row[l] = d.energy_counted ? t * d.active_power_w : 0.0;
+      }
+    }
+  }
+
+  // Link p of the route at planning capacity c (bits/s).
+  void fill_transfer_row(int p, double c, const CostCache& cache, std::vector<double>& row) const {
+    const ScenarioLink& link = net_.link_info(route_->links[p]);
+    row.resize(L_ + 1);
+    for (int x = 0; x <= L_; ++x) {
+      const double bits = m_.bytes_at(x) * 8.0;
+      const bool moves = !(x == L_ && (training_ || !sink_));
+      if (!moves) {
+        row[x] = 0.0;
+      } else if (!cache.energy) {
+        double t = bits / c + link.overhead_s;
+        if (training_) t += bits / c + link.overhead_s;  // the gradient comes back (Eq. 8)
+        row[x] = t * cache.latency_unit;
+      } else if (link.radio_power.empty()) {
+        row[x] = 0.0;
+      } else {
+        row[x] = s_.radio_power_up.at(link.radio_power).energy_j(bits, c);
+        if (training_) row[x] += s_.radio_power_down.at(link.radio_power).energy_j(bits, c);
       }
     }
   }
@@ -266,7 +295,7 @@ class Runner {
   // One transfer of `bits` on route link p from time t; updates t, energy, exactness and the
   // observations of `state` (the node p+1 measures the rate it received at).
   void transfer(int p, double bits, bool up, double planned_cap, double& t, Exec& e, MethodState* state) {
-    const int link = route_.links[p];
+    const int link = route_->links[p];
     const ScenarioLink& info = net_.link_info(link);
     t += info.overhead_s;
     const long b0 = net_.block_index(t);
@@ -292,7 +321,7 @@ class Runner {
   }
 
   Exec execute(const std::vector<int>& b, const std::vector<double>& planned_cap, MethodState* state, int g) {
-    const int P = static_cast<int>(route_.nodes.size());
+    const int P = static_cast<int>(route_->nodes.size());
     Exec e;
     double t = start_;
     int first = 1;
@@ -311,7 +340,7 @@ class Runner {
         if (moves) {
           // Sec. IV-F: the gap between node p+1's SCI computation and the data's arrival on its
           // incoming link.
-          if (state) state->gaps[route_.nodes[p + 1]].add(t - t1_[p + 1], g);
+          if (state) state->gaps[route_->nodes[p + 1]].add(t - t1_[p + 1], g);
           transfer(p, m_.bytes_at(x) * 8.0, /*up=*/true, planned_cap[p], t, e, state);
         }
       }
@@ -350,7 +379,7 @@ class Runner {
         b.back() = L_;
         break;
       case MethodKind::kSingleSplit:
-        b = best_single_split(costs);
+        best_single_split(costs, single_split_scratch_, b);
         break;
       case MethodKind::kMultiObjective:
         plan_multi(spec, b);
@@ -361,26 +390,26 @@ class Runner {
   // Sec. V / VII-D on this task's tables. A planner that finds no plan meeting the threshold
   // falls back to the latency-optimal plan (recorded as such: its latency shows it).
   void plan_multi(const MethodSpec& spec, std::vector<int>& b) {
-    const int P = static_cast<int>(route_.nodes.size());
+    const int P = static_cast<int>(route_->nodes.size());
     if (!multi_ready_) {
-      fill_costs(known_, lat_ms_costs_, /*energy=*/false, /*latency_unit=*/1e3);
-      fill_costs(known_, energy_costs_, /*energy=*/true, 1.0);
+      lat_ms_costs_ = &cost_tables(lat_ms_cache_, known_);
+      energy_costs_ = &cost_tables(energy_cache_, known_);
       multi_ready_ = true;
     }
     split::Boundaries ue(P, L_);
     switch (spec.variant) {
-      case MultiVariant::kOptLatency: solver_.solve(lat_ms_costs_, b); return;
-      case MultiVariant::kOptEnergy: solver_.solve(energy_costs_, b); return;
+      case MultiVariant::kOptLatency: solver_.solve(*lat_ms_costs_, b); return;
+      case MultiVariant::kOptEnergy: solver_.solve(*energy_costs_, b); return;
       default: break;
     }
     split::CompiledObjective obj;
     obj.names = {"latency_ms", "energy_j"};
-    obj.metric = {lat_ms_costs_, energy_costs_};
-    obj.best_effort = energy_costs_;
+    obj.metric = {*lat_ms_costs_, *energy_costs_};
+    obj.best_effort = *energy_costs_;
     obj.limited = {0};
     obj.threshold = {spec.threshold_s * 1e3};
-    const double e_ue = split::evaluate(energy_costs_, ue).total;
-    const double t_ue = split::evaluate(lat_ms_costs_, ue).total;
+    const double e_ue = split::evaluate(*energy_costs_, ue).total;
+    const double t_ue = split::evaluate(*lat_ms_costs_, ue).total;
     obj.linear_weight = {t_ue > 0 ? e_ue / t_ue : 1.0};
     switch (spec.variant) {
       case MultiVariant::kLinear: solver_.solve(split::linear_costs(obj), b); break;
@@ -388,40 +417,40 @@ class Runner {
       case MultiVariant::kExact: b = split::solve_exact(obj, {}).boundaries; break;
       default: break;
     }
-    if (b.empty()) solver_.solve(lat_ms_costs_, b);
+    if (b.empty()) solver_.solve(*lat_ms_costs_, b);
   }
 
   void run_task(int k, double arrival, RunResult& result) {
-    route_ = net_.route_at(arrival);
-    const int P = static_cast<int>(route_.nodes.size());
+    route_ = &net_.route_at(arrival);
+    const int P = static_cast<int>(route_->nodes.size());
     // SCI update (Fig. 5, step 1): from the sink to the source; node p reads its incoming
     // link's capacity when it computes, at t1[p].
     t1_.assign(P, arrival);
     const double msg_bits = static_cast<double>(split::sci_message_bytes(L_)) * 8.0;
     double ready = arrival + s_.sci_processing_s;
     for (int p = P - 2; p >= 0; --p) {
-      const int link = route_.links[p];
+      const int link = route_->links[p];
       const double arrive = net_.transfer_end(link, ready + net_.link_info(link).overhead_s, msg_bits);
       t1_[p] = arrive;
       ready = arrive + s_.sci_processing_s;
     }
     start_ = ready;
     known_.assign(P - 1, 0.0);
-    for (int p = 0; p + 1 < P; ++p) known_[p] = net_.capacity_bps(route_.links[p], t1_[p + 1]);
-    fill_costs(known_, known_costs_);
+    for (int p = 0; p + 1 < P; ++p) known_[p] = net_.capacity_bps(route_->links[p], t1_[p + 1]);
+    known_costs_ = &cost_tables(known_cache_, known_);
     multi_ready_ = false;
 
     for (std::size_t mi = 0; mi < c_.methods.size(); ++mi) {
       const MethodSpec& spec = c_.methods[mi];
       MethodState& st = states_[mi];
-      const split::ChainCosts* costs = &known_costs_;
+      const split::ChainCosts* costs = known_costs_;
       const std::vector<double>* caps = &known_;
       if (spec.kind == MethodKind::kPredictive) {
         predicted_ = known_;
         for (int p = 0; p + 1 < P; ++p) {
-          const int link = route_.links[p];
+          const int link = route_->links[p];
           const double noise = st.rng.normal();  // drawn for every link: a fixed stream
-          const double dt = st.gaps[route_.nodes[p + 1]].mean();
+          const double dt = st.gaps[route_->nodes[p + 1]].mean();
           if (dt < net_.block_s()) continue;  // Sec. IV-F: disabled below the coherence time
           switch (spec.forecaster) {
             case Forecaster::kOracle:
@@ -435,8 +464,7 @@ class Runner {
               break;
           }
         }
-        fill_costs(predicted_, predicted_costs_);
-        costs = &predicted_costs_;
+        costs = &cost_tables(predicted_cache_, predicted_);
         caps = &predicted_;
       }
       plan(spec, *costs, plan_);
@@ -445,18 +473,18 @@ class Runner {
       rec.method = static_cast<int>(mi);
       rec.arrival_s = arrival;
       rec.start_s = start_;
-      rec.serving_gnb = route_.serving_gnb;
+      rec.serving_gnb = route_->serving_gnb;
       if (plan_.empty()) {
         rec.latency_s = rec.energy_j = rec.planned = kInf;
       } else {
-        rec.planned = split::evaluate(spec.kind == MethodKind::kMultiObjective ? energy_costs_ : *costs, plan_).total;
+        rec.planned = plan_total(spec.kind == MethodKind::kMultiObjective ? *energy_costs_ : *costs, plan_);
         const Exec e = execute(plan_, *caps, &st, spec.history);
         rec.latency_s = e.latency_s;
         rec.energy_j = e.energy_j;
         rec.exact = e.exact && caps == &known_;
       }
       if (c_.keep_plans) {
-        rec.route = route_.nodes;
+        rec.route = route_->nodes;
         rec.boundaries = plan_;
       }
       result.records.push_back(std::move(rec));
@@ -473,12 +501,18 @@ class Runner {
   std::vector<double> node_speed_;            // per scenario node: compute speed-up
   std::vector<const DeviceCosts*> node_dev_;  // per scenario node
   std::vector<MethodState> states_;
-  Route route_;
+  const Route* route_ = nullptr;  // of the current task
   std::vector<double> t1_, known_, predicted_;
   double start_ = 0.0;
-  split::ChainCosts known_costs_, predicted_costs_, lat_ms_costs_, energy_costs_;
+  // The objective's tables on the capacities known at t1 and on the forecast ones; latency (ms)
+  // and energy tables of the multi-objective planners.
+  CostCache known_cache_, predicted_cache_, lat_ms_cache_, energy_cache_;
+  const split::ChainCosts* known_costs_ = nullptr;
+  const split::ChainCosts* lat_ms_costs_ = nullptr;
+  const split::ChainCosts* energy_costs_ = nullptr;
   bool multi_ready_ = false;
   split::SciChainSolver solver_;
+  std::vector<double> single_split_scratch_;
   std::vector<int> plan_;
 };
 

@@ -136,6 +136,7 @@ Network::Network(const Scenario& scenario, const NetworkOptions& options)
   } else {
     for (std::size_t g = 0; g < gnbs_.size(); ++g) {
       Route r;
+      r.index = static_cast<int>(g);
       r.serving_gnb = gnbs_[g];
       r.nodes = {scenario.ue_node(), gnbs_[g]};
       r.links = {static_cast<int>(scenario.links.size() + g)};

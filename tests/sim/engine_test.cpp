@@ -2,6 +2,7 @@
 // baseline when what it planned with is what the task meets.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <unistd.h>
 #include <filesystem>
@@ -130,6 +131,14 @@ TEST(Engine, SingleSplitMatchesTheCoreBaseline) {
     const auto ours = best_single_split(c);
     const auto core = split::solve_baseline(c, split::Method::kSingleSplit);
     EXPECT_NEAR(split::evaluate(c, ours).total, split::evaluate(c, core).total, 1e-12);
+    // The allocation-free total the simulator records is split::evaluate's, bit for bit, on any
+    // plan (here the single split and a random one).
+    EXPECT_EQ(plan_total(c, ours), split::evaluate(c, ours).total);
+    split::Boundaries any(P);
+    for (int p = 0; p + 1 < P; ++p) any[p] = static_cast<int>(rng() % (L + 1));
+    std::sort(any.begin(), any.end() - 1);
+    any.back() = L;
+    EXPECT_EQ(plan_total(c, any), split::evaluate(c, any).total);
   }
 }
 

@@ -37,6 +37,7 @@ struct Route {
   std::vector<int> nodes;  // scenario node indices, UE first, cloud last
   std::vector<int> links;  // network link ids (see Network::link_name), links[p] joins nodes p, p+1
   int serving_gnb = -1;    // scenario node index of the access gNB, -1 without access model
+  int index = 0;           // 0.. in the network's list of routes (one per gNB, or a single one)
 };
 
 // Mean and standard deviation (bits/s) of a link's block capacities over [0, duration).
