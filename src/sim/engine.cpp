@@ -144,6 +144,11 @@ struct MethodState {
   std::vector<double> last_rate;    // per network link, -1 = none yet
   std::vector<double> ewma_rate;
   Rng rng{1};
+  // The method's last plan and its planned cost, and the version of the cost tables it was
+  // made on (0 = none).
+  std::uint64_t plan_version = 0;
+  std::vector<int> plan;
+  double planned = 0.0;
 };
 
 struct Exec {
@@ -224,12 +229,13 @@ class Runner {
       bool ready = false;             // compute rows filled
       std::vector<double> planned;    // per link: the capacity its transfer row was built for
       split::ChainCosts costs;
+      std::uint64_t version = 0;      // changes (run-wide unique) whenever a row is rebuilt
     };
     std::vector<Tables> by_route;     // indexed by Route::index
   };
 
   // The tables of `cache` for the current route with capacity `cap[p]` on link p.
-  const split::ChainCosts& cost_tables(CostCache& cache, const std::vector<double>& cap) {
+  const CostCache::Tables& cost_tables(CostCache& cache, const std::vector<double>& cap) {
     if (cache.by_route.size() <= static_cast<std::size_t>(route_->index)) cache.by_route.resize(route_->index + 1);
     CostCache::Tables& tab = cache.by_route[route_->index];
     const int P = static_cast<int>(route_->nodes.size());
@@ -242,6 +248,7 @@ class Runner {
       for (int p = 0; p < P; ++p) fill_compute_row(p, cache, costs.compute[p]);
       tab.planned.assign(P - 1, kNaN);  // NaN != anything: every transfer row gets built
       tab.ready = true;
+      tab.version = ++last_version_;
     }
     for (int p = 0; p + 1 < P; ++p) {
       // A node that saw (or forecasts) no capacity at all still plans: with a floor of 0.1%
@@ -250,8 +257,9 @@ class Runner {
       if (c == tab.planned[p]) continue;
       fill_transfer_row(p, c, cache, costs.transfer[p]);
       tab.planned[p] = c;
+      tab.version = ++last_version_;
     }
-    return costs;
+    return tab;
   }
 
   void fill_compute_row(int p, const CostCache& cache, std::vector<double>& row) const {
@@ -387,13 +395,27 @@ class Runner {
     }
   }
 
+  // Sets st.plan (empty: no finite plan) and st.planned for this task. A plan is a function of
+  // the cost tables alone, except for the multi-objective planners, which also read the task's
+  // latency and energy tables: when a method's tables are unchanged since its last plan (same
+  // version: no capacity it plans with changed, e.g. within a coherence block), that plan and
+  // its cost are reused as they are. (SCI on the same inputs sends the same messages and takes
+  // the same decisions; the update's timing is still simulated for every task.)
+  void plan_task(const MethodSpec& spec, MethodState& st, const CostCache::Tables& tables) {
+    const bool multi = spec.kind == MethodKind::kMultiObjective;
+    if (!multi && st.plan_version == tables.version) return;
+    plan(spec, tables.costs, st.plan);
+    st.planned = st.plan.empty() ? kInf : plan_total(multi ? *energy_costs_ : tables.costs, st.plan);
+    st.plan_version = multi ? 0 : tables.version;
+  }
+
   // Sec. V / VII-D on this task's tables. A planner that finds no plan meeting the threshold
   // falls back to the latency-optimal plan (recorded as such: its latency shows it).
   void plan_multi(const MethodSpec& spec, std::vector<int>& b) {
     const int P = static_cast<int>(route_->nodes.size());
     if (!multi_ready_) {
-      lat_ms_costs_ = &cost_tables(lat_ms_cache_, known_);
-      energy_costs_ = &cost_tables(energy_cache_, known_);
+      lat_ms_costs_ = &cost_tables(lat_ms_cache_, known_).costs;
+      energy_costs_ = &cost_tables(energy_cache_, known_).costs;
       multi_ready_ = true;
     }
     split::Boundaries ue(P, L_);
@@ -437,13 +459,13 @@ class Runner {
     start_ = ready;
     known_.assign(P - 1, 0.0);
     for (int p = 0; p + 1 < P; ++p) known_[p] = net_.capacity_bps(route_->links[p], t1_[p + 1]);
-    known_costs_ = &cost_tables(known_cache_, known_);
+    known_tables_ = &cost_tables(known_cache_, known_);
     multi_ready_ = false;
 
     for (std::size_t mi = 0; mi < c_.methods.size(); ++mi) {
       const MethodSpec& spec = c_.methods[mi];
       MethodState& st = states_[mi];
-      const split::ChainCosts* costs = known_costs_;
+      const CostCache::Tables* tables = known_tables_;
       const std::vector<double>* caps = &known_;
       if (spec.kind == MethodKind::kPredictive) {
         predicted_ = known_;
@@ -464,28 +486,28 @@ class Runner {
               break;
           }
         }
-        costs = &cost_tables(predicted_cache_, predicted_);
+        tables = &cost_tables(predicted_cache_, predicted_);
         caps = &predicted_;
       }
-      plan(spec, *costs, plan_);
+      plan_task(spec, st, *tables);
       TaskRecord rec;
       rec.task = k;
       rec.method = static_cast<int>(mi);
       rec.arrival_s = arrival;
       rec.start_s = start_;
       rec.serving_gnb = route_->serving_gnb;
-      if (plan_.empty()) {
-        rec.latency_s = rec.energy_j = rec.planned = kInf;
+      rec.planned = st.planned;
+      if (st.plan.empty()) {
+        rec.latency_s = rec.energy_j = kInf;
       } else {
-        rec.planned = plan_total(spec.kind == MethodKind::kMultiObjective ? *energy_costs_ : *costs, plan_);
-        const Exec e = execute(plan_, *caps, &st, spec.history);
+        const Exec e = execute(st.plan, *caps, &st, spec.history);
         rec.latency_s = e.latency_s;
         rec.energy_j = e.energy_j;
         rec.exact = e.exact && caps == &known_;
       }
       if (c_.keep_plans) {
         rec.route = route_->nodes;
-        rec.boundaries = plan_;
+        rec.boundaries = st.plan;
       }
       result.records.push_back(std::move(rec));
     }
@@ -507,13 +529,13 @@ class Runner {
   // The objective's tables on the capacities known at t1 and on the forecast ones; latency (ms)
   // and energy tables of the multi-objective planners.
   CostCache known_cache_, predicted_cache_, lat_ms_cache_, energy_cache_;
-  const split::ChainCosts* known_costs_ = nullptr;
+  const CostCache::Tables* known_tables_ = nullptr;
+  std::uint64_t last_version_ = 0;
   const split::ChainCosts* lat_ms_costs_ = nullptr;
   const split::ChainCosts* energy_costs_ = nullptr;
   bool multi_ready_ = false;
   split::SciChainSolver solver_;
   std::vector<double> single_split_scratch_;
-  std::vector<int> plan_;
 };
 
 }  // namespace
