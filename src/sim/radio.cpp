@@ -62,11 +62,22 @@ void PfScheduler::reset(std::size_t users) {
 }
 
 namespace {
+// On x86-64 Linux with GCC or Clang, the hot vector pass is also compiled for AVX2 and the
+// version the CPU supports is picked at load time: 4 doubles per instruction instead of SSE2's 2.
+// The operations (add, min, max, multiply, divide, compare) are the same IEEE ones lane by lane
+// and FMA is not enabled, so both versions give the same bits.
+#if defined(__x86_64__) && defined(__linux__) && (defined(__GNUC__) || defined(__clang__))
+#define HIVEMIND_SIMD_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define HIVEMIND_SIMD_CLONES
+#endif
+
 // Pass 1 of PfScheduler::step over users 1..n-1: backlog update, whether the user ranks above
 // the target by cross-multiplication (r_j T_0 > r_0 T_j, with a backlog and a rate) and its
 // ranking key (r_j / T_j if it has a backlog, a rate and r_j / T_j > r_0 / T_0, else -1).
 // Branch-free and on restrict pointers (the arrays are distinct) so that the compiler
 // vectorises it.
+HIVEMIND_SIMD_CLONES
 void rank_pass(std::size_t n, double r0, double t0, double prio0, const double* __restrict rate_bps,
                const double* __restrict arrivals_bits, const double* __restrict max_backlog_bits,
                double* __restrict backlog, const double* __restrict avg, double* __restrict key,
@@ -78,8 +89,8 @@ void rank_pass(std::size_t n, double r0, double t0, double prio0, const double* 
     const double tj = std::max(avg[j], 1e-3);
     const bool servable = (b > 0.0) & (rj > 0.0);
     const double pj = rj / tj;
-    key[j] = (pj > prio0) & servable ? pj : -1.0;
-    above[j] = (rj * t0 > r0 * tj) & servable ? 1.0 : 0.0;
+    key[j] = ((pj > prio0) & servable) ? pj : -1.0;
+    above[j] = ((rj * t0 > r0 * tj) & servable) ? 1.0 : 0.0;
   }
 }
 
