@@ -94,21 +94,45 @@ void rank_pass(std::size_t n, double r0, double t0, double prio0, const double* 
   }
 }
 
-// The first j in 1..n-1 with the largest key[j] > 0, or 0 if there is none. The maximum is taken
-// over four interleaved chains (max is exact, so the grouping does not matter) to keep the
-// dependency chain short; then the first index holding it is looked up.
-std::size_t first_max_key(const double* key, std::size_t n) {
-  double m[4] = {0.0, 0.0, 0.0, 0.0};
-  std::size_t i = 1;
-  for (; i + 4 <= n; i += 4)
-    for (int k = 0; k < 4; ++k) m[k] = std::max(m[k], key[i + k]);
-  for (; i < n; ++i) m[0] = std::max(m[0], key[i]);
-  const double best = std::max(std::max(m[0], m[1]), std::max(m[2], m[3]));
-  if (!(best > 0.0)) return 0;
-  std::size_t j = 1;
-  while (key[j] != best) ++j;
-  return j;
-}
+// The ranking keys of users 1..n-1 in four interleaved chains (user i in chain (i - 1) % 4)
+// with each chain's maximum (max is exact, so the grouping does not matter): the first maximum
+// costs one pass with short dependency chains, finding who holds it scans only the chains that
+// reach it, and after that user is served only its own chain is scanned again.
+class KeyChains {
+ public:
+  KeyChains(double* key, std::size_t n) : key_(key), n_(n) {
+    std::size_t i = 1;
+    for (; i + 4 <= n; i += 4)
+      for (std::size_t k = 0; k < 4; ++k) max_[k] = std::max(max_[k], key[i + k]);
+    for (; i < n; ++i) max_[(i - 1) % 4] = std::max(max_[(i - 1) % 4], key[i]);
+  }
+  // The first user with the largest key > 0, or 0 if there is none.
+  std::size_t first_max() const {
+    const double best = std::max(std::max(max_[0], max_[1]), std::max(max_[2], max_[3]));
+    if (!(best > 0.0)) return 0;
+    std::size_t j = n_;
+    for (std::size_t k = 0; k < 4; ++k) {
+      if (max_[k] != best) continue;
+      std::size_t i = 1 + k;
+      while (key_[i] != best) i += 4;
+      j = std::min(j, i);
+    }
+    return j;
+  }
+  // User j leaves the ranking (key -1).
+  void drop(std::size_t j) {
+    key_[j] = -1.0;
+    const std::size_t k = (j - 1) % 4;
+    double m = 0.0;
+    for (std::size_t i = 1 + k; i < n_; i += 4) m = std::max(m, key_[i]);
+    max_[k] = m;
+  }
+
+ private:
+  double* key_;
+  std::size_t n_;
+  double max_[4] = {0.0, 0.0, 0.0, 0.0};  // 0: below every key that counts
+};
 }  // namespace
 
 double PfScheduler::step(double tti_s, const double* rate_bps, const double* arrivals_bits,
@@ -159,16 +183,17 @@ double PfScheduler::step(double tti_s, const double* rate_bps, const double* arr
   // Overloaded (most TTIs at high load): the users ranked above the target need more than the
   // TTI, so the target gets nothing and they are served in decreasing r_j / T_j until the
   // resource runs out. Usually one to three of them are reached, so instead of sorting every
-  // user we pick the next one by a scan for the largest key (the first of equal priorities
-  // wins, as in a sort with ties to the lower index); a served user's key drops to -1.
+  // user we pick the next one as the largest key (the first of equal priorities wins, as in a
+  // sort with ties to the lower index); a served user's key drops to -1.
   // Unserved users get T_j <- (1 - 1/W) T_j (+ 0 bits); the served ones add their share below.
   for (std::size_t j = 0; j < n; ++j) avg[j] = keep * avg[j];
   if (served) std::fill(served, served + n, 0.0);
   double left = 1.0;  // fraction of the TTI's resource still free
+  KeyChains ranking(key, n);
   while (left > 0.0) {
-    const std::size_t j = first_max_key(key, n);
+    const std::size_t j = ranking.first_max();
     if (j == 0) break;
-    key[j] = -1.0;
+    ranking.drop(j);
     const double full = rate_bps[j] * tti_s;  // bits if j had the whole TTI
     const double need = backlog[j] / full;
     const double take = std::min(need, left);
