@@ -43,7 +43,7 @@ struct Claim {
 
 struct Series {
   std::string label;
-  std::vector<std::pair<double, double>> points;
+  std::vector<std::pair<double, double>> points = {};
   std::string style = "lines";
 };
 
@@ -51,7 +51,7 @@ struct Panel {
   std::string title, xlabel, ylabel;
   std::vector<Series> series;
   bool logx = false, logy = false;
-  std::string extra;  // more gnuplot commands for this panel
+  std::string extra = {};  // more gnuplot commands for this panel
 };
 
 struct Job {
@@ -73,9 +73,7 @@ class Reproducer {
   explicit Reproducer(const ReproduceOptions& o) : o_(o) {
     seeds_ = o.quick ? 3 : 8;
     duration_s_ = o.quick ? 20.0 : 60.0;
-    std::error_code ec;
-    std::filesystem::create_directories(o.out_dir, ec);
-    if (ec) throw InputError("--out: cannot create \"" + o.out_dir + "\": " + ec.message());
+    create_output_dir(o.out_dir, "--out");
     has_gnuplot_ = o.plots && std::system("command -v gnuplot >/dev/null 2>&1") == 0;
   }
 

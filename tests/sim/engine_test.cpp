@@ -81,7 +81,9 @@ void check_exact(const Fixture& f, RunConfig c, int* exact_tasks) {
     for (int m = 0; m < M; ++m) {
       const TaskRecord& rec = r.records[i + m];
       const double real = energy ? rec.energy_j : rec.latency_s;
-      if (rec.exact) EXPECT_NEAR(real, rec.planned, 1e-9 * std::max(1.0, rec.planned)) << c.methods[m].label;
+      if (rec.exact) {
+        EXPECT_NEAR(real, rec.planned, 1e-9 * std::max(1.0, rec.planned)) << c.methods[m].label;
+      }
       all_exact = all_exact && rec.exact;
     }
     if (!all_exact) continue;
