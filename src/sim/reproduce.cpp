@@ -328,21 +328,28 @@ class Reproducer {
                        "traffic trace is not published); the mechanism is exercised in the tests (stale vs exact plans)");
   }
 
+  // One trial of the full-length experiment: `scen` with `model_name`, seed `seed` (which also
+  // picks the stretch of the UE's trajectory), one task every `period_s`.
+  Job trial(const std::string& scen, const std::string& model_name, int seed, Load load, double period_s) {
+    Job j;
+    j.scenario = &scenario(scen);
+    j.model = &model(scen, model_name);
+    j.config.seed = seed;
+    j.config.load = load;
+    j.config.duration_s = duration_s_;
+    j.config.period_s = period_s;
+    j.config.start_offset_s = 17.0 * seed;  // different stretches of the trajectory
+    return j;
+  }
+
   // ---------------------------------------------------------------------------------------
   std::vector<Job> load_sweep(const std::string& scen, const std::string& model_name, TaskKind task, double period,
                               std::vector<Load> loads = {Load::kLow, Load::kMid, Load::kHigh}) {
     std::vector<Job> jobs;
     for (Load load : loads)
       for (int seed = 1; seed <= seeds_; ++seed) {
-        Job j;
-        j.scenario = &scenario(scen);
-        j.model = &model(scen, model_name);
-        j.config.load = load;
-        j.config.seed = seed;
+        Job j = trial(scen, model_name, seed, load, period);
         j.config.task = task;
-        j.config.duration_s = duration_s_;
-        j.config.period_s = period;
-        j.config.start_offset_s = 17.0 * seed;  // different stretches of the trajectory
         j.prefix = scen + "," + model_name + "," + (task == TaskKind::kTraining ? "training" : "inference") + "," +
                    std::string(to_string(load)) + "," + std::to_string(seed) + ",";
         jobs.push_back(std::move(j));
@@ -521,14 +528,7 @@ class Reproducer {
     for (const auto& [cls, label] : classes)
       for (double sc : scales)
         for (int seed = 1; seed <= seeds_; ++seed) {
-          Job j;
-          j.scenario = &scenario("mmwave-iab");
-          j.model = &model("mmwave-iab", "resnet18_224");
-          j.config.seed = seed;
-          j.config.load = Load::kLow;
-          j.config.duration_s = duration_s_;
-          j.config.period_s = 0.1;
-          j.config.start_offset_s = 17.0 * seed;
+          Job j = trial("mmwave-iab", "resnet18_224", seed, Load::kLow, 0.1);
           j.config.speedup[cls] = sc;
           j.prefix = cls + "," + num(sc) + "," + std::to_string(seed) + ",";
           jobs.push_back(std::move(j));
@@ -660,15 +660,8 @@ class Reproducer {
   std::vector<Job> predictive_jobs(double coherence, const std::vector<double>& sigmas, const std::string& tag) {
     std::vector<Job> jobs;
     for (int seed = 1; seed <= seeds_; ++seed) {
-      Job j;
-      j.scenario = &scenario("mmwave-iab");
-      j.model = &model("mmwave-iab", "resnet18_224");
-      j.config.seed = seed;
-      j.config.load = Load::kLow;
-      j.config.duration_s = duration_s_;
-      j.config.period_s = 0.02;
+      Job j = trial("mmwave-iab", "resnet18_224", seed, Load::kLow, 0.02);
       j.config.coherence_s = coherence;
-      j.config.start_offset_s = 17.0 * seed;
       j.config.methods = {{"HiveMind", MethodKind::kHiveMind}};
       for (double s : sigmas) {
         MethodSpec m{"predictive sigma=" + num(s), MethodKind::kPredictive, Forecaster::kOracle, s};
@@ -762,14 +755,7 @@ class Reproducer {
   void fig18() {
     std::vector<Job> jobs;
     for (int seed = 1; seed <= seeds_; ++seed) {
-      Job j;
-      j.scenario = &scenario("mmwave-iab");
-      j.model = &model("mmwave-iab", "resnet18_224");
-      j.config.seed = seed;
-      j.config.load = Load::kMid;
-      j.config.duration_s = duration_s_;
-      j.config.period_s = 0.1;
-      j.config.start_offset_s = 17.0 * seed;
+      Job j = trial("mmwave-iab", "resnet18_224", seed, Load::kMid, 0.1);
       j.config.methods = {{"Opt. latency", MethodKind::kMultiObjective, {}, 0, 8, MultiVariant::kOptLatency},
                           {"Opt. energy", MethodKind::kMultiObjective, {}, 0, 8, MultiVariant::kOptEnergy},
                           {"Linear combine", MethodKind::kMultiObjective, {}, 0, 8, MultiVariant::kLinear},
