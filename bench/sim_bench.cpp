@@ -29,7 +29,7 @@ int main(int argc, char** argv) {
   const double seconds = argc > 2 ? std::atof(argv[2]) : 60.0;
   try {
     const Scenario scenario = load_scenario(data + "/scenarios/mmwave-iab.json");
-    const ModelCosts model = load_model_costs(scenario, data + "/measured", "resnet18_224");
+    const ModelCosts model = load_model_costs(scenario, data, "resnet18_224");
     struct Row {
       const char* name;
       double period_s;

@@ -9,7 +9,9 @@
 #include "commands.hpp"
 #include "hivemind/error.hpp"
 #include "hivemind/io.hpp"
-#include "hivemind/model/measured.hpp"
+#include "hivemind/model/devices.hpp"
+#include "hivemind/model/route.hpp"
+#include "hivemind/model/zoo.hpp"
 #include "hivemind/sim/reproduce.hpp"
 #include "hivemind/split/chain_costs.hpp"
 #include "hivemind/split/paper_examples.hpp"
@@ -91,26 +93,23 @@ int run_demo(const Argv& argv) {
   }
 
   out += "\n== 2/3  ResNet-18 (224x224), measured per-layer profiles, DAG-aware cut bytes\n";
-  const std::string dir = data_dir() + "/measured/";
-  std::vector<model::MeasuredProfile> profiles = {
-      model::load_measured_profile(dir + "resnet18_224.cpu1.json"),
-      model::load_measured_profile(dir + "resnet18_224.cpu16.json"),
-      model::load_measured_profile(dir + "resnet18_224.cuda.json")};
+  // The zoo's ResNet-18 on the three measured device classes (data/devices), through the same
+  // model + route -> problem path as `hivemind solve --model --route`.
+  const model::ModelProfile resnet = model::load_model("resnet18", data_dir());
+  const model::DeviceCatalog catalog = model::load_device_catalog(data_dir() + "/devices/devices.json");
   std::snprintf(line, sizeof line,
                 "   %zu layers; UE = 1 CPU thread, MEC = 16-thread CPU, cloud = H200; "
                 "UE-MEC 100 Mbit/s, 1 ms overhead per transfer; costs in seconds\n\n",
-                profiles[0].layers.size());
+                resnet.layers.size());
   out += line;
   std::snprintf(line, sizeof line, "%-14s %-22s %-14s %-14s %-22s\n", "MEC-cloud Mb/s",
                 "multi-split (SCI)", "UE-only", "cloud-only", "single split");
   out += line;
   for (double mbps : {1000.0, 300.0, 100.0, 30.0, 10.0}) {
-    split::Link ue_mec, mec_cloud;
-    ue_mec.up = ue_mec.down = {100e6 / 8, 1e-3};
-    mec_cloud.up = mec_cloud.down = {mbps * 1e6 / 8, 1e-3};
-    const auto problem = model::problem_from_measured(profiles, {"ue", "mec", "cloud"},
-                                                      {ue_mec, mec_cloud}, /*use_cut_bytes=*/true);
-    sweep_row(out, fmt(mbps), split::compile(problem));
+    model::Route route;
+    route.nodes = {{"ue", "cpu1"}, {"mec", "cpu16"}, {"cloud", "cuda"}};
+    route.links = {{100, 1, 100, 1}, {mbps, 1, mbps, 1}};
+    sweep_row(out, fmt(mbps), split::compile(model::problem_from_route(resnet, route, catalog)));
   }
   // Parts 1-2 take microseconds; print them before the simulator starts.
   std::cout << out << std::flush;

@@ -80,7 +80,7 @@ int run_simulate(const Argv& argv) {
     config.methods.push_back(m);
   }
   const std::string model_name = args.value_or("--model", "resnet18_224");
-  const sim::ModelCosts model = sim::load_model_costs(scenario, data_dir() + "/measured", model_name);
+  const sim::ModelCosts model = sim::load_model_costs(scenario, data_dir(), model_name);
 
   const auto t0 = std::chrono::steady_clock::now();
   const sim::RunResult result = sim::run_simulation(scenario, model, config);

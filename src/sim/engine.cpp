@@ -5,10 +5,8 @@
 #include <limits>
 
 #include "hivemind/error.hpp"
-#include "hivemind/model/measured.hpp"
 #include "hivemind/model/profile.hpp"
 #include "hivemind/model/zoo.hpp"
-#include <filesystem>
 #include "hivemind/sim/random.hpp"
 #include "hivemind/split/chain_costs.hpp"
 #include "hivemind/split/objectives.hpp"
@@ -33,10 +31,10 @@ std::vector<MethodSpec> standard_methods() {
           {"Single split", MethodKind::kSingleSplit}};
 }
 
-namespace {
-// A zoo model that has no measured file (e.g. the R-CNN): the zoo's per-run profiles
-// (hivemind::model, data/zoo/, latencies estimated from FLOPs where unmeasured).
-ModelCosts costs_from_zoo(const Scenario& scenario, const std::string& data_dir, const std::string& name) {
+ModelCosts load_model_costs(const Scenario& scenario, const std::string& data_dir, const std::string& name) {
+  // The zoo profile (hivemind::model, data/zoo/): exact byte sizes for the architecture and,
+  // per measured run, the measured latencies scaled by whole-model / sum-of-layers (latencies
+  // estimated from FLOPs where no measurement exists, e.g. the R-CNN).
   const model::ModelProfile prof = model::load_model(name, data_dir);
   ModelCosts costs;
   costs.model = prof.model;
@@ -52,68 +50,14 @@ ModelCosts costs_from_zoo(const Scenario& scenario, const std::string& data_dir,
     } else {
       const model::DeviceProfile* dev = prof.device(d.measured_run);
       if (!dev) throw InputError("model " + name + ": the zoo profile has no \"" + d.measured_run + "\" run");
+      // Backward: the measured module backward; functional nodes have none measured and are
+      // assumed to cost their forward time.
       for (const auto& l : dev->layers) {
         dc.forward_s.push_back(l.forward_s * d.latency_scale);
         dc.backward_s.push_back((l.backward_s > 0 ? l.backward_s : l.forward_s) * d.latency_scale);
       }
     }
     costs.devices[cls] = std::move(dc);
-  }
-  return costs;
-}
-}  // namespace
-
-ModelCosts load_model_costs(const Scenario& scenario, const std::string& measured_dir,
-                            const std::string& model, bool use_cut_bytes) {
-  std::vector<std::string> runs;
-  for (const auto& [name, d] : scenario.devices)
-    if (d.measured_run != "none" && std::find(runs.begin(), runs.end(), d.measured_run) == runs.end())
-      runs.push_back(d.measured_run);
-  std::sort(runs.begin(), runs.end());
-  std::error_code ec;
-  if (!runs.empty() && !std::filesystem::exists(measured_dir + "/" + model + "." + runs.front() + ".json", ec)) {
-    const std::string data_dir = std::filesystem::path(measured_dir).parent_path().string();
-    if (std::filesystem::exists(data_dir + "/zoo", ec)) return costs_from_zoo(scenario, data_dir, model);
-  }
-  std::vector<model::MeasuredProfile> profiles;
-  for (const auto& run : runs)
-    profiles.push_back(model::load_measured_profile(measured_dir + "/" + model + "." + run + ".json"));
-  // problem_from_measured wants a chain of >= 2 nodes; a lone run is simply repeated.
-  std::vector<model::MeasuredProfile> chain = profiles;
-  if (chain.size() == 1) chain.push_back(chain.front());
-  std::vector<std::string> names;
-  std::vector<split::Link> links(chain.size() - 1);
-  for (std::size_t i = 0; i < chain.size(); ++i) names.push_back("n" + std::to_string(i));
-  const split::Problem problem =
-      model::problem_from_measured(chain, names, links, use_cut_bytes, split::Deliver::kSink);
-
-  ModelCosts costs;
-  costs.model = model;
-  costs.layers = problem.layers;
-  costs.input_bytes = problem.input_bytes;
-  costs.cut_bytes = problem.output_bytes;
-  for (const auto& [name, d] : scenario.devices) {
-    DeviceCosts dc;
-    dc.active_power_w = d.active_power_w;
-    dc.energy_counted = d.energy_counted;
-    if (d.measured_run == "none") {
-      dc.relay = true;
-    } else {
-      const std::size_t i = static_cast<std::size_t>(
-          std::find(runs.begin(), runs.end(), d.measured_run) - runs.begin());
-      const auto& prof = profiles[i];
-      for (int l = 0; l < problem.layers; ++l) {
-        const double fwd_s = problem.nodes[i].compute_s[l];  // scaled median (seconds)
-        const double median_s = prof.layers[l].median_us * 1e-6;
-        const double scale = median_s > 0 ? fwd_s / median_s : 1.0;
-        // Backward: the measured module backward, same whole/sum scaling; functional nodes
-        // have none measured and are assumed to cost their forward time.
-        const double bwd_s = prof.layers[l].bwd_us > 0 ? prof.layers[l].bwd_us * 1e-6 * scale : fwd_s;
-        dc.forward_s.push_back(fwd_s * d.latency_scale);
-        dc.backward_s.push_back(bwd_s * d.latency_scale);
-      }
-    }
-    costs.devices[name] = std::move(dc);
   }
   return costs;
 }

@@ -91,7 +91,7 @@ class Reproducer {
     const std::string key = scen + "/" + name;
     auto it = models_.find(key);
     if (it == models_.end())
-      it = models_.emplace(key, load_model_costs(scenario(scen), o_.data_dir + "/measured", name)).first;
+      it = models_.emplace(key, load_model_costs(scenario(scen), o_.data_dir, name)).first;
     return it->second;
   }
 

@@ -28,7 +28,7 @@ struct Fixture {
 Fixture load(const std::string& name, const std::string& model = "resnet18_224") {
   Fixture f;
   f.scenario = load_scenario(kData + "/scenarios/" + name + ".json");
-  f.model = load_model_costs(f.scenario, kData + "/measured", model);
+  f.model = load_model_costs(f.scenario, kData, model);
   return f;
 }
 

@@ -30,19 +30,3 @@ MeasuredProfile load_measured_profile(const std::string& path);
 
 }  // namespace hivemind::model
 
-#include "hivemind/split/problem.hpp"
-
-namespace hivemind::model {
-
-// Builds the explicit problem for a chain whose node p runs on the device of `per_node[p]`
-// (all profiles of the same model, same layer order), with latencies scaled by
-// whole_model_us / sum of layer medians (the per-layer synchronisation inflates the sum, see
-// data/measured/README.md). With `use_cut_bytes`, a cut carries every live tensor (DAG-aware);
-// otherwise only the layer's own output (the paper's chain model). Throws InputError if the
-// profiles disagree on the layer list or if sizes mismatch.
-split::Problem problem_from_measured(const std::vector<MeasuredProfile>& per_node,
-                                     const std::vector<std::string>& node_names,
-                                     const std::vector<split::Link>& links, bool use_cut_bytes,
-                                     split::Deliver deliver = split::Deliver::kSink);
-
-}  // namespace hivemind::model

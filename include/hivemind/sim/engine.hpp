@@ -33,12 +33,11 @@ struct ModelCosts {
   double bytes_at(int cut) const { return cut == 0 ? input_bytes : cut_bytes[cut - 1]; }
 };
 
-// Builds the costs from data/measured/<model>.<run>.json (via hivemind::model's
-// problem_from_measured: latencies scaled by whole-model / sum-of-layers) and the scenario's
-// device classes. `use_cut_bytes`: a cut carries every live tensor (true) or only the layer's
-// own output (the paper's chain model). Throws InputError naming a missing profile.
-ModelCosts load_model_costs(const Scenario& scenario, const std::string& measured_dir,
-                            const std::string& model, bool use_cut_bytes = true);
+// Builds the costs of zoo model `model` (a name of data/zoo or a profile file; every cut
+// carries all live tensors) on the scenario's device classes: each class's measured run
+// scaled by its latency_scale. Throws InputError naming a missing model or run.
+ModelCosts load_model_costs(const Scenario& scenario, const std::string& data_dir,
+                            const std::string& model);
 
 enum class TaskKind { kInference, kTraining };
 
