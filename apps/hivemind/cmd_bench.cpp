@@ -29,7 +29,8 @@ options:
   -h, --help        this help
 )";
 
-std::vector<int> parse_list(const std::string& text, const std::string& option) {
+// A comma-separated list of integers in [min_value, 100000].
+std::vector<int> parse_list(const std::string& text, const std::string& option, int min_value) {
   std::vector<int> out;
   std::stringstream ss(text);
   std::string item;
@@ -37,10 +38,11 @@ std::vector<int> parse_list(const std::string& text, const std::string& option) 
     try {
       std::size_t used = 0;
       const int v = std::stoi(item, &used);
-      if (used != item.size() || v < 1 || v > 100000) throw std::invalid_argument(item);
+      if (used != item.size() || v < min_value || v > 100000) throw std::invalid_argument(item);
       out.push_back(v);
     } catch (const std::exception&) {
-      throw InputError(option + ": \"" + item + "\" is not a positive integer");
+      throw InputError(option + ": \"" + item + "\" is not an integer in [" +
+                       std::to_string(min_value) + ", 100000]");
     }
   }
   if (out.empty()) throw InputError(option + ": empty list");
@@ -59,8 +61,8 @@ int run_bench(const Argv& argv) {
   if (format != "table" && format != "json")
     throw InputError("--format: unknown format \"" + format + "\" (expected table or json)");
   bench::BenchOptions opt;
-  if (auto v = args.value("--layers")) opt.layers = parse_list(*v, "--layers");
-  if (auto v = args.value("--nodes")) opt.nodes = parse_list(*v, "--nodes");
+  if (auto v = args.value("--layers")) opt.layers = parse_list(*v, "--layers", 1);
+  if (auto v = args.value("--nodes")) opt.nodes = parse_list(*v, "--nodes", 2);  // a chain has >= 2 nodes
   if (args.flag("--quick")) {
     opt.samples = 3;
     opt.min_sample_s = 0.002;

@@ -68,7 +68,8 @@ int run_simulate(const Argv& argv) {
   if (task != "inference" && task != "training")
     throw InputError("--task: \"" + task + "\" is not inference or training");
   config.task = task == "training" ? sim::TaskKind::kTraining : sim::TaskKind::kInference;
-  config.coherence_s = args.number_or("--coherence-ms", 0.0, 0.0, 1e9) * 1e-3;
+  // 0 = the scenario's own coherence time; given explicitly, at least one TTI (1 ms).
+  config.coherence_s = args.number_or("--coherence-ms", 0.0, 1.0, 1e9) * 1e-3;
   config.start_offset_s = args.number_or("--offset-s", 0.0, 0.0, 1e9);
   if (auto f = args.value("--predictive")) {
     sim::MethodSpec m{"HiveMind predictive", sim::MethodKind::kPredictive};

@@ -61,7 +61,10 @@ expect_fail "solve unknown format flag" 'unknown format "xml"' -- solve "$EX/fig
 expect_fail "solve unknown option" "--frob: unknown option" -- solve "$EX/fig2.json" --frob
 expect_fail "solve missing option value" "--method: missing value" -- solve "$EX/fig2.json" --method
 expect_fail "solve extra argument" 'unexpected argument "extra"' -- solve "$EX/fig2.json" extra
-expect_fail "bench bad list" '--layers: "x" is not a positive integer' -- bench --layers x
+expect_fail "bench bad list" '--layers: "x" is not an integer in [1, 100000]' -- bench --layers x
+expect_fail "bench one node" '--nodes: "1" is not an integer in [2, 100000]' -- bench --nodes 3,1
+expect_fail "simulate zero coherence" '--coherence-ms: 0 is out of range' -- simulate chain5 --coherence-ms 0 --out "$TMP/sim"
+expect_fail "demo bad out" 'cannot create' -- demo --out "$TMP/garbage.json/x"
 expect_fail "bench bad format" 'unknown format "csv"' -- bench --format csv
 
 expect_ok "help" "commands:" -- --help
