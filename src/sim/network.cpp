@@ -34,7 +34,9 @@ std::string_view to_string(Load load) {
 }
 
 namespace {
-constexpr std::uint64_t kPurposeLink = 0x4C494E4B;  // "LINK"
+constexpr std::uint64_t kPurposeLink = 0x4C494E4B;      // "LINK"
+constexpr std::uint64_t kPurposeBlockage = 0x424C4F4B;  // "BLOK": own stream, so a scenario
+                                                        // without blockage keeps its traces
 constexpr double kInf = std::numeric_limits<double>::infinity();
 }  // namespace
 
@@ -48,6 +50,8 @@ struct Network::LinkTrace {
   std::vector<double> rate_bps;     // per user (0 = target): rate with the whole resource
   std::vector<double> arrivals_bits, backlog_cap_bits, block_arrival_bps;
   std::vector<double> blocks;       // target capacity (bits/s) per block
+  BlockageProcess blockage;         // of the target's path on this link (never, by default)
+  double blocked_factor = 1.0;      // scenario links: blocked rate / clear rate
 };
 
 Network::Network(const Scenario& scenario, const NetworkOptions& options)
@@ -82,6 +86,11 @@ Network::Network(const Scenario& scenario, const NetworkOptions& options)
       l.radio_power = scenario.access.radio_power;
     } else {
       trace->info = scenario.links[id];
+    }
+    const BlockageParams& blk = access ? scenario.access.blockage : trace->info.blockage;
+    if (blk.enabled()) {
+      trace->blockage = BlockageProcess(blk, stream_seed(options.seed, kPurposeBlockage, static_cast<std::uint64_t>(id)));
+      if (!access) trace->blocked_factor = blocked_rate_factor(blk.clear_snr_db, blk.attenuation_db);
     }
     trace->rng = Rng(stream_seed(options.seed, kPurposeLink, static_cast<std::uint64_t>(id)));
     Rng& rng = trace->rng;
@@ -232,18 +241,33 @@ void Network::extend(LinkTrace& tr, long block) {
       tr.arrivals_bits[j] = demand * tti;
       tr.backlog_cap_bits[j] = demand * scenario_.backlog_cap_s;
     }
+    // The target's rate with the whole resource, clear and blocked (blockage.hpp: the blocked
+    // SNR is attenuation_db lower).
+    double clear_bps = tr.info.capacity_bps;
+    double blocked_bps = clear_bps * tr.blocked_factor;
     if (tr.access) {
       const double fade_db = scenario_.access.fading_sigma_db * tr.rng.normal();
       const auto [x, y] = ue_position((static_cast<double>(b) + 0.5) * block_s_);
       const auto& g = scenario_.nodes[tr.gnb_node];
-      tr.rate_bps[0] = link_bitrate_bps(scenario_.access.radio, std::hypot(g.x_m - x, g.y_m - y), fade_db);
+      const double d = std::hypot(g.x_m - x, g.y_m - y);
+      clear_bps = link_bitrate_bps(scenario_.access.radio, d, fade_db);
+      if (tr.blockage.enabled())
+        blocked_bps = link_bitrate_bps(scenario_.access.radio, d, fade_db - scenario_.access.blockage.attenuation_db);
     }
+    tr.rate_bps[0] = clear_bps;
     double bits = 0.0;
-    if (users == 1) {
-      bits = tr.rate_bps[0] * block_s_;  // nobody to share with
+    if (users == 1 && !tr.blockage.enabled()) {
+      bits = clear_bps * block_s_;  // nobody to share with, constant rate
     } else {
-      for (int k = 0; k < ttis_per_block_; ++k)
-        bits += tr.pf.step(tti, tr.rate_bps.data(), tr.arrivals_bits.data(), tr.backlog_cap_bits.data());
+      for (int k = 0; k < ttis_per_block_; ++k) {
+        // Blockage changes the target's rate TTI by TTI; the block's capacity is the mean.
+        if (tr.blockage.enabled())
+          tr.rate_bps[0] = tr.blockage.state_at_sequential(static_cast<double>(b * ttis_per_block_ + k) * tti)
+                               ? blocked_bps
+                               : clear_bps;
+        bits += users == 1 ? tr.rate_bps[0] * tti
+                           : tr.pf.step(tti, tr.rate_bps.data(), tr.arrivals_bits.data(), tr.backlog_cap_bits.data());
+      }
     }
     tr.blocks.push_back(bits / block_s_);
   }
@@ -288,7 +312,14 @@ LinkStats Network::link_stats(int link, double duration_s) {
   s.mean_bps = mean;
   s.std_bps = n > 1 ? std::sqrt(sq / (n - 1)) : 0.0;
   s.background_ues = static_cast<int>(tr.rate_bps.size()) - 1;
+  const double span = static_cast<double>(n) * block_s_;
+  s.blocked_fraction = tr.blockage.blocked_time(0.0, span) / span;
+  s.blockage_onsets = tr.blockage.onsets_before(span);
   return s;
+}
+
+bool Network::blocked_during(int link, double t0, double t1) {
+  return links_[link]->blockage.blocked_during(std::max(t0, 0.0), std::max(t1, 0.0));
 }
 
 }  // namespace hivemind::sim

@@ -57,6 +57,36 @@ RadioPower parse_power(const json& v, const std::string& path) {
   return p;
 }
 
+// `links[i].blockage` or `access.blockage` (docs/simulator.md). A scenario link has no radio
+// model, so it states the SNR of its clear state (`clear_snr_db`); an access link's SNR comes
+// from distance and fading, so it must not.
+BlockageParams parse_blockage(const json& v, const std::string& path, bool scenario_link) {
+  jf::object(v, path);
+  if (!scenario_link && v.contains("clear_snr_db"))
+    throw InputError(at(path, "clear_snr_db") +
+                     ": not used on access links (their SNR comes from the radio model)");
+  check_keys(v, {"rate_per_s", "mean_duration_ms", "attenuation_db", "clear_snr_db", "source"}, path);
+  // A required field, its path in the messages.
+  auto field = [&](const char* key) -> std::pair<const json&, std::string> {
+    return {jf::require(v, key, at(path, key)), at(path, key)};
+  };
+  BlockageParams b;
+  const auto [rate, rate_path] = field("rate_per_s");
+  b.rate_per_s = jf::number(rate, rate_path);
+  const auto [duration, duration_path] = field("mean_duration_ms");
+  b.mean_duration_s = jf::positive_number(duration, duration_path) * 1e-3;
+  const auto [attenuation, attenuation_path] = field("attenuation_db");
+  b.attenuation_db = jf::number(attenuation, attenuation_path);
+  if (scenario_link) {
+    const auto [snr, snr_path] = field("clear_snr_db");
+    b.clear_snr_db = jf::number(snr, snr_path, /*non_negative=*/false);
+    if (cqi_from_snr_db(b.clear_snr_db) == 0)
+      throw InputError(snr_path + ": " + jf::show(snr) + " is below the CQI 1 threshold (" +
+                       jf::show(json(cqi_threshold_db(1))) + " dB): the clear link could not carry data");
+  }
+  return b;
+}
+
 NodeRole parse_role(const json& v, const std::string& path) {
   const std::string s = jf::string(v, path);
   if (s == "ue") return NodeRole::kUe;
@@ -242,7 +272,7 @@ Scenario parse_scenario(std::string_view json_text, std::string_view source) {
       const std::string p = idx("links", i);
       jf::object(links[i], p);
       check_keys(links[i], {"name", "from", "to", "type", "capacity_mbps", "overhead_ms",
-                            "background", "radio_power"},
+                            "background", "radio_power", "blockage"},
                  p);
       ScenarioLink l;
       l.name = jf::string(jf::require(links[i], "name", p), at(p, "name"));
@@ -266,6 +296,11 @@ Scenario parse_scenario(std::string_view json_text, std::string_view source) {
       if (auto it = links[i].find("background"); it != links[i].end())
         l.background = parse_background(*it, at(p, "background"));
       l.radio_power = parse_power_ref(links[i], p, s);
+      if (auto it = links[i].find("blockage"); it != links[i].end()) {
+        if (!l.wireless)
+          throw InputError(at(p, "blockage") + ": only a wireless link can be blocked (type is \"" + type + "\")");
+        l.blockage = parse_blockage(*it, at(p, "blockage"), /*scenario_link=*/true);
+      }
       s.links.push_back(l);
     }
 
@@ -275,7 +310,7 @@ Scenario parse_scenario(std::string_view json_text, std::string_view source) {
       jf::object(*it, p);
       check_keys(*it, {"capacity_mbps", "carrier_ghz", "bandwidth_mhz", "eirp_dbm", "noise_figure_db",
                        "overhead_fraction", "cqi_table", "overhead_ms", "cell_radius_m",
-                       "fading_sigma_db", "background", "radio_power"},
+                       "fading_sigma_db", "background", "radio_power", "blockage"},
                  p);
       AccessModel& a = s.access;
       a.enabled = true;
@@ -294,6 +329,8 @@ Scenario parse_scenario(std::string_view json_text, std::string_view source) {
       a.fading_sigma_db = opt_number(*it, "fading_sigma_db", p, 0.0, false);
       if (auto b = it->find("background"); b != it->end()) a.background = parse_background(*b, "access.background");
       a.radio_power = parse_power_ref(*it, p, s);
+      if (auto b = it->find("blockage"); b != it->end())
+        a.blockage = parse_blockage(*b, "access.blockage", /*scenario_link=*/false);
       int gnbs = 0;
       for (const auto& n : s.nodes) gnbs += n.role == NodeRole::kGnb;
       if (gnbs == 0) throw InputError("access: needs at least one node with role \"gnb\"");

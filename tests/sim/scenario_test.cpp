@@ -88,6 +88,48 @@ TEST(Scenario, ErrorsNameTheFieldAndValue) {
   EXPECT_NE(error_of(nlohmann::json::array()).find("expected an object"), std::string::npos);
 }
 
+TEST(Scenario, BlockageFieldsAreValidated) {
+  auto doc = shipped("chain5");
+  doc["links"][0]["blockage"]["rate_per_s"] = -1;
+  EXPECT_EQ(error_of(doc), "s.json: links[0].blockage.rate_per_s: -1 is negative");
+
+  doc = shipped("chain5");
+  doc["links"][0]["blockage"]["mean_duration_ms"] = 0;
+  EXPECT_EQ(error_of(doc), "s.json: links[0].blockage.mean_duration_ms: 0 must be > 0");
+
+  doc = shipped("chain5");
+  doc["links"][0]["blockage"].erase("clear_snr_db");
+  EXPECT_EQ(error_of(doc), "s.json: links[0].blockage.clear_snr_db: missing field");
+
+  doc = shipped("chain5");
+  doc["links"][0]["blockage"]["clear_snr_db"] = -10;
+  EXPECT_EQ(error_of(doc),
+            "s.json: links[0].blockage.clear_snr_db: -10 is below the CQI 1 threshold (-6.7 dB): the clear link "
+            "could not carry data");
+
+  doc = shipped("chain5");
+  doc["links"][4]["blockage"] = doc["links"][0]["blockage"];  // L5 is wired
+  EXPECT_EQ(error_of(doc), "s.json: links[4].blockage: only a wireless link can be blocked (type is \"wired\")");
+
+  doc = shipped("mmwave-iab");
+  doc["access"]["blockage"]["clear_snr_db"] = 25;
+  EXPECT_EQ(error_of(doc),
+            "s.json: access.blockage.clear_snr_db: not used on access links (their SNR comes from the radio model)");
+
+  doc = shipped("mmwave-iab");
+  doc["access"]["blockage"]["attenuation_db"] = "deep";
+  EXPECT_EQ(error_of(doc), "s.json: access.blockage.attenuation_db: expected a number, got string \"deep\"");
+
+  doc = shipped("mmwave-iab");
+  doc["access"]["blockage"]["duration_ms"] = 5;
+  EXPECT_EQ(error_of(doc), "s.json: access.blockage.duration_ms: unknown field");
+
+  // Without the field a scenario parses as before: never blocked.
+  doc = shipped("mmwave-iab");
+  doc["access"].erase("blockage");
+  EXPECT_FALSE(parse_scenario(doc.dump()).access.blockage.enabled());
+}
+
 struct CliRun {
   int code = 0;
   std::string out, err;

@@ -47,6 +47,8 @@ struct LinkStats {
   double mean_bps = 0.0;
   double std_bps = 0.0;
   int background_ues = 0;
+  double blocked_fraction = 0.0;  // of the time the target's path was blocked (blockage.hpp)
+  int blockage_onsets = 0;        // blockage events that started in (0, duration]
 };
 
 class Network {
@@ -72,6 +74,9 @@ class Network {
   // Time at which `bits` sent on `link` from time t have all arrived, integrating the
   // block-constant capacity (no overhead added). Returns +inf if that takes more than an hour.
   double transfer_end(int link, double t, double bits);
+  // Whether the target's path on `link` is blocked at some moment of [t0, t1] (blockage.hpp;
+  // false for a link without blockage).
+  bool blocked_during(int link, double t0, double t1);
   // Index of the block containing t.
   long block_index(double t) const;
 

@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "hivemind/sim/blockage.hpp"
 #include "hivemind/sim/radio.hpp"
 
 namespace hivemind::sim {
@@ -61,6 +62,7 @@ struct ScenarioLink {
   double overhead_s = 0.0;     // psi of Eq. 10, per transfer
   Background background;
   std::string radio_power;     // key into Scenario::radio_power ("" = no radio energy)
+  BlockageParams blockage;     // wireless links only; default: never blocked
 };
 
 // The UE's access links: one per gNB, capacity from the radio model (Sec. VII-A2).
@@ -72,6 +74,7 @@ struct AccessModel {
   double fading_sigma_db = 0.0;  // per-coherence-block fade of the target's access SNR
   Background background;
   std::string radio_power;
+  BlockageParams blockage;       // of each gNB's access link (independent per gNB)
 };
 
 struct Mobility {
