@@ -141,6 +141,7 @@ class Runner {
         arrivals.push_back(t);
       }
     }
+    result.forecasts.assign(c_.methods.size(), 0);
     std::vector<char> used(net_.link_count(), c_.all_link_stats);
     result.records.reserve(arrivals.size() * c_.methods.size());
     double sci_sum = 0.0;
@@ -418,6 +419,7 @@ class Runner {
           const double noise = st.rng.normal();  // drawn for every link: a fixed stream
           const double dt = st.gaps[route_->nodes[p + 1]].mean();
           if (dt < net_.block_s()) continue;  // Sec. IV-F: disabled below the coherence time
+          ++result.forecasts[mi];
           switch (spec.forecaster) {
             case Forecaster::kOracle:
               predicted_[p] = net_.capacity_bps(link, t1_[p + 1] + dt) * std::max(0.02, 1.0 + spec.sigma * noise);
@@ -448,6 +450,8 @@ class Runner {
         rec.latency_s = e.latency_s;
         rec.energy_j = e.energy_j;
         rec.exact = e.exact && caps == &known_;
+        if (std::isfinite(rec.latency_s))
+          for (int l : route_->links) rec.blocked = rec.blocked || net_.blocked_during(l, arrival, start_ + rec.latency_s);
       }
       if (c_.keep_plans) {
         rec.route = route_->nodes;

@@ -185,6 +185,40 @@ class Reproducer {
     return v;
   }
 
+  // Method m's tasks above `threshold_s` pooled over jobs: {count, how many overlap a blockage}.
+  static std::pair<int, int> spikes_and_blocked(const std::vector<const Job*>& jobs, int m, double threshold_s) {
+    std::pair<int, int> n{0, 0};
+    for (const Job* j : jobs)
+      for (const auto& r : j->result.records)
+        if (r.method == m && r.latency_s > threshold_s) {
+          ++n.first;
+          n.second += r.blocked;
+        }
+    return n;
+  }
+
+  // Capacities method m forecast over all jobs (0: Sec. IV-F's rule, Delta t < coherence time,
+  // disabled its predictions on every node and task, so it planned like the standard split).
+  static long forecasts_made(const std::vector<const Job*>& jobs, int m) {
+    long n = 0;
+    for (const Job* j : jobs) n += j->result.forecasts[m];
+    return n;
+  }
+
+  // The non-empty notes, joined by "; ".
+  static std::string join_notes(const std::vector<std::string>& notes) {
+    std::string out;
+    for (const auto& n : notes)
+      if (!n.empty()) out += (out.empty() ? "" : "; ") + n;
+    return out;
+  }
+
+  static double mean_sci_update_s(const std::vector<const Job*>& jobs) {
+    std::vector<double> v;
+    for (const Job* j : jobs) v.push_back(j->result.mean_sci_update_s);
+    return mean_of(v);
+  }
+
   // ---------------------------------------------------------------------------------------
   void fig2() {
     // Sec. III: 3 layers on UE / MEC / cloud, MEC-cloud capacity from 1 down to 1/10.
@@ -295,11 +329,13 @@ class Reproducer {
 
   // ---------------------------------------------------------------------------------------
   void fig6() {
+    // As long as the other trials: blockage events (the deep drops of this setting) arrive every
+    // few seconds, so a window of the paper's 600 ms would usually contain none.
     Job j;
     j.scenario = &scenario("chain5");
     j.model = &model("chain5", "resnet18_224");
     j.config.seed = 1;
-    j.config.duration_s = o_.quick ? 2.0 : 6.0;
+    j.config.duration_s = duration_s_;
     j.config.period_s = 0.01;
     j.config.load = Load::kHigh;
     j.config.methods = {{"HiveMind", MethodKind::kHiveMind}};
@@ -307,25 +343,48 @@ class Reproducer {
     std::vector<Job> jobs{std::move(j)};
     run(jobs, "Fig. 6 (5-hop chain)");
     write_csv("fig6.csv", "scenario,load,seed,", jobs);
+    const RunResult& res = jobs[0].result;
     Series s{"HiveMind (SCI at t1)"};
-    for (const auto& r : jobs[0].result.records) s.points.emplace_back(r.arrival_s * 1e3, r.latency_s * 1e3);
-    auto lat = method_values(jobs[0].result, 0, false);
+    for (const auto& r : res.records) s.points.emplace_back(r.arrival_s * 1e3, r.latency_s * 1e3);
+    auto lat = method_values(res, 0, false);
     const double med = percentile(lat, 50), mx = percentile(lat, 100);
-    int spikes = 0, spikes_stale = 0;
-    for (const auto& r : jobs[0].result.records)
+    int spikes = 0, spikes_stale = 0, spikes_blocked = 0;
+    for (const auto& r : res.records)
       if (r.latency_s > 2 * med) {
         ++spikes;
         spikes_stale += !r.exact;
+        spikes_blocked += r.blocked;
+      }
+    // Blockage on the chain's links (the UE's mmWave hop in the shipped chain5).
+    int onsets = 0;
+    std::string blocked_links;
+    for (const auto& l : res.links)
+      if (l.blockage_onsets > 0 || l.blocked_fraction > 0) {
+        onsets += l.blockage_onsets;
+        blocked_links += (blocked_links.empty() ? "" : ", ") + l.name + " blocked " +
+                         fmt("%.1f%%", l.blocked_fraction * 100) + " of the time (" +
+                         std::to_string(l.blockage_onsets) + " events)";
       }
     plot("fig6", "Fig. 6: link dynamics, 5-hop chain {4000,2000,800,400,100} Mbit/s, high load",
          {Panel{"split latency of each task", "task start time (ms)", "latency (ms)", {s}}}, 1);
+    std::string why;
+    if (spikes == 0)
+      why = blocked_links.empty()
+                ? "no surges and no blockage on the chain: the PF share of our calibrated background never collapses "
+                  "for long (the paper's traffic trace is not published)"
+                : "no surges although " + blocked_links + ": during a blockage the target's share of the hop still "
+                  "carries the task's data within about the median time (blockage parameters from the literature, "
+                  "not fitted to this figure)";
+    else
+      why = std::to_string(spikes_blocked) + " of the " + std::to_string(spikes) + " surges overlap a blockage (" +
+            (blocked_links.empty() ? "none on the chain" : blocked_links) + "), " + std::to_string(spikes_stale) +
+            " ran on capacities that differ from those planned with" +
+            (mx > 0.5 ? "" : "; the surges stay below the paper's 500 ms");
     claim("Fig. 6", "On the 5-hop chain the split latency surges (to > 500 ms) when a link's capacity drops between t1 and t2",
           "median " + fmt("%.1f", med * 1e3) + " ms, max " + fmt("%.1f", mx * 1e3) + " ms; " + std::to_string(spikes) +
-              " spikes > 2x median, " + std::to_string(spikes_stale) + " of them with stale capacity",
-          spikes > 0 ? (mx > 0.5 ? "match" : "partial") : "differs",
-          spikes > 0 ? "surges occur with capacity changes between t1 and t2 but are smaller than the paper's"
-                     : "no surges: the PF share of our calibrated background never collapses for long (the paper's "
-                       "traffic trace is not published); the mechanism is exercised in the tests (stale vs exact plans)");
+              " spikes > 2x median in " + num(duration_s_) + " s, " + std::to_string(spikes_stale) +
+              " of them with stale capacity, " + std::to_string(spikes_blocked) + " during a blockage",
+          spikes > 0 ? (mx > 0.5 ? "match" : "partial") : "differs", why);
   }
 
   // One trial of the full-length experiment: `scen` with `model_name`, seed `seed` (which also
@@ -706,19 +765,35 @@ class Reproducer {
                          fmt("%.1f%%", s_pred * 100) + " (" + fmt("%.0f%%", removed * 100) + " of spikes removed); " +
                          "last value " + fmt("%.1f%%", share_over(pooled(sel, 2, false), thr) * 100) + ", EWMA " +
                          fmt("%.1f%%", share_over(pooled(sel, 3, false), thr) * 100);
+      const auto [n_spikes, n_blocked] = spikes_and_blocked(sel, 0, thr);
+      const bool disabled = forecasts_made(sel, 1) == 0;
+      const std::string blockage_note =
+          n_spikes > 0 ? std::to_string(n_blocked) + " of the standard split's " + std::to_string(n_spikes) +
+                             " spikes overlap an access-link blockage"
+                       : "";
+      const std::string disabled_note =
+          disabled ? "predictive split made no forecast: every node's look-ahead Delta t stayed below the " +
+                         num(coh * 1e3) + " ms coherence time (the SCI update alone takes ~" +
+                         fmt("%.0f ms", mean_sci_update_s(sel) * 1e3) +
+                         "), where Sec. IV-F disables it, so it planned exactly like the standard split"
+                   : "predictive split forecast " + std::to_string(forecasts_made(sel, 1)) +
+                         " link capacities (those of nodes whose look-ahead Delta t reached the coherence time)";
       if (s_std == 0 && s_pred == 0)
         claim("Fig. 16", coh == 0.01 ? "10 ms coherence: predictive split still leaves 12% of tasks above 100 ms"
                                      : "50 ms coherence: predictive split eliminates all latency spikes over 100 ms",
-              ours, "not checked", "no spikes at all in our traces at this load: the PF shares of our calibrated "
-                                   "background never collapse long enough (see Fig. 6)");
+              ours, "not checked", "no spikes at all in our traces at this load");
       else if (coh == 0.01)
         claim("Fig. 16", "10 ms coherence: predictive split still leaves 12% of tasks above 100 ms", ours,
               std::abs(s_pred - 0.12) < 0.05 ? "match" : "differs",
-              "spike threshold min(100 ms, 1.5 x standard median); spike rates depend on the unpublished traffic trace");
+              join_notes({disabled_note, blockage_note,
+                          "spike threshold min(100 ms, 1.5 x standard median); spike rates depend on the blockage and "
+                          "traffic parameters (literature values and assumptions, not the paper's trace)"}));
       else
         claim("Fig. 16", "50 ms coherence: predictive split eliminates all latency spikes over 100 ms (Sec. IV-F: > 95%)", ours,
               s_pred <= 0.005 || removed >= 0.95 ? "match" : (removed > 0.5 ? "partial" : "differs"),
-              "with oracle forecasts at t1 + mean gap; a spike remains when the capacity changes during the transfer itself");
+              join_notes({disabled_note, blockage_note,
+                          "a spike remains when the capacity drops during the transfer itself or a blocked link makes "
+                          "every plan slow"}));
     }
     plot("fig16", "Fig. 16: predictive splitting (mmWave IAB, low load)", panels, 2);
   }
@@ -743,12 +818,22 @@ class Reproducer {
     Panel p{"link coherence 50 ms, oracle forecast with Gaussian relative error", "relative prediction error (%)",
             "median latency (ms)", {pred, st}};
     plot("fig17", "Fig. 17: impact of link prediction accuracy", {p}, 1);
+    bool disabled = true;
+    for (std::size_t i = 0; i < sigmas.size(); ++i) disabled = disabled && forecasts_made(sel, static_cast<int>(i) + 1) == 0;
+    const std::string disabled_note =
+        "predictive split made no forecast at any error: every node's look-ahead Delta t stayed below the 50 ms "
+        "coherence time (the SCI update alone takes ~" + fmt("%.0f ms", mean_sci_update_s(sel) * 1e3) +
+        "), where Sec. IV-F disables it, so forecast errors change no plan";
+    const double first = pred.points.front().second * 1e-3;
     claim("Fig. 17", "The predictive gain turns into a loss at a 13% relative prediction error",
           cross < 0 ? "no loss up to 30%" : "loss from " + fmt("%.1f%%", cross * 100) + " (standard median " + fmt("%.1f ms)", std_med * 1e3),
-          cross > 0 && std::abs(cross - 0.13) <= 0.05 ? "match" : "differs",
-          "our standard split already runs near the UE-only plan at this load, so forecast errors have less to lose/gain");
+          disabled ? "not checked" : (cross > 0 && std::abs(cross - 0.13) <= 0.05 ? "match" : "differs"),
+          disabled ? disabled_note
+                   : std::to_string(forecasts_made(sel, 1)) + " link capacities forecast at 0% error; predictive median " + fmt("%.1f ms", first * 1e3) + " at 0% error, " + fmt("%.1f ms", last * 1e3) +
+                         " at 30%; standard " + fmt("%.1f ms", std_med * 1e3));
     claim("Fig. 17", "Beyond 17% error the median latency converges to ~130 ms (model kept on UE + IAB MECs)",
-          fmt("%.1f ms at 30%% error", last * 1e3), std::abs(last - 0.13) < 0.02 ? "match" : "differs", "");
+          fmt("%.1f ms at 30%% error", last * 1e3),
+          disabled ? "not checked" : (std::abs(last - 0.13) < 0.02 ? "match" : "differs"), disabled ? disabled_note : "");
   }
 
   // ---------------------------------------------------------------------------------------

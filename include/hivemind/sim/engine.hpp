@@ -104,6 +104,8 @@ struct TaskRecord {
   double energy_j = 0.0;        // counted devices' compute + counted radio energy
   double planned = 0.0;         // the cost the method planned with (objective's unit)
   bool exact = false;           // every capacity used equals the one planned with
+  bool blocked = false;         // a link of the route was blocked (blockage.hpp) at some moment
+                                // between the arrival (SCI update start) and the task's end
   int serving_gnb = -1;
   std::vector<int> route;       // scenario node indices (only with keep_plans)
   std::vector<int> boundaries;  // b_0..b_{P-1} (only with keep_plans)
@@ -113,6 +115,9 @@ struct RunResult {
   std::vector<TaskRecord> records;   // task-major, method-minor
   std::vector<LinkStats> links;      // links used (or all), over [0, duration)
   double mean_sci_update_s = 0.0;
+  // Per method: link capacities a predictive method forecast (Sec. IV-F), i.e. (task, link)
+  // pairs whose look-ahead Delta t reached the coherence time; 0 for the other methods.
+  std::vector<long> forecasts;
   int handovers = 0;
   double simulated_s = 0.0;          // duration + the tail of the last tasks
 };
