@@ -501,7 +501,7 @@ class Reproducer {
       const double red_cloud = 1 - lat(Load::kHigh, 0) / lat(Load::kHigh, 2);
       const double red_ue = 1 - lat(Load::kHigh, 0) / lat(Load::kHigh, 1);
       claim(fig, "HiveMind outperforms the cloud and UE baselines by up to 89.8% under high load",
-            "high load: -" + fmt("%.1f", red_cloud * 100) + "% vs cloud only, -" + fmt("%.1f", red_ue * 100) + "% vs UE only",
+            "high load: " + fmt("%+.1f", -red_cloud * 100) + "% vs cloud only, " + fmt("%+.1f", -red_ue * 100) + "% vs UE only",
             red_cloud >= 0.8 ? "partial" : "differs",
             "the reduction vs cloud only is larger than the paper's (our cloud path is slower); vs UE only it is small "
             "because at high load HiveMind mostly keeps the model on the UE");
