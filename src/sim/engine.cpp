@@ -211,11 +211,13 @@ class Runner {
     const DeviceCosts& d = dev(p);
     row.resize(L_);
     const double sp = speed(p);
+    if (d.relay) {  // a relay has no layer costs at all (forward_s is empty)
+      row.assign(L_, kInf);
+      return;
+    }
     for (int l = 0; l < L_; ++l) {
       const double t = (training_ ? d.forward_s[l] + d.backward_s[l] : d.forward_s[l]) / sp;
-      if (d.relay) {
-        row[l] = kInf;
-      } else if (!cache.energy) {
+      if (!cache.energy) {
         row[l] = t * cache.latency_unit;
       } else {
         row[l] = d.energy_counted ? t * d.active_power_w : 0.0;
