@@ -68,6 +68,16 @@ std::string fmt(const char* f, double x) {
   return buf;
 }
 
+// "84 to 97%"; a fraction under 0.5% in size keeps one decimal ("-0.1 to 66%"), so a small
+// loss is not printed as "-0".
+std::string percent_range(double lo, double hi) {
+  auto one = [](double x) {
+    const double pct = x * 100;
+    return fmt(std::abs(pct) < 0.5 && pct != 0 ? "%.1f" : "%.0f", pct);
+  };
+  return one(lo) + " to " + one(hi) + "%";
+}
+
 class Reproducer {
  public:
   explicit Reproducer(const ReproduceOptions& o) : o_(o) {
@@ -517,8 +527,7 @@ class Reproducer {
         lo_c = std::min(lo_c, rc), hi_c = std::max(hi_c, rc), lo_s = std::min(lo_s, rs), hi_s = std::max(hi_s, rs);
       }
       claim("Sec. III", "Multi-split reduces latency by 37-90% vs cloud ML and 32-55% vs single split (mmWave IAB)",
-            fmt("%.0f", lo_c * 100) + "-" + fmt("%.0f", hi_c * 100) + "% vs cloud, " + fmt("%.0f", lo_s * 100) + "-" +
-                fmt("%.0f", hi_s * 100) + "% vs single split",
+            percent_range(lo_c, hi_c) + " vs cloud, " + percent_range(lo_s, hi_s) + " vs single split",
             (lo_c >= 0.3 && hi_s <= 0.6) ? "partial" : "differs",
             "vs single split the gain vanishes at mid/high load, where both keep the model on the UE");
     } else {
