@@ -25,7 +25,8 @@ quantitative claims beside our number with a verdict. Prints the summary table.
 
 options:
   --out DIR        output folder (created)
-  --quick          2 seeds x 10 s per configuration instead of 5 x 40 s (about 1-2 minutes)
+  --quick          3 seeds x 20 s per configuration instead of 8 x 60 s (2-core VM: ~2 s
+                   instead of ~11 s)
   --only LIST      comma-separated subset: fig2, table1, fig6, fig11 ... fig19
   --threads N      worker threads (default: all cores)
   --no-plots       skip gnuplot (scripts and data are still written)
