@@ -29,7 +29,8 @@ options:
   --period-ms MS          task period (mean gap with --poisson), default 100
   --poisson               Poisson arrivals instead of periodic
   --task inference|training  objective latency (inference) or UE+IAB energy (training)
-  --model NAME            data/measured/NAME.<run>.json, default resnet18_224
+  --model NAME            a zoo model (data/zoo: resnet18_224, vgg11_224, rcnn, ...) or a
+                          profile file with the scenario's device runs; default resnet18_224
   --coherence-ms MS       link coherence time (block length), default: the scenario's
   --offset-s S            start position on the UE trajectory (seconds of travel), default 0
   --predictive F          add HiveMind predictive (Sec. IV-F) with forecaster oracle|last|ewma
