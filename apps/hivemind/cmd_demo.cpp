@@ -1,6 +1,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 #include <string>
 #include <thread>
@@ -121,11 +122,12 @@ int run_demo(const Argv& argv) {
   const std::string table = sim::reproduce(evaluation);
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   std::cout << table;
-  std::snprintf(line, sizeof line,
-                "\nResults in %s/ (%.0f s, %d threads): summary.md, the CSV of every run, "
-                "figN.png / figN.svg.\n",
-                evaluation.out_dir.c_str(), wall, evaluation.threads);
-  std::cout << line << "Try: hivemind solve examples/fig2.json --method dijkstra\n";
+  std::string folder = std::filesystem::absolute(evaluation.out_dir).lexically_normal().string();
+  if (folder.empty() || folder.back() != '/') folder += '/';
+  std::snprintf(line, sizeof line, " (%.0f s, %d threads)", wall, evaluation.threads);
+  std::cout << "\nResults in " << folder << line
+            << ": summary.md, the CSV of every run, figN.png / figN.svg.\n";
+  std::cout << "Try: hivemind solve examples/fig2.json --method dijkstra\n";
   return 0;
 }
 
