@@ -1,8 +1,6 @@
 // hivemind: the command-line front end. Thin: parses, calls the library, prints.
 #include <cstdio>
-#include <exception>
 #include <iostream>
-#include <new>
 #include <string>
 #include <vector>
 
@@ -39,13 +37,13 @@ void usage(std::FILE* out) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  try {
-    std::vector<std::string> args(argv + 1, argv + argc);
+  const std::vector<std::string> args(argv + 1, argv + argc);
+  return hivemind::run_guarded("hivemind", [&]() -> int {
     if (args.empty()) {
       std::cerr << "hivemind: missing command (usage: hivemind COMMAND [OPTIONS]; see hivemind --help)\n";
       return hivemind::kExitBadInput;
     }
-    const std::string name = args.front();
+    const std::string& name = args.front();
     if (name == "--help" || name == "-h" || name == "help") {
       usage(stdout);
       return 0;
@@ -54,18 +52,5 @@ int main(int argc, char** argv) {
       if (name == c.name) return c.run(std::vector<std::string>(args.begin() + 1, args.end()));
     std::cerr << "hivemind: unknown command \"" << name << "\" (see hivemind --help)\n";
     return hivemind::kExitBadInput;
-  } catch (const hivemind::InputError& e) {
-    std::cout.flush();
-    std::cerr << "hivemind: " << e.what() << "\n";
-    return hivemind::kExitBadInput;
-  } catch (const std::bad_alloc&) {
-    std::cerr << "hivemind: out of memory\n";
-    return 1;
-  } catch (const std::exception& e) {
-    std::cerr << "hivemind: internal error: " << e.what() << "\n";
-    return 1;
-  } catch (...) {
-    std::cerr << "hivemind: internal error\n";
-    return 1;
-  }
+  });
 }

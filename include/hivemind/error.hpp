@@ -1,6 +1,7 @@
 // Errors shared by every HiveMind module.
 #pragma once
 
+#include <functional>
 #include <stdexcept>
 #include <string>
 
@@ -16,6 +17,11 @@ class InputError : public std::runtime_error {
 
 // Exit code of every HiveMind command on bad input or bad usage.
 inline constexpr int kExitBadInput = 2;
+
+// The body of every HiveMind executable's main(): runs `body` and turns any exception into
+// one stderr line "PREFIX: message" — InputError -> exit code 2 (kExitBadInput), anything
+// else -> "PREFIX: internal error: ..." and 1. No exception escapes.
+int run_guarded(const std::string& prefix, const std::function<int()>& body);
 
 // A number as it goes into an error message: every digit needed to read it back ("%.17g").
 std::string exact_number(double x);

@@ -1,9 +1,7 @@
 #include "hivemind/model/profiler_cli.hpp"
 
 #include <cstdlib>
-#include <exception>
 #include <iostream>
-#include <new>
 
 #include "hivemind/error.hpp"
 #include "hivemind/io.hpp"
@@ -36,22 +34,8 @@ void emit_profile(const std::optional<std::string>& out, const std::string& json
 }
 
 int profiler_main(int argc, char** argv, int (*run)(const std::vector<std::string>&)) {
-  try {
-    return run(std::vector<std::string>(argv + 1, argv + argc));
-  } catch (const InputError& e) {
-    std::cout.flush();
-    std::cerr << "hivemind: profile: " << e.what() << "\n";
-    return kExitBadInput;
-  } catch (const std::bad_alloc&) {
-    std::cerr << "hivemind: profile: out of memory\n";
-    return 1;
-  } catch (const std::exception& e) {
-    std::cerr << "hivemind: profile: internal error: " << e.what() << "\n";
-    return 1;
-  } catch (...) {
-    std::cerr << "hivemind: profile: internal error\n";
-    return 1;
-  }
+  const std::vector<std::string> args(argv + 1, argv + argc);
+  return run_guarded("hivemind: profile", [&] { return run(args); });
 }
 
 }  // namespace hivemind::model
