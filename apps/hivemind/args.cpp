@@ -1,8 +1,10 @@
 #include "args.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
+#include <thread>
 
 #include "hivemind/error.hpp"
 
@@ -85,6 +87,11 @@ void Args::expect_positional(std::size_t count, const std::string& what) const {
   if (positional_.size() < count) throw InputError("missing argument: " + what + " (see --help)");
   if (positional_.size() > count)
     throw InputError("unexpected argument \"" + positional_[count] + "\" (see --help)");
+}
+
+int Args::threads() const {
+  const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+  return static_cast<int>(integer_or("--threads", cores, 1, 256));
 }
 
 }  // namespace hivemind::cli

@@ -26,6 +26,8 @@ class Args {
                    double max_value) const;
   long long integer_or(const std::string& name, long long fallback, long long min_value,
                        long long max_value) const;
+  // --threads N (1..256), default: every core of the machine.
+  int threads() const;
   const std::vector<std::string>& positional() const { return positional_; }
   // Requires exactly `count` positional arguments; `what` names them in the error.
   void expect_positional(std::size_t count, const std::string& what) const;

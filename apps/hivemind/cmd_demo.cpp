@@ -1,10 +1,8 @@
-#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
 #include <string>
-#include <thread>
 
 #include "args.hpp"
 #include "commands.hpp"
@@ -75,8 +73,7 @@ int run_demo(const Argv& argv) {
   evaluation.data_dir = data_dir();
   evaluation.quick = true;
   evaluation.progress = !args.flag("--quiet");
-  const unsigned hw = std::max(1u, std::thread::hardware_concurrency());
-  evaluation.threads = static_cast<int>(args.integer_or("--threads", hw, 1, 256));
+  evaluation.threads = args.threads();
   // A bad --out fails before anything is printed.
   create_output_dir(evaluation.out_dir, "--out");
   std::string out;

@@ -1,10 +1,8 @@
 // hivemind reproduce: the paper's evaluation regenerated on the simulator.
-#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <iostream>
 #include <sstream>
-#include <thread>
 
 #include "args.hpp"
 #include "commands.hpp"
@@ -49,8 +47,7 @@ int run_reproduce(const Argv& argv) {
   o.quick = args.flag("--quick");
   o.plots = !args.flag("--no-plots");
   o.progress = !args.flag("--quiet");
-  const unsigned hw = std::max(1u, std::thread::hardware_concurrency());
-  o.threads = static_cast<int>(args.integer_or("--threads", hw, 1, 256));
+  o.threads = args.threads();
   if (auto only = args.value("--only")) {
     std::stringstream ss(*only);
     std::string item;
