@@ -8,9 +8,6 @@ Usage (from the repo root, after `make`): tools/mutate_inputs.py [SEED] [RUNS_PE
 Not run by `make test` (it takes minutes); 2026-11-27: seeds 1 and 7, 2,480 runs, 0 failures."""
 import json, random, subprocess, sys, copy, os, tempfile
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-H = os.path.join(ROOT, "build", "apps", "hivemind", "hivemind")
-TMP = tempfile.mkdtemp(prefix="hivemind_mutate_")
-random.seed(int(sys.argv[1]) if len(sys.argv) > 1 else 1)
 def paths(x, p=()):
     yield p
     if isinstance(x, dict):
@@ -34,37 +31,50 @@ def mutate(doc):
             else: parent[k] = random.choice(VALS)
         except Exception: pass
     return d
-cases = [
-  ("route", ROOT + "/data/routes/four_roles.json", lambda f: [H, "solve", "--model", "resnet18", "--route", f]),
-  ("devices", ROOT + "/data/devices/devices.json", lambda f: [H, "solve", "--model", "resnet18", "--route", ROOT + "/data/routes/four_roles.json", "--devices", f]),
-  ("profile", ROOT + "/data/zoo/qmix_agent.json", lambda f: [H, "solve", "--model", f, "--route", ROOT + "/data/routes/measured_runs.json"]),
-  ("scenario", ROOT + "/data/scenarios/chain5.json", lambda f: [H, "simulate", f, "--duration", "0.2", "--out", TMP + "/out"]),
-  ("ext", ROOT + "/examples/extensions/resnet18_multi.json", lambda f: [H, "solve", f, "--compare"]),
-  ("train", ROOT + "/examples/extensions/resnet18_training.json", lambda f: [H, "solve", f]),
-  ("rnn", ROOT + "/examples/extensions/qmix_rnn.json", lambda f: [H, "solve", f]),
-  ("constr", ROOT + "/examples/extensions/resnet18_constraints.json", lambda f: [H, "solve", f, "--compare"]),
-]
-N = int(sys.argv[2]) if len(sys.argv) > 2 else 100
-bad = 0
-for name, src, cmd in cases:
-    doc = json.load(open(src))
-    for i in range(N):
-        m = mutate(doc)
-        f = f"{TMP}/{name}.json"
-        with open(f, "w") as fh: json.dump(m, fh)
-        try:
-            r = subprocess.run(cmd(f), capture_output=True, text=True, timeout=60)
-        except subprocess.TimeoutExpired:
-            print("TIMEOUT", name, i); bad += 1; continue
-        lines = r.stderr.strip().count("\n") + 1 if r.stderr.strip() else 0
-        if r.returncode not in (0, 2) or (r.returncode == 2 and (lines != 1 or r.stdout)):
-            bad += 1
-            os.makedirs(TMP + "/bad", exist_ok=True)
-            json.dump(m, open(f"{TMP}/bad/{name}_{i}.json", "w"))
-            print("BAD", name, i, r.returncode, r.stderr[:300].replace("\n", " | "), "stdout:", len(r.stdout))
-if bad:
-    print(f"{bad} failures; the inputs that failed are in {TMP}/bad")
-    sys.exit(1)
-import shutil
-shutil.rmtree(TMP)
-print("0 failures")
+# (format, shipped file, command reading the mutated file f, given the binary H and a
+# scratch folder TMP). tests/hostile/hostile.py builds its mutation corpus from these too.
+def formats(H, TMP):
+    return [
+      ("route", ROOT + "/data/routes/four_roles.json", lambda f: [H, "solve", "--model", "resnet18", "--route", f]),
+      ("devices", ROOT + "/data/devices/devices.json", lambda f: [H, "solve", "--model", "resnet18", "--route", ROOT + "/data/routes/four_roles.json", "--devices", f]),
+      ("profile", ROOT + "/data/zoo/qmix_agent.json", lambda f: [H, "solve", "--model", f, "--route", ROOT + "/data/routes/measured_runs.json"]),
+      ("scenario", ROOT + "/data/scenarios/chain5.json", lambda f: [H, "simulate", f, "--duration", "0.2", "--out", TMP + "/out"]),
+      ("ext", ROOT + "/examples/extensions/resnet18_multi.json", lambda f: [H, "solve", f, "--compare"]),
+      ("train", ROOT + "/examples/extensions/resnet18_training.json", lambda f: [H, "solve", f]),
+      ("rnn", ROOT + "/examples/extensions/qmix_rnn.json", lambda f: [H, "solve", f]),
+      ("constr", ROOT + "/examples/extensions/resnet18_constraints.json", lambda f: [H, "solve", f, "--compare"]),
+    ]
+
+
+def main():
+    H = os.path.join(ROOT, "build", "apps", "hivemind", "hivemind")
+    TMP = tempfile.mkdtemp(prefix="hivemind_mutate_")
+    random.seed(int(sys.argv[1]) if len(sys.argv) > 1 else 1)
+    N = int(sys.argv[2]) if len(sys.argv) > 2 else 100
+    bad = 0
+    for name, src, cmd in formats(H, TMP):
+        doc = json.load(open(src))
+        for i in range(N):
+            m = mutate(doc)
+            f = f"{TMP}/{name}.json"
+            with open(f, "w") as fh: json.dump(m, fh)
+            try:
+                r = subprocess.run(cmd(f), capture_output=True, text=True, timeout=60)
+            except subprocess.TimeoutExpired:
+                print("TIMEOUT", name, i); bad += 1; continue
+            lines = r.stderr.strip().count("\n") + 1 if r.stderr.strip() else 0
+            if r.returncode not in (0, 2) or (r.returncode == 2 and (lines != 1 or r.stdout)):
+                bad += 1
+                os.makedirs(TMP + "/bad", exist_ok=True)
+                json.dump(m, open(f"{TMP}/bad/{name}_{i}.json", "w"))
+                print("BAD", name, i, r.returncode, r.stderr[:300].replace("\n", " | "), "stdout:", len(r.stdout))
+    if bad:
+        print(f"{bad} failures; the inputs that failed are in {TMP}/bad")
+        sys.exit(1)
+    import shutil
+    shutil.rmtree(TMP)
+    print("0 failures")
+
+
+if __name__ == "__main__":
+    main()

@@ -3,15 +3,33 @@
 #include <algorithm>
 #include <cerrno>
 #include <cmath>
+#include <cstdint>
 #include <cstdlib>
 #include <thread>
 
 #include "hivemind/error.hpp"
+#include "hivemind/io.hpp"
 
 namespace hivemind::cli {
 
-Args::Args(const std::vector<std::string>& argv, const std::set<std::string>& valued,
+namespace {
+const std::set<std::string> kResourceOptions = {"--max-input-mib", "--max-steps",
+                                                "--max-memory-mib"};
+}  // namespace
+
+const char* resource_options_help() {
+  return R"(
+resource limits (every command; a run that would exceed them exits 2 naming the flag):
+  --max-input-mib N    largest input file read, default 256 (MiB)
+  --max-steps N        work budget of solvers and the simulator, default 3e9 steps (~ seconds)
+  --max-memory-mib N   memory budget of the tables one run allocates, default 1024 (MiB)
+)";
+}
+
+Args::Args(const std::vector<std::string>& argv, const std::set<std::string>& valued_in,
            const std::set<std::string>& flags) {
+  std::set<std::string> valued = valued_in;
+  valued.insert(kResourceOptions.begin(), kResourceOptions.end());
   for (std::size_t i = 0; i < argv.size(); ++i) {
     const std::string& a = argv[i];
     if (a == "-h" || a == "--help") {
@@ -41,6 +59,16 @@ Args::Args(const std::vector<std::string>& argv, const std::set<std::string>& va
     }
     positional_.push_back(a);
   }
+  if (value("--max-input-mib"))
+    set_max_input_bytes(static_cast<std::uint64_t>(
+        number_or("--max-input-mib", 256, 1e-6, 1024.0 * 1024.0) * 1024.0 * 1024.0));
+}
+
+Budget Args::budget() const {
+  Budget b;
+  b.steps = number_or("--max-steps", b.steps, 1, 1e18);
+  b.bytes = number_or("--max-memory-mib", b.bytes / (1024.0 * 1024.0), 1, 1e9) * 1024.0 * 1024.0;
+  return b;
 }
 
 std::optional<std::string> Args::value(const std::string& name) const {

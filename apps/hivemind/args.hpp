@@ -8,12 +8,22 @@
 #include <string>
 #include <vector>
 
+#include "hivemind/budget.hpp"
+
 namespace hivemind::cli {
+
+// Options every command takes (they bound what one run may use; issue 10):
+//   --max-input-mib N   largest input file read (default 256 MiB); applied on construction
+//   --max-steps N       work budget of solvers and the simulator (Budget::steps)
+//   --max-memory-mib N  memory budget of the tables a run allocates (Budget::bytes)
+const char* resource_options_help();
 
 class Args {
  public:
   // `valued`: options that take a value (--name VALUE or --name=VALUE); `flags`: switches.
-  // "--help"/"-h" is always a switch. Throws InputError on unknown options or missing values.
+  // "--help"/"-h" is always a switch, and the resource options above are always accepted
+  // (--max-input-mib is applied at once with set_max_input_bytes). Throws InputError on
+  // unknown options or missing values.
   Args(const std::vector<std::string>& argv, const std::set<std::string>& valued,
        const std::set<std::string>& flags);
 
@@ -28,6 +38,8 @@ class Args {
                        long long max_value) const;
   // --threads N (1..256), default: every core of the machine.
   int threads() const;
+  // --max-steps / --max-memory-mib over Budget's defaults.
+  Budget budget() const;
   const std::vector<std::string>& positional() const { return positional_; }
   // Requires exactly `count` positional arguments; `what` names them in the error.
   void expect_positional(std::size_t count, const std::string& what) const;

@@ -74,8 +74,9 @@ int run_demo(const Argv& argv) {
   evaluation.quick = true;
   evaluation.progress = !args.flag("--quiet");
   evaluation.threads = args.threads();
-  // A bad --out fails before anything is printed.
-  create_output_dir(evaluation.out_dir, "--out");
+  // A bad --out fails before anything is printed (the probe stages nothing and creates
+  // nothing; reproduce writes into its own staging folder and moves the results in at the end).
+  { const StagedDir probe(evaluation.out_dir, "--out"); }
   std::string out;
   char line[256];
   out += "== 1/3  Paper Fig. 2 (Sec. III): 3 layers on UE (capacity 1), MEC (3), cloud (10)\n";

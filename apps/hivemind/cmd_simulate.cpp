@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
+#include <optional>
 #include <string>
 
 #include "args.hpp"
@@ -84,21 +85,23 @@ int run_simulate(const Argv& argv) {
   const std::string model_name = args.value_or("--model", "resnet18_224");
   const sim::ModelCosts model = sim::load_model_costs(scenario, data_dir(), model_name);
 
+  // A bad --out fails before the run. Both files or neither: they are staged and moved in
+  // together at the end.
+  std::optional<StagedDir> dir;
+  if (auto out = args.value("--out")) dir.emplace(*out, "--out");
+
   const auto t0 = std::chrono::steady_clock::now();
   const sim::RunResult result = sim::run_simulation(scenario, model, config);
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 
-  if (auto out = args.value("--out")) {
-    std::error_code ec;
-    std::filesystem::create_directories(*out, ec);
-    if (ec) throw InputError("--out: cannot create \"" + *out + "\": " + ec.message());
-    write_text_file_atomic(*out + "/tasks.csv",
-                           sim::tasks_csv_header("") + sim::tasks_csv_rows("", result, config, scenario));
+  if (dir) {
+    dir->write("tasks.csv", sim::tasks_csv_header("") + sim::tasks_csv_rows("", result, config, scenario));
     std::string links = "link,capacity_mbps,ue_mean_mbps,ue_std_mbps,background_ues\n";
     for (const auto& l : result.links)
       links += l.name + "," + sim::num(l.capacity_bps / 1e6) + "," + sim::num(l.mean_bps / 1e6) + "," +
                sim::num(l.std_bps / 1e6) + "," + std::to_string(l.background_ues) + "\n";
-    write_text_file_atomic(*out + "/links.csv", links);
+    dir->write("links.csv", links);
+    dir->commit();
   }
 
   char line[256];

@@ -50,7 +50,8 @@ int main(int argc, char** argv) {
     }
     for (const auto& c : kCommands)
       if (name == c.name) return c.run(std::vector<std::string>(args.begin() + 1, args.end()));
-    std::cerr << "hivemind: unknown command \"" << name << "\" (see hivemind --help)\n";
+    std::cerr << hivemind::one_line("hivemind: unknown command \"" + name + "\" (see hivemind --help)")
+              << "\n";
     return hivemind::kExitBadInput;
   });
 }

@@ -4,6 +4,7 @@
 #include <functional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 
 namespace hivemind {
 
@@ -19,9 +20,15 @@ class InputError : public std::runtime_error {
 inline constexpr int kExitBadInput = 2;
 
 // The body of every HiveMind executable's main(): runs `body` and turns any exception into
-// one stderr line "PREFIX: message" — InputError -> exit code 2 (kExitBadInput), anything
+// one stderr line "PREFIX: message" (through one_line) — InputError -> exit code 2 (kExitBadInput), anything
 // else -> "PREFIX: internal error: ..." and 1. No exception escapes.
 int run_guarded(const std::string& prefix, const std::function<int()>& body);
+
+// `text` made safe to print as one terminal line: control characters (newline, ESC, DEL, ...)
+// and UTF-8 C1 controls become visible escapes (\n, \t, \x1b, \u009b), and text beyond 2,000
+// bytes is cut ("..."). run_guarded passes every message through it, so input echoed into an
+// error (a file name, a string from a file) can never add a line or drive the terminal.
+std::string one_line(std::string_view text);
 
 // A number as it goes into an error message: every digit needed to read it back ("%.17g").
 std::string exact_number(double x);

@@ -1,6 +1,7 @@
 // Files and JSON helpers shared by every module's readers and writers.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -8,18 +9,54 @@
 
 namespace hivemind {
 
-// Reads a whole file; throws InputError naming the path when it cannot.
+// Largest input read_text_file accepts (default kDefaultMaxInputBytes = 256 MiB; the CLI's
+// --max-input-mib sets it). Process-wide: it bounds every reader of every module.
+inline constexpr std::uint64_t kDefaultMaxInputBytes = 256ull * 1024 * 1024;
+void set_max_input_bytes(std::uint64_t bytes);
+std::uint64_t max_input_bytes();
+
+// Reads a whole regular file of at most max_input_bytes(); "-" reads standard input under the
+// same cap. Throws InputError naming the path when it cannot: a directory, FIFO, device or
+// socket ("is a FIFO, not a regular file"), a file above the cap, a read error. Never blocks
+// on a FIFO nobody writes to.
 std::string read_text_file(const std::string& path);
 
 // Writes a file atomically (temporary file in the same folder + rename), so a failed run
 // leaves nothing half-written. Throws InputError naming the path on failure.
 void write_text_file_atomic(const std::string& path, std::string_view text);
 
-// Parses JSON text; throws InputError "<source>: not JSON: <parser message>".
 // Creates the folder `path` (and its parents) if missing. Throws InputError naming `field`
 // ("--out: cannot create \"x\": Not a directory").
 void create_output_dir(const std::string& path, const std::string& field);
 
+// A multi-file output (a folder of results) made all-or-nothing. The constructor checks that
+// `path` can be a folder and creates a temporary folder beside the nearest existing one
+// (nothing else is created yet); files are written into it; commit() creates `path` if
+// missing and moves every file in, replacing files of the same names and keeping every other
+// file that was there. If commit() is not reached (an exception), the destructor removes the
+// temporary folder and `path` is as it was. Errors are InputErrors naming `field` ("--out").
+class StagedDir {
+ public:
+  StagedDir(std::string path, std::string field);
+  ~StagedDir();
+  StagedDir(const StagedDir&) = delete;
+  StagedDir& operator=(const StagedDir&) = delete;
+
+  // Where file `name` is staged (for writers that need a path, e.g. a child process).
+  std::string file(const std::string& name) const;
+  // The temporary folder itself (a child process's working directory).
+  const std::string& staging() const { return staging_; }
+  const std::string& path() const { return path_; }
+  void write(const std::string& name, std::string_view text);
+  void commit();
+
+ private:
+  std::string path_, field_, staging_;
+};
+
+// Parses JSON text; throws InputError "<source>: not JSON: <parser message>", also for text
+// nested deeper than 256 arrays/objects (no HiveMind format comes near; deeper values would
+// exhaust the stack in recursive walks).
 nlohmann::json parse_json(std::string_view text, std::string_view source);
 
 // Runs `parse` and makes every InputError it throws start with "<source>: " (once), so a
@@ -45,7 +82,9 @@ const nlohmann::json& array(const nlohmann::json& value, const std::string& path
 const nlohmann::json& object(const nlohmann::json& value, const std::string& path);
 // The "links" array of a chain of `node_count` nodes: one entry per adjacent pair.
 const nlohmann::json& chain_links(const nlohmann::json& doc, std::size_t node_count);
-// Short, one-line rendering of a JSON value for error messages (truncated).
+// Short, one-line rendering of a JSON value for error messages: at most 60 characters, work
+// bounded whatever the value's size, strings JSON-escaped to ASCII (no newline, no terminal
+// escape).
 std::string show(const nlohmann::json& value);
 }  // namespace json_field
 

@@ -1,58 +1,251 @@
 #include "hivemind/io.hpp"
 
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <nlohmann/json.hpp>
-#include <sstream>
 
 #include "hivemind/error.hpp"
 
 namespace hivemind {
 
+namespace fs = std::filesystem;
+
+namespace {
+
+std::atomic<std::uint64_t> g_max_input_bytes{kDefaultMaxInputBytes};
+
+// "a FIFO", "a directory", ... for the st_mode of something that is not a regular file.
+const char* file_kind(mode_t mode) {
+  if (S_ISDIR(mode)) return "a directory";
+  if (S_ISFIFO(mode)) return "a FIFO";
+  if (S_ISCHR(mode)) return "a character device";
+  if (S_ISBLK(mode)) return "a block device";
+  if (S_ISSOCK(mode)) return "a socket";
+  return "not a regular file";
+}
+
+std::string mib(std::uint64_t bytes) {
+  char buf[48];
+  std::snprintf(buf, sizeof buf, "%.4g MiB", static_cast<double>(bytes) / (1024.0 * 1024.0));
+  return buf;
+}
+
+std::string too_big(const std::string& path, const std::string& size) {
+  return path + ": the input is larger than " + size + " limit of " +
+         mib(max_input_bytes()) + " (raise it with --max-input-mib)";
+}
+
+// Reads fd to its end, refusing more than the cap (the file may grow while we read).
+std::string read_capped(int fd, const std::string& path) {
+  const std::uint64_t cap = max_input_bytes();
+  std::string text;
+  char buf[1 << 16];
+  for (;;) {
+    const ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n == 0) return text;
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      throw InputError(path + ": cannot read file: " + std::strerror(errno));
+    }
+    if (text.size() + static_cast<std::uint64_t>(n) > cap) throw InputError(too_big(path, "the"));
+    text.append(buf, static_cast<std::size_t>(n));
+  }
+}
+
+}  // namespace
+
+void set_max_input_bytes(std::uint64_t bytes) { g_max_input_bytes = bytes; }
+std::uint64_t max_input_bytes() { return g_max_input_bytes; }
+
 void create_output_dir(const std::string& path, const std::string& field) {
   std::error_code ec;
-  std::filesystem::create_directories(path, ec);
+  fs::create_directories(path, ec);
   if (ec) throw InputError(field + ": cannot create \"" + path + "\": " + ec.message());
 }
 
 std::string read_text_file(const std::string& path) {
-  std::error_code ec;
-  if (std::filesystem::is_directory(path, ec))
-    throw InputError(path + ": cannot read file: is a directory");
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw InputError(path + ": cannot read file: " + std::strerror(errno));
-  std::ostringstream buffer;
-  buffer << in.rdbuf();
-  if (in.bad()) throw InputError(path + ": error while reading file");
-  return buffer.str();
+  if (path == "-") return read_capped(STDIN_FILENO, "standard input");
+  // stat first so that opening never touches a device or blocks on a FIFO; then O_NONBLOCK
+  // and fstat on what was opened, in case the path was swapped in between.
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0)
+    throw InputError(path + ": cannot read file: " + std::strerror(errno));
+  if (!S_ISREG(st.st_mode))
+    throw InputError(path + ": cannot read file: it is " + file_kind(st.st_mode) +
+                     ", not a regular file");
+  const int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+  if (fd < 0) throw InputError(path + ": cannot read file: " + std::strerror(errno));
+  struct Closer {
+    int fd;
+    ~Closer() { ::close(fd); }
+  } closer{fd};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
+    throw InputError(path + ": cannot read file: it is not a regular file");
+  if (static_cast<std::uint64_t>(st.st_size) > max_input_bytes())
+    throw InputError(too_big(path, "its " + mib(static_cast<std::uint64_t>(st.st_size)) + ", above the"));
+  return read_capped(fd, path);
 }
 
-void write_text_file_atomic(const std::string& path, std::string_view text) {
-  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) throw InputError(path + ": cannot write file: " + std::strerror(errno));
-    out.write(text.data(), static_cast<std::streamsize>(text.size()));
-    out.flush();
-    if (!out) {
-      std::remove(tmp.c_str());
-      throw InputError(path + ": error while writing file");
+namespace {
+
+// Writes all of `text` to fd; false with errno set on failure.
+bool write_all(int fd, std::string_view text) {
+  while (!text.empty()) {
+    const ssize_t n = ::write(fd, text.data(), text.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return false;
     }
+    text.remove_prefix(static_cast<std::size_t>(n));
+  }
+  return true;
+}
+
+// The permissions a plain create would give (0666 & ~umask); mkstemp makes 0600.
+mode_t default_file_mode() {
+  const mode_t mask = ::umask(0);
+  ::umask(mask);
+  return 0666 & ~mask;
+}
+
+}  // namespace
+
+void write_text_file_atomic(const std::string& path, std::string_view text) {
+  const fs::path target(path);
+  const fs::path dir = target.has_parent_path() ? target.parent_path() : fs::path(".");
+  // An unpredictable name created with O_EXCL (mkstemp) in the target's folder: a symlink
+  // planted under any guessable name is never followed, and rename() stays atomic.
+  std::string tmp = (dir / ("." + target.filename().string() + ".tmp.XXXXXX")).string();
+  const int fd = ::mkstemp(tmp.data());
+  if (fd < 0) throw InputError(path + ": cannot write file: " + std::strerror(errno));
+  const bool ok = write_all(fd, text) && ::fchmod(fd, default_file_mode()) == 0;
+  const int write_errno = errno;
+  if (::close(fd) != 0 || !ok) {
+    ::unlink(tmp.c_str());
+    throw InputError(path + ": cannot write file: " + std::strerror(ok ? errno : write_errno));
   }
   if (std::rename(tmp.c_str(), path.c_str()) != 0) {
     const std::string reason = std::strerror(errno);
-    std::remove(tmp.c_str());
+    ::unlink(tmp.c_str());
     throw InputError(path + ": cannot write file: " + reason);
   }
 }
 
+// ----------------------------------------------------------------------------------------
+// StagedDir
+
+StagedDir::StagedDir(std::string path, std::string field)
+    : path_(std::move(path)), field_(std::move(field)) {
+  if (path_.empty()) throw InputError(field_ + ": the folder name is empty");
+  std::error_code ec;
+  const fs::path target(path_);
+  const auto status = fs::status(target, ec);
+  if (fs::exists(status) && !fs::is_directory(status))
+    throw InputError(field_ + ": \"" + path_ + "\" exists and is not a folder");
+  // Stage next to the nearest folder that exists (the target itself, or its first existing
+  // ancestor), so commit() moves files with rename() on the same file system and nothing is
+  // created outside a temporary folder before the commit.
+  fs::path base = fs::absolute(target, ec).lexically_normal();
+  if (ec) throw InputError(field_ + ": cannot use \"" + path_ + "\": " + ec.message());
+  if (!base.has_filename()) base = base.parent_path();  // "out/" -> "out"
+  while (!fs::is_directory(base, ec)) {
+    if (fs::exists(fs::symlink_status(base, ec)))
+      throw InputError(field_ + ": cannot create \"" + path_ + "\": \"" + base.string() +
+                       "\" is not a folder");
+    base = base.parent_path();  // the root always exists
+  }
+  std::string tmpl = (base / ".hivemind-staging.XXXXXX").string();
+  if (::mkdtemp(tmpl.data()) == nullptr)
+    throw InputError(field_ + ": cannot write into \"" + base.string() + "\": " + std::strerror(errno));
+  staging_ = tmpl;
+}
+
+StagedDir::~StagedDir() {
+  if (staging_.empty()) return;
+  std::error_code ec;
+  fs::remove_all(staging_, ec);  // best effort: a failed run leaves nothing behind
+}
+
+std::string StagedDir::file(const std::string& name) const {
+  if (staging_.empty()) throw std::logic_error("StagedDir used after commit()");
+  return staging_ + "/" + name;
+}
+
+void StagedDir::write(const std::string& name, std::string_view text) {
+  write_text_file_atomic(file(name), text);
+}
+
+void StagedDir::commit() {
+  std::error_code ec;
+  fs::create_directories(path_, ec);
+  if (ec) throw InputError(field_ + ": cannot create \"" + path_ + "\": " + ec.message());
+  // Move each staged file in; files already in the folder under other names stay.
+  std::vector<fs::path> names;
+  for (const auto& entry : fs::directory_iterator(staging_, ec)) names.push_back(entry.path().filename());
+  if (ec) throw InputError(field_ + ": cannot read \"" + staging_ + "\": " + ec.message());
+  // Check every destination before moving anything, so a name taken by a folder fails the
+  // commit with the target folder untouched.
+  for (const auto& name : names) {
+    const fs::path to = fs::path(path_) / name;
+    if (fs::is_directory(fs::symlink_status(to, ec)))
+      throw InputError(field_ + ": cannot write \"" + to.string() + "\": a folder of that name exists");
+  }
+  for (const auto& name : names) {
+    const fs::path from = fs::path(staging_) / name, to = fs::path(path_) / name;
+    fs::rename(from, to, ec);
+    if (ec) throw InputError(field_ + ": cannot write \"" + to.string() + "\": " + ec.message());
+  }
+  fs::remove_all(staging_, ec);
+  staging_.clear();
+}
+
+// ----------------------------------------------------------------------------------------
+// JSON
+
+namespace {
+
+// Deepest nesting of arrays/objects any HiveMind format accepts. The real formats nest a
+// handful of levels; the limit keeps every recursive walk (nlohmann's dump and destructor,
+// our readers) far from the stack's end (a value nested ~65k deep crashed dump).
+constexpr int kMaxJsonDepth = 256;
+
+// Throws InputError when the text nests deeper than kMaxJsonDepth. A linear scan that skips
+// strings; brackets inside malformed text are left for the parser to report.
+void check_json_depth(std::string_view text, std::string_view source) {
+  int depth = 0;
+  bool in_string = false, escaped = false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (in_string) {
+      if (escaped) escaped = false;
+      else if (c == '\\') escaped = true;
+      else if (c == '"') in_string = false;
+      continue;
+    }
+    if (c == '"') in_string = true;
+    else if (c == '[' || c == '{') {
+      if (++depth > kMaxJsonDepth)
+        throw InputError(std::string(source) + ": not JSON we accept: nested deeper than " +
+                         std::to_string(kMaxJsonDepth) + " levels at byte " + std::to_string(i));
+    } else if (c == ']' || c == '}') {
+      --depth;
+    }
+  }
+}
+
+}  // namespace
+
 nlohmann::json parse_json(std::string_view text, std::string_view source) {
+  check_json_depth(text, source);
   try {
     return nlohmann::json::parse(text.begin(), text.end());
   } catch (const nlohmann::json::exception& e) {  // parse_error, or out_of_range for 1e999
@@ -80,9 +273,56 @@ void rethrow_with_source(std::string_view source) {
 
 namespace json_field {
 
+namespace {
+
+constexpr std::size_t kShowChars = 60;
+
+// Appends a bounded rendering of `value` to `out`, stopping once out holds more than `limit`
+// characters: cost O(limit), whatever the value's size. Strings are JSON-escaped (ASCII only:
+// no newline or terminal escape can pass).
+void render(const nlohmann::json& value, std::string& out, std::size_t limit, int depth) {
+  if (out.size() > limit) return;
+  if (depth > kMaxJsonDepth) {
+    out += "...";
+    return;
+  }
+  if (value.is_string()) {
+    const auto& s = value.get_ref<const std::string&>();
+    const nlohmann::json head = s.size() > limit ? s.substr(0, limit) : s;
+    out += head.dump(-1, ' ', /*ensure_ascii=*/true, nlohmann::json::error_handler_t::replace);
+  } else if (value.is_array()) {
+    out += '[';
+    bool first = true;
+    for (const auto& item : value) {
+      if (out.size() > limit) return;
+      if (!first) out += ',';
+      first = false;
+      render(item, out, limit, depth + 1);
+    }
+    out += ']';
+  } else if (value.is_object()) {
+    out += '{';
+    bool first = true;
+    for (auto it = value.begin(); it != value.end(); ++it) {
+      if (out.size() > limit) return;
+      if (!first) out += ',';
+      first = false;
+      render(nlohmann::json(it.key()), out, limit, depth + 1);
+      out += ':';
+      render(it.value(), out, limit, depth + 1);
+    }
+    out += '}';
+  } else {
+    out += value.dump();  // number, bool, null: short
+  }
+}
+
+}  // namespace
+
 std::string show(const nlohmann::json& value) {
-  std::string text = value.dump(-1, ' ', true, nlohmann::json::error_handler_t::replace);
-  if (text.size() > 60) text = text.substr(0, 57) + "...";
+  std::string text;
+  render(value, text, kShowChars, 0);
+  if (text.size() > kShowChars) text = text.substr(0, kShowChars - 3) + "...";
   return text;
 }
 
