@@ -5,10 +5,8 @@
 #include "args.hpp"
 #include "commands.hpp"
 #include "hivemind/error.hpp"
-#include "hivemind/io.hpp"
 #include "hivemind/split/chain_costs.hpp"
 #include "hivemind/split/extensions.hpp"
-#include "hivemind/split/problem_io.hpp"
 #include "hivemind/split/solve.hpp"
 #include "report.hpp"
 #include "solve_input.hpp"
@@ -77,15 +75,10 @@ bool is_core_method(const std::string& name) {
   return false;
 }
 
-int run_extended(const Args& args, const split::Problem& problem, const std::string& format) {
-  split::ExtendedProblem ext;
-  if (args.positional().size() == 1) {
-    const std::string& path = args.positional()[0];
-    ext = split::parse_extensions(problem, read_text_file(path), path);
-  } else {
-    ext.problem = problem;
-  }
-  ext.problem.deliver = problem.deliver;  // --deliver applies to the extended problem too
+// Files with extension sections, extension methods and comparisons. Prints (and emits the
+// problem) only once everything has succeeded.
+int run_extended(const Args& args, split::ExtendedProblem ext, const std::string& format,
+                 const Budget& budget) {
   if (args.value("--limit") || args.value("--minimize")) {
     if (!ext.multi) throw InputError("--limit/--minimize: the problem has no metrics and objective sections");
     if (auto v = args.value("--limit")) {
@@ -102,22 +95,27 @@ int run_extended(const Args& args, const split::Problem& problem, const std::str
     if (auto v = args.value("--minimize")) ext.multi->objective.minimize = parse_terms(*v, "--minimize");
     split::validate(*ext.multi, ext.problem);
   }
+  std::string out;
   if (args.flag("--compare")) {
+    // A method that refuses (no feasible plan, or above the work budget) gets a row saying so;
+    // the comparison itself succeeds.
     std::vector<CompareRow> rows;
     for (const auto& m : split::applicable_methods(ext)) {
       CompareRow row{m, std::nullopt, ""};
       try {
-        row.solution = split::solve_extended(ext, m);
+        row.solution = split::solve_extended(ext, m, budget);
       } catch (const InputError& e) {
         row.error = e.what();
       }
       rows.push_back(std::move(row));
     }
-    std::cout << (format == "json" ? format_compare_json(rows) : format_compare_table(rows));
-    return 0;
+    out = format == "json" ? format_compare_json(rows) : format_compare_table(rows);
+  } else {
+    const split::ExtSolution s = split::solve_extended(ext, args.value_or("--method", "sci"), budget);
+    out = format == "json" ? format_ext_json(s) : format_ext_table(s);
   }
-  const split::ExtSolution s = split::solve_extended(ext, args.value_or("--method", "sci"));
-  std::cout << (format == "json" ? format_ext_json(s) : format_ext_table(s));
+  emit_problem(args, ext.problem);
+  std::cout << out;
   return 0;
 }
 }  // namespace
@@ -129,28 +127,27 @@ int run_solve(const Argv& argv) {
   flags.insert(problem_source_flags().begin(), problem_source_flags().end());
   Args args(argv, options, flags);
   if (args.help()) {
-    std::cout << kSolveHelp << problem_source_help();
+    std::cout << kSolveHelp << problem_source_help() << resource_options_help();
     return 0;
   }
   const std::string format = args.value_or("--format", "table");
   if (format != "table" && format != "json")
     throw InputError("--format: unknown format \"" + format + "\" (expected table or json)");
   const std::string method_name = args.value_or("--method", "sci");
-  split::Problem problem = acquire_problem(args);
-  if (auto d = args.value("--deliver")) problem.deliver = split::parse_deliver(*d, "--deliver");
+  const Budget budget = args.budget();
+  split::ExtendedProblem ext = acquire_extended_problem(args, budget);
   // Files with extension sections, extension methods and comparisons go through the extension
   // solver; plain problems with core methods keep the core path (and its output) unchanged.
-  bool extended = !is_core_method(method_name) || args.flag("--compare") || args.value("--limit") ||
-                  args.value("--minimize");
-  if (!extended && args.positional().size() == 1)
-    extended = split::parse_extensions(problem, read_text_file(args.positional()[0]),
-                                       args.positional()[0]).any();
-  if (extended) return run_extended(args, problem, format);
-  const split::Method method = split::parse_method(method_name);
-  const split::Solution solution = split::solve(split::compile(problem), method);
-  // Print only once everything has succeeded: a failed run writes nothing on stdout.
+  const bool extended = !is_core_method(method_name) || args.flag("--compare") ||
+                        args.value("--limit") || args.value("--minimize") || ext.any();
+  if (extended) return run_extended(args, std::move(ext), format, budget);
+  const split::Problem& problem = ext.problem;
+  const split::Solution solution = split::solve(problem, split::parse_method(method_name), budget);
+  // Print (and emit the problem) only once everything has succeeded: a failed run writes
+  // nothing, on stdout or to --emit-problem.
   std::string out = format == "json" ? format_json(problem, solution) : format_table(problem, solution);
-  out += problem_source_report(args, problem, solution, format == "json");
+  out += problem_source_report(args, problem, solution, format == "json", budget);
+  emit_problem(args, problem);
   std::cout << out;
   return 0;
 }

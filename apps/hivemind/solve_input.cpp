@@ -21,13 +21,13 @@ model::DeviceCatalog catalog_from(const Args& args) {
       args.value_or("--devices", data_dir() + "/devices/devices.json"));
 }
 
-split::Problem problem_from_model(const Args& args, model::CutSizes sizes) {
+split::Problem problem_from_model(const Args& args, model::CutSizes sizes, const Budget& budget) {
   const auto model_name = args.value("--model");
   const auto route_path = args.value("--route");
   if (!route_path) throw InputError("--route: required with --model");
   const model::ModelProfile profile = model::load_model(*model_name, data_dir());
   const model::Route route = model::load_route(*route_path);
-  return model::problem_from_route(profile, route, catalog_from(args), sizes);
+  return model::problem_from_route(profile, route, catalog_from(args), sizes, budget);
 }
 
 std::string plan_text(const split::Boundaries& b) {
@@ -63,41 +63,46 @@ problem from a model and a route (instead of PROBLEM.json; docs/models.md):
 )";
 }
 
-split::Problem acquire_problem(const Args& args) {
+split::ExtendedProblem acquire_extended_problem(const Args& args, const Budget& budget) {
   const bool from_model = args.value("--model").has_value();
-  split::Problem problem;
+  split::ExtendedProblem ext;
   if (from_model) {
     if (!args.positional().empty())
       throw InputError("give either PROBLEM.json or --model with --route, not both (got \"" +
                        args.positional()[0] + "\")");
-    problem = problem_from_model(
-        args, args.flag("--chain-sizes") ? model::CutSizes::kChain : model::CutSizes::kDag);
+    ext.problem = problem_from_model(
+        args, args.flag("--chain-sizes") ? model::CutSizes::kChain : model::CutSizes::kDag, budget);
   } else {
     for (const char* option : {"--route", "--devices"})
       if (args.value(option)) throw InputError(std::string(option) + ": needs --model");
     if (args.flag("--chain-sizes")) throw InputError("--chain-sizes: needs --model");
     args.expect_positional(1, "PROBLEM.json");
-    problem = split::load_problem(args.positional()[0]);
+    ext = split::load_extended_problem(args.positional()[0]);
   }
-  if (auto path = args.value("--emit-problem")) {
-    // Emit what solve will solve: its --deliver override included (applying it twice is
-    // harmless).
-    if (auto d = args.value("--deliver")) problem.deliver = split::parse_deliver(*d, "--deliver");
-    write_text_file_atomic(*path, split::to_json(problem));
-  }
-  return problem;
+  // --deliver applies to the extended problem too (its metrics are compiled with it).
+  if (auto d = args.value("--deliver")) ext.problem.deliver = split::parse_deliver(*d, "--deliver");
+  return ext;
+}
+
+split::Problem acquire_problem(const Args& args, const Budget& budget) {
+  return acquire_extended_problem(args, budget).problem;
+}
+
+void emit_problem(const Args& args, const split::Problem& problem) {
+  if (auto path = args.value("--emit-problem")) write_text_file_atomic(*path, split::to_json(problem));
 }
 
 std::string problem_source_report(const Args& args, const split::Problem& problem,
-                                  const split::Solution& solution, bool json) {
+                                  const split::Solution& solution, bool json, const Budget& budget) {
   if (!args.flag("--chain-sizes") || json) return "";
-  split::Problem dag = problem_from_model(args, model::CutSizes::kDag);
+  split::Problem dag = problem_from_model(args, model::CutSizes::kDag, budget);
   dag.deliver = problem.deliver;
   const split::ChainCosts dag_costs = split::compile(dag);
   const split::PlanCost chain_true = split::evaluate(dag_costs, solution.boundaries);
   // The optimum with true cut bytes (a baseline method's plan is compared with it too).
   const split::Solution best = split::solve(
-      dag_costs, split::is_optimal(solution.method) ? solution.method : split::Method::kSci);
+      dag_costs, split::is_optimal(solution.method) ? solution.method : split::Method::kSci,
+      budget);
   std::string out = "\n--chain-sizes: the plan above assumes a cut carries only the layer's "
                     "own output.\nWith the true cut bytes (every live tensor, skip "
                     "connections included):\n";

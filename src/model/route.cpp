@@ -88,10 +88,21 @@ Route parse_route(std::string_view json_text, std::string_view source) {
 Route load_route(const std::string& path) { return parse_route(read_text_file(path), path); }
 
 split::Problem problem_from_route(const ModelProfile& profile, const Route& route,
-                                  const DeviceCatalog& catalog, CutSizes sizes) {
+                                  const DeviceCatalog& catalog, CutSizes sizes, const Budget& budget) {
   if (route.nodes.size() < 2 || route.links.size() + 1 != route.nodes.size())
     throw InputError("route: " + std::to_string(route.nodes.size()) + " nodes and " +
                      std::to_string(route.links.size()) + " links (need n >= 2 nodes, n-1 links)");
+  {
+    // Each node resolves its device class (a copy of the profile's per-layer costs) and keeps
+    // one compute value per layer: P x L values, one step and 8 bytes each, plus the one
+    // resolved profile alive at a time.
+    const double values = static_cast<double>(route.nodes.size()) * static_cast<double>(profile.layers.size());
+    const std::string what = "problem of " + std::to_string(profile.layers.size()) + " layers on " +
+                             std::to_string(route.nodes.size()) + " nodes";
+    check_steps(budget, values, what);
+    check_bytes(budget, values * sizeof(double) +
+                            static_cast<double>(profile.layers.size()) * sizeof(LayerCost), what);
+  }
   split::Problem problem;
   problem.layers = static_cast<int>(profile.layers.size());
   problem.input_bytes = profile.input_bytes;
@@ -123,12 +134,12 @@ split::Problem problem_from_route(const ModelProfile& profile, const Route& rout
 }
 
 ChainComparison compare_chain_model(const split::Problem& dag, const split::Problem& chain,
-                                    split::Method method) {
+                                    split::Method method, const Budget& budget) {
   ChainComparison c;
+  c.chain = split::solve(chain, method, budget);
   const split::ChainCosts dag_costs = split::compile(dag);
-  c.chain = split::solve(split::compile(chain), method);
   c.chain_true = split::evaluate(dag_costs, c.chain.boundaries);
-  c.dag = split::solve(dag_costs, method);
+  c.dag = split::solve(dag_costs, method, budget);
   return c;
 }
 

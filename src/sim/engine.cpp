@@ -11,6 +11,7 @@
 #include "hivemind/split/chain_costs.hpp"
 #include "hivemind/split/objectives.hpp"
 #include "hivemind/split/sci.hpp"
+#include "hivemind/split/solve.hpp"
 #include "hivemind/sim/single_split.hpp"
 
 namespace hivemind::sim {
@@ -334,7 +335,7 @@ class Runner {
         b.back() = L_;
         break;
       case MethodKind::kSingleSplit:
-        best_single_split(costs, single_split_scratch_, b);
+        split::best_single_split(costs, single_split_scratch_, b);
         break;
       case MethodKind::kMultiObjective:
         plan_multi(spec, b);

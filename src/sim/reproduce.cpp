@@ -18,7 +18,6 @@
 #include "hivemind/sim/engine.hpp"
 #include "hivemind/sim/network.hpp"
 #include "hivemind/sim/report.hpp"
-#include "hivemind/sim/single_split.hpp"
 #include "hivemind/split/chain_costs.hpp"
 #include "hivemind/split/paper_examples.hpp"
 #include "hivemind/split/rnn.hpp"
@@ -244,7 +243,7 @@ class Reproducer {
       const int L = costs.layers;
       auto cost_of = [&](const split::Boundaries& b) { return split::evaluate(costs, b).total; };
       split::Boundaries bu(3, L), bc{0, 0, L};
-      split::Boundaries be, bs = best_single_split(costs);
+      split::Boundaries be, bs = split::best_single_split(costs);
       double ce = INFINITY;
       for (int k = L; k >= 0; --k) {
         split::Boundaries b{k, L, L};

@@ -1,9 +1,11 @@
 // The exact constrained optimum for multiple objectives: Pareto-front SCI messages.
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <limits>
 #include <string>
 
+#include "hivemind/budget.hpp"
 #include "hivemind/error.hpp"
 #include "hivemind/split/objectives.hpp"
 
@@ -32,10 +34,57 @@ bool lex_less(const Label& a, const Label& b, int D) {
   return false;
 }
 
+// Steps to shift, copy or offer one label: its 48 bytes (six words) moved, up to 1 + C values
+// added. Measured ~1 ns a step at the front cap on the reference VM (L = 515, P = 10, 4 limits,
+// and L = 1e5, P = 3, 1 limit).
+constexpr double kLabelSteps = sizeof(Label) / sizeof(double);
+
+// The front cap (see solve_exact): steps and bytes counted while the fronts are built, checked
+// against the budget as they grow. `base_bytes`: the cost tables solve_exact reads.
+class Meter {
+ public:
+  Meter(const Budget& budget, int L, int P, int D, double base_bytes)
+      : budget_(budget), L_(L), P_(P), D_(D), base_bytes_(base_bytes) {}
+
+  void steps(double n) {
+    steps_ += n;
+    if (steps_ > budget_.steps) check_steps(budget_, steps_, what());
+  }
+  // A front of `labels` (capacity) kept in a node's message.
+  void keep(std::size_t labels) {
+    kept_labels_ += static_cast<double>(labels);
+    buffer(0);
+  }
+  // Bytes of the kept fronts plus a merge buffer of `labels` about to be reserved.
+  void buffer(std::size_t labels) {
+    const double bytes = base_bytes_ + (kept_labels_ + static_cast<double>(labels)) * sizeof(Label);
+    if (bytes > budget_.bytes) check_bytes(budget_, bytes, what());
+  }
+  void at_node(int p) { node_ = p; }
+
+ private:
+  std::string what() const {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%.3g", kept_labels_);
+    return "method exact (L = " + std::to_string(L_) + ", P = " + std::to_string(P_) + ", " +
+           std::to_string(D_ - 1) + (D_ == 2 ? " limit" : " limits") + "): the Pareto fronts hold " + buf +
+           " labels at node " + std::to_string(node_) + " and still grow (front cap)";
+  }
+
+  const Budget& budget_;
+  int L_, P_, D_;
+  int node_ = 0;
+  double base_bytes_;
+  double steps_ = 0.0;
+  double kept_labels_ = 0.0;
+};
+
 // Merges two fronts sorted lexicographically (a first on exact ties) and keeps the labels that
 // no other label weakly dominates (the first of identical labels survives).
-void merge_pareto(const Front& a, const Front& b, int D, Front& out) {
+void merge_pareto(const Front& a, const Front& b, int D, Front& out, Meter& meter) {
   out.clear();
+  meter.buffer(a.size() + b.size());
+  meter.steps(static_cast<double>(a.size() + b.size()) * kLabelSteps);  // every label offered
   out.reserve(a.size() + b.size());
   std::size_t ia = 0, ib = 0;
   double best1 = kInf;  // D == 2: smallest v[1] among kept labels (all have v[0] <= current)
@@ -51,6 +100,7 @@ void merge_pareto(const Front& a, const Front& b, int D, Front& out) {
       }
       return;
     }
+    meter.steps(static_cast<double>(out.size()) * (D - 1));  // dominance tests
     for (const Label& k : out) {  // k.v[0] <= l.v[0] by the merge order
       bool dominated = true;
       for (int d = 1; d < D && dominated; ++d) dominated = k.v[d] <= l.v[d];
@@ -72,7 +122,8 @@ struct NodeFronts {
 
 }  // namespace
 
-ExactResult solve_exact(const CompiledObjective& obj, const std::vector<std::vector<int>>& windows) {
+ExactResult solve_exact(const CompiledObjective& obj, const std::vector<std::vector<int>>& windows,
+                        const Budget& budget) {
   const int C = static_cast<int>(obj.limited.size());
   if (C > kMaxExactLimits)
     throw InputError("objective.limits: " + std::to_string(C) + " limits, the exact method takes at most " +
@@ -82,6 +133,20 @@ ExactResult solve_exact(const CompiledObjective& obj, const std::vector<std::vec
   const int L = be.layers;
   const int P = be.node_count();
   auto table = [&](int k) -> const ChainCosts& { return k == 0 ? be : obj.metric[obj.limited[k - 1]]; };
+  // Up front, what any input needs: its D cost tables (compute and transfer, read), D prefix
+  // sums per layer and one (possibly empty) front per node and split point set; the labels are
+  // counted as they come (the front cap).
+  const double Ld = L, Pd = P;
+  const double input_bytes = D * 2.0 * Pd * (Ld + 1) * sizeof(double);
+  const double fixed_bytes = input_bytes + (Ld + 1) * D * sizeof(double) + Pd * (Ld + 2) * sizeof(Front);
+  {
+    const std::string what = "method exact (L = " + std::to_string(L) + ", P = " +
+                              std::to_string(P) + ", " + std::to_string(C) +
+                              (C == 1 ? " limit)" : " limits)");
+    check_steps(budget, Pd * (Ld + 2) * D, what);
+    check_bytes(budget, fixed_bytes, what);
+  }
+  Meter meter(budget, L, P, D, fixed_bytes);
 
   std::vector<NodeFronts> nodes(P);
   Front sink_end(1);  // the virtual end: nothing left to pay
@@ -96,6 +161,7 @@ ExactResult solve_exact(const CompiledObjective& obj, const std::vector<std::vec
   double in[kMaxDims], fin[kMaxDims];
 
   for (int p = P - 1; p >= 0; --p) {
+    meter.at_node(p);
     auto downstream = [&](int k) -> const Front& {
       if (p + 1 == P) return k == L + 1 ? sink_end : empty;
       return nodes[p + 1].front[k];
@@ -119,6 +185,8 @@ ExactResult solve_exact(const CompiledObjective& obj, const std::vector<std::vec
     auto stop_at = [&](int j, Front& out) {
       out.clear();
       const Front& f = downstream(j + 1);
+      meter.buffer(f.size());
+      meter.steps(static_cast<double>(f.size()) * kLabelSteps);
       for (std::size_t q = 0; q < f.size(); ++q) {
         Label l = f[q];
         for (int k = 0; k < D; ++k) l.v[k] += T[k][j] + (j == L ? fin[k] : 0.0);
@@ -140,11 +208,12 @@ ExactResult solve_exact(const CompiledObjective& obj, const std::vector<std::vec
             S.clear();
           } else {
             stop_at(i, cand);
-            merge_pareto(S, cand, D, tmp);  // S (larger j) first on ties
+            merge_pareto(S, cand, D, tmp, meter);  // S (larger j) first on ties
             S.swap(tmp);
             // Prune: actual value = abs - T_{i-1} + in >= abs - T_{i-1}, and T_{i-1} only
             // falls as i falls, so a label over a threshold here stays over it.
             tmp.clear();
+            meter.steps(static_cast<double>(S.size()) * (D - 1));
             for (const Label& l : S) {
               bool ok = true;
               for (int c = 1; c < D && ok; ++c) ok = l.v[c] - T[c][i - 1] <= obj.threshold[c - 1];
@@ -158,7 +227,7 @@ ExactResult solve_exact(const CompiledObjective& obj, const std::vector<std::vec
           const int last = std::min(L, windows[p][i]);
           for (int j = i; j <= last && !blocked[j]; ++j) {
             stop_at(j, cand);
-            merge_pareto(cand, S, D, tmp);  // larger j first on ties
+            merge_pareto(cand, S, D, tmp, meter);  // larger j first on ties
             S.swap(tmp);
           }
         }
@@ -166,6 +235,7 @@ ExactResult solve_exact(const CompiledObjective& obj, const std::vector<std::vec
         S.clear();
       }
       run.clear();
+      meter.steps(static_cast<double>(S.size()) * kLabelSteps);
       for (const Label& s : S) {
         Label l = s;
         for (int k = 0; k < D; ++k) l.v[k] = l.v[k] - T[k][i - 1] + in[k];
@@ -173,6 +243,7 @@ ExactResult solve_exact(const CompiledObjective& obj, const std::vector<std::vec
       }
       relay.clear();
       const Front& f = downstream(i);
+      meter.steps(static_cast<double>(f.size()) * kLabelSteps);
       for (std::size_t q = 0; q < f.size(); ++q) {
         Label l = f[q];
         for (int k = 0; k < D; ++k) l.v[k] += in[k];
@@ -180,9 +251,11 @@ ExactResult solve_exact(const CompiledObjective& obj, const std::vector<std::vec
         l.down = static_cast<int>(q);
         if (feasible(l)) relay.push_back(l);
       }
-      merge_pareto(run, relay, D, me.front[i]);  // run before relay on ties
+      merge_pareto(run, relay, D, me.front[i], meter);  // run before relay on ties
+      meter.keep(me.front[i].capacity());
     }
     me.front[0] = me.front[1];
+    meter.keep(me.front[0].capacity());
   }
 
   ExactResult result;

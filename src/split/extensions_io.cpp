@@ -6,6 +6,7 @@
 #include "hivemind/error.hpp"
 #include "hivemind/io.hpp"
 #include "hivemind/split/extensions.hpp"
+#include "json_readers.hpp"
 
 namespace hivemind::split {
 
@@ -74,11 +75,11 @@ bool ExtendedProblem::any() const {
          !constraints.parameter_bytes.empty();
 }
 
-ExtendedProblem parse_extensions(const Problem& base, std::string_view json_text,
-                                 std::string_view source) {
+namespace detail {
+
+ExtendedProblem extensions_from_json(const Problem& base, const json& doc, std::string_view source) {
   const std::string src(source);
   try {
-    const json doc = parse_json(json_text, source);
     jf::object(doc, "(top level)");
     ExtendedProblem ext;
     ext.problem = base;
@@ -240,6 +241,23 @@ ExtendedProblem parse_extensions(const Problem& base, std::string_view json_text
   } catch (const json::exception& e) {
     throw InputError(src + ": malformed problem: " + e.what());
   }
+}
+
+}  // namespace detail
+
+ExtendedProblem parse_extensions(const Problem& base, std::string_view json_text,
+                                 std::string_view source) {
+  return detail::extensions_from_json(base, parse_json(json_text, source), source);
+}
+
+ExtendedProblem parse_extended_problem(std::string_view json_text, std::string_view source) {
+  const json doc = parse_json(json_text, source);
+  const Problem base = with_source(source, [&] { return detail::problem_from_json(doc); });
+  return detail::extensions_from_json(base, doc, source);
+}
+
+ExtendedProblem load_extended_problem(const std::string& path) {
+  return parse_extended_problem(read_text_file(path), path);
 }
 
 }  // namespace hivemind::split

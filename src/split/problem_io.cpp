@@ -4,6 +4,7 @@
 
 #include "hivemind/error.hpp"
 #include "hivemind/io.hpp"
+#include "json_readers.hpp"
 
 namespace hivemind::split {
 
@@ -37,64 +38,69 @@ LinkDirection parse_direction(const json& link, const std::string& path, const c
 
 }  // namespace
 
-Problem parse_problem(std::string_view json_text, std::string_view source) {
-  return with_source(source, [&] {
-    const json doc = parse_json(json_text, source);
-    jf::object(doc, "(top level)");
-    Problem problem;
-    const std::string format = jf::string(jf::require(doc, "format", "format"), "format");
-    if (format != kProblemFormat)
-      throw InputError("format: unknown format \"" + format + "\" (expected \"" +
-                       std::string(kProblemFormat) + "\")");
-    problem.layers =
-        static_cast<int>(jf::integer(jf::require(doc, "layers", "layers"), "layers", 1, kMaxLayers));
-    const std::size_t L = static_cast<std::size_t>(problem.layers);
-    problem.input_bytes = jf::number(jf::require(doc, "input_bytes", "input_bytes"), "input_bytes");
+namespace detail {
 
-    const json& out = jf::array(jf::require(doc, "output_bytes", "output_bytes"), "output_bytes", L);
-    problem.output_bytes.reserve(L);
+Problem problem_from_json(const json& doc) {
+  jf::object(doc, "(top level)");
+  Problem problem;
+  const std::string format = jf::string(jf::require(doc, "format", "format"), "format");
+  if (format != kProblemFormat)
+    throw InputError("format: unknown format \"" + format + "\" (expected \"" +
+                     std::string(kProblemFormat) + "\")");
+  problem.layers =
+      static_cast<int>(jf::integer(jf::require(doc, "layers", "layers"), "layers", 1, kMaxLayers));
+  const std::size_t L = static_cast<std::size_t>(problem.layers);
+  problem.input_bytes = jf::number(jf::require(doc, "input_bytes", "input_bytes"), "input_bytes");
+
+  const json& out = jf::array(jf::require(doc, "output_bytes", "output_bytes"), "output_bytes", L);
+  problem.output_bytes.reserve(L);
+  for (std::size_t l = 0; l < L; ++l)
+    problem.output_bytes.push_back(jf::number(out[l], "output_bytes[" + std::to_string(l) + "]"));
+
+  const json& nodes = jf::array(jf::require(doc, "nodes", "nodes"), "nodes");
+  if (nodes.size() < 2)
+    throw InputError("nodes: " + std::to_string(nodes.size()) +
+                     " nodes, need at least 2 (a source and a sink)");
+  if (nodes.size() > kMaxNodes)
+    throw InputError("nodes: " + std::to_string(nodes.size()) + " nodes, at most " +
+                     std::to_string(kMaxNodes));
+  for (std::size_t p = 0; p < nodes.size(); ++p) {
+    const std::string path = "nodes[" + std::to_string(p) + "]";
+    jf::object(nodes[p], path);
+    Node node;
+    if (auto it = nodes[p].find("name"); it != nodes[p].end())
+      node.name = jf::string(*it, path + ".name");
+    else
+      node.name = "node" + std::to_string(p);
+    const json& compute =
+        jf::array(jf::require(nodes[p], "compute", path + ".compute"), path + ".compute", L);
+    node.compute_s.reserve(L);
     for (std::size_t l = 0; l < L; ++l)
-      problem.output_bytes.push_back(jf::number(out[l], "output_bytes[" + std::to_string(l) + "]"));
+      node.compute_s.push_back(
+          jf::number(compute[l], path + ".compute[" + std::to_string(l) + "]"));
+    problem.nodes.push_back(std::move(node));
+  }
 
-    const json& nodes = jf::array(jf::require(doc, "nodes", "nodes"), "nodes");
-    if (nodes.size() < 2)
-      throw InputError("nodes: " + std::to_string(nodes.size()) +
-                       " nodes, need at least 2 (a source and a sink)");
-    if (nodes.size() > kMaxNodes)
-      throw InputError("nodes: " + std::to_string(nodes.size()) + " nodes, at most " +
-                       std::to_string(kMaxNodes));
-    for (std::size_t p = 0; p < nodes.size(); ++p) {
-      const std::string path = "nodes[" + std::to_string(p) + "]";
-      jf::object(nodes[p], path);
-      Node node;
-      if (auto it = nodes[p].find("name"); it != nodes[p].end())
-        node.name = jf::string(*it, path + ".name");
-      else
-        node.name = "node" + std::to_string(p);
-      const json& compute =
-          jf::array(jf::require(nodes[p], "compute", path + ".compute"), path + ".compute", L);
-      node.compute_s.reserve(L);
-      for (std::size_t l = 0; l < L; ++l)
-        node.compute_s.push_back(
-            jf::number(compute[l], path + ".compute[" + std::to_string(l) + "]"));
-      problem.nodes.push_back(std::move(node));
-    }
+  const json& links = jf::chain_links(doc, nodes.size());
+  for (std::size_t p = 0; p < links.size(); ++p) {
+    const std::string path = "links[" + std::to_string(p) + "]";
+    jf::object(links[p], path);
+    Link link;
+    link.up = parse_direction(links[p], path, "bandwidth", "overhead", nullptr);
+    link.down = parse_direction(links[p], path, "down_bandwidth", "down_overhead", &link.up);
+    problem.links.push_back(link);
+  }
 
-    const json& links = jf::chain_links(doc, nodes.size());
-    for (std::size_t p = 0; p < links.size(); ++p) {
-      const std::string path = "links[" + std::to_string(p) + "]";
-      jf::object(links[p], path);
-      Link link;
-      link.up = parse_direction(links[p], path, "bandwidth", "overhead", nullptr);
-      link.down = parse_direction(links[p], path, "down_bandwidth", "down_overhead", &link.up);
-      problem.links.push_back(link);
-    }
+  if (auto it = doc.find("deliver"); it != doc.end())
+    problem.deliver = parse_deliver(jf::string(*it, "deliver"), "deliver");
+  validate(problem);
+  return problem;
+}
 
-    if (auto it = doc.find("deliver"); it != doc.end())
-      problem.deliver = parse_deliver(jf::string(*it, "deliver"), "deliver");
-    validate(problem);
-    return problem;
-  });
+}  // namespace detail
+
+Problem parse_problem(std::string_view json_text, std::string_view source) {
+  return with_source(source, [&] { return detail::problem_from_json(parse_json(json_text, source)); });
 }
 
 Problem load_problem(const std::string& path) {

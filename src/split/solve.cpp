@@ -1,5 +1,6 @@
 #include "hivemind/split/solve.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <functional>
 #include <limits>
@@ -55,6 +56,23 @@ bool is_optimal(Method method) {
          method == Method::kBrute;
 }
 
+namespace {
+// What a refusal names: the method and its size (brute: its plans, dijkstra: its edges, with
+// the method to use instead, as their fixed caps used to say).
+std::string subject(Method method, int L, int P) {
+  const std::string size = "L = " + std::to_string(L) + ", P = " + std::to_string(P);
+  switch (method) {
+    case Method::kBrute:
+      return "method brute: " + std::to_string(plan_count(L, P)) + " plans for " + size +
+             " (use sci or dijkstra)";
+    case Method::kDijkstra:
+      return "method dijkstra: the graph for " + size + " has " +
+             std::to_string(dijkstra_graph_size(L, P).edges) + " edges (use sci)";
+    default: return "method " + std::string(to_string(method)) + " (" + size + ")";
+  }
+}
+}  // namespace
+
 std::uint64_t plan_count(int layers, int nodes) {
   // C(L + P - 1, P - 1): non-decreasing b_0..b_{P-2} in [0, L].
   const std::uint64_t n = static_cast<std::uint64_t>(layers) + nodes - 1;
@@ -72,14 +90,10 @@ std::uint64_t plan_count(int layers, int nodes) {
 // Brute force: every plan, summed term by term. Plans are visited in decreasing lexicographic
 // order and only a strictly cheaper plan replaces the incumbent, so ties go to the
 // lexicographically largest boundaries (the documented tie-break).
-Boundaries solve_brute(const ChainCosts& costs) {
+Boundaries solve_brute(const ChainCosts& costs, const Budget& budget) {
   const int L = costs.layers;
   const int P = costs.node_count();
-  if (plan_count(L, P) > kBruteMaxPlans)
-    throw InputError("method brute: " + std::to_string(plan_count(L, P)) +
-                     " plans for L = " + std::to_string(L) + ", P = " + std::to_string(P) +
-                     " exceed the limit of " + std::to_string(kBruteMaxPlans) +
-                     "; use sci or dijkstra");
+  check_work(budget, estimate_work(L, P, Method::kBrute), subject(Method::kBrute, L, P));
   Boundaries current(P), best;
   double best_cost = kInf;
   // Node p starts at layer `first`; `acc` is the cost of nodes 0..p-1 and links 0..p-1.
@@ -154,29 +168,30 @@ void edge_costs(const ChainCosts& costs, int p, int n, double transfer, std::vec
 
 }  // namespace
 
+namespace {
+// |V| and |E| of the Eq. 5-7 graph as real numbers (no overflow for any L, P). Vertices: start,
+// end, node 0's L+1 (m = 1), (L+1)(L+2)/2 per other node. Edges: start -> source (L+1); from
+// node 0 stopping at n, L-n+1 edges each, (L+1)(L+2)/2 in all; from a middle node, its n+1
+// vertices that stop at n have L-n+1 edges each: sum over n of (n+1)(L-n+1) =
+// (L+1)(L+2)(L+3)/6; into the virtual end, v^{P-1}_{m,L}: L+1 (P >= 2).
+void graph_size(int layers, int nodes, double& vertices, double& edges) {
+  const double L = layers, P = nodes;
+  vertices = 2 + (L + 1) + (P - 1) * (L + 1) * (L + 2) / 2;
+  edges = 2 * (L + 1) + (L + 1) * (L + 2) / 2 + (P - 2) * (L + 1) * (L + 2) * (L + 3) / 6;
+}
+}  // namespace
+
 GraphStats dijkstra_graph_size(int L, int P) {
-  const Graph g = make_graph(L, P);
-  GraphStats s;
-  s.vertices = g.vertex_count();
-  // start -> source: L+1. From node p (p <= P-2) stopping at n, each of its vertices with that
-  // n has L-n+1 edges; node 0 has one vertex per n, others have n+1 (m = 1..n+1).
-  std::int64_t e = L + 1;
-  for (int p = 0; p + 1 < P; ++p)
-    for (int n = 0; n <= L; ++n) e += static_cast<std::int64_t>(p == 0 ? 1 : n + 1) * (L - n + 1);
-  e += L + 1;  // into the virtual end: v^{P-1}_{m,L}, m = 1..L+1 (P >= 2)
-  s.edges = e;
-  return s;
+  double v = 0, e = 0;
+  graph_size(L, P, v, e);
+  constexpr double kMax = 9.2e18;  // saturate below INT64_MAX: such a graph is refused anyway
+  return {static_cast<std::int64_t>(std::min(v, kMax)), static_cast<std::int64_t>(std::min(e, kMax))};
 }
 
-Boundaries solve_dijkstra(const ChainCosts& costs, GraphStats* stats) {
+Boundaries solve_dijkstra(const ChainCosts& costs, GraphStats* stats, const Budget& budget) {
   const int L = costs.layers;
   const int P = costs.node_count();
-  const GraphStats size = dijkstra_graph_size(L, P);
-  if (size.edges > kDijkstraMaxEdges)
-    throw InputError("method dijkstra: the graph for L = " + std::to_string(L) + ", P = " +
-                     std::to_string(P) + " has " + std::to_string(size.edges) +
-                     " edges, above the limit of " + std::to_string(kDijkstraMaxEdges) +
-                     "; use sci");
+  check_work(budget, estimate_work(L, P, Method::kDijkstra), subject(Method::kDijkstra, L, P));
   const Graph g = make_graph(L, P);
   const std::int64_t V = g.vertex_count();
 
@@ -265,26 +280,115 @@ Boundaries solve_baseline(const ChainCosts& costs, Method method) {
       return b;
     }
     case Method::kSingleSplit: {
-      // Neurosurgeon-style: one cut k between the UE and the cloud, MECs only relay.
-      Boundaries best;
-      double best_cost = kInf;
-      for (int k = L; k >= 0; --k) {  // descending + strict <: ties go to the largest k
-        Boundaries b(P, k);
-        b.back() = L;
-        const double cost = evaluate(costs, b).total;
-        if (best.empty() || cost < best_cost) {
-          best = std::move(b);
-          best_cost = cost;
-        }
-      }
-      return best;
+      Boundaries b = best_single_split(costs);
+      // Every cut costs +inf: the plan of the largest cut, as the other baselines return their
+      // plan whatever it costs (the caller reports its infinite cost).
+      if (b.empty()) b.assign(P, L);
+      return b;
     }
     default: break;
   }
   throw InputError("method: " + std::string(to_string(method)) + " is not a baseline");
 }
 
-Solution solve(const ChainCosts& costs, Method method) {
+void best_single_split(const ChainCosts& costs, std::vector<double>& scratch, Boundaries& b) {
+  const int L = costs.layers;
+  const int P = costs.node_count();
+  // cost(k) = sum_{l<=k} tau^0_l + sum_p transfer[p][k] + sum_{l>k} tau^{P-1}_l + finish.
+  // Layer L on the UE (k = L) finishes at node 0; otherwise at the cloud.
+  std::vector<double>& cloud_suffix = scratch;  // sum_{l>k} tau^{P-1}_l
+  cloud_suffix.resize(static_cast<std::size_t>(L) + 1);
+  cloud_suffix[L] = 0.0;
+  for (int k = L - 1; k >= 0; --k) cloud_suffix[k] = cloud_suffix[k + 1] + costs.compute[P - 1][k];
+  double ue = 0.0;
+  double best = kInf;
+  int best_k = -1;
+  for (int k = 0; k <= L; ++k) {
+    if (k > 0) ue += costs.compute[0][k - 1];
+    double t = ue + cloud_suffix[k];
+    for (int p = 0; p + 1 < P; ++p) t += costs.transfer[p][k];
+    t += k == L ? costs.finish[0] : costs.finish[P - 1];
+    if (best_k < 0 || t <= best) {  // <= while k grows: ties go to the largest k
+      best = t;
+      best_k = k;
+    }
+  }
+  b.clear();
+  if (!(best < kInf)) return;
+  b.assign(P, best_k);
+  b.back() = L;
+}
+
+Boundaries best_single_split(const ChainCosts& costs) {
+  std::vector<double> scratch;
+  Boundaries b;
+  best_single_split(costs, scratch, b);
+  return b;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Work estimates (issue 10). One step is one cost read and added or compared in a method's
+// innermost loop (about 1 ns on the 2-core reference VM).
+double table_bytes(int layers, int nodes, double count) {
+  return count * 8.0 * static_cast<double>(nodes) * (static_cast<double>(layers) + 1.0);
+}
+
+WorkEstimate estimate_work(int layers, int nodes, Method method) {
+  const double L = layers, P = nodes;
+  const double T = table_bytes(layers, nodes);
+  const double input = 2 * T;  // the ChainCosts the method reads: compute and transfer tables
+  // Per node and split point set i = 0..L+1: one zeta (double) and one stop (int).
+  const double sci_tables = P * (L + 2) * (sizeof(double) + sizeof(int));
+  switch (method) {
+    case Method::kSci:
+      // sci_node: one theta candidate per split point set (suffix minimum), O(L) per node.
+      return {P * (L + 2), input + sci_tables};
+    case Method::kAlgorithm1:
+      // Lines 5-7 evaluate theta^i_j for every j >= i: (L+1)(L+2)/2 per node when the skip
+      // step never applies (its worst case).
+      return {P * (L + 1) * (L + 2) / 2, input + sci_tables};
+    case Method::kDijkstra: {
+      double V = 0, E = 0;
+      graph_size(layers, nodes, V, E);
+      // Per edge: generated twice (count, then fill the CSR arrays), its CSR slot written at a
+      // scattered place and h[u] read at a scattered place when it is relaxed (two cache
+      // misses, ~10 steps each), and a heap push and pop of log2(V) levels each: measured
+      // ~60 ns per edge on the reference VM (L = 460, P = 3). Memory: per edge its source and
+      // cost (16 B); per vertex in_start, fill and h (24 B) and a heap entry (16 B; lazy
+      // deletion pushes a vertex again only when its cost improves, rare on this layered graph).
+      return {E * (22 + 2 * std::log2(std::max(2.0, V))), input + 16 * E + 40 * V};
+    }
+    case Method::kBrute: {
+      // Every plan, evaluated from scratch: L compute adds and P transfers (an upper bound: the
+      // enumeration shares the plans' prefixes).
+      const double plans = static_cast<double>(plan_count(layers, nodes));
+      return {plans * (L + P), input};
+    }
+    case Method::kUeOnly:
+    case Method::kCloudOnly:
+    case Method::kSingleSplit:
+      // One pass over the UE's and the cloud's layers and every link's cut (single split), or
+      // one evaluation of the plan; single split keeps one suffix sum of L+1 values.
+      return {P * (L + 2), input + 8 * (L + 1)};
+  }
+  return {P * (L + 2), input};
+}
+
+void check_work(const Budget& budget, const WorkEstimate& work, std::string_view what) {
+  check_steps(budget, work.steps, what);
+  check_bytes(budget, work.bytes, what);
+}
+
+Solution solve(const Problem& problem, Method method, const Budget& budget) {
+  check_work(budget, estimate_work(problem.layers, problem.node_count(), method),
+             subject(method, problem.layers, problem.node_count()));
+  return solve(compile(problem), method, budget);
+}
+
+Solution solve(const ChainCosts& costs, Method method, const Budget& budget) {
+  const int L = costs.layers;
+  const int P = costs.node_count();
+  check_work(budget, estimate_work(L, P, method), subject(method, L, P));
   Solution s;
   s.method = method;
   switch (method) {
@@ -295,8 +399,8 @@ Solution solve(const ChainCosts& costs, Method method) {
       solver.solve(costs, s.boundaries);
       break;
     }
-    case Method::kDijkstra: s.boundaries = solve_dijkstra(costs, &s.graph); break;
-    case Method::kBrute: s.boundaries = solve_brute(costs); break;
+    case Method::kDijkstra: s.boundaries = solve_dijkstra(costs, &s.graph, budget); break;
+    case Method::kBrute: s.boundaries = solve_brute(costs, budget); break;
     default: s.boundaries = solve_baseline(costs, method); break;
   }
   if (s.boundaries.empty())

@@ -17,6 +17,7 @@
 #include <string_view>
 #include <vector>
 
+#include "hivemind/budget.hpp"
 #include "hivemind/model/devices.hpp"
 #include "hivemind/model/profile.hpp"
 #include "hivemind/split/problem.hpp"
@@ -58,9 +59,13 @@ enum class CutSizes {
 // The explicit problem: s_0 = input bytes, s_l = cut (or output) bytes of layer l, node p's
 // tau^p_l = forward_s of layer l on its device class (resolve_device) / speed_scale, link p's
 // bandwidth = bandwidth_mbps x 10^6 / 8 bytes/s and overhead = overhead_ms / 1000 s. Throws
-// InputError naming the node ("nodes[2].device_class: ...") when a class cannot be resolved.
+// InputError naming the node ("nodes[2].device_class: ...") when a class cannot be resolved,
+// and, before building anything, when the problem's compute table (P x L doubles, one step per
+// value: each node resolves its device's per-layer costs) is above `budget` (a 2e5-layer
+// profile on a 1e4-node route would ask for 16 GB).
 split::Problem problem_from_route(const ModelProfile& profile, const Route& route,
-                                  const DeviceCatalog& catalog, CutSizes sizes = CutSizes::kDag);
+                                  const DeviceCatalog& catalog, CutSizes sizes = CutSizes::kDag,
+                                  const Budget& budget = {});
 
 // What the paper's chain model would plan, and what that plan really costs.
 struct ChainComparison {
@@ -70,6 +75,7 @@ struct ChainComparison {
 };
 // `dag` and `chain` are the same problem built with CutSizes::kDag and kChain.
 ChainComparison compare_chain_model(const split::Problem& dag, const split::Problem& chain,
-                                    split::Method method = split::Method::kSci);
+                                    split::Method method = split::Method::kSci,
+                                    const Budget& budget = {});
 
 }  // namespace hivemind::model

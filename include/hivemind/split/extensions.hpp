@@ -13,10 +13,12 @@
 #include <string_view>
 #include <vector>
 
+#include "hivemind/budget.hpp"
 #include "hivemind/split/constraints.hpp"
 #include "hivemind/split/objectives.hpp"
 #include "hivemind/split/problem.hpp"
 #include "hivemind/split/rnn.hpp"
+#include "hivemind/split/solve.hpp"
 #include "hivemind/split/training.hpp"
 
 namespace hivemind::split {
@@ -38,6 +40,13 @@ struct ExtendedProblem {
 // combinations are InputErrors naming the field; `source` prefixes the message.
 ExtendedProblem parse_extensions(const Problem& base, std::string_view json_text,
                                  std::string_view source = "problem");
+
+// A whole problem file, base part (parse_problem) and extension sections, from one JSON
+// parse; the messages are those of parse_problem and parse_extensions.
+ExtendedProblem parse_extended_problem(std::string_view json_text,
+                                       std::string_view source = "problem");
+// Reads the file (read_text_file) and parses it.
+ExtendedProblem load_extended_problem(const std::string& path);
 
 // Methods `solve_extended` takes (beyond the core ones: sci, algorithm1, dijkstra, brute,
 // ue-only, cloud-only, single-split): bottleneck, standard, linear, barrier, exact,
@@ -65,7 +74,18 @@ struct ExtSolution {
 };
 
 // Solves with `method`. Throws InputError for an unknown or inapplicable method and when no
-// plan is feasible (naming why: every placement forbidden, memory, thresholds).
-ExtSolution solve_extended(const ExtendedProblem& ext, const std::string& method);
+// plan is feasible (naming why: every placement forbidden, memory, thresholds), and when the
+// work estimate (estimate_extended) is above `budget`, before any table is built; `exact`
+// also counts its Pareto labels as it builds them and refuses once they pass the budget.
+ExtSolution solve_extended(const ExtendedProblem& ext, const std::string& method,
+                           const Budget& budget = {});
+
+// What solve_extended(ext, method) will need, from the sizes alone (L, P, R rnn steps, metrics,
+// limits, sections): the tables it compiles (the linearised rnn problem, the cost tables,
+// each metric's tables, the solver's messages; table_bytes each) and the method's steps (one
+// step = one cost read and added or compared, as in estimate_work). For `exact` it is the
+// lower bound of one label per split point set; the fronts are counted as they grow.
+// An unknown method name gets the estimate of sci (solve_extended then refuses the name).
+WorkEstimate estimate_extended(const ExtendedProblem& ext, const std::string& method);
 
 }  // namespace hivemind::split

@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "hivemind/budget.hpp"
 #include "hivemind/split/chain_costs.hpp"
 #include "hivemind/split/problem.hpp"
 
@@ -86,9 +87,12 @@ ChainCosts linear_costs(const CompiledObjective& obj);
 
 // Eq. 12 on the chain. `windows` as in constraints.hpp (may be empty). Returns the plan
 // minimising sum over nodes of [sum_c W_c(phi_c) + best-effort phi]; empty when every plan
-// has an edge at or above a threshold. `cost_out` receives that value.
+// has an edge at or above a threshold. `cost_out` receives that value. Every (i, j) block of
+// every node: P (L+1)(L+2)/2 (1 + 3C) steps (per block the best effort added, and per limited
+// metric an add, a comparison with Phi and W_c's division); refused up front with InputError
+// above `budget`.
 Boundaries solve_barrier(const CompiledObjective& obj, const std::vector<std::vector<int>>& windows,
-                         double* cost_out = nullptr);
+                         double* cost_out = nullptr, const Budget& budget = {});
 // The Eq. 12 value of plan b (+inf when an edge reaches a threshold).
 double barrier_cost(const CompiledObjective& obj, const Boundaries& b);
 
@@ -120,6 +124,15 @@ struct ExactResult {
 // (upstream sends "cut x, label k"). Wire size of one message: for each i = 0..L+1 a uint32
 // label count, then per label (1 + C) float32 values.
 // Throws InputError when there are more than kMaxExactLimits limits.
-ExactResult solve_exact(const CompiledObjective& obj, const std::vector<std::vector<int>>& windows);
+//
+// Front cap: the fronts have no polynomial bound (resource-constrained shortest path), so their
+// size cannot be known up front. The work is counted as the labels are built: a label shifted,
+// copied or offered to a front costs 6 steps (its 48 bytes moved, 1 + C values added), a
+// dominance test against a kept label C steps (its limited values compared); and so are the
+// bytes of the fronts kept (their capacity, 48 B a label) and of the merge buffer about to be
+// reserved, on top of the D cost tables read. As soon as either passes `budget`, InputError
+// naming --max-steps or --max-memory-mib.
+ExactResult solve_exact(const CompiledObjective& obj, const std::vector<std::vector<int>>& windows,
+                        const Budget& budget = {});
 
 }  // namespace hivemind::split

@@ -6,6 +6,7 @@
 #include <string_view>
 #include <vector>
 
+#include "hivemind/budget.hpp"
 #include "hivemind/split/chain_costs.hpp"
 
 namespace hivemind::split {
@@ -42,23 +43,68 @@ struct Solution {
   GraphStats graph;        // only for kDijkstra
 };
 
-// Largest number of plans `brute` enumerates before refusing with an InputError.
-inline constexpr std::uint64_t kBruteMaxPlans = 20'000'000;
 // Number of plans C(P+L-1, P-1), saturating at UINT64_MAX.
 std::uint64_t plan_count(int layers, int nodes);
 
-// Solves with `method`. Throws InputError when the method refuses the size (brute, dijkstra
-// above kDijkstraMaxEdges) or when no plan has finite cost.
-Solution solve(const ChainCosts& costs, Method method);
+// What a solve needs, estimated from L and P before it starts (issue 10), so that a valid but
+// huge input is refused in milliseconds instead of running for minutes or out of memory.
+//   steps: elementary steps, one step = one cost read and added (or compared) by the method's
+//          innermost loop, about 1 ns on the reference VM (see hivemind/budget.hpp);
+//   bytes: the tables the method allocates beyond its input, plus the input ChainCosts itself
+//          (the memory the call holds at its peak).
+struct WorkEstimate {
+  double steps = 0.0;
+  double bytes = 0.0;
+};
+
+// Bytes of `count` tables of one double per node and cut: P * (L + 1) * 8 each (compute,
+// transfer, zeta, ...).
+double table_bytes(int layers, int nodes, double count = 1.0);
+
+// The estimate of `method` on L layers and P nodes (worst case where the work depends on the
+// costs: algorithm1's skip step may do better). Per method, with T = table_bytes(L, P):
+//   sci           steps P(L+2)                 bytes 2T (input) + 1.5T (zeta, split tables)
+//   algorithm1    steps P(L+1)(L+2)/2          bytes 3.5T
+//   dijkstra      steps E(22 + 2 log2 V)       bytes 2T + 16E + 40V (graph in CSR, heap)
+//   brute         steps plans * (L + P)        bytes 2T
+//   baselines     steps P(L+2)                 bytes 2T (+ one suffix sum for single-split)
+// E, V: dijkstra_graph_size; plans: plan_count (evaluating each plan from scratch, an upper
+// bound of the enumeration, which shares the prefixes).
+WorkEstimate estimate_work(int layers, int nodes, Method method);
+
+// Throws the one-line InputError of check_steps / check_bytes (naming --max-steps or
+// --max-memory-mib), "WHAT: needs ...", when `work` is above `budget`; steps are checked first.
+void check_work(const Budget& budget, const WorkEstimate& work, std::string_view what);
+
+// Solves with `method`. Throws InputError when the method's estimate is above `budget`, or
+// when no plan has finite cost.
+Solution solve(const ChainCosts& costs, Method method, const Budget& budget = {});
+
+// The same from the problem: checks the estimate before compiling the cost tables (which it
+// counts), so nothing large is allocated for a refused input.
+Solution solve(const Problem& problem, Method method, const Budget& budget = {});
 
 // The individual methods, for callers that want one directly. Each returns the optimal (or
-// baseline) boundaries; ties broken towards lexicographically largest boundaries.
-Boundaries solve_brute(const ChainCosts& costs);
-Boundaries solve_dijkstra(const ChainCosts& costs, GraphStats* stats = nullptr);
+// baseline) boundaries; ties broken towards lexicographically largest boundaries. They check
+// the budget like solve().
+Boundaries solve_brute(const ChainCosts& costs, const Budget& budget = {});
+Boundaries solve_dijkstra(const ChainCosts& costs, GraphStats* stats = nullptr,
+                          const Budget& budget = {});
+// ue-only, cloud-only, single-split (best_single_split; when every cut costs +inf, the plan of
+// the largest cut, k = L, whose infinite cost the caller reports).
 Boundaries solve_baseline(const ChainCosts& costs, Method method);
 
-inline constexpr std::int64_t kDijkstraMaxEdges = 60'000'000;
-// Size of the Eq. 5-7 graph for L layers and P nodes, without building it.
+// The single-split baseline (Neurosurgeon, Kang et al. 2017): one cut k between the UE and
+// the cloud, every MEC relays, b = [k, ..., k, L]. O(L * P): the cost of cut k is the UE's
+// prefix sum, the cloud's suffix sum, every link's transfer of cut k and the finish cost;
+// ties go to the largest k. `b` is left empty when every cut costs +inf. `scratch` is a
+// caller-kept buffer: no allocation once the buffers are sized (the simulator plans a task
+// every few milliseconds with it).
+void best_single_split(const ChainCosts& costs, std::vector<double>& scratch, Boundaries& b);
+Boundaries best_single_split(const ChainCosts& costs);
+
+// Size of the Eq. 5-7 graph for L layers and P nodes, without building it (closed form,
+// saturating near INT64_MAX for sizes no budget accepts).
 GraphStats dijkstra_graph_size(int layers, int nodes);
 
 }  // namespace hivemind::split
