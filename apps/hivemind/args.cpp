@@ -91,8 +91,8 @@ double Args::number_or(const std::string& name, double fallback, double min_valu
   if (v->empty() || *end != '\0' || errno == ERANGE || !std::isfinite(x))
     throw InputError(name + ": \"" + *v + "\" is not a number");
   if (x < min_value || x > max_value)
-    throw InputError(name + ": " + *v + " is out of range [" + std::to_string(min_value) + ", " +
-                     std::to_string(max_value) + "]");
+    throw InputError(name + ": " + *v + " is out of range [" + exact_number(min_value) + ", " +
+                     exact_number(max_value) + "]");
   return x;
 }
 

@@ -63,7 +63,7 @@ void sweep_row(std::string& out, const std::string& label, const split::ChainCos
 int run_demo(const Argv& argv) {
   Args args(argv, {"--out", "--threads"}, {"--quiet"});
   if (args.help()) {
-    std::cout << kDemoHelp;
+    std::cout << kDemoHelp << resource_options_help();
     return 0;
   }
   args.expect_positional(0, "");

@@ -35,7 +35,7 @@ options:
 int run_reproduce(const Argv& argv) {
   Args args(argv, {"--out", "--only", "--threads"}, {"--quick", "--no-plots", "--quiet"});
   if (args.help()) {
-    std::cout << kHelp;
+    std::cout << kHelp << resource_options_help();
     return 0;
   }
   args.expect_positional(0, "");

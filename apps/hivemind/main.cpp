@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "args.hpp"
 #include "commands.hpp"
 #include "hivemind/error.hpp"
 
@@ -31,7 +32,8 @@ void usage(std::FILE* out) {
                "servers, cloud)\nwith the Split Cost Information algorithm (JSAC 2022).\n\n"
                "commands:\n");
   for (const auto& c : kCommands) std::fprintf(out, "  %-10s %s\n", c.name, c.summary);
-  std::fprintf(out, "\nRun `hivemind COMMAND --help` for a command's options.\n");
+  std::fprintf(out, "\nRun `hivemind COMMAND --help` for a command's options.\n%s",
+               hivemind::cli::resource_options_help());
 }
 
 }  // namespace

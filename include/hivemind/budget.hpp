@@ -21,8 +21,9 @@ struct Budget {
 // Throws InputError "WHAT: needs 1.2e+11 steps, above the budget of 3e+09 (raise it with
 // --max-steps)" when `steps` (an estimate; may be +inf or NaN, both refused) exceeds the budget.
 void check_steps(const Budget& budget, double steps, std::string_view what);
-// The same for memory: "WHAT: needs 9.4 GiB, above the budget of 1 GiB (raise it with
-// --max-memory-mib)".
+// The same for memory: "WHAT: needs 15258.8 MiB, above the budget of 1024 MiB (raise it with
+// --max-memory-mib)". Numbers get 3 (steps) or 6 (MiB) significant digits, more where that
+// would print the need and the budget alike.
 void check_bytes(const Budget& budget, double bytes, std::string_view what);
 
 }  // namespace hivemind

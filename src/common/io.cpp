@@ -39,9 +39,10 @@ std::string mib(std::uint64_t bytes) {
   return buf;
 }
 
+// `size`: "is 300 MiB" when known, else "is larger".
 std::string too_big(const std::string& path, const std::string& size) {
-  return path + ": the input is larger than " + size + " limit of " +
-         mib(max_input_bytes()) + " (raise it with --max-input-mib)";
+  return path + ": the input " + size + ", above the input limit of " + mib(max_input_bytes()) +
+         " (raise it with --max-input-mib)";
 }
 
 // Reads fd to its end, refusing more than the cap (the file may grow while we read).
@@ -56,7 +57,7 @@ std::string read_capped(int fd, const std::string& path) {
       if (errno == EINTR) continue;
       throw InputError(path + ": cannot read file: " + std::strerror(errno));
     }
-    if (text.size() + static_cast<std::uint64_t>(n) > cap) throw InputError(too_big(path, "the"));
+    if (text.size() + static_cast<std::uint64_t>(n) > cap) throw InputError(too_big(path, "is larger"));
     text.append(buf, static_cast<std::size_t>(n));
   }
 }
@@ -91,7 +92,7 @@ std::string read_text_file(const std::string& path) {
   if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
     throw InputError(path + ": cannot read file: it is not a regular file");
   if (static_cast<std::uint64_t>(st.st_size) > max_input_bytes())
-    throw InputError(too_big(path, "its " + mib(static_cast<std::uint64_t>(st.st_size)) + ", above the"));
+    throw InputError(too_big(path, "is " + mib(static_cast<std::uint64_t>(st.st_size))));
   return read_capped(fd, path);
 }
 

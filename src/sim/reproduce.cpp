@@ -11,10 +11,12 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 
 #include "hivemind/error.hpp"
 #include "hivemind/io.hpp"
+#include "hivemind/process.hpp"
 #include "hivemind/sim/engine.hpp"
 #include "hivemind/sim/network.hpp"
 #include "hivemind/sim/report.hpp"
@@ -82,8 +84,9 @@ class Reproducer {
   explicit Reproducer(const ReproduceOptions& o) : o_(o) {
     seeds_ = o.quick ? 3 : 8;
     duration_s_ = o.quick ? 20.0 : 60.0;
-    create_output_dir(o.out_dir, "--out");
-    has_gnuplot_ = o.plots && std::system("command -v gnuplot >/dev/null 2>&1") == 0;
+    // Everything is written into a staging folder and moved into out_dir by commit(), once the
+    // summary is written: a failed run leaves out_dir as it was (issue 10).
+    if (o.plots) gnuplot_ = find_executable("gnuplot");
   }
 
   bool want(const std::string& fig) const {
@@ -113,12 +116,13 @@ class Reproducer {
   void write_csv(const std::string& name, const std::string& header_prefix, const std::vector<Job>& jobs) {
     std::string text = tasks_csv_header(header_prefix);
     for (const auto& j : jobs) text += tasks_csv_rows(j.prefix, j.result, j.config, *j.scenario);
-    write_text_file_atomic(o_.out_dir + "/" + name, text);
+    out_.write(name, text);
   }
 
-  void write_file(const std::string& name, const std::string& text) {
-    write_text_file_atomic(o_.out_dir + "/" + name, text);
-  }
+  void write_file(const std::string& name, const std::string& text) { out_.write(name, text); }
+
+  // Moves every written file into out_dir (StagedDir::commit).
+  void commit() { out_.commit(); }
 
   // Data blocks (one per series, gnuplot `index`) + a script drawing PNG and SVG.
   void plot(const std::string& name, const std::string& title, const std::vector<Panel>& panels, int cols) {
@@ -163,9 +167,12 @@ class Reproducer {
       gp += "unset multiplot\n";
     }
     write_file(name + ".gp", gp);
-    if (has_gnuplot_) {
-      const std::string cmd = "cd '" + o_.out_dir + "' && gnuplot '" + name + ".gp' >/dev/null 2>&1";
-      if (std::system(cmd.c_str()) != 0) plot_failures_.push_back(name);
+    if (gnuplot_) {
+      // No shell: gnuplot gets the script's name as one argument, in the staging folder.
+      SpawnOptions run;
+      run.argv = {*gnuplot_, name + ".gp"};
+      run.working_dir = out_.staging();
+      if (!run_process(run, kGnuplotTimeoutS).ok()) plot_failures_.push_back(name);
     }
   }
 
@@ -1021,7 +1028,7 @@ class Reproducer {
     doc += md;
     for (const auto& [fig, t] : fig_tables_) doc += "\n## " + fig + " means\n\n" + t;
     if (!table1_md_.empty()) doc += "\n## Table I: UE bandwidth per link (mid load)\n\n" + table1_md_;
-    if (!has_gnuplot_) doc += "\nPlots not drawn: gnuplot is not installed (the .gp scripts and .dat files are written).\n";
+    if (!gnuplot_ && o_.plots) doc += "\nPlots not drawn: gnuplot is not installed (the .gp scripts and .dat files are written).\n";
     for (const auto& f : plot_failures_) doc += "\ngnuplot failed on " + f + ".gp\n";
     write_file("summary.md", doc);
     return md;
@@ -1030,10 +1037,13 @@ class Reproducer {
   std::vector<Claim> claims_;
 
  private:
+  // One figure takes gnuplot well under a second; a hung gnuplot is killed after this.
+  static constexpr double kGnuplotTimeoutS = 60.0;
   ReproduceOptions o_;
+  StagedDir out_{o_.out_dir, "--out"};
   int seeds_ = 2;
   double duration_s_ = 10.0;
-  bool has_gnuplot_ = false;
+  std::optional<std::string> gnuplot_;
   std::map<std::string, Scenario> scenarios_;
   std::map<std::string, ModelCosts> models_;
   std::map<std::string, std::string> fig_tables_;
@@ -1063,7 +1073,9 @@ std::string reproduce(const ReproduceOptions& options) {
   if (r.want("fig17")) r.fig17();
   if (r.want("fig18")) r.fig18();
   if (r.want("fig19")) r.fig19();
-  return r.summary();
+  std::string table = r.summary();
+  r.commit();
+  return table;
 }
 
 }  // namespace hivemind::sim

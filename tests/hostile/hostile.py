@@ -264,7 +264,10 @@ def listing(folder):
         for n in dirs + files:
             p = os.path.join(base, n)
             st = os.lstat(p)
-            out[os.path.relpath(p, folder)] = (stat.S_IFMT(st.st_mode), st.st_size, st.st_mtime_ns)
+            # A folder's own size and time change when a staging folder came and went inside
+            # it; what it holds is what counts.
+            kind = stat.S_IFMT(st.st_mode)
+            out[os.path.relpath(p, folder)] = (kind,) if kind == stat.S_IFDIR else (kind, st.st_size, st.st_mtime_ns)
     return out
 
 
