@@ -60,6 +60,7 @@ int run_simulate(const Argv& argv) {
   args.expect_positional(1, "SCENARIO");
   const sim::Scenario scenario = sim::load_scenario(resolve_scenario(args.positional()[0]));
   sim::RunConfig config;
+  config.budget = args.budget();
   config.load = sim::parse_load(args.value_or("--load", "mid"));
   config.seed = static_cast<std::uint64_t>(args.integer_or("--seed", 1, 0, 1LL << 62));
   config.duration_s = args.number_or("--duration", 10.0, 1e-3, 1e6);

@@ -1,6 +1,7 @@
 #include "hivemind/sim/blockage.hpp"
 
 #include <algorithm>
+#include <cmath>
 
 #include "hivemind/sim/radio.hpp"
 
@@ -24,7 +25,7 @@ BlockageProcess::BlockageProcess(const BlockageParams& params, std::uint64_t see
 }
 
 void BlockageProcess::generate_until(double t) {
-  if (!enabled()) return;
+  if (!enabled() || !std::isfinite(t)) return;  // an infinite t would never be reached
   double last = changes_.empty() ? 0.0 : changes_.back();
   while (last <= t) {
     // The state after the last change (or the initial one) decides the length of the next

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <limits>
 
 #include "hivemind/error.hpp"
@@ -23,6 +24,15 @@ constexpr std::uint64_t kPurposeArrivals = 0x41525256;  // "ARRV"
 constexpr std::uint64_t kPurposeForecast = 0x46435354;  // "FCST"
 constexpr double kEwmaAlpha = 0.3;
 constexpr double kPlanningFloor = 1e-3;
+// Longest trial: with kTaskGiveUpS twice it stays within Network's horizon limit.
+constexpr double kMaxDurationS = 1e9;
+
+// Costs of the task side of a run, in steps of about one nanosecond (hivemind/budget.hpp; the
+// network's own are in network.cpp), measured with `hivemind simulate` (chain5 and mmwave-iab,
+// ResNet-18, one task every 1 to 100 ms) on the reference VM:
+constexpr double kStepsPerCell = 2.0;     // one cost-table cell (node x cut) built or read by a planner
+constexpr double kStepsPerHop = 50.0;     // one hop of the SCI update or of an execution (a transfer)
+constexpr double kStepsPerRecord = 100.0; // one task record (with the blockage query of its links)
 }  // namespace
 
 std::vector<MethodSpec> standard_methods() {
@@ -32,11 +42,17 @@ std::vector<MethodSpec> standard_methods() {
           {"Single split", MethodKind::kSingleSplit}};
 }
 
-ModelCosts load_model_costs(const Scenario& scenario, const std::string& data_dir, const std::string& name) {
+ModelCosts load_model_costs(const Scenario& scenario, const std::string& data_dir, const std::string& name,
+                            const Budget& budget) {
   // The zoo profile (hivemind::model, data/zoo/): exact byte sizes for the architecture and,
   // per measured run, the measured latencies scaled by whole-model / sum-of-layers (latencies
   // estimated from FLOPs where no measurement exists, e.g. the R-CNN).
   const model::ModelProfile prof = model::load_model(name, data_dir);
+  // Forward and backward per layer and device class, plus the cut sizes.
+  check_bytes(budget,
+              static_cast<double>(prof.layers.size()) * sizeof(double) *
+                  (2.0 * static_cast<double>(scenario.devices.size()) + 1.0),
+              "model " + name + " on " + std::to_string(scenario.devices.size()) + " device classes");
   ModelCosts costs;
   costs.model = prof.model;
   costs.layers = static_cast<int>(prof.layers.size());
@@ -106,10 +122,12 @@ class Runner {
  public:
   Runner(const Scenario& s, const ModelCosts& m, const RunConfig& c)
       : s_(s), m_(m), c_(c),
-        net_(s, NetworkOptions{c.load, c.seed, c.coherence_s, c.start_offset_s}) {
+        net_(s, NetworkOptions{c.load, c.seed, c.coherence_s, c.start_offset_s,
+                              c.duration_s + 2.0 * kTaskGiveUpS + 1.0, c.budget}) {
     L_ = m.layers;
     sink_ = s.deliver == "sink";
     training_ = c.task == TaskKind::kTraining;
+    for (const auto& m : c.methods) max_history_ = std::max(max_history_, m.history);
     states_.resize(c.methods.size());
     for (std::size_t i = 0; i < states_.size(); ++i) {
       states_[i].gaps.resize(s.nodes.size());
@@ -128,6 +146,107 @@ class Runner {
     }
   }
 
+  // The run's work, before any of it is done: the task side (`engine`) and the network traces
+  // over the arrivals plus the last task's run (`network`). See estimate_simulation.
+  struct Estimate {
+    Work engine, network;
+    double tasks = 0.0;
+    double trace_s = 0.0;
+    int links = 0;
+  };
+  Estimate estimate() const {
+    Estimate e;
+    // Tasks: periodic k * period < duration; Poisson: the mean count.
+    e.tasks = c_.poisson ? c_.duration_s / c_.period_s : std::ceil(c_.duration_s / c_.period_s);
+    const double M = static_cast<double>(c_.methods.size());
+    const double L = L_;
+    double P = 1.0, sci_s = 0.0;
+    for (const Route& r : net_.routes()) {
+      P = std::max(P, static_cast<double>(r.nodes.size()));
+      double t = s_.sci_processing_s;  // the sink computes, then every hop: overhead + processing
+      for (int l : r.links) t += net_.link_info(l).overhead_s + s_.sci_processing_s;
+      sci_s = std::max(sci_s, t);
+    }
+    const double routes = static_cast<double>(net_.routes().size());
+    bool predictive = false, multi = false;
+    for (const auto& m : c_.methods) {
+      predictive = predictive || m.kind == MethodKind::kPredictive;
+      multi = multi || m.kind == MethodKind::kMultiObjective;
+    }
+    const double caches = 1.0 + (predictive ? 1.0 : 0.0) + (multi ? 2.0 : 0.0);
+    const double cells = P * (L + 2.0);  // one cost table: P rows of L + 1 or L + 2 cells
+    // Per task: the SCI update's hops, and (at worst) every transfer row of every table rebuilt.
+    double per_task = P * kStepsPerHop + caches * cells * kStepsPerCell;
+    for (const auto& m : c_.methods) {
+      double plan = cells * kStepsPerCell;  // SCI, single split: a pass over the table
+      if (m.kind == MethodKind::kUeOnly || m.kind == MethodKind::kCloudOnly) plan = P;
+      if (m.kind == MethodKind::kMultiObjective && m.variant != MultiVariant::kOptLatency &&
+          m.variant != MultiVariant::kOptEnergy)
+        // The objective's tables copied, the UE-only plan evaluated twice, and for barrier and
+        // exact every (i, j) block of every node (split/objectives.hpp: P (L+1)(L+2)/2 (1 + 3C),
+        // C = 1; exact counts its own labels against the default budget as it builds them).
+        plan = 5.0 * cells * kStepsPerCell +
+               (m.variant == MultiVariant::kLinear ? cells * kStepsPerCell : P * (L + 1.0) * (L + 2.0) / 2.0 * 4.0);
+      const double execute = (L + P * kStepsPerHop) * (training_ ? 2.0 : 1.0);
+      per_task += plan + execute + kStepsPerRecord;
+    }
+    e.engine.steps = e.tasks * per_task;
+    double record = sizeof(TaskRecord);
+    if (c_.keep_plans) record += 2.0 * (P * sizeof(int) + 16.0);  // route and boundaries (+ heap)
+    const double table_bytes = (P * L + (P - 1.0) * (L + 1.0) + P) * sizeof(double);
+    e.engine.bytes = e.tasks * (M * record + sizeof(double)) +  // records, arrivals
+                     caches * routes * table_bytes +            // the kept cost tables
+                     (multi ? 3.0 * table_bytes : 0.0) +        // the objective's copies
+                     M * static_cast<double>(s_.nodes.size()) *
+                         std::min(e.tasks, static_cast<double>(std::max(1, max_history_))) * sizeof(double);
+    // The traces: every link a route can take, until the last task's SCI update and its
+    // compute time on the faster of the UE and the sink (a yardstick of a task's run: a longer
+    // tail, e.g. of transfers over a slow link, is metered as it happens).
+    auto compute_s = [&](int node) {
+      const DeviceCosts& d = *node_dev_[node];
+      double t = 0.0;
+      if (!d.relay)
+        for (int l = 0; l < L_; ++l) t += d.forward_s[l] + (training_ ? d.backward_s[l] : 0.0);
+      return t / node_speed_[node];
+    };
+    const double run_s = std::min(compute_s(s_.ue_node()), compute_s(s_.sink_node()));
+    e.trace_s = c_.duration_s + sci_s + (run_s < kTaskGiveUpS ? run_s : kTaskGiveUpS);
+    std::vector<char> used(net_.link_count(), c_.all_link_stats);
+    for (const Route& r : net_.routes())
+      for (int l : r.links) used[l] = 1;
+    for (int l = 0; l < net_.link_count(); ++l)
+      if (used[l]) {
+        e.network += net_.trace_work(l, e.trace_s);
+        ++e.links;
+      }
+    e.network += net_.mobility_work(c_.duration_s);
+    return e;
+  }
+
+  // Refuses the run above the budget (before anything large is allocated), then has the
+  // network's meter check its traces against what the task side leaves.
+  void check_budget() {
+    const Estimate e = estimate();
+    Work total = e.engine;
+    total += e.network;
+    char what[256];
+    std::snprintf(what, sizeof what, "simulation of %.3g tasks x %zu methods, %.3g s of traces on %d links",
+                  e.tasks, c_.methods.size(), e.trace_s, e.links);
+    check_steps(c_.budget, total.steps, what);
+    check_bytes(c_.budget, total.bytes, what);
+    // A task's index is an int (TaskRecord::task): only a raised budget gets this far.
+    if (!(e.tasks <= 2147483647.0))
+      throw InputError(std::string(what) + ": more tasks than a run can number (2147483647)");
+    net_.set_budget(c_.budget, e.engine);  // the task side's estimate counted as spent
+  }
+
+  Work total_estimate() const {
+    const Estimate e = estimate();
+    Work w = e.engine;
+    w += e.network;
+    return w;
+  }
+
   RunResult run() {
     RunResult result;
     std::vector<double> arrivals;
@@ -135,7 +254,11 @@ class Runner {
       Rng rng(stream_seed(c_.seed, kPurposeArrivals, 0));
       for (double t = rng.exponential(c_.period_s); t < c_.duration_s; t += rng.exponential(c_.period_s))
         arrivals.push_back(t);
+      if (arrivals.size() > 2147483647u)
+        throw InputError("simulation: " + std::to_string(arrivals.size()) +
+                         " Poisson arrivals, more than a run can number (2147483647)");
     } else {
+      arrivals.reserve(static_cast<std::size_t>(std::ceil(c_.duration_s / c_.period_s)));
       for (long k = 0;; ++k) {
         const double t = static_cast<double>(k) * c_.period_s;
         if (t >= c_.duration_s) break;
@@ -255,8 +378,8 @@ class Runner {
     const ScenarioLink& info = net_.link_info(link);
     t += info.overhead_s;
     const long b0 = net_.block_index(t);
-    const double end = net_.transfer_end(link, t, bits);
-    if (!std::isfinite(end)) {
+    const double end = t <= deadline_ ? net_.transfer_end(link, t, bits) : kInf;
+    if (!(end <= deadline_)) {  // never arrives, or after the task's give-up time
       t = kInf;
       e.exact = false;
       return;
@@ -289,6 +412,7 @@ class Runner {
       dt /= speed(p);
       if (d.energy_counted) e.energy_j += dt * d.active_power_w;
       t += dt;
+      if (!(t <= deadline_)) t = kInf;  // gave up (kTaskGiveUpS): no trace is read past it
       if (b[p] == L_ && finishing == P - 1 && p < finishing) finishing = p;
       if (p + 1 < P) {
         const int x = b[p];
@@ -313,7 +437,8 @@ class Runner {
         dt /= speed(p);
         if (d.energy_counted) e.energy_j += dt * d.active_power_w;
         t += dt;
-        if (p > 0) transfer(p - 1, m_.bytes_at(b[p - 1]) * 8.0, /*up=*/false, planned_cap[p - 1], t, e, nullptr);
+        if (!(t <= deadline_)) t = kInf;
+        if (p > 0 && std::isfinite(t)) transfer(p - 1, m_.bytes_at(b[p - 1]) * 8.0, /*up=*/false, planned_cap[p - 1], t, e, nullptr);
       }
     }
     e.latency_s = t - start_;
@@ -396,15 +521,33 @@ class Runner {
     // SCI update (Fig. 5, step 1): from the sink to the source; node p reads its incoming
     // link's capacity when it computes, at t1[p].
     t1_.assign(P, arrival);
+    deadline_ = arrival + kTaskGiveUpS;
     const double msg_bits = static_cast<double>(split::sci_message_bytes(L_)) * 8.0;
     double ready = arrival + s_.sci_processing_s;
-    for (int p = P - 2; p >= 0; --p) {
+    for (int p = P - 2; p >= 0 && ready <= deadline_; --p) {
       const int link = route_->links[p];
       const double arrive = net_.transfer_end(link, ready + net_.link_info(link).overhead_s, msg_bits);
       t1_[p] = arrive;
       ready = arrive + s_.sci_processing_s;
     }
     start_ = ready;
+    if (!(ready <= deadline_)) {
+      // The SCI update did not reach the UE within the give-up time (a link too slow for even
+      // the SCI message): no plan, the task never runs. Nothing past the deadline is read.
+      start_ = kInf;
+      for (std::size_t mi = 0; mi < c_.methods.size(); ++mi) {
+        TaskRecord rec;
+        rec.task = k;
+        rec.method = static_cast<int>(mi);
+        rec.arrival_s = arrival;
+        rec.start_s = kInf;
+        rec.latency_s = rec.energy_j = rec.planned = kInf;
+        rec.serving_gnb = route_->serving_gnb;
+        if (c_.keep_plans) rec.route = route_->nodes;
+        result.records.push_back(std::move(rec));
+      }
+      return;
+    }
     known_.assign(P - 1, 0.0);
     for (int p = 0; p + 1 < P; ++p) known_[p] = net_.capacity_bps(route_->links[p], t1_[p + 1]);
     known_tables_ = &cost_tables(known_cache_, known_);
@@ -477,6 +620,8 @@ class Runner {
   const Route* route_ = nullptr;  // of the current task
   std::vector<double> t1_, known_, predicted_;
   double start_ = 0.0;
+  double deadline_ = 0.0;  // arrival + kTaskGiveUpS of the current task
+  int max_history_ = 1;    // largest g of the methods (GapHistory sizes)
   // The objective's tables on the capacities known at t1 and on the forecast ones; latency (ms)
   // and energy tables of the multi-objective planners.
   CostCache known_cache_, predicted_cache_, lat_ms_cache_, energy_cache_;
@@ -491,13 +636,48 @@ class Runner {
 
 }  // namespace
 
-RunResult run_simulation(const Scenario& scenario, const ModelCosts& model, const RunConfig& config) {
-  for (const auto& m : config.methods)
+namespace {
+// What a Runner relies on, checked before it is built: every number a time or a count is made
+// of is finite and in range, and the model's tables have the sizes its indices assume.
+void check_config(const Scenario& scenario, const ModelCosts& model, const RunConfig& config) {
+  for (const auto& m : config.methods) {
     if (m.history < 1) throw InputError("method " + m.label + ": history g must be >= 1");
+    if (!(m.sigma >= 0 && m.sigma <= 1e6))
+      throw InputError("method " + m.label + ": sigma " + exact_number(m.sigma) + " is out of range [0, 1e6]");
+    if (!std::isfinite(m.threshold_s))
+      throw InputError("method " + m.label + ": threshold " + exact_number(m.threshold_s) + " s is not finite");
+  }
   if (!(config.period_s > 0)) throw InputError("period: must be > 0");
+  if (!std::isfinite(config.period_s))
+    throw InputError("period: " + exact_number(config.period_s) + " s is not finite");
+  if (!(config.duration_s > 0 && config.duration_s <= kMaxDurationS))
+    throw InputError("duration: " + exact_number(config.duration_s) + " s is out of range (0, 1e9]");
+  for (const auto& [cls, factor] : config.speedup)
+    if (!(factor > 0 && factor <= 1e9))
+      throw InputError("speed-up of \"" + cls + "\": " + exact_number(factor) + " is out of range (0, 1e9]");
   for (const auto& n : scenario.nodes)
     if (!model.devices.count(n.device)) throw InputError("device class \"" + n.device + "\" has no costs");
+  const std::size_t L = model.cut_bytes.size();
+  if (model.layers < 1 || static_cast<std::size_t>(model.layers) != L)
+    throw InputError("model " + model.model + ": " + std::to_string(model.layers) + " layers but " +
+                     std::to_string(L) + " cut sizes");
+  for (const auto& [cls, d] : model.devices)
+    if (!d.relay && (d.forward_s.size() != L || d.backward_s.size() != L))
+      throw InputError("model " + model.model + ": device class \"" + cls + "\" has " +
+                       std::to_string(d.forward_s.size()) + " layer costs, not " + std::to_string(L));
+}
+}  // namespace
+
+Work estimate_simulation(const Scenario& scenario, const ModelCosts& model, const RunConfig& config) {
+  check_config(scenario, model, config);
   Runner runner(scenario, model, config);
+  return runner.total_estimate();
+}
+
+RunResult run_simulation(const Scenario& scenario, const ModelCosts& model, const RunConfig& config) {
+  check_config(scenario, model, config);
+  Runner runner(scenario, model, config);
+  runner.check_budget();
   return runner.run();
 }
 

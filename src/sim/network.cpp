@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <limits>
 
 #include "hivemind/error.hpp"
@@ -38,12 +39,50 @@ constexpr std::uint64_t kPurposeLink = 0x4C494E4B;      // "LINK"
 constexpr std::uint64_t kPurposeBlockage = 0x424C4F4B;  // "BLOK": own stream, so a scenario
                                                         // without blockage keeps its traces
 constexpr double kInf = std::numeric_limits<double>::infinity();
+
+// Costs, in steps of about one nanosecond of one core of the reference VM (hivemind/budget.hpp),
+// measured with `hivemind simulate` on chain5 with 0 to 2000 background UEs per link, TTIs of
+// 0.0625 to 1 ms and blocks of 1 to 50 TTIs (2-core AMD EPYC, g++ 12 -O3). The meter charges
+// them as the traces grow; trace_work() adds them up in advance.
+constexpr double kStepsPerUserTti = 2.0;    // one user in one TTI of the PF scheduler (~1.8 ns)
+constexpr double kStepsPerTti = 20.0;       // a TTI's fixed cost (the call, blockage state)
+constexpr double kStepsPerUserBlock = 40.0; // a background user's demand draw per block (exp, Box-Muller)
+constexpr double kStepsPerBlock = 50.0;     // a block's fixed cost (an access link's radio model)
+constexpr double kStepsPerUser = 40.0;      // drawing one background user (mixture, log-normal, position)
+constexpr double kStepsPerChange = 20.0;    // one blockage state change (an exponential draw)
+constexpr double kStepsPerScan = 5.0;       // one block crossed by transfer_end's integration
+constexpr double kStepsPerGnbCheck = 60.0;  // one gNB's received power at a mobility check (Friis)
+// Per background user: 5 arrays in LinkTrace, 4 in the PF scheduler.
+constexpr double kBytesPerUser = 9.0 * sizeof(double);
+// A trial draws at most this many background UEs on one link (an int holds it; the budget
+// refuses far fewer: 1 GiB holds ~1.5e7).
+constexpr double kMaxUsersPerLink = 1e9;
+
+// The growth of the vectors the traces append to (blocks, mobility checks): capacity 64 first,
+// then doubled, reserved explicitly so that the meter charges what is allocated before it is.
+std::size_t next_capacity(std::size_t capacity) { return capacity == 0 ? 64 : 2 * capacity; }
+double grown_capacity(double size) {
+  double capacity = 0.0;
+  while (capacity < size) capacity = capacity == 0.0 ? 64.0 : 2.0 * capacity;
+  return capacity;
+}
+
+std::string short_number(double x) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.4g", x);
+  return buf;
+}
 }  // namespace
 
 struct Network::LinkTrace {
   ScenarioLink info;
+  std::string field;                // "links[2]" or "access.gnb nodes[3]": for messages
   bool access = false;
   int gnb_node = -1;
+  std::size_t ues = 0;              // background UEs of this trial (drawn at construction)
+  bool populated = false;           // their demand and rates drawn, arrays allocated
+  std::size_t blockage_changes = 0; // state changes the meter has charged
+  double blockage_bytes = 0.0;      // and the memory they hold
   Rng rng{1};
   PfScheduler pf;
   std::vector<double> bg_mean_bps;  // per background UE: mean demand
@@ -56,18 +95,40 @@ struct Network::LinkTrace {
 
 Network::Network(const Scenario& scenario, const NetworkOptions& options)
     : scenario_(scenario), options_(options) {
+  // Every time and index below comes from these: checked so that each conversion to an
+  // integer is in range (issue 10: a non-finite time reached a block index).
+  if (!(std::abs(options.coherence_s) <= kMaxNetworkCoherenceS))
+    throw InputError("coherence: " + exact_number(options.coherence_s) + " s is out of range [0, " +
+                     short_number(kMaxNetworkCoherenceS) + "]");
+  if (!(std::abs(options.start_offset_s) <= 1e12))
+    throw InputError("start offset: " + exact_number(options.start_offset_s) + " s is out of range [-1e12, 1e12]");
+  if (!(options.horizon_s > 0 && options.horizon_s <= kMaxHorizonS))
+    throw InputError("horizon: " + exact_number(options.horizon_s) + " s is out of range (0, " +
+                     short_number(kMaxHorizonS) + "]");
   block_s_ = options.coherence_s > 0 ? options.coherence_s : scenario.coherence_s;
-  ttis_per_block_ = std::max(1, static_cast<int>(std::lround(block_s_ / scenario.tti_s)));
-  block_s_ = ttis_per_block_ * scenario.tti_s;  // a whole number of TTIs
+  // A whole number of TTIs: at most 1e6 s / 0.0625 ms = 1.6e10 (parse_scenario's ranges).
+  const double ttis = std::round(block_s_ / scenario.tti_s);
+  if (!(ttis <= 1e13) || !(scenario.tti_s > 0))
+    throw InputError("coherence: " + exact_number(block_s_) + " s is " + short_number(ttis) +
+                     " TTIs of " + exact_number(scenario.tti_s) + " s, out of range");
+  ttis_per_block_ = std::max(1L, static_cast<long>(ttis));
+  block_s_ = static_cast<double>(ttis_per_block_) * scenario.tti_s;
+  horizon_s_ = options.horizon_s;
+  if (!(horizon_s_ / block_s_ <= 1e15))  // parse_scenario's ranges: <= 1e10 s / 0.0625 ms
+    throw InputError("coherence: blocks of " + exact_number(block_s_) + " s over a horizon of " +
+                     exact_number(horizon_s_) + " s are more than 1e15");
+  last_block_ = static_cast<long>(std::floor(horizon_s_ / block_s_ * (1.0 + 1e-12)));
   const double scale = load_scale(options.load);
 
   for (std::size_t n = 0; n < scenario.nodes.size(); ++n)
     if (scenario.access.enabled && scenario.nodes[n].role == NodeRole::kGnb)
       gnbs_.push_back(static_cast<int>(n));
+  // A mobility check index is time / check_s (parse_scenario: check_ms >= 1).
+  if (!gnbs_.empty() && !(scenario.mobility.check_s >= 1e-3))
+    throw InputError("mobility.check_ms: " + exact_number(scenario.mobility.check_s * 1e3) +
+                     " is out of range [1, 1e+06]");
 
   const int total = static_cast<int>(scenario.links.size() + gnbs_.size());
-  double mixture_weight = 0.0;
-  for (const auto& c : scenario.demand_mixture) mixture_weight += c.weight;
   for (int id = 0; id < total; ++id) {
     auto trace = std::make_unique<LinkTrace>();
     const bool access = id >= static_cast<int>(scenario.links.size());
@@ -75,6 +136,7 @@ Network::Network(const Scenario& scenario, const NetworkOptions& options)
     if (access) {
       const int g = id - static_cast<int>(scenario.links.size());
       trace->gnb_node = gnbs_[g];
+      trace->field = "access link of nodes[" + std::to_string(gnbs_[g]) + "]";
       ScenarioLink& l = trace->info;
       l.name = "access-" + scenario.nodes[gnbs_[g]].name;
       l.from = scenario.ue_node();
@@ -86,6 +148,7 @@ Network::Network(const Scenario& scenario, const NetworkOptions& options)
       l.radio_power = scenario.access.radio_power;
     } else {
       trace->info = scenario.links[id];
+      trace->field = "links[" + std::to_string(id) + "]";
     }
     const BlockageParams& blk = access ? scenario.access.blockage : trace->info.blockage;
     if (blk.enabled()) {
@@ -95,34 +158,17 @@ Network::Network(const Scenario& scenario, const NetworkOptions& options)
     trace->rng = Rng(stream_seed(options.seed, kPurposeLink, static_cast<std::uint64_t>(id)));
     Rng& rng = trace->rng;
     // Background population of this trial (Ding et al.: UEs per cell and per-UE rate are
-    // log-normal mixtures; the shape parameters are assumed, see docs/simulator.md).
+    // log-normal mixtures; the shape parameters are assumed, see docs/simulator.md). Only the
+    // count is drawn here; the users themselves are drawn (next on the link's own stream, so
+    // the same values) and allocated when the trace is first needed (populate), after the run's
+    // estimate has accepted them.
     const Background& bg = trace->info.background;
-    int ues = 0;
-    if (bg.ues > 0 && bg.demand_mbps > 0)
-      ues = static_cast<int>(std::lround(bg.ues * scale * std::exp(scenario.ues_sigma * rng.normal())));
-    trace->pf = PfScheduler(scenario.pf_window_ttis);
-    trace->pf.reset(static_cast<std::size_t>(ues) + 1);
-    trace->rate_bps.assign(ues + 1, trace->info.capacity_bps);
-    trace->arrivals_bits.assign(ues + 1, 0.0);
-    trace->backlog_cap_bits.assign(ues + 1, 0.0);
-    trace->block_arrival_bps.assign(ues + 1, 0.0);
-    for (int j = 1; j <= ues; ++j) {
-      double pick = rng.uniform() * mixture_weight;
-      const DemandComponent* comp = &scenario.demand_mixture.back();
-      for (const auto& c : scenario.demand_mixture) {
-        if (pick < c.weight) {
-          comp = &c;
-          break;
-        }
-        pick -= c.weight;
-      }
-      trace->bg_mean_bps.push_back(bg.demand_mbps * 1e6 * scale *
-                                   rng.lognormal(comp->scale, comp->sigma));
-      if (access) {
-        // A background UE uniformly placed in the cell disc; its rate from the same radio model.
-        const double d = scenario.access.cell_radius_m * std::sqrt(rng.uniform());
-        trace->rate_bps[j] = link_bitrate_bps(scenario.access.radio, d);
-      }
+    if (bg.ues > 0 && bg.demand_mbps > 0) {
+      const double drawn = std::round(bg.ues * scale * std::exp(scenario.ues_sigma * rng.normal()));
+      if (!(drawn <= kMaxUsersPerLink))
+        throw InputError(trace->field + ".background: this trial draws " + short_number(drawn) +
+                         " background UEs on the link, above " + short_number(kMaxUsersPerLink));
+      trace->ues = static_cast<std::size_t>(drawn);
     }
     links_.push_back(std::move(trace));
   }
@@ -163,6 +209,112 @@ Network::Network(const Scenario& scenario, const NetworkOptions& options)
 
 Network::~Network() = default;
 
+void Network::populate(LinkTrace& tr) {
+  if (tr.populated) return;
+  tr.populated = true;
+  const std::size_t users = tr.ues + 1;
+  charge_bytes(static_cast<double>(users) * kBytesPerUser, &tr, 0.0);
+  charge_steps(static_cast<double>(tr.ues) * kStepsPerUser, &tr, 0.0);
+  const double scale = load_scale(options_.load);
+  double mixture_weight = 0.0;
+  for (const auto& c : scenario_.demand_mixture) mixture_weight += c.weight;
+  Rng& rng = tr.rng;
+  tr.pf = PfScheduler(scenario_.pf_window_ttis);
+  tr.pf.reset(users);
+  tr.rate_bps.assign(users, tr.info.capacity_bps);
+  tr.arrivals_bits.assign(users, 0.0);
+  tr.backlog_cap_bits.assign(users, 0.0);
+  tr.block_arrival_bps.assign(users, 0.0);
+  tr.bg_mean_bps.reserve(tr.ues);
+  for (std::size_t j = 1; j < users; ++j) {
+    double pick = rng.uniform() * mixture_weight;
+    const DemandComponent* comp = &scenario_.demand_mixture.back();
+    for (const auto& c : scenario_.demand_mixture) {
+      if (pick < c.weight) {
+        comp = &c;
+        break;
+      }
+      pick -= c.weight;
+    }
+    tr.bg_mean_bps.push_back(tr.info.background.demand_mbps * 1e6 * scale *
+                             rng.lognormal(comp->scale, comp->sigma));
+    if (tr.access) {
+      // A background UE uniformly placed in the cell disc; its rate from the same radio model.
+      const double d = scenario_.access.cell_radius_m * std::sqrt(rng.uniform());
+      tr.rate_bps[j] = link_bitrate_bps(scenario_.access.radio, d);
+    }
+  }
+}
+
+std::string Network::where(const LinkTrace* tr, double t) const {
+  return "simulation: network traces up to t = " + short_number(t) + " s (" +
+         (tr ? tr->field : std::string("mobility checks")) + ")";
+}
+
+void Network::charge_steps(double steps, const LinkTrace* tr, double t) {
+  used_.steps += steps;
+  if (used_.steps + reserved_.steps > options_.budget.steps)
+    check_steps(options_.budget, used_.steps + reserved_.steps, where(tr, t));
+}
+
+void Network::charge_bytes(double bytes, const LinkTrace* tr, double t) {
+  used_.bytes += bytes;
+  if (used_.bytes + reserved_.bytes > options_.budget.bytes)
+    check_bytes(options_.budget, used_.bytes + reserved_.bytes, where(tr, t));
+}
+
+// Blockage state changes are generated inside the process as its state is read: charged after
+// the fact (a call generates at most the changes up to the horizon, at <= 100 events/s).
+void Network::charge_blockage(LinkTrace& tr, double t) {
+  const std::size_t n = tr.blockage.generated();
+  if (n > tr.blockage_changes) {
+    charge_steps(static_cast<double>(n - tr.blockage_changes) * kStepsPerChange, &tr, t);
+    tr.blockage_changes = n;
+  }
+  const double bytes = tr.blockage.memory_bytes();
+  if (bytes > tr.blockage_bytes) {
+    charge_bytes(bytes - tr.blockage_bytes, &tr, t);
+    tr.blockage_bytes = bytes;
+  }
+}
+
+double Network::clamp_time(double t) const {
+  if (!(t > 0)) return 0.0;  // NaN too
+  return std::min(t, horizon_s_);
+}
+
+Work Network::trace_work(int link, double until_s) const {
+  const LinkTrace& tr = *links_[link];
+  const double span = clamp_time(until_s);
+  const double blocks = static_cast<double>(block_index(span)) + 1.0;
+  const double ues = static_cast<double>(tr.ues);
+  const bool constant = tr.ues == 0 && !tr.blockage.enabled();  // extend()'s shortcut
+  double per_block = kStepsPerBlock + ues * kStepsPerUserBlock;
+  if (!constant)
+    per_block += static_cast<double>(ttis_per_block_) *
+                 (kStepsPerTti + (tr.ues > 0 ? (ues + 1.0) * kStepsPerUserTti : 0.0));
+  Work w;
+  w.steps = ues * kStepsPerUser + blocks * per_block;
+  w.bytes = (ues + 1.0) * kBytesPerUser + grown_capacity(blocks) * sizeof(double);
+  if (tr.blockage.enabled()) {
+    // Two changes per clear + blocked cycle (blockage.hpp), and its vector's doubling.
+    const BlockageParams& p = tr.access ? scenario_.access.blockage : tr.info.blockage;
+    const double changes = 2.0 * span / (1.0 / p.rate_per_s + p.mean_duration_s) + 2.0;
+    w.steps += changes * kStepsPerChange;
+    w.bytes += 2.0 * changes * sizeof(double);
+  }
+  return w;
+}
+
+Work Network::mobility_work(double until_s) const {
+  if (gnbs_.empty()) return {};
+  const double checks = static_cast<double>(check_index(until_s)) + 1.0;
+  Work w;
+  w.steps = checks * static_cast<double>(gnbs_.size()) * kStepsPerGnbCheck;
+  w.bytes = grown_capacity(checks) * sizeof(int);
+  return w;
+}
+
 const std::string& Network::link_name(int link) const { return links_[link]->info.name; }
 const ScenarioLink& Network::link_info(int link) const { return links_[link]->info; }
 
@@ -187,6 +339,13 @@ std::pair<double, double> Network::ue_position(double t) const {
 int Network::serving_at_check(long check) {
   while (static_cast<long>(serving_.size()) <= check) {
     const long k = static_cast<long>(serving_.size());
+    const double t = static_cast<double>(k) * scenario_.mobility.check_s;
+    charge_steps(static_cast<double>(gnbs_.size()) * kStepsPerGnbCheck, nullptr, t);
+    if (serving_.size() == serving_.capacity()) {
+      const std::size_t capacity = next_capacity(serving_.capacity());
+      charge_bytes(static_cast<double>(capacity - serving_.capacity()) * sizeof(int), nullptr, t);
+      serving_.reserve(capacity);
+    }
     const auto [x, y] = ue_position(static_cast<double>(k) * scenario_.mobility.check_s);
     // Equal EIRP everywhere: the strongest gNB is the one with the least Friis loss.
     auto rx_dbm = [&](int g) {
@@ -208,15 +367,20 @@ int Network::serving_at_check(long check) {
   return serving_[check];
 }
 
+// The mobility check at or before t (t clamped to [0, horizon]: a check index of at most
+// 1e10 s / 1 ms).
+long Network::check_index(double t) const {
+  return static_cast<long>(std::floor(clamp_time(t) / scenario_.mobility.check_s));
+}
+
 const Route& Network::route_at(double t) {
   if (gnbs_.empty()) return routes_.front();
-  const long check = static_cast<long>(std::floor(std::max(t, 0.0) / scenario_.mobility.check_s));
-  return routes_[serving_at_check(check)];
+  return routes_[serving_at_check(check_index(t))];
 }
 
 int Network::handovers_before(double t) {
   if (gnbs_.empty()) return 0;
-  const long last = static_cast<long>(std::floor(std::max(t, 0.0) / scenario_.mobility.check_s));
+  const long last = check_index(t);
   serving_at_check(last);
   int count = 0;
   for (long k = 1; k <= last && k < static_cast<long>(serving_.size()); ++k)
@@ -225,14 +389,31 @@ int Network::handovers_before(double t) {
 }
 
 long Network::block_index(double t) const {
-  return static_cast<long>(std::floor(std::max(t, 0.0) / block_s_ * (1.0 + 1e-12)));
+  // clamp_time: a non-finite or huge time never becomes an index (the conversion of a double
+  // out of a long's range is undefined); the result is at most last_block_.
+  return static_cast<long>(std::floor(clamp_time(t) / block_s_ * (1.0 + 1e-12)));
 }
 
 void Network::extend(LinkTrace& tr, long block) {
+  block = std::min(block, last_block_);  // the horizon: never grown past it
+  populate(tr);
   const std::size_t users = tr.rate_bps.size();
   const double tti = scenario_.tti_s;
+  const bool constant = users == 1 && !tr.blockage.enabled();
+  const double block_steps =
+      kStepsPerBlock + static_cast<double>(tr.ues) * kStepsPerUserBlock +
+      (constant ? 0.0
+                : static_cast<double>(ttis_per_block_) *
+                      (kStepsPerTti + (users > 1 ? static_cast<double>(users) * kStepsPerUserTti : 0.0)));
   while (static_cast<long>(tr.blocks.size()) <= block) {
     const long b = static_cast<long>(tr.blocks.size());
+    const double t = static_cast<double>(b) * block_s_;
+    charge_steps(block_steps, &tr, t);
+    if (tr.blocks.size() == tr.blocks.capacity()) {
+      const std::size_t capacity = next_capacity(tr.blocks.capacity());
+      charge_bytes(static_cast<double>(capacity - tr.blocks.capacity()) * sizeof(double), &tr, t);
+      tr.blocks.reserve(capacity);
+    }
     // Block-level randomness first (fixed number of draws per block: determinism).
     const double sigma = scenario_.demand_block_sigma;
     for (std::size_t j = 1; j < users; ++j) {
@@ -256,10 +437,10 @@ void Network::extend(LinkTrace& tr, long block) {
     }
     tr.rate_bps[0] = clear_bps;
     double bits = 0.0;
-    if (users == 1 && !tr.blockage.enabled()) {
+    if (constant) {
       bits = clear_bps * block_s_;  // nobody to share with, constant rate
     } else {
-      for (int k = 0; k < ttis_per_block_; ++k) {
+      for (long k = 0; k < ttis_per_block_; ++k) {
         // Blockage changes the target's rate TTI by TTI; the block's capacity is the mean.
         if (tr.blockage.enabled())
           tr.rate_bps[0] = tr.blockage.state_at_sequential(static_cast<double>(b * ttis_per_block_ + k) * tti)
@@ -270,6 +451,7 @@ void Network::extend(LinkTrace& tr, long block) {
       }
     }
     tr.blocks.push_back(bits / block_s_);
+    charge_blockage(tr, t);
   }
 }
 
@@ -283,10 +465,14 @@ double Network::capacity_bps(int link, double t) {
 double Network::transfer_end(int link, double t, double bits) {
   if (bits <= 0) return t;
   LinkTrace& tr = *links_[link];
-  const double give_up = t + 3600.0;
+  // Past the horizon (or a non-finite t) there is no trace to integrate: the data never arrives.
+  if (!(t < horizon_s_)) return kInf;
+  const double give_up = std::min(t + 3600.0, horizon_s_);
   long b = block_index(t);
   while (t < give_up) {
+    if (b > last_block_) break;
     if (b >= static_cast<long>(tr.blocks.size())) extend(tr, b + 64);
+    charge_steps(kStepsPerScan, &tr, t);
     const double cap = tr.blocks[b];
     const double block_end = static_cast<double>(b + 1) * block_s_;
     const double span = std::max(0.0, block_end - t);
@@ -300,7 +486,7 @@ double Network::transfer_end(int link, double t, double bits) {
 
 LinkStats Network::link_stats(int link, double duration_s) {
   LinkTrace& tr = *links_[link];
-  const long n = std::max(1L, static_cast<long>(std::floor(duration_s / block_s_)));
+  const long n = std::max(1L, static_cast<long>(std::floor(clamp_time(duration_s) / block_s_)));
   if (n > static_cast<long>(tr.blocks.size())) extend(tr, n - 1);
   double sum = 0.0, sq = 0.0;
   for (long b = 0; b < n; ++b) sum += tr.blocks[b];
@@ -311,15 +497,19 @@ LinkStats Network::link_stats(int link, double duration_s) {
   s.capacity_bps = tr.info.capacity_bps;
   s.mean_bps = mean;
   s.std_bps = n > 1 ? std::sqrt(sq / (n - 1)) : 0.0;
-  s.background_ues = static_cast<int>(tr.rate_bps.size()) - 1;
+  s.background_ues = static_cast<int>(tr.ues);
   const double span = static_cast<double>(n) * block_s_;
   s.blocked_fraction = tr.blockage.blocked_time(0.0, span) / span;
   s.blockage_onsets = tr.blockage.onsets_before(span);
+  charge_blockage(tr, span);
   return s;
 }
 
 bool Network::blocked_during(int link, double t0, double t1) {
-  return links_[link]->blockage.blocked_during(std::max(t0, 0.0), std::max(t1, 0.0));
+  LinkTrace& tr = *links_[link];
+  const bool blocked = tr.blockage.blocked_during(clamp_time(t0), clamp_time(t1));
+  charge_blockage(tr, clamp_time(t1));
+  return blocked;
 }
 
 }  // namespace hivemind::sim

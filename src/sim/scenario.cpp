@@ -1,6 +1,7 @@
 #include "hivemind/sim/scenario.hpp"
 
 #include <cmath>
+#include <cstdio>
 #include <initializer_list>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -33,27 +34,63 @@ std::string idx(const std::string& path, std::size_t i) {
   return path + "[" + std::to_string(i) + "]";
 }
 
+std::string short_number(double x) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g", x);
+  return buf;
+}
+
+// Every scenario number has a documented range (docs/simulator.md, "Accepted ranges"): the span
+// that makes physical sense, which also keeps every time, count and index the simulator derives
+// from it finite and small enough to hold (issue 10: a capacity of 1e-300 Mbit/s, an SCI
+// processing time of 4e9 ms or 1e9 background UEs were accepted and crashed or ran for
+// minutes). Checked after the type and sign checks of json_field, whose messages stay.
+double in_range(double x, const json& value, const std::string& path, double lo, double hi) {
+  if (!(x >= lo && x <= hi))
+    throw InputError(path + ": " + jf::show(value) + " is out of range [" + short_number(lo) + ", " +
+                     short_number(hi) + "]");
+  return x;
+}
+
+// A required number of `object`, finite, in [lo, hi] (and > 0 if `positive`).
+double bounded(const json& object, const char* key, const std::string& path, double lo, double hi,
+               bool positive = false) {
+  const json& v = jf::require(object, key, at(path, key));
+  const double x = positive ? jf::positive_number(v, at(path, key))
+                            : jf::number(v, at(path, key), /*non_negative=*/lo >= 0);
+  return in_range(x, v, at(path, key), lo, hi);
+}
+
+// The same for an optional field: `fallback` when absent.
 double opt_number(const json& o, const char* key, const std::string& path, double fallback,
-                  bool positive) {
-  auto it = o.find(key);
-  if (it == o.end()) return fallback;
-  return positive ? jf::positive_number(*it, at(path, key)) : jf::number(*it, at(path, key));
+                  bool positive, double lo, double hi) {
+  if (o.find(key) == o.end()) return fallback;
+  return bounded(o, key, path, lo, hi, positive);
+}
+
+// An array of at most `max_entries` entries (the sizes every loop over them is bounded by).
+const json& bounded_array(const json& value, const std::string& path, std::size_t max_entries) {
+  jf::array(value, path);
+  if (value.size() > max_entries)
+    throw InputError(path + ": " + std::to_string(value.size()) + " entries, at most " +
+                     std::to_string(max_entries) + " are accepted");
+  return value;
 }
 
 Background parse_background(const json& v, const std::string& path) {
   jf::object(v, path);
   check_keys(v, {"ues", "demand_mbps"}, path);
   Background b;
-  b.ues = jf::number(jf::require(v, "ues", path), at(path, "ues"));
-  b.demand_mbps = jf::number(jf::require(v, "demand_mbps", path), at(path, "demand_mbps"));
+  b.ues = bounded(v, "ues", path, 0.0, kMaxBackgroundUes);
+  b.demand_mbps = bounded(v, "demand_mbps", path, 0.0, kMaxCapacityMbps);
   return b;
 }
 
 RadioPower parse_power(const json& v, const std::string& path) {
   jf::array(v, path, 2);
   RadioPower p;
-  p.base_mw = jf::number(v[0], idx(path, 0));
-  p.per_mbps_mw = jf::number(v[1], idx(path, 1));
+  p.base_mw = in_range(jf::number(v[0], idx(path, 0)), v[0], idx(path, 0), 0.0, 1e6);
+  p.per_mbps_mw = in_range(jf::number(v[1], idx(path, 1)), v[1], idx(path, 1), 0.0, 1e6);
   return p;
 }
 
@@ -72,17 +109,19 @@ BlockageParams parse_blockage(const json& v, const std::string& path, bool scena
   };
   BlockageParams b;
   const auto [rate, rate_path] = field("rate_per_s");
-  b.rate_per_s = jf::number(rate, rate_path);
+  b.rate_per_s = in_range(jf::number(rate, rate_path), rate, rate_path, 0.0, 100.0);
   const auto [duration, duration_path] = field("mean_duration_ms");
-  b.mean_duration_s = jf::positive_number(duration, duration_path) * 1e-3;
+  b.mean_duration_s =
+      in_range(jf::positive_number(duration, duration_path), duration, duration_path, 1.0, 1e5) * 1e-3;
   const auto [attenuation, attenuation_path] = field("attenuation_db");
-  b.attenuation_db = jf::number(attenuation, attenuation_path);
+  b.attenuation_db = in_range(jf::number(attenuation, attenuation_path), attenuation, attenuation_path, 0.0, 200.0);
   if (scenario_link) {
     const auto [snr, snr_path] = field("clear_snr_db");
     b.clear_snr_db = jf::number(snr, snr_path, /*non_negative=*/false);
     if (cqi_from_snr_db(b.clear_snr_db) == 0)
       throw InputError(snr_path + ": " + jf::show(snr) + " is below the CQI 1 threshold (" +
                        jf::show(json(cqi_threshold_db(1))) + " dB): the clear link could not carry data");
+    in_range(b.clear_snr_db, snr, snr_path, cqi_threshold_db(1), 100.0);
   }
   return b;
 }
@@ -98,6 +137,9 @@ NodeRole parse_role(const json& v, const std::string& path) {
 
 void parse_radio_power(const json& o, const std::string& path, Scenario& s) {
   jf::object(o, path);
+  if (o.size() > kMaxScenarioEntries)
+    throw InputError(path + ": " + std::to_string(o.size()) + " entries, at most " +
+                     std::to_string(kMaxScenarioEntries) + " are accepted");
   for (auto it = o.begin(); it != o.end(); ++it) {
     const std::string p = at(path, it.key());
     jf::object(*it, p);
@@ -152,14 +194,15 @@ Scenario parse_scenario(std::string_view json_text, std::string_view source) {
       s.description = jf::string(*it, "description");
     if (auto it = doc.find("area_m"); it != doc.end()) {
       jf::array(*it, "area_m", 2);
-      s.area_x_m = jf::positive_number((*it)[0], "area_m[0]");
-      s.area_y_m = jf::positive_number((*it)[1], "area_m[1]");
+      s.area_x_m = in_range(jf::positive_number((*it)[0], "area_m[0]"), (*it)[0], "area_m[0]", 1.0, 1e5);
+      s.area_y_m = in_range(jf::positive_number((*it)[1], "area_m[1]"), (*it)[1], "area_m[1]", 1.0, 1e5);
     }
     if (auto it = doc.find("scheduler"); it != doc.end()) {
       jf::object(*it, "scheduler");
       check_keys(*it, {"tti_ms", "pf_window_ttis"}, "scheduler");
-      s.tti_s = opt_number(*it, "tti_ms", "scheduler", 1.0, true) * 1e-3;
-      s.pf_window_ttis = opt_number(*it, "pf_window_ttis", "scheduler", 99.0, true);
+      // From one NR slot at 240 kHz subcarrier spacing (0.0625 ms) to one 10 ms frame.
+      s.tti_s = opt_number(*it, "tti_ms", "scheduler", 1.0, true, 0.0625, 10.0) * 1e-3;
+      s.pf_window_ttis = opt_number(*it, "pf_window_ttis", "scheduler", 99.0, true, 0.0, 1e6);
       if (s.pf_window_ttis < 1)
         throw InputError("scheduler.pf_window_ttis: " + jf::show((*it)["pf_window_ttis"]) +
                          " must be >= 1");
@@ -167,8 +210,8 @@ Scenario parse_scenario(std::string_view json_text, std::string_view source) {
     if (auto it = doc.find("dynamics"); it != doc.end()) {
       jf::object(*it, "dynamics");
       check_keys(*it, {"coherence_ms", "demand_block_sigma"}, "dynamics");
-      s.coherence_s = opt_number(*it, "coherence_ms", "dynamics", 50.0, true) * 1e-3;
-      s.demand_block_sigma = opt_number(*it, "demand_block_sigma", "dynamics", 0.5, false);
+      s.coherence_s = opt_number(*it, "coherence_ms", "dynamics", 50.0, true, 0.0, kMaxCoherenceS * 1e3) * 1e-3;
+      s.demand_block_sigma = opt_number(*it, "demand_block_sigma", "dynamics", 0.5, false, 0.0, kMaxLogSigma);
     }
     if (s.coherence_s + 1e-12 < s.tti_s)
       throw InputError("dynamics.coherence_ms: " + std::to_string(s.coherence_s * 1e3) +
@@ -176,19 +219,19 @@ Scenario parse_scenario(std::string_view json_text, std::string_view source) {
     if (auto it = doc.find("background"); it != doc.end()) {
       jf::object(*it, "background");
       check_keys(*it, {"ues_sigma", "backlog_cap_ms", "demand_mixture", "source"}, "background");
-      s.ues_sigma = opt_number(*it, "ues_sigma", "background", 0.3, false);
-      s.backlog_cap_s = opt_number(*it, "backlog_cap_ms", "background", 100.0, true) * 1e-3;
+      s.ues_sigma = opt_number(*it, "ues_sigma", "background", 0.3, false, 0.0, kMaxLogSigma);
+      s.backlog_cap_s = opt_number(*it, "backlog_cap_ms", "background", 100.0, true, 1e-3, 1e6) * 1e-3;
       if (auto m = it->find("demand_mixture"); m != it->end()) {
-        jf::array(*m, "background.demand_mixture");
+        bounded_array(*m, "background.demand_mixture", 64);
         if (m->empty()) throw InputError("background.demand_mixture: empty");
         for (std::size_t i = 0; i < m->size(); ++i) {
           const std::string p = idx("background.demand_mixture", i);
           jf::object((*m)[i], p);
           check_keys((*m)[i], {"weight", "scale", "sigma"}, p);
           DemandComponent c;
-          c.weight = jf::positive_number(jf::require((*m)[i], "weight", p), at(p, "weight"));
-          c.scale = jf::positive_number(jf::require((*m)[i], "scale", p), at(p, "scale"));
-          c.sigma = jf::number(jf::require((*m)[i], "sigma", p), at(p, "sigma"));
+          c.weight = bounded((*m)[i], "weight", p, 1e-6, 1e6, /*positive=*/true);
+          c.scale = bounded((*m)[i], "scale", p, 1e-6, 1e6, /*positive=*/true);
+          c.sigma = bounded((*m)[i], "sigma", p, 0.0, kMaxLogSigma);
           s.demand_mixture.push_back(c);
         }
       }
@@ -199,6 +242,9 @@ Scenario parse_scenario(std::string_view json_text, std::string_view source) {
 
     // Device classes.
     const json& devs = jf::object(jf::require(doc, "devices", "devices"), "devices");
+    if (devs.size() > kMaxScenarioEntries)
+      throw InputError("devices: " + std::to_string(devs.size()) + " entries, at most " +
+                       std::to_string(kMaxScenarioEntries) + " are accepted");
     for (auto it = devs.begin(); it != devs.end(); ++it) {
       const std::string p = "devices." + it.key();
       jf::object(*it, p);
@@ -211,8 +257,8 @@ Scenario parse_scenario(std::string_view json_text, std::string_view source) {
           d.measured_run != "none")
         throw InputError(at(p, "measured_run") + ": \"" + d.measured_run +
                          "\" is not one of cpu1, cpu16, cuda, none");
-      d.latency_scale = opt_number(*it, "latency_scale", p, 1.0, true);
-      d.active_power_w = opt_number(*it, "active_power_w", p, 0.0, false);
+      d.latency_scale = opt_number(*it, "latency_scale", p, 1.0, true, 1e-4, 1e4);
+      d.active_power_w = opt_number(*it, "active_power_w", p, 0.0, false, 0.0, 1e5);
       if (auto e = it->find("energy_counted"); e != it->end()) {
         if (!e->is_boolean())
           throw InputError(at(p, "energy_counted") + ": expected true or false, got " + jf::show(*e));
@@ -223,7 +269,7 @@ Scenario parse_scenario(std::string_view json_text, std::string_view source) {
     }
 
     // Nodes.
-    const json& nodes = jf::array(jf::require(doc, "nodes", "nodes"), "nodes");
+    const json& nodes = bounded_array(jf::require(doc, "nodes", "nodes"), "nodes", kMaxScenarioEntries);
     std::map<std::string, int> by_name;
     for (std::size_t i = 0; i < nodes.size(); ++i) {
       const std::string p = idx("nodes", i);
@@ -266,7 +312,7 @@ Scenario parse_scenario(std::string_view json_text, std::string_view source) {
       throw InputError("nodes[" + std::to_string(s.sink_node()) + "].device: the cloud must be able to run layers");
 
     // Links.
-    const json& links = jf::array(jf::require(doc, "links", "links"), "links");
+    const json& links = bounded_array(jf::require(doc, "links", "links"), "links", kMaxScenarioEntries);
     std::set<std::string> link_names;
     for (std::size_t i = 0; i < links.size(); ++i) {
       const std::string p = idx("links", i);
@@ -290,9 +336,8 @@ Scenario parse_scenario(std::string_view json_text, std::string_view source) {
       if (type != "wireless" && type != "wired")
         throw InputError(at(p, "type") + ": \"" + type + "\" is not wireless or wired");
       l.wireless = type == "wireless";
-      l.capacity_bps =
-          jf::positive_number(jf::require(links[i], "capacity_mbps", p), at(p, "capacity_mbps")) * 1e6;
-      l.overhead_s = opt_number(links[i], "overhead_ms", p, 0.0, false) * 1e-3;
+      l.capacity_bps = bounded(links[i], "capacity_mbps", p, kMinCapacityMbps, kMaxCapacityMbps, true) * 1e6;
+      l.overhead_s = opt_number(links[i], "overhead_ms", p, 0.0, false, 0.0, kMaxDelayMs) * 1e-3;
       if (auto it = links[i].find("background"); it != links[i].end())
         l.background = parse_background(*it, at(p, "background"));
       l.radio_power = parse_power_ref(links[i], p, s);
@@ -314,19 +359,19 @@ Scenario parse_scenario(std::string_view json_text, std::string_view source) {
                  p);
       AccessModel& a = s.access;
       a.enabled = true;
-      a.radio.capacity_bps = jf::positive_number(jf::require(*it, "capacity_mbps", p), "access.capacity_mbps") * 1e6;
-      a.radio.carrier_hz = jf::positive_number(jf::require(*it, "carrier_ghz", p), "access.carrier_ghz") * 1e9;
-      a.radio.bandwidth_hz = jf::positive_number(jf::require(*it, "bandwidth_mhz", p), "access.bandwidth_mhz") * 1e6;
-      a.radio.eirp_dbm = jf::number(jf::require(*it, "eirp_dbm", p), "access.eirp_dbm", false);
-      a.radio.noise_figure_db = opt_number(*it, "noise_figure_db", p, 7.0, false);
-      a.radio.overhead_fraction = opt_number(*it, "overhead_fraction", p, 0.1, false);
+      a.radio.capacity_bps = bounded(*it, "capacity_mbps", p, kMinCapacityMbps, kMaxCapacityMbps, true) * 1e6;
+      a.radio.carrier_hz = bounded(*it, "carrier_ghz", p, 0.1, 300.0, true) * 1e9;
+      a.radio.bandwidth_hz = bounded(*it, "bandwidth_mhz", p, 0.1, 2000.0, true) * 1e6;
+      a.radio.eirp_dbm = bounded(*it, "eirp_dbm", p, -100.0, 100.0);
+      a.radio.noise_figure_db = opt_number(*it, "noise_figure_db", p, 7.0, false, 0.0, 50.0);
+      a.radio.overhead_fraction = opt_number(*it, "overhead_fraction", p, 0.1, false, 0.0, 1.0);
       if (a.radio.overhead_fraction >= 1.0)
         throw InputError("access.overhead_fraction: " + jf::show((*it)["overhead_fraction"]) + " must be < 1");
       if (auto c = it->find("cqi_table"); c != it->end())
         a.radio.cqi_table = static_cast<int>(jf::integer(*c, "access.cqi_table", 1, 2));
-      a.overhead_s = opt_number(*it, "overhead_ms", p, 0.0, false) * 1e-3;
-      a.cell_radius_m = opt_number(*it, "cell_radius_m", p, 300.0, true);
-      a.fading_sigma_db = opt_number(*it, "fading_sigma_db", p, 0.0, false);
+      a.overhead_s = opt_number(*it, "overhead_ms", p, 0.0, false, 0.0, kMaxDelayMs) * 1e-3;
+      a.cell_radius_m = opt_number(*it, "cell_radius_m", p, 300.0, true, 1.0, 1e5);
+      a.fading_sigma_db = opt_number(*it, "fading_sigma_db", p, 0.0, false, 0.0, 50.0);
       if (auto b = it->find("background"); b != it->end()) a.background = parse_background(*b, "access.background");
       a.radio_power = parse_power_ref(*it, p, s);
       if (auto b = it->find("blockage"); b != it->end())
@@ -343,26 +388,36 @@ Scenario parse_scenario(std::string_view json_text, std::string_view source) {
     }
 
     // Every node but the sink (and the UE under an access model) has exactly one uplink, and
-    // following uplinks reaches the sink without a cycle.
+    // following uplinks reaches the sink without a cycle. All counts are checked before any
+    // path is followed: a path from node n may pass a later node that has no uplink (which
+    // must be reported as such, not read as link -1).
+    const int sink = s.sink_node();
+    std::vector<int> uplink(s.nodes.size(), -1), outgoing(s.nodes.size(), 0);
+    for (std::size_t i = 0; i < s.links.size(); ++i) {
+      uplink[s.links[i].from] = static_cast<int>(i);
+      ++outgoing[s.links[i].from];
+    }
+    auto follows_links = [&](std::size_t n) {
+      return static_cast<int>(n) != sink && !(s.access.enabled && static_cast<int>(n) == s.ue_node());
+    };
     for (std::size_t n = 0; n < s.nodes.size(); ++n) {
-      int count = 0;
-      for (const auto& l : s.links) count += l.from == static_cast<int>(n);
-      const bool is_sink = static_cast<int>(n) == s.sink_node();
-      const bool is_access_ue = s.access.enabled && static_cast<int>(n) == s.ue_node();
-      if (is_sink && count > 0)
+      if (static_cast<int>(n) == sink && outgoing[n] > 0)
         throw InputError("nodes[" + std::to_string(n) + "]: the cloud \"" + s.nodes[n].name +
                          "\" is the sink and cannot have an outgoing link");
-      if (!is_sink && !is_access_ue && count != 1)
+      if (follows_links(n) && outgoing[n] != 1)
         throw InputError("nodes[" + std::to_string(n) + "]: \"" + s.nodes[n].name + "\" has " +
-                         std::to_string(count) + " outgoing links, needs exactly 1 towards the cloud");
-      if (!is_sink && !is_access_ue) {
-        int at_node = static_cast<int>(n);
-        for (std::size_t hops = 0; at_node != s.sink_node(); ++hops) {
-          if (hops > s.nodes.size())
-            throw InputError("links: following the links from \"" + s.nodes[n].name +
-                             "\" loops without reaching the cloud");
-          at_node = s.links[s.uplink_of(at_node)].to;
-        }
+                         std::to_string(outgoing[n]) + " outgoing links, needs exactly 1 towards the cloud");
+    }
+    for (std::size_t n = 0; n < s.nodes.size(); ++n) {
+      if (!follows_links(n)) continue;
+      int at_node = static_cast<int>(n);
+      for (std::size_t hops = 0; at_node != sink; ++hops) {
+        if (hops > s.nodes.size())
+          throw InputError("links: following the links from \"" + s.nodes[n].name +
+                           "\" loops without reaching the cloud");
+        // Every node met here has exactly one uplink (checked above; the sink ends the walk,
+        // and an access UE has no incoming link).
+        at_node = s.links[uplink[at_node]].to;
       }
     }
 
@@ -370,10 +425,10 @@ Scenario parse_scenario(std::string_view json_text, std::string_view source) {
       const std::string p = "mobility";
       jf::object(*it, p);
       check_keys(*it, {"speed_kmh", "waypoints_m", "hysteresis_db", "check_ms"}, p);
-      s.mobility.speed_mps = opt_number(*it, "speed_kmh", p, 40.0, false) / 3.6;
-      s.mobility.hysteresis_db = opt_number(*it, "hysteresis_db", p, 3.0, false);
-      s.mobility.check_s = opt_number(*it, "check_ms", p, 100.0, true) * 1e-3;
-      const json& w = jf::array(jf::require(*it, "waypoints_m", p), "mobility.waypoints_m");
+      s.mobility.speed_mps = opt_number(*it, "speed_kmh", p, 40.0, false, 0.0, 1000.0) / 3.6;
+      s.mobility.hysteresis_db = opt_number(*it, "hysteresis_db", p, 3.0, false, 0.0, 100.0);
+      s.mobility.check_s = opt_number(*it, "check_ms", p, 100.0, true, 1.0, 1e6) * 1e-3;
+      const json& w = bounded_array(jf::require(*it, "waypoints_m", p), "mobility.waypoints_m", 10000);
       if (w.size() < 2) throw InputError("mobility.waypoints_m: need at least 2 points, got " + std::to_string(w.size()));
       for (std::size_t i = 0; i < w.size(); ++i) {
         const std::string q = idx("mobility.waypoints_m", i);
@@ -389,7 +444,7 @@ Scenario parse_scenario(std::string_view json_text, std::string_view source) {
     if (auto it = doc.find("sci"); it != doc.end()) {
       jf::object(*it, "sci");
       check_keys(*it, {"processing_ms"}, "sci");
-      s.sci_processing_s = opt_number(*it, "processing_ms", "sci", 3.0, false) * 1e-3;
+      s.sci_processing_s = opt_number(*it, "processing_ms", "sci", 3.0, false, 0.0, kMaxDelayMs) * 1e-3;
     }
     if (auto it = doc.find("deliver"); it != doc.end()) {
       s.deliver = jf::string(*it, "deliver");

@@ -86,15 +86,18 @@ TEST(Blockage, AttenuationLowersTheRateThroughTheCqiTable) {
   EXPECT_EQ(blocked_rate_factor(25.0, 0.0), 1.0);
 }
 
-// chain5 with its UE hop L1 always blocked (arrivals every microsecond, blockages of ~30 years):
-// with no background UE to share with, the target's capacity is exactly the blocked rate.
+// chain5 with its UE hop L1 always blocked (arrivals every microsecond, blockages of ~30 years:
+// outside the file format's ranges, so set on the parsed scenario): with no background UE to
+// share with, the target's capacity is exactly the blocked rate.
 TEST(Blockage, ScenarioLinkCarriesTheBlockedRate) {
   auto doc = shipped("chain5");
   auto& l1 = doc["links"][0];
   ASSERT_EQ(l1["name"], "L1");
   l1.erase("background");
-  l1["blockage"] = {{"rate_per_s", 1e6}, {"mean_duration_ms", 1e12}, {"attenuation_db", 20}, {"clear_snr_db", 25}};
-  const Scenario s = parse_scenario(doc.dump());
+  l1["blockage"] = {{"rate_per_s", 100}, {"mean_duration_ms", 1e5}, {"attenuation_db", 20}, {"clear_snr_db", 25}};
+  Scenario s = parse_scenario(doc.dump());
+  s.links[0].blockage.rate_per_s = 1e6;
+  s.links[0].blockage.mean_duration_s = 1e9;
   Network net(s, NetworkOptions{});
   for (double t : {0.0, 0.07, 3.3})
     EXPECT_NEAR(net.capacity_bps(0, t), 4000e6 * (1.1758 / 5.5547), 1e-6 * 4000e6) << t;
@@ -111,8 +114,10 @@ TEST(Blockage, AccessLinkSnrDropsByTheAttenuation) {
   auto doc = shipped("mmwave-iab");
   doc["access"].erase("background");
   doc["access"]["fading_sigma_db"] = 0;
-  doc["access"]["blockage"] = {{"rate_per_s", 1e6}, {"mean_duration_ms", 1e12}, {"attenuation_db", 20}};
-  const Scenario s = parse_scenario(doc.dump());
+  doc["access"]["blockage"] = {{"rate_per_s", 100}, {"mean_duration_ms", 1e5}, {"attenuation_db", 20}};
+  Scenario s = parse_scenario(doc.dump());
+  s.access.blockage.rate_per_s = 1e6;  // always blocked (outside the file format's ranges)
+  s.access.blockage.mean_duration_s = 1e9;
   Network net(s, NetworkOptions{});
   const int access = static_cast<int>(s.links.size());  // the first gNB's access link
   const auto& g = s.nodes[net.link_info(access).to];

@@ -13,6 +13,7 @@
 // (mean blocked time over mean cycle time 1/rate + mean).
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <vector>
 
@@ -60,6 +61,12 @@ class BlockageProcess {
   // Sequential cursor for the TTI loop: the state at time t, t non-decreasing between calls
   // (O(1) amortised; independent of blocked_at(), which may be called in any order).
   bool state_at_sequential(double t);
+
+  // The queries generate the process up to the time they ask about (finite times only: a
+  // non-finite t generates nothing more), so its memory grows with the latest time asked;
+  // Network clamps every time to its horizon and meters this.
+  std::size_t generated() const { return changes_.size(); }
+  double memory_bytes() const { return static_cast<double>(changes_.capacity()) * sizeof(double); }
 
  private:
   void generate_until(double t);

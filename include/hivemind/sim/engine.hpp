@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "hivemind/budget.hpp"
 #include "hivemind/sim/network.hpp"
 #include "hivemind/sim/scenario.hpp"
 
@@ -35,9 +36,10 @@ struct ModelCosts {
 
 // Builds the costs of zoo model `model` (a name of data/zoo or a profile file; every cut
 // carries all live tensors) on the scenario's device classes: each class's measured run
-// scaled by its latency_scale. Throws InputError naming a missing model or run.
+// scaled by its latency_scale. Throws InputError naming a missing model or run, or when the
+// tables (two doubles per layer and device class) are above `budget`'s bytes.
 ModelCosts load_model_costs(const Scenario& scenario, const std::string& data_dir,
-                            const std::string& model);
+                            const std::string& model, const Budget& budget = {});
 
 enum class TaskKind { kInference, kTraining };
 
@@ -93,7 +95,17 @@ struct RunConfig {
   std::map<std::string, double> speedup;
   bool keep_plans = false;      // record every plan (Fig. 15)
   bool all_link_stats = false;  // RunResult::links for every link, not only the used ones
+  // What the run may cost: estimated before it starts (estimate_simulation) and metered while
+  // the network traces grow; above it, run_simulation throws the one-line InputError of
+  // check_steps / check_bytes (naming --max-steps / --max-memory-mib).
+  Budget budget{};
 };
+
+// A task that has not finished this long after its arrival (its SCI update included) is
+// recorded as never finishing (latency and energy +inf), like a transfer that would take more
+// than an hour (Network::transfer_end). It bounds the times a run reads: the network's horizon
+// is the duration plus twice this (a forecast looks at most one give-up time past t1).
+inline constexpr double kTaskGiveUpS = 3600.0;
 
 struct TaskRecord {
   int task = 0;
@@ -122,7 +134,18 @@ struct RunResult {
   double simulated_s = 0.0;          // duration + the tail of the last tasks
 };
 
-// Runs one trial. Deterministic: the same inputs give the same records, bit for bit.
+// Runs one trial. Deterministic: the same inputs give the same records, bit for bit. Throws
+// InputError for a bad config (a non-finite or out-of-range duration, period, coherence time,
+// offset, speed-up or history) and when estimate_simulation or the network's meter is above
+// config.budget.
 RunResult run_simulation(const Scenario& scenario, const ModelCosts& model, const RunConfig& config);
+
+// What run_simulation would ask for, estimated from the inputs alone (nothing large is
+// allocated): steps (hivemind/budget.hpp, about 1 ns each) and bytes. The traces of every link
+// a route can use (every link with all_link_stats), over the arrivals plus the last task's SCI
+// update and its UE-only compute time; per task the SCI update and the cost-table rows it may
+// rebuild, per task and method the plan (solver cells read), its execution and its record.
+// A long tail (tasks that run far past their arrival) is charged by the meter as it happens.
+Work estimate_simulation(const Scenario& scenario, const ModelCosts& model, const RunConfig& config);
 
 }  // namespace hivemind::sim

@@ -13,6 +13,7 @@
 #include <string_view>
 #include <vector>
 
+#include "hivemind/budget.hpp"
 #include "hivemind/sim/random.hpp"
 #include "hivemind/sim/radio.hpp"
 #include "hivemind/sim/scenario.hpp"
@@ -28,8 +29,32 @@ std::string_view to_string(Load load);
 struct NetworkOptions {
   Load load = Load::kMid;
   std::uint64_t seed = 1;
-  double coherence_s = 0.0;     // <= 0: the scenario's
+  double coherence_s = 0.0;     // <= 0: the scenario's; else at most kMaxNetworkCoherenceS
   double start_offset_s = 0.0;  // where on the trajectory the trial starts (s of travel)
+  // Traces exist on [0, horizon_s]: a time past it reads the state at horizon_s (the
+  // simulator never asks: run_simulation sets it past the last moment a task can reach), and
+  // no time, however large or non-finite, makes a trace grow beyond it.
+  double horizon_s = 1e6;
+  // What generating the traces may cost (steps: hivemind/budget.hpp; bytes held by traces,
+  // background populations and mobility checks). Metered as the traces grow: past it, the
+  // call that would grow them throws the InputError of check_steps / check_bytes.
+  Budget budget{};
+};
+
+// Largest coherence time (block length) a run may ask for, and the longest horizon: they keep
+// every TTI and block index a 64-bit integer can hold (the budget decides what is affordable).
+inline constexpr double kMaxNetworkCoherenceS = 1e6;
+inline constexpr double kMaxHorizonS = 1e10;
+
+// Work (steps, hivemind/budget.hpp) and memory (bytes) that a part of the simulation asks for.
+struct Work {
+  double steps = 0.0;
+  double bytes = 0.0;
+  Work& operator+=(const Work& o) {
+    steps += o.steps;
+    bytes += o.bytes;
+    return *this;
+  }
 };
 
 // A route at one moment: nodes from the UE to the cloud and the links between them.
@@ -77,23 +102,52 @@ class Network {
   // Whether the target's path on `link` is blocked at some moment of [t0, t1] (blockage.hpp;
   // false for a link without blockage).
   bool blocked_during(int link, double t0, double t1);
-  // Index of the block containing t.
+  // Index of the block containing t (t clamped to [0, horizon]; NaN reads as 0).
   long block_index(double t) const;
 
   LinkStats link_stats(int link, double duration_s);
+
+  // Estimates, made before generating anything (issue 10): the work and memory of generating
+  // `link`'s trace over [0, until_s) (its background population, every block, the blockage
+  // process), and of the mobility checks over [0, until_s). The costs are those the meter
+  // charges as the traces actually grow (network.cpp, "Costs").
+  Work trace_work(int link, double until_s) const;
+  Work mobility_work(double until_s) const;
+  // What the traces have cost so far (steps done, bytes held). The meter checks it, plus
+  // `reserved` (what the rest of a run needs: run_simulation's task side), against `budget`
+  // (NetworkOptions::budget until set_budget is called).
+  Work used() const { return used_; }
+  void set_budget(const Budget& budget, const Work& reserved = {}) {
+    options_.budget = budget;
+    reserved_ = reserved;
+  }
+  double horizon_s() const { return horizon_s_; }
+  // Every route (one per gNB, or the single one without access model), by Route::index.
+  const std::vector<Route>& routes() const { return routes_; }
 
   // UE position (m) at trial time t.
   std::pair<double, double> ue_position(double t) const;
 
  private:
   struct LinkTrace;
+  void populate(LinkTrace& trace);
   void extend(LinkTrace& trace, long block);
   int serving_at_check(long check);
+  long check_index(double t) const;
+  double clamp_time(double t) const;
+  // The meter: adds to used_ and throws check_steps / check_bytes's InputError past the budget.
+  void charge_steps(double steps, const LinkTrace* trace, double t);
+  void charge_bytes(double bytes, const LinkTrace* trace, double t);
+  void charge_blockage(LinkTrace& trace, double t);
+  std::string where(const LinkTrace* trace, double t) const;
 
   const Scenario& scenario_;
   NetworkOptions options_;
   double block_s_ = 0.05;
-  int ttis_per_block_ = 50;
+  long ttis_per_block_ = 50;
+  double horizon_s_ = 1e6;
+  long last_block_ = 0;              // block_index(horizon_s_)
+  Work used_, reserved_;
   std::vector<std::unique_ptr<LinkTrace>> links_;
   std::vector<int> gnbs_;            // scenario node index of each gNB (access link order)
   std::vector<int> serving_;         // serving gNB (index into gnbs_) per mobility check

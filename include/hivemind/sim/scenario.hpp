@@ -7,6 +7,7 @@
 // sub6.json (Sec. VII-A1) and chain5.json (Sec. IV-F, Fig. 6).
 #pragma once
 
+#include <cstddef>
 #include <map>
 #include <string>
 #include <string_view>
@@ -18,6 +19,16 @@
 namespace hivemind::sim {
 
 inline constexpr std::string_view kScenarioFormat = "hivemind.scenario/v1";
+
+// Accepted ranges of a scenario's numbers (issue 10; the whole table, with the reasons, is in
+// docs/simulator.md, "Accepted ranges"). The bounds other code relies on:
+inline constexpr std::size_t kMaxScenarioEntries = 256;  // nodes, links, devices, radio_power
+inline constexpr double kMinCapacityMbps = 1e-3;         // 1 kbit/s ...
+inline constexpr double kMaxCapacityMbps = 1e6;          // ... 1 Tbit/s (also demand_mbps)
+inline constexpr double kMaxBackgroundUes = 1e4;         // median background UEs of a link
+inline constexpr double kMaxLogSigma = 3.0;              // every log-normal sigma
+inline constexpr double kMaxDelayMs = 1e4;               // overhead_ms, sci.processing_ms
+inline constexpr double kMaxCoherenceS = 1e3;            // dynamics.coherence_ms <= 1e6 ms
 
 // Background traffic of one link or cell at "mid" load (Sec. VII-A3). The number of UEs of a
 // trial is log-normal around `ues`; each UE's mean demand is demand_mbps times a draw from the
