@@ -74,6 +74,7 @@ int run_demo(const Argv& argv) {
   evaluation.quick = true;
   evaluation.progress = !args.flag("--quiet");
   evaluation.threads = args.threads();
+  evaluation.budget = args.budget();
   // A bad --out fails before anything is printed (the probe stages nothing and creates
   // nothing; reproduce writes into its own staging folder and moves the results in at the end).
   { const StagedDir probe(evaluation.out_dir, "--out"); }

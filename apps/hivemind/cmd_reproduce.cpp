@@ -48,6 +48,7 @@ int run_reproduce(const Argv& argv) {
   o.plots = !args.flag("--no-plots");
   o.progress = !args.flag("--quiet");
   o.threads = args.threads();
+  o.budget = args.budget();
   if (auto only = args.value("--only")) {
     std::stringstream ss(*only);
     std::string item;

@@ -54,7 +54,7 @@ int run_simulate(const Argv& argv) {
              "--offset-s", "--predictive", "--sigma", "--out"},
             {"--poisson", "--bench", "--all-links"});
   if (args.help()) {
-    std::cout << kHelp;
+    std::cout << kHelp << resource_options_help();
     return 0;
   }
   args.expect_positional(1, "SCENARIO");
@@ -84,7 +84,7 @@ int run_simulate(const Argv& argv) {
     config.methods.push_back(m);
   }
   const std::string model_name = args.value_or("--model", "resnet18_224");
-  const sim::ModelCosts model = sim::load_model_costs(scenario, data_dir(), model_name);
+  const sim::ModelCosts model = sim::load_model_costs(scenario, data_dir(), model_name, config.budget);
 
   // A bad --out fails before the run. Both files or neither: they are staged and moved in
   // together at the end.

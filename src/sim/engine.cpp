@@ -508,8 +508,8 @@ class Runner {
     obj.linear_weight = {t_ue > 0 ? e_ue / t_ue : 1.0};
     switch (spec.variant) {
       case MultiVariant::kLinear: solver_.solve(split::linear_costs(obj), b); break;
-      case MultiVariant::kBarrier: b = split::solve_barrier(obj, {}); break;
-      case MultiVariant::kExact: b = split::solve_exact(obj, {}).boundaries; break;
+      case MultiVariant::kBarrier: b = split::solve_barrier(obj, {}, nullptr, c_.budget); break;
+      case MultiVariant::kExact: b = split::solve_exact(obj, {}, c_.budget).boundaries; break;
       default: break;
     }
     if (b.empty()) solver_.solve(*lat_ms_costs_, b);

@@ -103,11 +103,12 @@ class Reproducer {
     const std::string key = scen + "/" + name;
     auto it = models_.find(key);
     if (it == models_.end())
-      it = models_.emplace(key, load_model_costs(scenario(scen), o_.data_dir, name)).first;
+      it = models_.emplace(key, load_model_costs(scenario(scen), o_.data_dir, name, o_.budget)).first;
     return it->second;
   }
 
   void run(std::vector<Job>& jobs, const std::string& label) {
+    for (auto& j : jobs) j.config.budget = o_.budget;
     run_parallel(jobs.size(), o_.threads,
                  [&](std::size_t i) { jobs[i].result = run_simulation(*jobs[i].scenario, *jobs[i].model, jobs[i].config); },
                  o_.progress ? label : std::string());
@@ -659,7 +660,7 @@ class Reproducer {
   void fig15() {
     // Find a handover on the trajectory that lengthens the route by one hop (gnb1 -> gnb2).
     const Scenario& sc = scenario("mmwave-iab");
-    Network net(sc, NetworkOptions{Load::kMid, 1, 0, 0});
+    Network net(sc, NetworkOptions{Load::kMid, 1, 0, 0, 1e6, o_.budget});
     double t_ho = -1;
     std::size_t hops_before = 0;
     const double lap = 3000.0 / sc.mobility.speed_mps;
@@ -917,7 +918,7 @@ class Reproducer {
     const ModelCosts& qmix = model("mmwave-iab", "qmix_agent");
     run_parallel(cases.size(), o_.threads, [&](std::size_t i) {
       const auto& [load, seed, mname] = cases[i];
-      Network net(sc, NetworkOptions{load, static_cast<std::uint64_t>(seed), 0, 17.0 * seed});
+      Network net(sc, NetworkOptions{load, static_cast<std::uint64_t>(seed), 0, 17.0 * seed, 1e6, o_.budget});
       const bool rnn = mname == "gru_tagger_200";
       const ModelCosts& mc = rnn ? gru : qmix;
       for (double t = 0; t < duration_s_; t += 0.5) {

@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "hivemind/budget.hpp"
+
 namespace hivemind::sim {
 
 struct ReproduceOptions {
@@ -16,6 +18,7 @@ struct ReproduceOptions {
   int threads = 2;
   bool plots = true;              // run gnuplot when it is installed
   bool progress = true;           // progress bars on stderr
+  Budget budget{};                // of each trial (hivemind/budget.hpp; the CLI's --max-steps)
 };
 
 // Every figure name `--only` accepts.
