@@ -80,6 +80,10 @@ std::string string(const nlohmann::json& value, const std::string& path);
 const nlohmann::json& array(const nlohmann::json& value, const std::string& path,
                             std::size_t expected_size = static_cast<std::size_t>(-1));
 const nlohmann::json& object(const nlohmann::json& value, const std::string& path);
+// Most nodes a chain (problem file, route) may have.
+inline constexpr std::size_t kMaxChainNodes = 10'000;
+// The "nodes" array of a chain: 2 (a source and a sink) to kMaxChainNodes entries.
+const nlohmann::json& chain_nodes(const nlohmann::json& doc);
 // The "links" array of a chain of `node_count` nodes: one entry per adjacent pair.
 const nlohmann::json& chain_links(const nlohmann::json& doc, std::size_t node_count);
 // Short, one-line rendering of a JSON value for error messages: at most 60 characters, work

@@ -327,7 +327,11 @@ std::string show(const nlohmann::json& value) {
   return text;
 }
 
-static const char* type_name(const nlohmann::json& value) { return value.type_name(); }
+// "number 1.5", "string \"x\"", "array [1,2]"; just "null" for null (not "null null").
+static std::string got(const nlohmann::json& value) {
+  if (value.is_null()) return "null";
+  return std::string(value.type_name()) + " " + show(value);
+}
 
 const nlohmann::json& require(const nlohmann::json& object, const std::string& key,
                               const std::string& path) {
@@ -338,7 +342,7 @@ const nlohmann::json& require(const nlohmann::json& object, const std::string& k
 
 double number(const nlohmann::json& value, const std::string& path, bool non_negative) {
   if (!value.is_number())
-    throw InputError(path + ": expected a number, got " + type_name(value) + " " + show(value));
+    throw InputError(path + ": expected a number, got " + got(value));
   const double x = value.get<double>();
   if (!std::isfinite(x)) throw InputError(path + ": " + show(value) + " is not finite");
   if (non_negative && x < 0) throw InputError(path + ": " + show(value) + " is negative");
@@ -354,7 +358,7 @@ double positive_number(const nlohmann::json& value, const std::string& path) {
 long long integer(const nlohmann::json& value, const std::string& path, long long min_value,
                   long long max_value) {
   if (!value.is_number_integer())
-    throw InputError(path + ": expected an integer, got " + type_name(value) + " " + show(value));
+    throw InputError(path + ": expected an integer, got " + got(value));
   // Unsigned values above the signed range are out of range too.
   if (value.is_number_unsigned() && value.get<unsigned long long>() >
                                         static_cast<unsigned long long>(max_value))
@@ -369,14 +373,14 @@ long long integer(const nlohmann::json& value, const std::string& path, long lon
 
 std::string string(const nlohmann::json& value, const std::string& path) {
   if (!value.is_string())
-    throw InputError(path + ": expected a string, got " + type_name(value) + " " + show(value));
+    throw InputError(path + ": expected a string, got " + got(value));
   return value.get<std::string>();
 }
 
 const nlohmann::json& array(const nlohmann::json& value, const std::string& path,
                             std::size_t expected_size) {
   if (!value.is_array())
-    throw InputError(path + ": expected an array, got " + type_name(value) + " " + show(value));
+    throw InputError(path + ": expected an array, got " + got(value));
   if (expected_size != static_cast<std::size_t>(-1) && value.size() != expected_size)
     throw InputError(path + ": expected " + std::to_string(expected_size) + " entries, got " +
                      std::to_string(value.size()));
@@ -385,8 +389,19 @@ const nlohmann::json& array(const nlohmann::json& value, const std::string& path
 
 const nlohmann::json& object(const nlohmann::json& value, const std::string& path) {
   if (!value.is_object())
-    throw InputError(path + ": expected an object, got " + type_name(value) + " " + show(value));
+    throw InputError(path + ": expected an object, got " + got(value));
   return value;
+}
+
+const nlohmann::json& chain_nodes(const nlohmann::json& doc) {
+  const nlohmann::json& nodes = array(require(doc, "nodes", "nodes"), "nodes");
+  if (nodes.size() < 2)
+    throw InputError("nodes: " + std::to_string(nodes.size()) +
+                     " nodes, need at least 2 (a source and a sink)");
+  if (nodes.size() > kMaxChainNodes)
+    throw InputError("nodes: " + std::to_string(nodes.size()) + " nodes, at most " +
+                     std::to_string(kMaxChainNodes));
+  return nodes;
 }
 
 const nlohmann::json& chain_links(const nlohmann::json& doc, std::size_t node_count) {

@@ -14,7 +14,6 @@ using nlohmann::json;
 
 namespace {
 
-constexpr std::size_t kMaxNodes = 10'000;
 
 // Fields a route entry may have; anything else is a typo worth an error (a misspelt
 // "bandwidth_mbps" must not silently become a default).
@@ -36,13 +35,7 @@ Route parse_route(std::string_view json_text, std::string_view source) {
       throw InputError("format: unknown format " + json(format).dump() + " (expected \"" +
                        std::string(kRouteFormat) + "\")");
     Route route;
-    const json& nodes = jf::array(jf::require(doc, "nodes", "nodes"), "nodes");
-    if (nodes.size() < 2)
-      throw InputError("nodes: " + std::to_string(nodes.size()) +
-                       " nodes, need at least 2 (a source and a sink)");
-    if (nodes.size() > kMaxNodes)
-      throw InputError("nodes: " + std::to_string(nodes.size()) + " nodes, at most " +
-                       std::to_string(kMaxNodes));
+    const json& nodes = jf::chain_nodes(doc);
     std::set<std::string> names;
     for (std::size_t p = 0; p < nodes.size(); ++p) {
       const std::string at = "nodes[" + std::to_string(p) + "]";

@@ -16,7 +16,6 @@ namespace {
 // Largest model and chain the file format accepts (keeps a hostile file from asking for
 // terabytes before anything else is checked).
 constexpr long long kMaxLayers = 1'000'000;
-constexpr std::size_t kMaxNodes = 10'000;
 
 LinkDirection parse_direction(const json& link, const std::string& path, const char* bw_key,
                               const char* ovh_key, const LinkDirection* fallback) {
@@ -57,13 +56,7 @@ Problem problem_from_json(const json& doc) {
   for (std::size_t l = 0; l < L; ++l)
     problem.output_bytes.push_back(jf::number(out[l], "output_bytes[" + std::to_string(l) + "]"));
 
-  const json& nodes = jf::array(jf::require(doc, "nodes", "nodes"), "nodes");
-  if (nodes.size() < 2)
-    throw InputError("nodes: " + std::to_string(nodes.size()) +
-                     " nodes, need at least 2 (a source and a sink)");
-  if (nodes.size() > kMaxNodes)
-    throw InputError("nodes: " + std::to_string(nodes.size()) + " nodes, at most " +
-                     std::to_string(kMaxNodes));
+  const json& nodes = jf::chain_nodes(doc);
   for (std::size_t p = 0; p < nodes.size(); ++p) {
     const std::string path = "nodes[" + std::to_string(p) + "]";
     jf::object(nodes[p], path);

@@ -9,6 +9,8 @@
 #include <random>
 #include <string>
 
+#include "../common/expect_refusal.hpp"
+#include "../common/expect_refusal.hpp"
 #include "hivemind/error.hpp"
 #include "hivemind/split/chain_costs.hpp"
 #include "hivemind/split/paper_examples.hpp"
@@ -30,18 +32,7 @@ ChainCosts uniform_costs(int L, int P) {
   return c;
 }
 
-// Runs `f`, expects an InputError whose one-line message contains each of `parts`.
-template <class F>
-void expect_refusal(F&& f, std::initializer_list<std::string> parts) {
-  try {
-    f();
-    ADD_FAILURE() << "no InputError";
-  } catch (const InputError& e) {
-    const std::string what = e.what();
-    EXPECT_EQ(what.find('\n'), std::string::npos) << what;
-    for (const auto& part : parts) EXPECT_NE(what.find(part), std::string::npos) << what;
-  }
-}
+using hivemind::testing::expect_refusal;
 
 TEST(Budget, AlgorithmOneRefusesItsQuadraticWorstCase) {
   // P (L+1)(L+2)/2 = 3 x 2001 x 2002 / 2 = 6.0e6 steps; a budget of 1e6 refuses up front.

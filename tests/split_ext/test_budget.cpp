@@ -7,6 +7,8 @@
 #include <random>
 #include <string>
 
+#include "../common/expect_refusal.hpp"
+#include "../common/expect_refusal.hpp"
 #include "hivemind/error.hpp"
 #include "hivemind/model/route.hpp"
 #include "hivemind/split/extensions.hpp"
@@ -14,17 +16,7 @@
 namespace hivemind::split {
 namespace {
 
-template <class F>
-void expect_refusal(F&& f, std::initializer_list<std::string> parts) {
-  try {
-    f();
-    ADD_FAILURE() << "no InputError";
-  } catch (const InputError& e) {
-    const std::string what = e.what();
-    EXPECT_EQ(what.find('\n'), std::string::npos) << what;
-    for (const auto& part : parts) EXPECT_NE(what.find(part), std::string::npos) << what;
-  }
-}
+using hivemind::testing::expect_refusal;
 
 Problem uniform_problem(int L, int P) {
   Problem p;
