@@ -346,7 +346,10 @@ int Network::serving_at_check(long check) {
       charge_bytes(static_cast<double>(capacity - serving_.capacity()) * sizeof(int), nullptr, t);
       serving_.reserve(capacity);
     }
-    const auto [x, y] = ue_position(static_cast<double>(k) * scenario_.mobility.check_s);
+    // Plain variables, not a structured binding: the lambda below captures them (clang 14
+    // refuses captured bindings).
+    const auto position = ue_position(static_cast<double>(k) * scenario_.mobility.check_s);
+    const double x = position.first, y = position.second;
     // Equal EIRP everywhere: the strongest gNB is the one with the least Friis loss.
     auto rx_dbm = [&](int g) {
       const auto& n = scenario_.nodes[gnbs_[g]];

@@ -14,8 +14,6 @@ namespace hivemind::split {
 
 namespace {
 
-constexpr double kInf = std::numeric_limits<double>::infinity();
-
 std::string show(double x) {
   char buf[64];
   std::snprintf(buf, sizeof buf, "%.6g", x);
