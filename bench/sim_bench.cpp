@@ -40,9 +40,11 @@ int main(int argc, char** argv) {
         {"HiveMind only", 0.01, {{"HiveMind", MethodKind::kHiveMind}}},
         {"HiveMind + 3 baselines", 0.01, standard_methods()},
     };
-    std::printf("mmWave IAB, high load, ResNet-18 (%d layers), %.0f simulated s per run, best of 3\n",
-                model.layers, seconds);
-    std::printf("%-24s %10s %10s %12s %12s\n", "", "wall s", "cpu s", "sim s/wall s", "sim s/cpu s");
+    std::printf(
+        "mmWave IAB, high load, ResNet-18 (%d layers), %.0f simulated s per run, best of 3\n",
+        model.layers, seconds);
+    std::printf("%-24s %10s %10s %12s %12s\n", "", "wall s", "cpu s", "sim s/wall s",
+                "sim s/cpu s");
     for (const Row& row : rows) {
       double best_wall = 1e300, best_cpu = 1e300;
       std::size_t tasks = 0;
@@ -55,14 +57,15 @@ int main(int argc, char** argv) {
         const double c0 = thread_cpu_s();
         const auto t0 = std::chrono::steady_clock::now();
         const RunResult r = run_simulation(scenario, model, c);
-        const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        const double wall =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
         const double cpu = thread_cpu_s() - c0;
         best_wall = std::min(best_wall, wall);
         best_cpu = std::min(best_cpu, cpu);
         tasks = r.records.size();
       }
-      std::printf("%-24s %10.3f %10.3f %11.0fx %11.0fx   (%zu task-methods)\n", row.name, best_wall, best_cpu,
-                  seconds / best_wall, seconds / best_cpu, tasks);
+      std::printf("%-24s %10.3f %10.3f %11.0fx %11.0fx   (%zu task-methods)\n", row.name, best_wall,
+                  best_cpu, seconds / best_wall, seconds / best_cpu, tasks);
     }
   } catch (const std::exception& e) {
     std::fprintf(stderr, "sim_bench: %s\n", e.what());

@@ -13,8 +13,8 @@ namespace hivemind::bench {
 
 split::Problem synthetic_problem(int layers, int nodes, unsigned seed) {
   std::mt19937_64 rng(seed * 1000003ULL + layers * 131ULL + nodes);
-  std::uniform_real_distribution<double> load(1e-4, 4e-3);   // seconds on the UE
-  std::uniform_real_distribution<double> bytes(1e4, 4e6);    // activation bytes
+  std::uniform_real_distribution<double> load(1e-4, 4e-3);  // seconds on the UE
+  std::uniform_real_distribution<double> bytes(1e4, 4e6);   // activation bytes
   split::Problem p;
   p.layers = layers;
   p.input_bytes = 602112;  // a 224x224x3 float32 image
@@ -91,7 +91,8 @@ BenchRow time_it(F&& solve_once, const BenchOptions& opt) {
 
 // Rough single-solve time estimate used to skip hopeless cases (seconds).
 double estimate_s(const std::string& method, int L, int P) {
-  if (method == "dijkstra") return 6e-8 * static_cast<double>(split::dijkstra_graph_size(L, P).edges);
+  if (method == "dijkstra")
+    return 6e-8 * static_cast<double>(split::dijkstra_graph_size(L, P).edges);
   if (method == "brute") return 2e-8 * static_cast<double>(split::plan_count(L, P)) * (L / P + 1);
   if (method == "algorithm1") return 2e-9 * static_cast<double>(L) * L * P;
   if (method == "exact") return 2e-7 * static_cast<double>(L) * L * P;  // fronts grow with L
@@ -114,10 +115,12 @@ std::vector<BenchRow> run_solver_bench(const BenchOptions& opt,
           const split::ExtendedProblem ext = synthetic_multi(L, P, opt.seed);
           const split::CompiledObjective obj = split::compile_objective(ext.problem, *ext.multi);
           split::ExactResult result;
-          row = time_it([&] {
-            result = split::solve_exact(obj, {});
-            sink = sink + result.best_effort;
-          }, opt);
+          row = time_it(
+              [&] {
+                result = split::solve_exact(obj, {});
+                sink = sink + result.best_effort;
+              },
+              opt);
           row.method = method;
           row.layers = L;
           row.nodes = P;
@@ -127,8 +130,9 @@ std::vector<BenchRow> run_solver_bench(const BenchOptions& opt,
           continue;
         }
         if (method == "sci" || method == "algorithm1") {
-          split::SciChainSolver solver(method == "sci" ? split::SciChainSolver::Variant::kLinear
-                                                       : split::SciChainSolver::Variant::kAlgorithm1);
+          split::SciChainSolver solver(method == "sci"
+                                           ? split::SciChainSolver::Variant::kLinear
+                                           : split::SciChainSolver::Variant::kAlgorithm1);
           std::vector<int> b;
           row = time_it([&] { sink = sink + solver.solve(costs, b); }, opt);
         } else {

@@ -17,7 +17,7 @@ struct BenchRow {
   std::string method;
   int layers = 0;
   int nodes = 0;
-  double ns_per_solve = 0.0;      // median over samples
+  double ns_per_solve = 0.0;  // median over samples
   std::size_t sci_message_bytes = 0;
   int samples = 0;
   long long solves_per_sample = 0;
@@ -29,9 +29,9 @@ struct BenchOptions {
   // "exact" = the Pareto-front SCI of the multi-objective extension on synthetic_multi (its
   // row reports the largest per-node message in sci_message_bytes).
   std::vector<std::string> methods = {"sci", "algorithm1", "dijkstra", "brute", "exact"};
-  int samples = 7;                // median of this many
-  double min_sample_s = 0.02;     // each sample repeats the solve until it lasts this long
-  double max_method_s = 3.0;      // skip a (method, L, P) whose single solve is estimated above
+  int samples = 7;             // median of this many
+  double min_sample_s = 0.02;  // each sample repeats the solve until it lasts this long
+  double max_method_s = 3.0;   // skip a (method, L, P) whose single solve is estimated above
   unsigned seed = 1;
 };
 

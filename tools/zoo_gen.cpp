@@ -28,9 +28,8 @@ int main(int argc, char** argv) {
     std::printf("FLOPs fits (t = overhead + flops / throughput, least squares over layers):\n");
     for (const auto& run : kMeasuredRuns) {
       fits.push_back(fit_flops_model(measured, run));
-      std::printf("  %-6s overhead %8.2f us  throughput %10.4g FLOP/s  (%d layers)\n",
-                  run.c_str(), fits.back().overhead_s * 1e6, fits.back().flops_per_s,
-                  fits.back().layers);
+      std::printf("  %-6s overhead %8.2f us  throughput %10.4g FLOP/s  (%d layers)\n", run.c_str(),
+                  fits.back().overhead_s * 1e6, fits.back().flops_per_s, fits.back().layers);
     }
     std::printf("\n%-16s %6s %12s  forward ms per run: measured (FLOPs estimate)\n", "model",
                 "layers", "GFLOPs");

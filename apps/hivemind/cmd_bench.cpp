@@ -62,7 +62,8 @@ int run_bench(const Argv& argv) {
     throw InputError("--format: unknown format \"" + format + "\" (expected table or json)");
   bench::BenchOptions opt;
   if (auto v = args.value("--layers")) opt.layers = parse_list(*v, "--layers", 1);
-  if (auto v = args.value("--nodes")) opt.nodes = parse_list(*v, "--nodes", 2);  // a chain has >= 2 nodes
+  if (auto v = args.value("--nodes"))
+    opt.nodes = parse_list(*v, "--nodes", 2);  // a chain has >= 2 nodes
   if (args.flag("--quick")) {
     opt.samples = 3;
     opt.min_sample_s = 0.002;
@@ -87,8 +88,8 @@ int run_bench(const Argv& argv) {
   std::printf("%-12s %6s %4s %16s %18s\n", "method", "L", "P", "time/solve [ns]",
               "SCI message [B]");
   for (const auto& r : rows) {
-    std::printf("%-12s %6d %4d %16.0f %18zu\n", r.method.c_str(), r.layers, r.nodes,
-                r.ns_per_solve, r.sci_message_bytes);
+    std::printf("%-12s %6d %4d %16.0f %18zu\n", r.method.c_str(), r.layers, r.nodes, r.ns_per_solve,
+                r.sci_message_bytes);
     ns[{r.method, r.layers, r.nodes}] = r.ns_per_solve;
   }
   auto ratio = [&](const char* a, const char* b, int L, int P) {

@@ -96,7 +96,8 @@ int run_demo(const Argv& argv) {
   // The zoo's ResNet-18 on the three measured device classes (data/devices), through the same
   // model + route -> problem path as `hivemind solve --model --route`.
   const model::ModelProfile resnet = model::load_model("resnet18", data_dir());
-  const model::DeviceCatalog catalog = model::load_device_catalog(data_dir() + "/devices/devices.json");
+  const model::DeviceCatalog catalog =
+      model::load_device_catalog(data_dir() + "/devices/devices.json");
   std::snprintf(line, sizeof line,
                 "   %zu layers; UE = 1 CPU thread, MEC = 16-thread CPU, cloud = H200; "
                 "UE-MEC 100 Mbit/s, 1 ms overhead per transfer; costs in seconds\n\n",

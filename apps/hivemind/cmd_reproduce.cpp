@@ -12,7 +12,8 @@
 namespace hivemind::cli {
 
 namespace {
-constexpr const char* kHelp = R"(usage: hivemind reproduce [--quick] [--only figN[,figM...]] --out DIR [--threads N] [--no-plots]
+constexpr const char* kHelp =
+    R"(usage: hivemind reproduce [--quick] [--only figN[,figM...]] --out DIR [--threads N] [--no-plots]
 
 Regenerates the paper's evaluation on the 5G MEC simulator: Fig. 2 (Sec. III example),
 Table I (per-link UE bandwidth), Fig. 6 (link dynamics), Figs. 11-12 (cost CDFs by load,
@@ -60,7 +61,8 @@ int run_reproduce(const Argv& argv) {
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   std::cout << table;
   char line[512];
-  std::snprintf(line, sizeof line, "\nWrote %s/summary.md, the CSV of every run and the plots (%.0f s, %d threads).\n",
+  std::snprintf(line, sizeof line,
+                "\nWrote %s/summary.md, the CSV of every run and the plots (%.0f s, %d threads).\n",
                 o.out_dir.c_str(), wall, o.threads);
   std::cout << line;
   return 0;

@@ -42,7 +42,8 @@ options:
 )";
 
 std::string resolve_scenario(const std::string& arg) {
-  if (arg.find('/') != std::string::npos || (arg.size() > 5 && arg.substr(arg.size() - 5) == ".json"))
+  if (arg.find('/') != std::string::npos ||
+      (arg.size() > 5 && arg.substr(arg.size() - 5) == ".json"))
     return arg;
   return data_dir() + "/scenarios/" + arg + ".json";
 }
@@ -76,15 +77,20 @@ int run_simulate(const Argv& argv) {
   config.start_offset_s = args.number_or("--offset-s", 0.0, 0.0, 1e9);
   if (auto f = args.value("--predictive")) {
     sim::MethodSpec m{"HiveMind predictive", sim::MethodKind::kPredictive};
-    if (*f == "oracle") m.forecaster = sim::Forecaster::kOracle;
-    else if (*f == "last") m.forecaster = sim::Forecaster::kLastValue;
-    else if (*f == "ewma") m.forecaster = sim::Forecaster::kEwma;
-    else throw InputError("--predictive: \"" + *f + "\" is not oracle, last or ewma");
+    if (*f == "oracle")
+      m.forecaster = sim::Forecaster::kOracle;
+    else if (*f == "last")
+      m.forecaster = sim::Forecaster::kLastValue;
+    else if (*f == "ewma")
+      m.forecaster = sim::Forecaster::kEwma;
+    else
+      throw InputError("--predictive: \"" + *f + "\" is not oracle, last or ewma");
     m.sigma = args.number_or("--sigma", 0.0, 0.0, 10.0);
     config.methods.push_back(m);
   }
   const std::string model_name = args.value_or("--model", "resnet18_224");
-  const sim::ModelCosts model = sim::load_model_costs(scenario, data_dir(), model_name, config.budget);
+  const sim::ModelCosts model =
+      sim::load_model_costs(scenario, data_dir(), model_name, config.budget);
 
   // A bad --out fails before the run. Both files or neither: they are staged and moved in
   // together at the end.
@@ -96,26 +102,29 @@ int run_simulate(const Argv& argv) {
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 
   if (dir) {
-    dir->write("tasks.csv", sim::tasks_csv_header("") + sim::tasks_csv_rows("", result, config, scenario));
+    dir->write("tasks.csv",
+               sim::tasks_csv_header("") + sim::tasks_csv_rows("", result, config, scenario));
     std::string links = "link,capacity_mbps,ue_mean_mbps,ue_std_mbps,background_ues\n";
     for (const auto& l : result.links)
-      links += l.name + "," + sim::num(l.capacity_bps / 1e6) + "," + sim::num(l.mean_bps / 1e6) + "," +
-               sim::num(l.std_bps / 1e6) + "," + std::to_string(l.background_ues) + "\n";
+      links += l.name + "," + sim::num(l.capacity_bps / 1e6) + "," + sim::num(l.mean_bps / 1e6) +
+               "," + sim::num(l.std_bps / 1e6) + "," + std::to_string(l.background_ues) + "\n";
     dir->write("links.csv", links);
     dir->commit();
   }
 
   char line[256];
   std::string text;
-  std::snprintf(line, sizeof line, "scenario %s, model %s, %s load, seed %llu, %s, %zu tasks, %d handover(s)\n",
-                scenario.name.c_str(), model.model.c_str(), std::string(sim::to_string(config.load)).c_str(),
+  std::snprintf(line, sizeof line,
+                "scenario %s, model %s, %s load, seed %llu, %s, %zu tasks, %d handover(s)\n",
+                scenario.name.c_str(), model.model.c_str(),
+                std::string(sim::to_string(config.load)).c_str(),
                 static_cast<unsigned long long>(config.seed), task.c_str(),
                 result.records.size() / config.methods.size(), result.handovers);
   text += line;
   std::snprintf(line, sizeof line, "mean SCI update %.2f ms\n\n", result.mean_sci_update_s * 1e3);
   text += line;
-  std::snprintf(line, sizeof line, "%-22s %10s %10s %10s %10s %12s\n", "method", "mean ms", "median ms",
-                "p95 ms", "max ms", "energy J");
+  std::snprintf(line, sizeof line, "%-22s %10s %10s %10s %10s %12s\n", "method", "mean ms",
+                "median ms", "p95 ms", "max ms", "energy J");
   text += line;
   for (std::size_t m = 0; m < config.methods.size(); ++m) {
     const auto lat = sim::method_values(result, static_cast<int>(m), false);
@@ -133,7 +142,8 @@ int run_simulate(const Argv& argv) {
     text += line;
   }
   if (args.flag("--bench")) {
-    std::snprintf(line, sizeof line, "\nsimulated %.1f s in %.3f s wall: %.0f x real time (one core)\n",
+    std::snprintf(line, sizeof line,
+                  "\nsimulated %.1f s in %.3f s wall: %.0f x real time (one core)\n",
                   result.simulated_s, wall, result.simulated_s / wall);
     text += line;
   }

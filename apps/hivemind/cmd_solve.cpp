@@ -43,12 +43,14 @@ bytes/s). Exit code 0 on success, 2 on bad input (also when no plan meets the co
 )";
 
 // "a=1,b=2" -> terms; InputError naming the option otherwise.
-std::vector<split::Objective::Term> parse_terms(const std::string& text, const std::string& option) {
+std::vector<split::Objective::Term> parse_terms(const std::string& text,
+                                                const std::string& option) {
   std::vector<split::Objective::Term> out;
   std::size_t start = 0;
   while (start <= text.size()) {
     const std::size_t comma = text.find(',', start);
-    const std::string item = text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    const std::string item =
+        text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
     const std::size_t eq = item.find('=');
     double value = 0;
     std::size_t used = 0;
@@ -80,7 +82,8 @@ bool is_core_method(const std::string& name) {
 int run_extended(const Args& args, split::ExtendedProblem ext, const std::string& format,
                  const Budget& budget) {
   if (args.value("--limit") || args.value("--minimize")) {
-    if (!ext.multi) throw InputError("--limit/--minimize: the problem has no metrics and objective sections");
+    if (!ext.multi)
+      throw InputError("--limit/--minimize: the problem has no metrics and objective sections");
     if (auto v = args.value("--limit")) {
       for (const auto& t : parse_terms(*v, "--limit")) {
         bool replaced = false;
@@ -92,7 +95,8 @@ int run_extended(const Args& args, split::ExtendedProblem ext, const std::string
         if (!replaced) ext.multi->objective.limits.push_back(t);
       }
     }
-    if (auto v = args.value("--minimize")) ext.multi->objective.minimize = parse_terms(*v, "--minimize");
+    if (auto v = args.value("--minimize"))
+      ext.multi->objective.minimize = parse_terms(*v, "--minimize");
     split::validate(*ext.multi, ext.problem);
   }
   std::string out;
@@ -111,7 +115,8 @@ int run_extended(const Args& args, split::ExtendedProblem ext, const std::string
     }
     out = format == "json" ? format_compare_json(rows) : format_compare_table(rows);
   } else {
-    const split::ExtSolution s = split::solve_extended(ext, args.value_or("--method", "sci"), budget);
+    const split::ExtSolution s =
+        split::solve_extended(ext, args.value_or("--method", "sci"), budget);
     out = format == "json" ? format_ext_json(s) : format_ext_table(s);
   }
   emit_problem(args, ext.problem);
@@ -145,7 +150,8 @@ int run_solve(const Argv& argv) {
   const split::Solution solution = split::solve(problem, split::parse_method(method_name), budget);
   // Print (and emit the problem) only once everything has succeeded: a failed run writes
   // nothing, on stdout or to --emit-problem.
-  std::string out = format == "json" ? format_json(problem, solution) : format_table(problem, solution);
+  std::string out =
+      format == "json" ? format_json(problem, solution) : format_table(problem, solution);
   out += problem_source_report(args, problem, solution, format == "json", budget);
   emit_problem(args, problem);
   std::cout << out;

@@ -42,7 +42,8 @@ int main(int argc, char** argv) {
   const std::vector<std::string> args(argv + 1, argv + argc);
   return hivemind::run_guarded("hivemind", [&]() -> int {
     if (args.empty()) {
-      std::cerr << "hivemind: missing command (usage: hivemind COMMAND [OPTIONS]; see hivemind --help)\n";
+      std::cerr
+          << "hivemind: missing command (usage: hivemind COMMAND [OPTIONS]; see hivemind --help)\n";
       return hivemind::kExitBadInput;
     }
     const std::string& name = args.front();
@@ -52,7 +53,8 @@ int main(int argc, char** argv) {
     }
     for (const auto& c : kCommands)
       if (name == c.name) return c.run(std::vector<std::string>(args.begin() + 1, args.end()));
-    std::cerr << hivemind::one_line("hivemind: unknown command \"" + name + "\" (see hivemind --help)")
+    std::cerr << hivemind::one_line("hivemind: unknown command \"" + name +
+                                    "\" (see hivemind --help)")
               << "\n";
     return hivemind::kExitBadInput;
   });

@@ -180,15 +180,16 @@ std::string format_ext_table(const split::ExtSolution& s) {
   for (int p = 0; p < s.problem.node_count(); ++p) {
     const bool has_link = p + 1 < s.problem.node_count();
     std::snprintf(line, sizeof line, "%-4d %-16s %-10s %14s %14s %16s\n", p,
-                  s.problem.nodes[p].name.substr(0, 16).c_str(), layer_range(s.boundaries, p).c_str(),
-                  fmt(s.breakdown.node_compute[p]).c_str(),
+                  s.problem.nodes[p].name.substr(0, 16).c_str(),
+                  layer_range(s.boundaries, p).c_str(), fmt(s.breakdown.node_compute[p]).c_str(),
                   has_link ? fmt(s.problem.cut_bytes(s.boundaries[p])).c_str() : "",
                   has_link ? fmt(s.breakdown.link_transfer[p]).c_str() : "");
     out += line;
   }
   out += "cost " + fmt(s.cost) + " (" + s.cost_name + ")\n";
   out += "metrics:";
-  for (std::size_t k = 0; k < s.metrics.size(); ++k) out += (k ? "; " : " ") + metric_line(s.metrics[k]);
+  for (std::size_t k = 0; k < s.metrics.size(); ++k)
+    out += (k ? "; " : " ") + metric_line(s.metrics[k]);
   out += "\nboundaries " + boundaries_text(s.boundaries) + "\n";
   for (const auto& n : s.notes) out += n + "\n";
   if (s.exact) {

@@ -89,11 +89,13 @@ split::Problem acquire_problem(const Args& args, const Budget& budget) {
 }
 
 void emit_problem(const Args& args, const split::Problem& problem) {
-  if (auto path = args.value("--emit-problem")) write_text_file_atomic(*path, split::to_json(problem));
+  if (auto path = args.value("--emit-problem"))
+    write_text_file_atomic(*path, split::to_json(problem));
 }
 
 std::string problem_source_report(const Args& args, const split::Problem& problem,
-                                  const split::Solution& solution, bool json, const Budget& budget) {
+                                  const split::Solution& solution, bool json,
+                                  const Budget& budget) {
   if (!args.flag("--chain-sizes") || json) return "";
   split::Problem dag = problem_from_model(args, model::CutSizes::kDag, budget);
   dag.deliver = problem.deliver;
@@ -103,9 +105,10 @@ std::string problem_source_report(const Args& args, const split::Problem& proble
   const split::Solution best = split::solve(
       dag_costs, split::is_optimal(solution.method) ? solution.method : split::Method::kSci,
       budget);
-  std::string out = "\n--chain-sizes: the plan above assumes a cut carries only the layer's "
-                    "own output.\nWith the true cut bytes (every live tensor, skip "
-                    "connections included):\n";
+  std::string out =
+      "\n--chain-sizes: the plan above assumes a cut carries only the layer's "
+      "own output.\nWith the true cut bytes (every live tensor, skip "
+      "connections included):\n";
   char line[256];
   std::snprintf(line, sizeof line, "  chain-model plan  %-24s chain-model cost %s, true cost %s\n",
                 plan_text(solution.boundaries).c_str(), fmt(solution.cost).c_str(),
@@ -116,8 +119,8 @@ std::string problem_source_report(const Args& args, const split::Problem& proble
                 std::string(split::to_string(best.method)).c_str());
   out += line;
   const double extra = best.cost > 0 ? (chain_true.total / best.cost - 1) * 100 : 0;
-  std::snprintf(line, sizeof line, "  the chain-model plan really costs %.1f%% more than the optimum\n",
-                extra);
+  std::snprintf(line, sizeof line,
+                "  the chain-model plan really costs %.1f%% more than the optimum\n", extra);
   out += line;
   return out;
 }

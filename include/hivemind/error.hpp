@@ -20,8 +20,8 @@ class InputError : public std::runtime_error {
 inline constexpr int kExitBadInput = 2;
 
 // The body of every HiveMind executable's main(): runs `body` and turns any exception into
-// one stderr line "PREFIX: message" (through one_line) — InputError -> exit code 2 (kExitBadInput), anything
-// else -> "PREFIX: internal error: ..." and 1. No exception escapes.
+// one stderr line "PREFIX: message" (through one_line) — InputError -> exit code 2 (kExitBadInput),
+// anything else -> "PREFIX: internal error: ..." and 1. No exception escapes.
 int run_guarded(const std::string& prefix, const std::function<int()>& body);
 
 // `text` made safe to print as one terminal line: control characters (newline, ESC, DEL, ...)

@@ -17,8 +17,8 @@ std::string g(double x, int digits) {
   return buf;
 }
 
-// "needs" and "budget" with `digits_from` significant digits, more where 3 would print them equal (an
-// estimate just above the budget must not read "needs 3e+09, above the budget of 3e+09").
+// "needs" and "budget" with `digits_from` significant digits, more where 3 would print them equal
+// (an estimate just above the budget must not read "needs 3e+09, above the budget of 3e+09").
 std::pair<std::string, std::string> two_numbers(double needs, double budget, int digits_from = 3) {
   for (int digits = digits_from; digits < 17; ++digits) {
     std::string a = g(needs, digits), b = g(budget, digits);

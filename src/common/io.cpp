@@ -57,7 +57,8 @@ std::string read_capped(int fd, const std::string& path) {
       if (errno == EINTR) continue;
       throw InputError(path + ": cannot read file: " + std::strerror(errno));
     }
-    if (text.size() + static_cast<std::uint64_t>(n) > cap) throw InputError(too_big(path, "is larger"));
+    if (text.size() + static_cast<std::uint64_t>(n) > cap)
+      throw InputError(too_big(path, "is larger"));
     text.append(buf, static_cast<std::size_t>(n));
   }
 }
@@ -166,7 +167,8 @@ StagedDir::StagedDir(std::string path, std::string field)
   }
   std::string tmpl = (base / ".hivemind-staging.XXXXXX").string();
   if (::mkdtemp(tmpl.data()) == nullptr)
-    throw InputError(field_ + ": cannot write into \"" + base.string() + "\": " + std::strerror(errno));
+    throw InputError(field_ + ": cannot write into \"" + base.string() +
+                     "\": " + std::strerror(errno));
   staging_ = tmpl;
 }
 
@@ -191,14 +193,16 @@ void StagedDir::commit() {
   if (ec) throw InputError(field_ + ": cannot create \"" + path_ + "\": " + ec.message());
   // Move each staged file in; files already in the folder under other names stay.
   std::vector<fs::path> names;
-  for (const auto& entry : fs::directory_iterator(staging_, ec)) names.push_back(entry.path().filename());
+  for (const auto& entry : fs::directory_iterator(staging_, ec))
+    names.push_back(entry.path().filename());
   if (ec) throw InputError(field_ + ": cannot read \"" + staging_ + "\": " + ec.message());
   // Check every destination before moving anything, so a name taken by a folder fails the
   // commit with the target folder untouched.
   for (const auto& name : names) {
     const fs::path to = fs::path(path_) / name;
     if (fs::is_directory(fs::symlink_status(to, ec)))
-      throw InputError(field_ + ": cannot write \"" + to.string() + "\": a folder of that name exists");
+      throw InputError(field_ + ": cannot write \"" + to.string() +
+                       "\": a folder of that name exists");
   }
   for (const auto& name : names) {
     const fs::path from = fs::path(staging_) / name, to = fs::path(path_) / name;
@@ -227,12 +231,16 @@ void check_json_depth(std::string_view text, std::string_view source) {
   for (std::size_t i = 0; i < text.size(); ++i) {
     const char c = text[i];
     if (in_string) {
-      if (escaped) escaped = false;
-      else if (c == '\\') escaped = true;
-      else if (c == '"') in_string = false;
+      if (escaped)
+        escaped = false;
+      else if (c == '\\')
+        escaped = true;
+      else if (c == '"')
+        in_string = false;
       continue;
     }
-    if (c == '"') in_string = true;
+    if (c == '"')
+      in_string = true;
     else if (c == '[' || c == '{') {
       if (++depth > kMaxJsonDepth)
         throw InputError(std::string(source) + ": not JSON we accept: nested deeper than " +
@@ -341,8 +349,7 @@ const nlohmann::json& require(const nlohmann::json& object, const std::string& k
 }
 
 double number(const nlohmann::json& value, const std::string& path, bool non_negative) {
-  if (!value.is_number())
-    throw InputError(path + ": expected a number, got " + got(value));
+  if (!value.is_number()) throw InputError(path + ": expected a number, got " + got(value));
   const double x = value.get<double>();
   if (!std::isfinite(x)) throw InputError(path + ": " + show(value) + " is not finite");
   if (non_negative && x < 0) throw InputError(path + ": " + show(value) + " is negative");
@@ -360,8 +367,8 @@ long long integer(const nlohmann::json& value, const std::string& path, long lon
   if (!value.is_number_integer())
     throw InputError(path + ": expected an integer, got " + got(value));
   // Unsigned values above the signed range are out of range too.
-  if (value.is_number_unsigned() && value.get<unsigned long long>() >
-                                        static_cast<unsigned long long>(max_value))
+  if (value.is_number_unsigned() &&
+      value.get<unsigned long long>() > static_cast<unsigned long long>(max_value))
     throw InputError(path + ": " + show(value) + " is out of range [" + std::to_string(min_value) +
                      ", " + std::to_string(max_value) + "]");
   const long long x = value.get<long long>();
@@ -372,15 +379,13 @@ long long integer(const nlohmann::json& value, const std::string& path, long lon
 }
 
 std::string string(const nlohmann::json& value, const std::string& path) {
-  if (!value.is_string())
-    throw InputError(path + ": expected a string, got " + got(value));
+  if (!value.is_string()) throw InputError(path + ": expected a string, got " + got(value));
   return value.get<std::string>();
 }
 
 const nlohmann::json& array(const nlohmann::json& value, const std::string& path,
                             std::size_t expected_size) {
-  if (!value.is_array())
-    throw InputError(path + ": expected an array, got " + got(value));
+  if (!value.is_array()) throw InputError(path + ": expected an array, got " + got(value));
   if (expected_size != static_cast<std::size_t>(-1) && value.size() != expected_size)
     throw InputError(path + ": expected " + std::to_string(expected_size) + " entries, got " +
                      std::to_string(value.size()));
@@ -388,8 +393,7 @@ const nlohmann::json& array(const nlohmann::json& value, const std::string& path
 }
 
 const nlohmann::json& object(const nlohmann::json& value, const std::string& path) {
-  if (!value.is_object())
-    throw InputError(path + ": expected an object, got " + got(value));
+  if (!value.is_object()) throw InputError(path + ": expected an object, got " + got(value));
   return value;
 }
 

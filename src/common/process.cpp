@@ -23,7 +23,8 @@ std::optional<std::string> find_executable(std::string_view name) {
   if (name.empty()) return std::nullopt;
   auto runnable = [](const std::string& path) {
     struct stat st {};
-    return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) && ::access(path.c_str(), X_OK) == 0;
+    return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) &&
+           ::access(path.c_str(), X_OK) == 0;
   };
   if (name.find('/') != std::string_view::npos) {
     std::string path(name);

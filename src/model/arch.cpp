@@ -236,10 +236,14 @@ int vgg_features(ArchBuilder& b, int x, int depth, bool drop_last_pool) {
 ArchBuilder resnet(int depth, int input_hw, int classes) {
   std::vector<int> blocks;
   bool bottlenecks = false;
-  if (depth == 18) blocks = {2, 2, 2, 2};
-  else if (depth == 50) blocks = {3, 4, 6, 3}, bottlenecks = true;
-  else if (depth == 152) blocks = {3, 8, 36, 3}, bottlenecks = true;
-  else throw InputError("resnet: depth " + std::to_string(depth) + " is not in the zoo");
+  if (depth == 18)
+    blocks = {2, 2, 2, 2};
+  else if (depth == 50)
+    blocks = {3, 4, 6, 3}, bottlenecks = true;
+  else if (depth == 152)
+    blocks = {3, 8, 36, 3}, bottlenecks = true;
+  else
+    throw InputError("resnet: depth " + std::to_string(depth) + " is not in the zoo");
   ArchBuilder b("resnet" + std::to_string(depth) + "_" + std::to_string(input_hw));
   ResNetNamer namer;
   int x = b.input({1, 3, input_hw, input_hw});
@@ -283,7 +287,7 @@ ArchBuilder gru_tagger(int steps) {
   constexpr long long kVocab = 10000, kEmbed = 128, kHidden = 256, kTags = 20;
   ArchBuilder b("gru_tagger_" + std::to_string(steps));
   const int tokens = b.input({1, steps}, /*element_bytes=*/8);  // int64 token ids
-  int h = b.input({1, kHidden});                                 // initial hidden state
+  int h = b.input({1, kHidden});                                // initial hidden state
   const int emb = b.layer("emb", "Embedding", {tokens}, {1, steps, kEmbed},
                           static_cast<double>(kVocab * kEmbed), /*flops=*/0);
   std::vector<int> outs;
@@ -332,8 +336,8 @@ ArchBuilder faster_rcnn_vgg16(int input_hw, int proposals) {
   const int deltas = b.conv2d("rpn_bbox_pred", rpn, 4 * kAnchors, 1, 1, 0, true);
   // Boxes as (batch index, x1, y1, x2, y2) in float32; decoding and NMS have no fixed FLOP
   // count, so FLOPs stay unknown.
-  const int rois = b.layer("proposal", "ProposalLayer", {objectness, deltas},
-                           {proposals, 5}, 0, /*flops=*/-1);
+  const int rois =
+      b.layer("proposal", "ProposalLayer", {objectness, deltas}, {proposals, 5}, 0, /*flops=*/-1);
   const Shape& fmap = b.shape(features);
   const Shape pooled = {proposals, fmap[1], 7, 7};
   // Max over each bin: about (14/7)^2 elements per output for a 14x14 map.
@@ -352,9 +356,9 @@ ArchBuilder faster_rcnn_vgg16(int input_hw, int proposals) {
 }
 
 const std::vector<std::string>& zoo_model_names() {
-  static const std::vector<std::string> names = {
-      "resnet18_224", "resnet18_32",    "resnet50_224",   "resnet152_224", "vgg11_224",
-      "vgg16_224",    "rcnn_vgg16_224", "gru_tagger_200", "qmix_agent"};
+  static const std::vector<std::string> names = {"resnet18_224",   "resnet18_32",    "resnet50_224",
+                                                 "resnet152_224",  "vgg11_224",      "vgg16_224",
+                                                 "rcnn_vgg16_224", "gru_tagger_200", "qmix_agent"};
   return names;
 }
 

@@ -103,15 +103,15 @@ DeviceProfile resolve_device(const ModelProfile& profile, const std::string& dev
   if (!spec) {
     std::string known;
     for (const auto& c : catalog.classes) known += (known.empty() ? "" : ", ") + c.device_class;
-    throw InputError("device_class: \"" + device_class + "\" is neither in model " +
-                     profile.model + " (has: " + have + ") nor in the devices file (" + known +
-                     ")");
+    throw InputError("device_class: \"" + device_class + "\" is neither in model " + profile.model +
+                     " (has: " + have + ") nor in the devices file (" + known + ")");
   }
   const DeviceProfile* base = spec->base.empty() ? nullptr : profile.device(spec->base);
   if (!base)
     throw InputError("device_class: \"" + device_class + "\" needs " +
-                     (spec->base.empty() ? std::string("a measurement")
-                                         : "the \"" + spec->base + "\" measurement it derives from") +
+                     (spec->base.empty()
+                          ? std::string("a measurement")
+                          : "the \"" + spec->base + "\" measurement it derives from") +
                      ", which model " + profile.model + " lacks (has: " + have + ")");
   DeviceProfile d;
   d.device_class = device_class;
@@ -129,7 +129,8 @@ DeviceProfile resolve_device(const ModelProfile& profile, const std::string& dev
     c.forward_s = spec->time_scale * b.forward_s;
     if (bound) c.forward_s = std::max(c.forward_s, flops / spec->flops_per_s);
     c.backward_s = spec->time_scale * b.backward_s;
-    if (bound && b.backward_s > 0) c.backward_s = std::max(c.backward_s, 2 * flops / spec->flops_per_s);
+    if (bound && b.backward_s > 0)
+      c.backward_s = std::max(c.backward_s, 2 * flops / spec->flops_per_s);
     c.energy_j = c.forward_s * spec->active_power_w;
   }
   return d;

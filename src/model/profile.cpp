@@ -78,8 +78,7 @@ void validate(const ModelProfile& profile) {
     const std::string at = "devices[" + std::to_string(d) + "]";
     if (device.device_class.empty()) throw InputError(at + ".device_class: empty");
     if (!classes.insert(device.device_class).second)
-      throw InputError(at + ".device_class: " + quote(device.device_class) +
-                       " appears twice");
+      throw InputError(at + ".device_class: " + quote(device.device_class) + " appears twice");
     if (device.layers.size() != profile.layers.size())
       throw InputError(at + ".forward_s: " + std::to_string(device.layers.size()) +
                        " entries, expected one per layer (" +

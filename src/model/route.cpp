@@ -14,13 +14,11 @@ using nlohmann::json;
 
 namespace {
 
-
 // Fields a route entry may have; anything else is a typo worth an error (a misspelt
 // "bandwidth_mbps" must not silently become a default).
 void check_keys(const json& object, const std::string& path, const std::set<std::string>& known) {
   for (auto it = object.begin(); it != object.end(); ++it)
-    if (!known.count(it.key()))
-      throw InputError(path + "." + it.key() + ": unknown field");
+    if (!known.count(it.key())) throw InputError(path + "." + it.key() + ": unknown field");
 }
 
 }  // namespace
@@ -58,11 +56,13 @@ Route parse_route(std::string_view json_text, std::string_view source) {
     for (std::size_t p = 0; p < links.size(); ++p) {
       const std::string at = "links[" + std::to_string(p) + "]";
       const json& j = jf::object(links[p], at);
-      check_keys(j, at, {"bandwidth_mbps", "overhead_ms", "down_bandwidth_mbps", "down_overhead_ms"});
+      check_keys(j, at,
+                 {"bandwidth_mbps", "overhead_ms", "down_bandwidth_mbps", "down_overhead_ms"});
       RouteLink link;
       link.bandwidth_mbps = jf::positive_number(
           jf::require(j, "bandwidth_mbps", at + ".bandwidth_mbps"), at + ".bandwidth_mbps");
-      if (j.contains("overhead_ms")) link.overhead_ms = jf::number(j["overhead_ms"], at + ".overhead_ms");
+      if (j.contains("overhead_ms"))
+        link.overhead_ms = jf::number(j["overhead_ms"], at + ".overhead_ms");
       link.down_bandwidth_mbps =
           j.contains("down_bandwidth_mbps")
               ? jf::positive_number(j["down_bandwidth_mbps"], at + ".down_bandwidth_mbps")
@@ -81,7 +81,8 @@ Route parse_route(std::string_view json_text, std::string_view source) {
 Route load_route(const std::string& path) { return parse_route(read_text_file(path), path); }
 
 split::Problem problem_from_route(const ModelProfile& profile, const Route& route,
-                                  const DeviceCatalog& catalog, CutSizes sizes, const Budget& budget) {
+                                  const DeviceCatalog& catalog, CutSizes sizes,
+                                  const Budget& budget) {
   if (route.nodes.size() < 2 || route.links.size() + 1 != route.nodes.size())
     throw InputError("route: " + std::to_string(route.nodes.size()) + " nodes and " +
                      std::to_string(route.links.size()) + " links (need n >= 2 nodes, n-1 links)");
@@ -89,12 +90,15 @@ split::Problem problem_from_route(const ModelProfile& profile, const Route& rout
     // Each node resolves its device class (a copy of the profile's per-layer costs) and keeps
     // one compute value per layer: P x L values, one step and 8 bytes each, plus the one
     // resolved profile alive at a time.
-    const double values = static_cast<double>(route.nodes.size()) * static_cast<double>(profile.layers.size());
+    const double values =
+        static_cast<double>(route.nodes.size()) * static_cast<double>(profile.layers.size());
     const std::string what = "problem of " + std::to_string(profile.layers.size()) + " layers on " +
                              std::to_string(route.nodes.size()) + " nodes";
     check_steps(budget, values, what);
-    check_bytes(budget, values * sizeof(double) +
-                            static_cast<double>(profile.layers.size()) * sizeof(LayerCost), what);
+    check_bytes(
+        budget,
+        values * sizeof(double) + static_cast<double>(profile.layers.size()) * sizeof(LayerCost),
+        what);
   }
   split::Problem problem;
   problem.layers = static_cast<int>(profile.layers.size());

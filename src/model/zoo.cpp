@@ -11,7 +11,8 @@ namespace hivemind::model {
 
 namespace {
 
-std::string measured_path(const std::string& dir, const std::string& model, const std::string& run) {
+std::string measured_path(const std::string& dir, const std::string& model,
+                          const std::string& run) {
   return dir + "/" + model + "." + run + ".json";
 }
 
@@ -87,9 +88,9 @@ ModelProfile build_zoo_profile(const std::string& name, const std::string& measu
       const double factor = whole_model_factor(m);
       for (std::size_t l = 0; l < p.layers.size(); ++l) {
         if (m.layers[l].name != p.layers[l].name || m.layers[l].cut_bytes != p.layers[l].cut_bytes)
-          throw InputError(path + ": layers[" + std::to_string(l) + "] is \"" +
-                           m.layers[l].name + "\", the architecture has \"" +
-                           p.layers[l].name + "\" (or their cut bytes differ)");
+          throw InputError(path + ": layers[" + std::to_string(l) + "] is \"" + m.layers[l].name +
+                           "\", the architecture has \"" + p.layers[l].name +
+                           "\" (or their cut bytes differ)");
         d.layers[l].forward_s = m.layers[l].median_us * factor * 1e-6;
         d.layers[l].backward_s = m.layers[l].bwd_us * factor * 1e-6;
       }
@@ -114,7 +115,8 @@ ModelProfile build_zoo_profile(const std::string& name, const std::string& measu
     }
     p.devices.push_back(std::move(d));
   }
-  p.source = any_measured ? "HiveMind zoo: " + arch_source + "; latencies of the cpu1/cpu16/cuda "
+  p.source = any_measured ? "HiveMind zoo: " + arch_source +
+                                "; latencies of the cpu1/cpu16/cuda "
                                 "runs measured (data/measured, PyTorch 2.11, 16-core Xeon, H200)"
                           : "HiveMind zoo: " + arch_source +
                                 "; no measurement exists: latencies estimated from FLOPs";
@@ -124,18 +126,18 @@ ModelProfile build_zoo_profile(const std::string& name, const std::string& measu
 
 std::string canonical_zoo_name(const std::string& name) {
   static const std::map<std::string, std::string> aliases = {
-      {"resnet18", "resnet18_224"},   {"resnet50", "resnet50_224"},
-      {"resnet152", "resnet152_224"}, {"vgg11", "vgg11_224"},
-      {"vgg16", "vgg16_224"},         {"rcnn", "rcnn_vgg16_224"},
+      {"resnet18", "resnet18_224"},     {"resnet50", "resnet50_224"},
+      {"resnet152", "resnet152_224"},   {"vgg11", "vgg11_224"},
+      {"vgg16", "vgg16_224"},           {"rcnn", "rcnn_vgg16_224"},
       {"gru_tagger", "gru_tagger_200"}, {"qmix", "qmix_agent"}};
   if (auto it = aliases.find(name); it != aliases.end()) return it->second;
   return name;
 }
 
 ModelProfile load_model(const std::string& name_or_path, const std::string& data_dir) {
-  const bool is_path = name_or_path.find('/') != std::string::npos ||
-                       (name_or_path.size() > 5 &&
-                        name_or_path.compare(name_or_path.size() - 5, 5, ".json") == 0);
+  const bool is_path =
+      name_or_path.find('/') != std::string::npos ||
+      (name_or_path.size() > 5 && name_or_path.compare(name_or_path.size() - 5, 5, ".json") == 0);
   if (is_path) return load_model_profile(name_or_path);
   const std::string name = canonical_zoo_name(name_or_path);
   for (const auto& known : zoo_model_names())

@@ -15,7 +15,8 @@ double stationary_blocked_fraction(const BlockageParams& p) {
 
 double blocked_rate_factor(double clear_snr_db, double attenuation_db, int cqi_table) {
   const double clear = spectral_efficiency(cqi_from_snr_db(clear_snr_db), cqi_table);
-  const double blocked = spectral_efficiency(cqi_from_snr_db(clear_snr_db - attenuation_db), cqi_table);
+  const double blocked =
+      spectral_efficiency(cqi_from_snr_db(clear_snr_db - attenuation_db), cqi_table);
   return clear > 0.0 ? blocked / clear : 0.0;
 }
 
@@ -38,7 +39,8 @@ void BlockageProcess::generate_until(double t) {
 
 std::size_t BlockageProcess::changes_until(double t) {
   generate_until(t);
-  return static_cast<std::size_t>(std::upper_bound(changes_.begin(), changes_.end(), t) - changes_.begin());
+  return static_cast<std::size_t>(std::upper_bound(changes_.begin(), changes_.end(), t) -
+                                  changes_.begin());
 }
 
 bool BlockageProcess::blocked_at(double t) {

@@ -9,11 +9,11 @@
 #include "hivemind/model/profile.hpp"
 #include "hivemind/model/zoo.hpp"
 #include "hivemind/sim/random.hpp"
+#include "hivemind/sim/single_split.hpp"
 #include "hivemind/split/chain_costs.hpp"
 #include "hivemind/split/objectives.hpp"
 #include "hivemind/split/sci.hpp"
 #include "hivemind/split/solve.hpp"
-#include "hivemind/sim/single_split.hpp"
 
 namespace hivemind::sim {
 
@@ -30,9 +30,10 @@ constexpr double kMaxDurationS = 1e9;
 // Costs of the task side of a run, in steps of about one nanosecond (hivemind/budget.hpp; the
 // network's own are in network.cpp), measured with `hivemind simulate` (chain5 and mmwave-iab,
 // ResNet-18, one task every 1 to 100 ms) on the reference VM:
-constexpr double kStepsPerCell = 2.0;     // one cost-table cell (node x cut) built or read by a planner
-constexpr double kStepsPerHop = 50.0;     // one hop of the SCI update or of an execution (a transfer)
-constexpr double kStepsPerRecord = 100.0; // one task record (with the blockage query of its links)
+constexpr double kStepsPerCell =
+    2.0;  // one cost-table cell (node x cut) built or read by a planner
+constexpr double kStepsPerHop = 50.0;  // one hop of the SCI update or of an execution (a transfer)
+constexpr double kStepsPerRecord = 100.0;  // one task record (with the blockage query of its links)
 }  // namespace
 
 std::vector<MethodSpec> standard_methods() {
@@ -42,17 +43,18 @@ std::vector<MethodSpec> standard_methods() {
           {"Single split", MethodKind::kSingleSplit}};
 }
 
-ModelCosts load_model_costs(const Scenario& scenario, const std::string& data_dir, const std::string& name,
-                            const Budget& budget) {
+ModelCosts load_model_costs(const Scenario& scenario, const std::string& data_dir,
+                            const std::string& name, const Budget& budget) {
   // The zoo profile (hivemind::model, data/zoo/): exact byte sizes for the architecture and,
   // per measured run, the measured latencies scaled by whole-model / sum-of-layers (latencies
   // estimated from FLOPs where no measurement exists, e.g. the R-CNN).
   const model::ModelProfile prof = model::load_model(name, data_dir);
   // Forward and backward per layer and device class, plus the cut sizes.
-  check_bytes(budget,
-              static_cast<double>(prof.layers.size()) * sizeof(double) *
-                  (2.0 * static_cast<double>(scenario.devices.size()) + 1.0),
-              "model " + name + " on " + std::to_string(scenario.devices.size()) + " device classes");
+  check_bytes(
+      budget,
+      static_cast<double>(prof.layers.size()) * sizeof(double) *
+          (2.0 * static_cast<double>(scenario.devices.size()) + 1.0),
+      "model " + name + " on " + std::to_string(scenario.devices.size()) + " device classes");
   ModelCosts costs;
   costs.model = prof.model;
   costs.layers = static_cast<int>(prof.layers.size());
@@ -66,7 +68,9 @@ ModelCosts load_model_costs(const Scenario& scenario, const std::string& data_di
       dc.relay = true;
     } else {
       const model::DeviceProfile* dev = prof.device(d.measured_run);
-      if (!dev) throw InputError("model " + name + ": the zoo profile has no \"" + d.measured_run + "\" run");
+      if (!dev)
+        throw InputError("model " + name + ": the zoo profile has no \"" + d.measured_run +
+                         "\" run");
       // Backward: the measured module backward; functional nodes have none measured and are
       // assumed to cost their forward time.
       for (const auto& l : dev->layers) {
@@ -101,8 +105,8 @@ struct GapHistory {
 };
 
 struct MethodState {
-  std::vector<GapHistory> gaps;     // per scenario node
-  std::vector<double> last_rate;    // per network link, -1 = none yet
+  std::vector<GapHistory> gaps;   // per scenario node
+  std::vector<double> last_rate;  // per network link, -1 = none yet
   std::vector<double> ewma_rate;
   Rng rng{1};
   // The method's last plan and its planned cost, and the version of the cost tables it was
@@ -121,9 +125,11 @@ struct Exec {
 class Runner {
  public:
   Runner(const Scenario& s, const ModelCosts& m, const RunConfig& c)
-      : s_(s), m_(m), c_(c),
+      : s_(s),
+        m_(m),
+        c_(c),
         net_(s, NetworkOptions{c.load, c.seed, c.coherence_s, c.start_offset_s,
-                              c.duration_s + 2.0 * kTaskGiveUpS + 1.0, c.budget}) {
+                               c.duration_s + 2.0 * kTaskGiveUpS + 1.0, c.budget}) {
     L_ = m.layers;
     sink_ = s.deliver == "sink";
     training_ = c.task == TaskKind::kTraining;
@@ -185,8 +191,9 @@ class Runner {
         // The objective's tables copied, the UE-only plan evaluated twice, and for barrier and
         // exact every (i, j) block of every node (split/objectives.hpp: P (L+1)(L+2)/2 (1 + 3C),
         // C = 1; exact counts its own labels against the default budget as it builds them).
-        plan = 5.0 * cells * kStepsPerCell +
-               (m.variant == MultiVariant::kLinear ? cells * kStepsPerCell : P * (L + 1.0) * (L + 2.0) / 2.0 * 4.0);
+        plan = 5.0 * cells * kStepsPerCell + (m.variant == MultiVariant::kLinear
+                                                  ? cells * kStepsPerCell
+                                                  : P * (L + 1.0) * (L + 2.0) / 2.0 * 4.0);
       const double execute = (L + P * kStepsPerHop) * (training_ ? 2.0 : 1.0);
       per_task += plan + execute + kStepsPerRecord;
     }
@@ -198,7 +205,8 @@ class Runner {
                      caches * routes * table_bytes +            // the kept cost tables
                      (multi ? 3.0 * table_bytes : 0.0) +        // the objective's copies
                      M * static_cast<double>(s_.nodes.size()) *
-                         std::min(e.tasks, static_cast<double>(std::max(1, max_history_))) * sizeof(double);
+                         std::min(e.tasks, static_cast<double>(std::max(1, max_history_))) *
+                         sizeof(double);
     // The traces: every link a route can take, until the last task's SCI update and its
     // compute time on the faster of the UE and the sink (a yardstick of a task's run: a longer
     // tail, e.g. of transfers over a slow link, is metered as it happens).
@@ -230,8 +238,9 @@ class Runner {
     Work total = e.engine;
     total += e.network;
     char what[256];
-    std::snprintf(what, sizeof what, "simulation of %.3g tasks x %zu methods, %.3g s of traces on %d links",
-                  e.tasks, c_.methods.size(), e.trace_s, e.links);
+    std::snprintf(what, sizeof what,
+                  "simulation of %.3g tasks x %zu methods, %.3g s of traces on %d links", e.tasks,
+                  c_.methods.size(), e.trace_s, e.links);
     check_steps(c_.budget, total.steps, what);
     check_bytes(c_.budget, total.bytes, what);
     // A task's index is an int (TaskRecord::task): only a raised budget gets this far.
@@ -252,7 +261,8 @@ class Runner {
     std::vector<double> arrivals;
     if (c_.poisson) {
       Rng rng(stream_seed(c_.seed, kPurposeArrivals, 0));
-      for (double t = rng.exponential(c_.period_s); t < c_.duration_s; t += rng.exponential(c_.period_s))
+      for (double t = rng.exponential(c_.period_s); t < c_.duration_s;
+           t += rng.exponential(c_.period_s))
         arrivals.push_back(t);
       if (arrivals.size() > 2147483647u)
         throw InputError("simulation: " + std::to_string(arrivals.size()) +
@@ -274,7 +284,8 @@ class Runner {
       for (int l : route_->links) used[l] = 1;
       sci_sum += start_ - arrivals[k];
     }
-    result.mean_sci_update_s = arrivals.empty() ? 0.0 : sci_sum / static_cast<double>(arrivals.size());
+    result.mean_sci_update_s =
+        arrivals.empty() ? 0.0 : sci_sum / static_cast<double>(arrivals.size());
     result.handovers = net_.handovers_before(c_.duration_s);
     for (int l = 0; l < net_.link_count(); ++l)
       if (used[l]) result.links.push_back(net_.link_stats(l, c_.duration_s));
@@ -292,20 +303,21 @@ class Runner {
   // capacity changed since the previous task on the same route (the capacities are constant over
   // coherence blocks, several tasks long).
   struct CostCache {
-    bool energy = false;        // false: latency (s, times latency_unit); true: counted energy (J)
+    bool energy = false;  // false: latency (s, times latency_unit); true: counted energy (J)
     double latency_unit = 1.0;
     struct Tables {
-      bool ready = false;             // compute rows filled
-      std::vector<double> planned;    // per link: the capacity its transfer row was built for
+      bool ready = false;           // compute rows filled
+      std::vector<double> planned;  // per link: the capacity its transfer row was built for
       split::ChainCosts costs;
-      std::uint64_t version = 0;      // changes (run-wide unique) whenever a row is rebuilt
+      std::uint64_t version = 0;  // changes (run-wide unique) whenever a row is rebuilt
     };
-    std::vector<Tables> by_route;     // indexed by Route::index
+    std::vector<Tables> by_route;  // indexed by Route::index
   };
 
   // The tables of `cache` for the current route with capacity `cap[p]` on link p.
   const CostCache::Tables& cost_tables(CostCache& cache, const std::vector<double>& cap) {
-    if (cache.by_route.size() <= static_cast<std::size_t>(route_->index)) cache.by_route.resize(route_->index + 1);
+    if (cache.by_route.size() <= static_cast<std::size_t>(route_->index))
+      cache.by_route.resize(route_->index + 1);
     CostCache::Tables& tab = cache.by_route[route_->index];
     const int P = static_cast<int>(route_->nodes.size());
     split::ChainCosts& costs = tab.costs;
@@ -322,7 +334,8 @@ class Runner {
     for (int p = 0; p + 1 < P; ++p) {
       // A node that saw (or forecasts) no capacity at all still plans: with a floor of 0.1%
       // of the link's capacity every transfer on it looks very expensive but finite.
-      const double c = std::max(cap[p], net_.link_info(route_->links[p]).capacity_bps * kPlanningFloor);
+      const double c =
+          std::max(cap[p], net_.link_info(route_->links[p]).capacity_bps * kPlanningFloor);
       if (c == tab.planned[p]) continue;
       fill_transfer_row(p, c, cache, costs.transfer[p]);
       tab.planned[p] = c;
@@ -373,7 +386,8 @@ class Runner {
 
   // One transfer of `bits` on route link p from time t; updates t, energy, exactness and the
   // observations of `state` (the node p+1 measures the rate it received at).
-  void transfer(int p, double bits, bool up, double planned_cap, double& t, Exec& e, MethodState* state) {
+  void transfer(int p, double bits, bool up, double planned_cap, double& t, Exec& e,
+                MethodState* state) {
     const int link = route_->links[p];
     const ScenarioLink& info = net_.link_info(link);
     t += info.overhead_s;
@@ -385,21 +399,24 @@ class Runner {
       return;
     }
     const double rate = end > t ? bits / (end - t) : net_.capacity_bps(link, t);
-    e.exact = e.exact && net_.block_index(end) == b0 &&
-              net_.capacity_bps(link, t) == planned_cap && planned_cap >= info.capacity_bps * kPlanningFloor;
+    e.exact = e.exact && net_.block_index(end) == b0 && net_.capacity_bps(link, t) == planned_cap &&
+              planned_cap >= info.capacity_bps * kPlanningFloor;
     if (!info.radio_power.empty()) {
-      const auto& model = up ? s_.radio_power_up.at(info.radio_power) : s_.radio_power_down.at(info.radio_power);
+      const auto& model =
+          up ? s_.radio_power_up.at(info.radio_power) : s_.radio_power_down.at(info.radio_power);
       e.energy_j += model.energy_j(bits, rate);
     }
     if (state) {
       state->last_rate[link] = rate;
-      state->ewma_rate[link] = state->ewma_rate[link] < 0 ? rate
-                                                          : (1 - kEwmaAlpha) * state->ewma_rate[link] + kEwmaAlpha * rate;
+      state->ewma_rate[link] = state->ewma_rate[link] < 0
+                                   ? rate
+                                   : (1 - kEwmaAlpha) * state->ewma_rate[link] + kEwmaAlpha * rate;
     }
     t = end;
   }
 
-  Exec execute(const std::vector<int>& b, const std::vector<double>& planned_cap, MethodState* state, int g) {
+  Exec execute(const std::vector<int>& b, const std::vector<double>& planned_cap,
+               MethodState* state, int g) {
     const int P = static_cast<int>(route_->nodes.size());
     Exec e;
     double t = start_;
@@ -438,7 +455,9 @@ class Runner {
         if (d.energy_counted) e.energy_j += dt * d.active_power_w;
         t += dt;
         if (!(t <= deadline_)) t = kInf;
-        if (p > 0 && std::isfinite(t)) transfer(p - 1, m_.bytes_at(b[p - 1]) * 8.0, /*up=*/false, planned_cap[p - 1], t, e, nullptr);
+        if (p > 0 && std::isfinite(t))
+          transfer(p - 1, m_.bytes_at(b[p - 1]) * 8.0, /*up=*/false, planned_cap[p - 1], t, e,
+                   nullptr);
       }
     }
     e.latency_s = t - start_;
@@ -478,7 +497,8 @@ class Runner {
     const bool multi = spec.kind == MethodKind::kMultiObjective;
     if (!multi && st.plan_version == tables.version) return;
     plan(spec, tables.costs, st.plan);
-    st.planned = st.plan.empty() ? kInf : plan_total(multi ? *energy_costs_ : tables.costs, st.plan);
+    st.planned =
+        st.plan.empty() ? kInf : plan_total(multi ? *energy_costs_ : tables.costs, st.plan);
     st.plan_version = multi ? 0 : tables.version;
   }
 
@@ -493,9 +513,14 @@ class Runner {
     }
     split::Boundaries ue(P, L_);
     switch (spec.variant) {
-      case MultiVariant::kOptLatency: solver_.solve(*lat_ms_costs_, b); return;
-      case MultiVariant::kOptEnergy: solver_.solve(*energy_costs_, b); return;
-      default: break;
+      case MultiVariant::kOptLatency:
+        solver_.solve(*lat_ms_costs_, b);
+        return;
+      case MultiVariant::kOptEnergy:
+        solver_.solve(*energy_costs_, b);
+        return;
+      default:
+        break;
     }
     split::CompiledObjective obj;
     obj.names = {"latency_ms", "energy_j"};
@@ -507,10 +532,17 @@ class Runner {
     const double t_ue = split::evaluate(*lat_ms_costs_, ue).total;
     obj.linear_weight = {t_ue > 0 ? e_ue / t_ue : 1.0};
     switch (spec.variant) {
-      case MultiVariant::kLinear: solver_.solve(split::linear_costs(obj), b); break;
-      case MultiVariant::kBarrier: b = split::solve_barrier(obj, {}, nullptr, c_.budget); break;
-      case MultiVariant::kExact: b = split::solve_exact(obj, {}, c_.budget).boundaries; break;
-      default: break;
+      case MultiVariant::kLinear:
+        solver_.solve(split::linear_costs(obj), b);
+        break;
+      case MultiVariant::kBarrier:
+        b = split::solve_barrier(obj, {}, nullptr, c_.budget);
+        break;
+      case MultiVariant::kExact:
+        b = split::solve_exact(obj, {}, c_.budget).boundaries;
+        break;
+      default:
+        break;
     }
     if (b.empty()) solver_.solve(*lat_ms_costs_, b);
   }
@@ -526,7 +558,8 @@ class Runner {
     double ready = arrival + s_.sci_processing_s;
     for (int p = P - 2; p >= 0 && ready <= deadline_; --p) {
       const int link = route_->links[p];
-      const double arrive = net_.transfer_end(link, ready + net_.link_info(link).overhead_s, msg_bits);
+      const double arrive =
+          net_.transfer_end(link, ready + net_.link_info(link).overhead_s, msg_bits);
       t1_[p] = arrive;
       ready = arrive + s_.sci_processing_s;
     }
@@ -568,7 +601,8 @@ class Runner {
           ++result.forecasts[mi];
           switch (spec.forecaster) {
             case Forecaster::kOracle:
-              predicted_[p] = net_.capacity_bps(link, t1_[p + 1] + dt) * std::max(0.02, 1.0 + spec.sigma * noise);
+              predicted_[p] = net_.capacity_bps(link, t1_[p + 1] + dt) *
+                              std::max(0.02, 1.0 + spec.sigma * noise);
               break;
             case Forecaster::kLastValue:
               if (st.last_rate[link] > 0) predicted_[p] = st.last_rate[link];
@@ -597,7 +631,8 @@ class Runner {
         rec.energy_j = e.energy_j;
         rec.exact = e.exact && caps == &known_;
         if (std::isfinite(rec.latency_s))
-          for (int l : route_->links) rec.blocked = rec.blocked || net_.blocked_during(l, arrival, start_ + rec.latency_s);
+          for (int l : route_->links)
+            rec.blocked = rec.blocked || net_.blocked_during(l, arrival, start_ + rec.latency_s);
       }
       if (c_.keep_plans) {
         rec.route = route_->nodes;
@@ -643,20 +678,25 @@ void check_config(const Scenario& scenario, const ModelCosts& model, const RunCo
   for (const auto& m : config.methods) {
     if (m.history < 1) throw InputError("method " + m.label + ": history g must be >= 1");
     if (!(m.sigma >= 0 && m.sigma <= 1e6))
-      throw InputError("method " + m.label + ": sigma " + exact_number(m.sigma) + " is out of range [0, 1e6]");
+      throw InputError("method " + m.label + ": sigma " + exact_number(m.sigma) +
+                       " is out of range [0, 1e6]");
     if (!std::isfinite(m.threshold_s))
-      throw InputError("method " + m.label + ": threshold " + exact_number(m.threshold_s) + " s is not finite");
+      throw InputError("method " + m.label + ": threshold " + exact_number(m.threshold_s) +
+                       " s is not finite");
   }
   if (!(config.period_s > 0)) throw InputError("period: must be > 0");
   if (!std::isfinite(config.period_s))
     throw InputError("period: " + exact_number(config.period_s) + " s is not finite");
   if (!(config.duration_s > 0 && config.duration_s <= kMaxDurationS))
-    throw InputError("duration: " + exact_number(config.duration_s) + " s is out of range (0, 1e9]");
+    throw InputError("duration: " + exact_number(config.duration_s) +
+                     " s is out of range (0, 1e9]");
   for (const auto& [cls, factor] : config.speedup)
     if (!(factor > 0 && factor <= 1e9))
-      throw InputError("speed-up of \"" + cls + "\": " + exact_number(factor) + " is out of range (0, 1e9]");
+      throw InputError("speed-up of \"" + cls + "\": " + exact_number(factor) +
+                       " is out of range (0, 1e9]");
   for (const auto& n : scenario.nodes)
-    if (!model.devices.count(n.device)) throw InputError("device class \"" + n.device + "\" has no costs");
+    if (!model.devices.count(n.device))
+      throw InputError("device class \"" + n.device + "\" has no costs");
   const std::size_t L = model.cut_bytes.size();
   if (model.layers < 1 || static_cast<std::size_t>(model.layers) != L)
     throw InputError("model " + model.model + ": " + std::to_string(model.layers) + " layers but " +
@@ -664,17 +704,20 @@ void check_config(const Scenario& scenario, const ModelCosts& model, const RunCo
   for (const auto& [cls, d] : model.devices)
     if (!d.relay && (d.forward_s.size() != L || d.backward_s.size() != L))
       throw InputError("model " + model.model + ": device class \"" + cls + "\" has " +
-                       std::to_string(d.forward_s.size()) + " layer costs, not " + std::to_string(L));
+                       std::to_string(d.forward_s.size()) + " layer costs, not " +
+                       std::to_string(L));
 }
 }  // namespace
 
-Work estimate_simulation(const Scenario& scenario, const ModelCosts& model, const RunConfig& config) {
+Work estimate_simulation(const Scenario& scenario, const ModelCosts& model,
+                         const RunConfig& config) {
   check_config(scenario, model, config);
   Runner runner(scenario, model, config);
   return runner.total_estimate();
 }
 
-RunResult run_simulation(const Scenario& scenario, const ModelCosts& model, const RunConfig& config) {
+RunResult run_simulation(const Scenario& scenario, const ModelCosts& model,
+                         const RunConfig& config) {
   check_config(scenario, model, config);
   Runner runner(scenario, model, config);
   runner.check_budget();

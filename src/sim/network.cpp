@@ -11,9 +11,12 @@ namespace hivemind::sim {
 
 double load_scale(Load load) {
   switch (load) {
-    case Load::kLow: return 0.5;
-    case Load::kMid: return 1.0;
-    case Load::kHigh: return 2.0;
+    case Load::kLow:
+      return 0.5;
+    case Load::kMid:
+      return 1.0;
+    case Load::kHigh:
+      return 2.0;
   }
   return 1.0;
 }
@@ -27,9 +30,12 @@ Load parse_load(std::string_view text) {
 
 std::string_view to_string(Load load) {
   switch (load) {
-    case Load::kLow: return "low";
-    case Load::kMid: return "mid";
-    case Load::kHigh: return "high";
+    case Load::kLow:
+      return "low";
+    case Load::kMid:
+      return "mid";
+    case Load::kHigh:
+      return "high";
   }
   return "?";
 }
@@ -44,11 +50,13 @@ constexpr double kInf = std::numeric_limits<double>::infinity();
 // measured with `hivemind simulate` on chain5 with 0 to 2000 background UEs per link, TTIs of
 // 0.0625 to 1 ms and blocks of 1 to 50 TTIs (2-core AMD EPYC, g++ 12 -O3). The meter charges
 // them as the traces grow; trace_work() adds them up in advance.
-constexpr double kStepsPerUserTti = 2.0;    // one user in one TTI of the PF scheduler (~1.8 ns)
-constexpr double kStepsPerTti = 20.0;       // a TTI's fixed cost (the call, blockage state)
-constexpr double kStepsPerUserBlock = 40.0; // a background user's demand draw per block (exp, Box-Muller)
-constexpr double kStepsPerBlock = 50.0;     // a block's fixed cost (an access link's radio model)
-constexpr double kStepsPerUser = 40.0;      // drawing one background user (mixture, log-normal, position)
+constexpr double kStepsPerUserTti = 2.0;  // one user in one TTI of the PF scheduler (~1.8 ns)
+constexpr double kStepsPerTti = 20.0;     // a TTI's fixed cost (the call, blockage state)
+constexpr double kStepsPerUserBlock =
+    40.0;  // a background user's demand draw per block (exp, Box-Muller)
+constexpr double kStepsPerBlock = 50.0;  // a block's fixed cost (an access link's radio model)
+constexpr double kStepsPerUser =
+    40.0;  // drawing one background user (mixture, log-normal, position)
 constexpr double kStepsPerChange = 20.0;    // one blockage state change (an exponential draw)
 constexpr double kStepsPerScan = 5.0;       // one block crossed by transfer_end's integration
 constexpr double kStepsPerGnbCheck = 60.0;  // one gNB's received power at a mobility check (Friis)
@@ -76,21 +84,21 @@ std::string short_number(double x) {
 
 struct Network::LinkTrace {
   ScenarioLink info;
-  std::string field;                // "links[2]" or "access.gnb nodes[3]": for messages
+  std::string field;  // "links[2]" or "access.gnb nodes[3]": for messages
   bool access = false;
   int gnb_node = -1;
-  std::size_t ues = 0;              // background UEs of this trial (drawn at construction)
-  bool populated = false;           // their demand and rates drawn, arrays allocated
-  std::size_t blockage_changes = 0; // state changes the meter has charged
-  double blockage_bytes = 0.0;      // and the memory they hold
+  std::size_t ues = 0;               // background UEs of this trial (drawn at construction)
+  bool populated = false;            // their demand and rates drawn, arrays allocated
+  std::size_t blockage_changes = 0;  // state changes the meter has charged
+  double blockage_bytes = 0.0;       // and the memory they hold
   Rng rng{1};
   PfScheduler pf;
   std::vector<double> bg_mean_bps;  // per background UE: mean demand
   std::vector<double> rate_bps;     // per user (0 = target): rate with the whole resource
   std::vector<double> arrivals_bits, backlog_cap_bits, block_arrival_bps;
-  std::vector<double> blocks;       // target capacity (bits/s) per block
-  BlockageProcess blockage;         // of the target's path on this link (never, by default)
-  double blocked_factor = 1.0;      // scenario links: blocked rate / clear rate
+  std::vector<double> blocks;   // target capacity (bits/s) per block
+  BlockageProcess blockage;     // of the target's path on this link (never, by default)
+  double blocked_factor = 1.0;  // scenario links: blocked rate / clear rate
 };
 
 Network::Network(const Scenario& scenario, const NetworkOptions& options)
@@ -101,7 +109,8 @@ Network::Network(const Scenario& scenario, const NetworkOptions& options)
     throw InputError("coherence: " + exact_number(options.coherence_s) + " s is out of range [0, " +
                      short_number(kMaxNetworkCoherenceS) + "]");
   if (!(std::abs(options.start_offset_s) <= 1e12))
-    throw InputError("start offset: " + exact_number(options.start_offset_s) + " s is out of range [-1e12, 1e12]");
+    throw InputError("start offset: " + exact_number(options.start_offset_s) +
+                     " s is out of range [-1e12, 1e12]");
   if (!(options.horizon_s > 0 && options.horizon_s <= kMaxHorizonS))
     throw InputError("horizon: " + exact_number(options.horizon_s) + " s is out of range (0, " +
                      short_number(kMaxHorizonS) + "]");
@@ -152,8 +161,10 @@ Network::Network(const Scenario& scenario, const NetworkOptions& options)
     }
     const BlockageParams& blk = access ? scenario.access.blockage : trace->info.blockage;
     if (blk.enabled()) {
-      trace->blockage = BlockageProcess(blk, stream_seed(options.seed, kPurposeBlockage, static_cast<std::uint64_t>(id)));
-      if (!access) trace->blocked_factor = blocked_rate_factor(blk.clear_snr_db, blk.attenuation_db);
+      trace->blockage = BlockageProcess(
+          blk, stream_seed(options.seed, kPurposeBlockage, static_cast<std::uint64_t>(id)));
+      if (!access)
+        trace->blocked_factor = blocked_rate_factor(blk.clear_snr_db, blk.attenuation_db);
     }
     trace->rng = Rng(stream_seed(options.seed, kPurposeLink, static_cast<std::uint64_t>(id)));
     Rng& rng = trace->rng;
@@ -354,7 +365,8 @@ int Network::serving_at_check(long check) {
     auto rx_dbm = [&](int g) {
       const auto& n = scenario_.nodes[gnbs_[g]];
       return scenario_.access.radio.eirp_dbm -
-             friis_path_loss_db(std::hypot(n.x_m - x, n.y_m - y), scenario_.access.radio.carrier_hz);
+             friis_path_loss_db(std::hypot(n.x_m - x, n.y_m - y),
+                                scenario_.access.radio.carrier_hz);
     };
     int best = 0;
     for (int g = 1; g < static_cast<int>(gnbs_.size()); ++g)
@@ -363,8 +375,8 @@ int Network::serving_at_check(long check) {
       serving_.push_back(best);
     } else {
       const int current = serving_.back();
-      serving_.push_back(rx_dbm(best) > rx_dbm(current) + scenario_.mobility.hysteresis_db ? best
-                                                                                           : current);
+      serving_.push_back(
+          rx_dbm(best) > rx_dbm(current) + scenario_.mobility.hysteresis_db ? best : current);
     }
   }
   return serving_[check];
@@ -407,7 +419,8 @@ void Network::extend(LinkTrace& tr, long block) {
       kStepsPerBlock + static_cast<double>(tr.ues) * kStepsPerUserBlock +
       (constant ? 0.0
                 : static_cast<double>(ttis_per_block_) *
-                      (kStepsPerTti + (users > 1 ? static_cast<double>(users) * kStepsPerUserTti : 0.0)));
+                      (kStepsPerTti +
+                       (users > 1 ? static_cast<double>(users) * kStepsPerUserTti : 0.0)));
   while (static_cast<long>(tr.blocks.size()) <= block) {
     const long b = static_cast<long>(tr.blocks.size());
     const double t = static_cast<double>(b) * block_s_;
@@ -421,7 +434,8 @@ void Network::extend(LinkTrace& tr, long block) {
     const double sigma = scenario_.demand_block_sigma;
     for (std::size_t j = 1; j < users; ++j) {
       // Mean-preserving log-normal jitter of the UE's demand for this block.
-      const double demand = tr.bg_mean_bps[j - 1] * std::exp(sigma * tr.rng.normal() - 0.5 * sigma * sigma);
+      const double demand =
+          tr.bg_mean_bps[j - 1] * std::exp(sigma * tr.rng.normal() - 0.5 * sigma * sigma);
       tr.arrivals_bits[j] = demand * tti;
       tr.backlog_cap_bits[j] = demand * scenario_.backlog_cap_s;
     }
@@ -436,7 +450,8 @@ void Network::extend(LinkTrace& tr, long block) {
       const double d = std::hypot(g.x_m - x, g.y_m - y);
       clear_bps = link_bitrate_bps(scenario_.access.radio, d, fade_db);
       if (tr.blockage.enabled())
-        blocked_bps = link_bitrate_bps(scenario_.access.radio, d, fade_db - scenario_.access.blockage.attenuation_db);
+        blocked_bps = link_bitrate_bps(scenario_.access.radio, d,
+                                       fade_db - scenario_.access.blockage.attenuation_db);
     }
     tr.rate_bps[0] = clear_bps;
     double bits = 0.0;
@@ -446,11 +461,13 @@ void Network::extend(LinkTrace& tr, long block) {
       for (long k = 0; k < ttis_per_block_; ++k) {
         // Blockage changes the target's rate TTI by TTI; the block's capacity is the mean.
         if (tr.blockage.enabled())
-          tr.rate_bps[0] = tr.blockage.state_at_sequential(static_cast<double>(b * ttis_per_block_ + k) * tti)
-                               ? blocked_bps
-                               : clear_bps;
+          tr.rate_bps[0] =
+              tr.blockage.state_at_sequential(static_cast<double>(b * ttis_per_block_ + k) * tti)
+                  ? blocked_bps
+                  : clear_bps;
         bits += users == 1 ? tr.rate_bps[0] * tti
-                           : tr.pf.step(tti, tr.rate_bps.data(), tr.arrivals_bits.data(), tr.backlog_cap_bits.data());
+                           : tr.pf.step(tti, tr.rate_bps.data(), tr.arrivals_bits.data(),
+                                        tr.backlog_cap_bits.data());
       }
     }
     tr.blocks.push_back(bits / block_s_);

@@ -34,7 +34,9 @@ int cqi_from_snr_db(double snr_db) {
   return cqi;
 }
 
-double cqi_threshold_db(int cqi) { return cqi >= 1 && cqi <= 15 ? kCqiThresholdDb[cqi - 1] : -INFINITY; }
+double cqi_threshold_db(int cqi) {
+  return cqi >= 1 && cqi <= 15 ? kCqiThresholdDb[cqi - 1] : -INFINITY;
+}
 
 double spectral_efficiency(int cqi, int cqi_table) {
   if (cqi <= 0) return 0.0;
@@ -151,7 +153,8 @@ double PfScheduler::step(double tti_s, const double* rate_bps, const double* arr
   double* avg = avg_bps_.data();
   double* key = rank_key_.data();
   const double* above = above_.data();
-  rank_pass(n, r0, t0, r0 / t0, rate_bps, arrivals_bits, max_backlog_bits, backlog, avg, key, above_.data());
+  rank_pass(n, r0, t0, r0 / t0, rate_bps, arrivals_bits, max_backlog_bits, backlog, avg, key,
+            above_.data());
   // Share of the TTI the users above the target need (b_j / (r_j tti) each), summed in index
   // order. The partial sums never decrease, so once one exceeds 1 the TTI is overloaded and the
   // rest is not needed (at high load that happens after two or three users).

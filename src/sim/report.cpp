@@ -112,7 +112,8 @@ void run_parallel(std::size_t jobs, int threads, const std::function<void(std::s
       progress(d);
     }
   };
-  const int n = std::max(1, std::min<int>(threads, static_cast<int>(std::max<std::size_t>(jobs, 1))));
+  const int n =
+      std::max(1, std::min<int>(threads, static_cast<int>(std::max<std::size_t>(jobs, 1))));
   std::vector<std::thread> pool;
   for (int i = 1; i < n; ++i) pool.emplace_back(worker);
   worker();

@@ -30,9 +30,9 @@
 namespace hivemind::sim {
 
 const std::vector<std::string>& reproduce_figures() {
-  static const std::vector<std::string> names = {"fig2",  "table1", "fig6",  "fig11", "fig12",
-                                                 "fig13", "fig14",  "fig15", "fig16", "fig17",
-                                                 "fig18", "fig19"};
+  static const std::vector<std::string> names = {"fig2",  "table1", "fig6",  "fig11",
+                                                 "fig12", "fig13",  "fig14", "fig15",
+                                                 "fig16", "fig17",  "fig18", "fig19"};
   return names;
 }
 
@@ -96,25 +96,31 @@ class Reproducer {
   const Scenario& scenario(const std::string& name) {
     auto it = scenarios_.find(name);
     if (it == scenarios_.end())
-      it = scenarios_.emplace(name, load_scenario(o_.data_dir + "/scenarios/" + name + ".json")).first;
+      it = scenarios_.emplace(name, load_scenario(o_.data_dir + "/scenarios/" + name + ".json"))
+               .first;
     return it->second;
   }
   const ModelCosts& model(const std::string& scen, const std::string& name) {
     const std::string key = scen + "/" + name;
     auto it = models_.find(key);
     if (it == models_.end())
-      it = models_.emplace(key, load_model_costs(scenario(scen), o_.data_dir, name, o_.budget)).first;
+      it = models_.emplace(key, load_model_costs(scenario(scen), o_.data_dir, name, o_.budget))
+               .first;
     return it->second;
   }
 
   void run(std::vector<Job>& jobs, const std::string& label) {
     for (auto& j : jobs) j.config.budget = o_.budget;
-    run_parallel(jobs.size(), o_.threads,
-                 [&](std::size_t i) { jobs[i].result = run_simulation(*jobs[i].scenario, *jobs[i].model, jobs[i].config); },
-                 o_.progress ? label : std::string());
+    run_parallel(
+        jobs.size(), o_.threads,
+        [&](std::size_t i) {
+          jobs[i].result = run_simulation(*jobs[i].scenario, *jobs[i].model, jobs[i].config);
+        },
+        o_.progress ? label : std::string());
   }
 
-  void write_csv(const std::string& name, const std::string& header_prefix, const std::vector<Job>& jobs) {
+  void write_csv(const std::string& name, const std::string& header_prefix,
+                 const std::vector<Job>& jobs) {
     std::string text = tasks_csv_header(header_prefix);
     for (const auto& j : jobs) text += tasks_csv_rows(j.prefix, j.result, j.config, *j.scenario);
     out_.write(name, text);
@@ -126,7 +132,8 @@ class Reproducer {
   void commit() { out_.commit(); }
 
   // Data blocks (one per series, gnuplot `index`) + a script drawing PNG and SVG.
-  void plot(const std::string& name, const std::string& title, const std::vector<Panel>& panels, int cols) {
+  void plot(const std::string& name, const std::string& title, const std::vector<Panel>& panels,
+            int cols) {
     std::string dat, gp;
     int index = 0;
     std::vector<std::vector<int>> idx(panels.size());
@@ -143,16 +150,18 @@ class Reproducer {
     const int w = 520 * cols, h = 400 * rows;
     for (const char* term : {"png", "svg"}) {
       const std::string ext = term;
-      gp += ext == "png" ? "set terminal pngcairo size " + std::to_string(w) + "," + std::to_string(h) +
-                               " font 'Sans,10'\n"
+      gp += ext == "png" ? "set terminal pngcairo size " + std::to_string(w) + "," +
+                               std::to_string(h) + " font 'Sans,10'\n"
                          : "set terminal svg size " + std::to_string(w) + "," + std::to_string(h) +
                                " font 'Sans,10' background '#ffffff'\n";
       gp += "set output '" + name + "." + ext + "'\n";
       gp += "set datafile missing 'nan'\nset grid\nset key top left font ',8'\n";
-      gp += "set multiplot layout " + std::to_string(rows) + "," + std::to_string(cols) + " title '" + title + "'\n";
+      gp += "set multiplot layout " + std::to_string(rows) + "," + std::to_string(cols) +
+            " title '" + title + "'\n";
       for (std::size_t p = 0; p < panels.size(); ++p) {
         const Panel& pn = panels[p];
-        gp += "set title '" + pn.title + "'\nset xlabel '" + pn.xlabel + "'\nset ylabel '" + pn.ylabel + "'\n";
+        gp += "set title '" + pn.title + "'\nset xlabel '" + pn.xlabel + "'\nset ylabel '" +
+              pn.ylabel + "'\n";
         gp += pn.logx ? "set logscale x\n" : "unset logscale x\n";
         gp += pn.logy ? "set logscale y\n" : "unset logscale y\n";
         gp += pn.extra;
@@ -182,7 +191,8 @@ class Reproducer {
     Series s{label, {}, "lines"};
     const std::size_t n = v.size();
     const std::size_t step = std::max<std::size_t>(1, n / 300);
-    for (std::size_t i = 0; i < n; i += step) s.points.emplace_back(v[i] * scale, static_cast<double>(i + 1) / n);
+    for (std::size_t i = 0; i < n; i += step)
+      s.points.emplace_back(v[i] * scale, static_cast<double>(i + 1) / n);
     if (n) s.points.emplace_back(v.back() * scale, 1.0);
     return s;
   }
@@ -203,7 +213,8 @@ class Reproducer {
   }
 
   // Method m's tasks above `threshold_s` pooled over jobs: {count, how many overlap a blockage}.
-  static std::pair<int, int> spikes_and_blocked(const std::vector<const Job*>& jobs, int m, double threshold_s) {
+  static std::pair<int, int> spikes_and_blocked(const std::vector<const Job*>& jobs, int m,
+                                                double threshold_s) {
     std::pair<int, int> n{0, 0};
     for (const Job* j : jobs)
       for (const auto& r : j->result.records)
@@ -240,8 +251,8 @@ class Reproducer {
   void fig2() {
     // Sec. III: 3 layers on UE / MEC / cloud, MEC-cloud capacity from 1 down to 1/10.
     std::string csv = "mec_cloud_capacity,method,cost,plan\n";
-    Series ue{"UE computing"}, cloud{"Cloud ML"}, edge{"Edge single split"}, single{"Cloud single split"},
-        multi{"Multi-split (SCI)"};
+    Series ue{"UE computing"}, cloud{"Cloud ML"}, edge{"Edge single split"},
+        single{"Cloud single split"}, multi{"Multi-split (SCI)"};
     bool multi_best = true, cloud_monotone = true;
     double prev_cloud = -1;
     int first_k = -1, last_k = -1;
@@ -262,12 +273,14 @@ class Reproducer {
       const double cm = solver.solve(costs, bm);
       const double vals[5] = {cost_of(bu), cost_of(bc), ce, cost_of(bs), cm};
       const split::Boundaries* plans[5] = {&bu, &bc, &be, &bs, &bm};
-      const char* names[5] = {"UE computing", "Cloud ML", "Edge single split", "Cloud single split", "Multi-split"};
+      const char* names[5] = {"UE computing", "Cloud ML", "Edge single split", "Cloud single split",
+                              "Multi-split"};
       Series* ser[5] = {&ue, &cloud, &edge, &single, &multi};
       for (int m = 0; m < 5; ++m) {
         ser[m]->points.emplace_back(cap, vals[m]);
         std::string plan;
-        for (std::size_t p = 0; p < plans[m]->size(); ++p) plan += (p ? "/" : "") + std::to_string((*plans[m])[p]);
+        for (std::size_t p = 0; p < plans[m]->size(); ++p)
+          plan += (p ? "/" : "") + std::to_string((*plans[m])[p]);
         csv += num(cap) + "," + names[m] + "," + num(vals[m]) + "," + plan + "\n";
         if (m < 4 && cm > vals[m] + 1e-12) multi_best = false;
       }
@@ -277,27 +290,37 @@ class Reproducer {
       last_k = bs[0];
     }
     write_file("fig2.csv", csv);
-    Panel p{"Sec. III example: UE 1, MEC 3, cloud 10; UE-MEC link 2", "MEC-cloud link capacity", "total overhead (time units)",
+    Panel p{"Sec. III example: UE 1, MEC 3, cloud 10; UE-MEC link 2",
+            "MEC-cloud link capacity",
+            "total overhead (time units)",
             {ue, cloud, edge, single, multi}};
     p.extra = "set xrange [1:0.1]\n";
     plot("fig2", "Fig. 2: latency of 4 split architectures", {p}, 1);
     claim("Fig. 2", "Multi-split has the lowest overhead at every MEC-cloud capacity (1 to 1/10)",
-          multi_best ? "lowest at all 37 capacities" : "not lowest somewhere", multi_best ? "match" : "differs", "");
+          multi_best ? "lowest at all 37 capacities" : "not lowest somewhere",
+          multi_best ? "match" : "differs", "");
     claim("Fig. 2", "Cloud ML's overhead keeps increasing as the MEC-cloud capacity drops",
-          cloud_monotone ? "monotone increase" : "not monotone", cloud_monotone ? "match" : "differs", "");
-    claim("Fig. 2", "Single split starts with all layers on the cloud, moves layers to the UE as the link drops",
-          "UE layers " + std::to_string(first_k) + " at capacity 1 -> " + std::to_string(last_k) + " at 0.1",
+          cloud_monotone ? "monotone increase" : "not monotone",
+          cloud_monotone ? "match" : "differs", "");
+    claim("Fig. 2",
+          "Single split starts with all layers on the cloud, moves layers to the UE as the link "
+          "drops",
+          "UE layers " + std::to_string(first_k) + " at capacity 1 -> " + std::to_string(last_k) +
+              " at 0.1",
           first_k == 0 && last_k > 0 ? "match" : "differs", "");
   }
 
   // ---------------------------------------------------------------------------------------
   void table1() {
-    struct Row { std::string scen, link; double cap, mean, std; };
+    struct Row {
+      std::string scen, link;
+      double cap, mean, std;
+    };
     const std::vector<Row> paper = {
-        {"mmwave-iab", "A", 200, 66.49, 19.47}, {"mmwave-iab", "B", 200, 71.89, 19.72},
-        {"mmwave-iab", "C", 200, 47.06, 8.95},  {"mmwave-iab", "D", 200, 54.03, 11.61},
-        {"mmwave-iab", "E", 200, 48.59, 9.41},  {"mmwave-iab", "F", 400, 54.05, 12.94},
-        {"mmwave-iab", "G", 200, 36.03, 8.63},  {"mmwave-iab", "H", 50, 18.12, 4.43},
+        {"mmwave-iab", "A", 200, 66.49, 19.47},  {"mmwave-iab", "B", 200, 71.89, 19.72},
+        {"mmwave-iab", "C", 200, 47.06, 8.95},   {"mmwave-iab", "D", 200, 54.03, 11.61},
+        {"mmwave-iab", "E", 200, 48.59, 9.41},   {"mmwave-iab", "F", 400, 54.05, 12.94},
+        {"mmwave-iab", "G", 200, 36.03, 8.63},   {"mmwave-iab", "H", 50, 18.12, 4.43},
         {"sub6", "access-gnb", 50, 33.94, 8.45}, {"sub6", "B", 50, 33.94, 8.45},
         {"sub6", "C", 50, 18.78, 3.66}};
     std::vector<Job> jobs;
@@ -314,8 +337,11 @@ class Reproducer {
         jobs.push_back(std::move(j));
       }
     run(jobs, "Table I (link bandwidth)");
-    std::string csv = "scenario,link,capacity_mbps,paper_mean_mbps,paper_std_mbps,ours_mean_mbps,ours_std_mbps\n";
-    std::string md = "| scenario | link | capacity | paper mean ± std (Mbit/s) | ours mean ± std |\n|---|---|---|---|---|\n";
+    std::string csv =
+        "scenario,link,capacity_mbps,paper_mean_mbps,paper_std_mbps,ours_mean_mbps,ours_std_mbps\n";
+    std::string md =
+        "| scenario | link | capacity | paper mean ± std (Mbit/s) | ours mean ± std "
+        "|\n|---|---|---|---|---|\n";
     int close = 0;
     double lo_ratio = 1e9, hi_ratio = 0;
     for (const auto& r : paper) {
@@ -328,9 +354,10 @@ class Reproducer {
               vars.push_back(l.std_bps * l.std_bps / 1e12);
             }
       const double m = mean_of(means), s = std::sqrt(mean_of(vars));
-      csv += r.scen + "," + r.link + "," + num(r.cap) + "," + num(r.mean) + "," + num(r.std) + "," + num(m) + "," + num(s) + "\n";
-      md += "| " + r.scen + " | " + r.link + " | " + num(r.cap) + " | " + fmt("%.2f", r.mean) + " ± " + fmt("%.2f", r.std) +
-            " | " + fmt("%.2f", m) + " ± " + fmt("%.2f", s) + " |\n";
+      csv += r.scen + "," + r.link + "," + num(r.cap) + "," + num(r.mean) + "," + num(r.std) + "," +
+             num(m) + "," + num(s) + "\n";
+      md += "| " + r.scen + " | " + r.link + " | " + num(r.cap) + " | " + fmt("%.2f", r.mean) +
+            " ± " + fmt("%.2f", r.std) + " | " + fmt("%.2f", m) + " ± " + fmt("%.2f", s) + " |\n";
       close += std::abs(m - r.mean) <= 0.15 * r.mean;
       lo_ratio = std::min(lo_ratio, s / r.std);
       hi_ratio = std::max(hi_ratio, s / r.std);
@@ -339,11 +366,13 @@ class Reproducer {
     table1_md_ = md;
     claim("Table I", "Per-link UE bandwidth mean/std (11 links)",
           std::to_string(close) + "/11 means within 15%, stds within a factor " +
-              fmt("%.2f", lo_ratio) + "-" + fmt("%.2f", hi_ratio) + " of the paper's (see table below)",
+              fmt("%.2f", lo_ratio) + "-" + fmt("%.2f", hi_ratio) +
+              " of the paper's (see table below)",
           // The claim is mean AND std: both must be close for a match.
           close >= 9 && lo_ratio >= 0.67 && hi_ratio <= 1.5 ? "match" : "partial",
           "background UE count and demand per link are calibrated to these means at mid load "
-          "(data/scenarios/calibrate.py, seeds 1-4); the stds only through the choice among 6 UE counts, and the "
+          "(data/scenarios/calibrate.py, seeds 1-4); the stds only through the choice among 6 UE "
+          "counts, and the "
           "demand mixture shape is assumed");
   }
 
@@ -389,27 +418,35 @@ class Reproducer {
          {Panel{"split latency of each task", "task start time (ms)", "latency (ms)", {s}}}, 1);
     std::string why;
     if (spikes == 0)
-      why = blocked_links.empty()
-                ? "no surges and no blockage on the chain: the PF share of our calibrated background never collapses "
-                  "for long (the paper's traffic trace is not published)"
-                : "no surges although " + blocked_links + ": during a blockage the target's share of the hop still "
-                  "carries the task's data within about the median time (blockage parameters from the literature, "
-                  "not fitted to this figure)";
+      why = blocked_links.empty() ? "no surges and no blockage on the chain: the PF share of our "
+                                    "calibrated background never collapses "
+                                    "for long (the paper's traffic trace is not published)"
+                                  : "no surges although " + blocked_links +
+                                        ": during a blockage the target's share of the hop still "
+                                        "carries the task's data within about the median time "
+                                        "(blockage parameters from the literature, "
+                                        "not fitted to this figure)";
     else
-      why = std::to_string(spikes_blocked) + " of the " + std::to_string(spikes) + " surges overlap a blockage (" +
-            (blocked_links.empty() ? "none on the chain" : blocked_links) + "), " + std::to_string(spikes_stale) +
+      why = std::to_string(spikes_blocked) + " of the " + std::to_string(spikes) +
+            " surges overlap a blockage (" +
+            (blocked_links.empty() ? "none on the chain" : blocked_links) + "), " +
+            std::to_string(spikes_stale) +
             " ran on capacities that differ from those planned with" +
             (mx > 0.5 ? "" : "; the surges stay below the paper's 500 ms");
-    claim("Fig. 6", "On the 5-hop chain the split latency surges (to > 500 ms) when a link's capacity drops between t1 and t2",
-          "median " + fmt("%.1f", med * 1e3) + " ms, max " + fmt("%.1f", mx * 1e3) + " ms; " + std::to_string(spikes) +
-              " spikes > 2x median in " + num(duration_s_) + " s, " + std::to_string(spikes_stale) +
-              " of them with stale capacity, " + std::to_string(spikes_blocked) + " during a blockage",
+    claim("Fig. 6",
+          "On the 5-hop chain the split latency surges (to > 500 ms) when a link's capacity drops "
+          "between t1 and t2",
+          "median " + fmt("%.1f", med * 1e3) + " ms, max " + fmt("%.1f", mx * 1e3) + " ms; " +
+              std::to_string(spikes) + " spikes > 2x median in " + num(duration_s_) + " s, " +
+              std::to_string(spikes_stale) + " of them with stale capacity, " +
+              std::to_string(spikes_blocked) + " during a blockage",
           spikes > 0 ? (mx > 0.5 ? "match" : "partial") : "differs", why);
   }
 
   // One trial of the full-length experiment: `scen` with `model_name`, seed `seed` (which also
   // picks the stretch of the UE's trajectory), one task every `period_s`.
-  Job trial(const std::string& scen, const std::string& model_name, int seed, Load load, double period_s) {
+  Job trial(const std::string& scen, const std::string& model_name, int seed, Load load,
+            double period_s) {
     Job j;
     j.scenario = &scenario(scen);
     j.model = &model(scen, model_name);
@@ -422,14 +459,16 @@ class Reproducer {
   }
 
   // ---------------------------------------------------------------------------------------
-  std::vector<Job> load_sweep(const std::string& scen, const std::string& model_name, TaskKind task, double period,
+  std::vector<Job> load_sweep(const std::string& scen, const std::string& model_name, TaskKind task,
+                              double period,
                               std::vector<Load> loads = {Load::kLow, Load::kMid, Load::kHigh}) {
     std::vector<Job> jobs;
     for (Load load : loads)
       for (int seed = 1; seed <= seeds_; ++seed) {
         Job j = trial(scen, model_name, seed, load, period);
         j.config.task = task;
-        j.prefix = scen + "," + model_name + "," + (task == TaskKind::kTraining ? "training" : "inference") + "," +
+        j.prefix = scen + "," + model_name + "," +
+                   (task == TaskKind::kTraining ? "training" : "inference") + "," +
                    std::string(to_string(load)) + "," + std::to_string(seed) + ",";
         jobs.push_back(std::move(j));
       }
@@ -443,7 +482,8 @@ class Reproducer {
     return v;
   }
 
-  void cost_figure(const std::string& stem, const std::string& fig, const std::string& scen, const std::string& title) {
+  void cost_figure(const std::string& stem, const std::string& fig, const std::string& scen,
+                   const std::string& title) {
     auto inf = load_sweep(scen, "resnet18_224", TaskKind::kInference, 0.1);
     auto tr = load_sweep(scen, "resnet18_224", TaskKind::kTraining, 0.2);
     run(inf, fig + " inference");
@@ -459,45 +499,57 @@ class Reproducer {
       const auto& jobs = t == 0 ? inf : tr;
       for (Load load : {Load::kHigh, Load::kMid, Load::kLow}) {
         Panel p;
-        p.title = std::string(t == 0 ? "(a) inference" : "(b) training") + ", " + std::string(to_string(load)) + " load";
+        p.title = std::string(t == 0 ? "(a) inference" : "(b) training") + ", " +
+                  std::string(to_string(load)) + " load";
         p.xlabel = t == 0 ? "latency (ms)" : "energy of UE + IAB MECs (J)";
         p.ylabel = "CDF";
         p.logx = true;
         const auto sel = select(jobs, load);
         for (int m = 0; m < static_cast<int>(methods.size()); ++m) {
           auto v = pooled(sel, m, t == 1);
-          mean[std::string(t == 0 ? "inference/" : "training/") + std::string(to_string(load))][m] = mean_of(v);
+          mean[std::string(t == 0 ? "inference/" : "training/") + std::string(to_string(load))][m] =
+              mean_of(v);
           p.series.push_back(cdf(methods[m].label, v, t == 0 ? 1e3 : 1.0));
         }
-        const auto& mm = mean[std::string(t == 0 ? "inference/" : "training/") + std::string(to_string(load))];
+        const auto& mm =
+            mean[std::string(t == 0 ? "inference/" : "training/") + std::string(to_string(load))];
         for (int m = 1; m < 4; ++m)
           if (mm.at(0) > mm.at(m) * (1 + 1e-6)) {
             hm_best = false;
-            misses += std::string(misses.empty() ? "" : "; ") + (t == 0 ? "inference " : "training ") +
-                      std::string(to_string(load)) + ": " + methods[m].label + " " +
-                      fmt("%.2f%% lower", (1 - mm.at(m) / mm.at(0)) * 100);
+            misses += std::string(misses.empty() ? "" : "; ") +
+                      (t == 0 ? "inference " : "training ") + std::string(to_string(load)) + ": " +
+                      methods[m].label + " " + fmt("%.2f%% lower", (1 - mm.at(m) / mm.at(0)) * 100);
           }
         panels.push_back(std::move(p));
       }
     }
     plot(stem, title, panels, 3);
     // Summary table of means.
-    std::string md = "| task | load | HiveMind | UE only | Cloud only | Single split |\n|---|---|---|---|---|---|\n";
+    std::string md =
+        "| task | load | HiveMind | UE only | Cloud only | Single split "
+        "|\n|---|---|---|---|---|---|\n";
     for (const char* t : {"inference", "training"})
       for (Load load : {Load::kLow, Load::kMid, Load::kHigh}) {
         const auto& mm = mean[std::string(t) + "/" + std::string(to_string(load))];
         const bool e = std::string(t) == "training";
         md += std::string("| ") + t + " | " + std::string(to_string(load)) + " |";
-        for (int m = 0; m < 4; ++m) md += " " + (e ? fmt("%.3f J", mm.at(m)) : fmt("%.1f ms", mm.at(m) * 1e3)) + " |";
+        for (int m = 0; m < 4; ++m)
+          md += " " + (e ? fmt("%.3f J", mm.at(m)) : fmt("%.1f ms", mm.at(m) * 1e3)) + " |";
         md += "\n";
       }
     fig_tables_[fig] = md;
     auto lat = [&](Load l, int m) { return mean["inference/" + std::string(to_string(l))].at(m); };
     auto en = [&](Load l, int m) { return mean["training/" + std::string(to_string(l))].at(m); };
-    claim(fig, "HiveMind has the lowest mean cost of all methods at every load (inference latency, training energy)",
-          hm_best ? "lowest in all 6 cases" : "lowest except " + misses, hm_best ? "match" : "partial",
-          hm_best ? "" : "plans use the capacity known at t1 (and, for training, one capacity for both passes); the "
-                         "task pays the capacity while it runs, so a baseline is sometimes luckier by a small margin");
+    claim(fig,
+          "HiveMind has the lowest mean cost of all methods at every load (inference latency, "
+          "training energy)",
+          hm_best ? "lowest in all 6 cases" : "lowest except " + misses,
+          hm_best ? "match" : "partial",
+          hm_best ? ""
+                  : "plans use the capacity known at t1 (and, for training, one capacity for both "
+                    "passes); the "
+                    "task pays the capacity while it runs, so a baseline is sometimes luckier by a "
+                    "small margin");
     if (scen == "mmwave-iab") {
       std::vector<double> hm_all;
       for (Load l : {Load::kLow, Load::kMid, Load::kHigh}) {
@@ -506,48 +558,73 @@ class Reproducer {
       }
       const double p95 = percentile(hm_all, 95);
       claim(fig, "HiveMind keeps a stable inference latency <= 79 ms at every load",
-            "p95 " + fmt("%.1f", p95 * 1e3) + " ms; means low/mid/high " + fmt("%.1f", lat(Load::kLow, 0) * 1e3) + "/" +
-                fmt("%.1f", lat(Load::kMid, 0) * 1e3) + "/" + fmt("%.1f", lat(Load::kHigh, 0) * 1e3) + " ms",
+            "p95 " + fmt("%.1f", p95 * 1e3) + " ms; means low/mid/high " +
+                fmt("%.1f", lat(Load::kLow, 0) * 1e3) + "/" +
+                fmt("%.1f", lat(Load::kMid, 0) * 1e3) + "/" +
+                fmt("%.1f", lat(Load::kHigh, 0) * 1e3) + " ms",
             p95 <= 0.079 ? "match" : "differs",
-            "under mid/high load the target's access share (Table I ~66 Mbit/s) makes the 602 KB input take ~75 ms "
-            "alone; HiveMind then keeps most layers on the UE (UE-only here ~116 ms, a 1-thread Xeon x 2.3 stand-in)");
-      claim(fig, "Cloud-only latency exceeds 300 ms under high load", fmt("%.0f ms", lat(Load::kHigh, 2) * 1e3),
+            "under mid/high load the target's access share (Table I ~66 Mbit/s) makes the 602 KB "
+            "input take ~75 ms "
+            "alone; HiveMind then keeps most layers on the UE (UE-only here ~116 ms, a 1-thread "
+            "Xeon x 2.3 stand-in)");
+      claim(fig, "Cloud-only latency exceeds 300 ms under high load",
+            fmt("%.0f ms", lat(Load::kHigh, 2) * 1e3),
             lat(Load::kHigh, 2) > 0.3 ? "match" : "differs",
-            "link H (50 Mbit/s) is shared by PF with ~2x the background UEs, so the target's share falls to a few Mbit/s");
+            "link H (50 Mbit/s) is shared by PF with ~2x the background UEs, so the target's share "
+            "falls to a few Mbit/s");
       const double gap = std::abs(lat(Load::kHigh, 3) - lat(Load::kHigh, 1)) / lat(Load::kHigh, 1);
       claim(fig, "Single split converges to UE-only under high load",
-            "single " + fmt("%.1f", lat(Load::kHigh, 3) * 1e3) + " vs UE-only " + fmt("%.1f", lat(Load::kHigh, 1) * 1e3) + " ms",
+            "single " + fmt("%.1f", lat(Load::kHigh, 3) * 1e3) + " vs UE-only " +
+                fmt("%.1f", lat(Load::kHigh, 1) * 1e3) + " ms",
             gap < 0.05 ? "match" : "differs", "");
       const double red_cloud = 1 - lat(Load::kHigh, 0) / lat(Load::kHigh, 2);
       const double red_ue = 1 - lat(Load::kHigh, 0) / lat(Load::kHigh, 1);
       claim(fig, "HiveMind outperforms the cloud and UE baselines by up to 89.8% under high load",
-            "high load: " + fmt("%+.1f", -red_cloud * 100) + "% vs cloud only, " + fmt("%+.1f", -red_ue * 100) + "% vs UE only",
+            "high load: " + fmt("%+.1f", -red_cloud * 100) + "% vs cloud only, " +
+                fmt("%+.1f", -red_ue * 100) + "% vs UE only",
             red_cloud >= 0.8 ? "partial" : "differs",
-            "the reduction vs cloud only is larger than the paper's (our cloud path is slower); vs UE only it is small "
+            "the reduction vs cloud only is larger than the paper's (our cloud path is slower); vs "
+            "UE only it is small "
             "because at high load HiveMind mostly keeps the model on the UE");
-      claim(fig, "Training energy: cloud-only reaches up to 890 J, HiveMind keeps UE+IAB energy under 400 J",
-            "per task: cloud only mean " + fmt("%.2f", en(Load::kHigh, 2)) + " J at high load; HiveMind max mean " +
-                fmt("%.2f", std::max({en(Load::kLow, 0), en(Load::kMid, 0), en(Load::kHigh, 0)})) + " J",
-            "not comparable", "the paper does not say over how many training iterations its joules are counted; our "
-            "numbers are per training iteration (batch 1); the ordering is what we check (first claim)");
+      claim(fig,
+            "Training energy: cloud-only reaches up to 890 J, HiveMind keeps UE+IAB energy under "
+            "400 J",
+            "per task: cloud only mean " + fmt("%.2f", en(Load::kHigh, 2)) +
+                " J at high load; HiveMind max mean " +
+                fmt("%.2f", std::max({en(Load::kLow, 0), en(Load::kMid, 0), en(Load::kHigh, 0)})) +
+                " J",
+            "not comparable",
+            "the paper does not say over how many training iterations its joules are counted; our "
+            "numbers are per training iteration (batch 1); the ordering is what we check (first "
+            "claim)");
       // Sec. III / abstract ranges.
       double lo_c = 1, hi_c = 0, lo_s = 1, hi_s = 0;
       for (Load l : {Load::kLow, Load::kMid, Load::kHigh}) {
         const double rc = 1 - lat(l, 0) / lat(l, 2), rs = 1 - lat(l, 0) / lat(l, 3);
-        lo_c = std::min(lo_c, rc), hi_c = std::max(hi_c, rc), lo_s = std::min(lo_s, rs), hi_s = std::max(hi_s, rs);
+        lo_c = std::min(lo_c, rc), hi_c = std::max(hi_c, rc), lo_s = std::min(lo_s, rs),
+        hi_s = std::max(hi_s, rs);
       }
-      claim("Sec. III", "Multi-split reduces latency by 37-90% vs cloud ML and 32-55% vs single split (mmWave IAB)",
-            percent_range(lo_c, hi_c) + " vs cloud, " + percent_range(lo_s, hi_s) + " vs single split",
+      claim("Sec. III",
+            "Multi-split reduces latency by 37-90% vs cloud ML and 32-55% vs single split (mmWave "
+            "IAB)",
+            percent_range(lo_c, hi_c) + " vs cloud, " + percent_range(lo_s, hi_s) +
+                " vs single split",
             (lo_c >= 0.3 && hi_s <= 0.6) ? "partial" : "differs",
-            "vs single split the gain vanishes at mid/high load, where both keep the model on the UE");
+            "vs single split the gain vanishes at mid/high load, where both keep the model on the "
+            "UE");
     } else {
       const double low_gap = 1 - lat(Load::kLow, 0) / lat(Load::kLow, 1);
       const double high_gap = 1 - lat(Load::kHigh, 0) / lat(Load::kHigh, 1);
-      claim(fig, "Sub-6 GHz: HiveMind's latency converges to UE-only as the load increases (never worse)",
-            "gain over UE only: low " + fmt("%.1f", low_gap * 100) + "%, high " + fmt("%.1f", high_gap * 100) + "%",
-            high_gap < 0.02 && low_gap >= -1e-9 ? (low_gap > 0.01 ? "match" : "partial") : "differs",
-            low_gap > 0.01 ? "" : "already at low load our 50 Mbit/s sub-6 links make offloading the 602 KB input slower than "
-                                  "the UE, so HiveMind runs everything on the UE at every load");
+      claim(
+          fig,
+          "Sub-6 GHz: HiveMind's latency converges to UE-only as the load increases (never worse)",
+          "gain over UE only: low " + fmt("%.1f", low_gap * 100) + "%, high " +
+              fmt("%.1f", high_gap * 100) + "%",
+          high_gap < 0.02 && low_gap >= -1e-9 ? (low_gap > 0.01 ? "match" : "partial") : "differs",
+          low_gap > 0.01 ? ""
+                         : "already at low load our 50 Mbit/s sub-6 links make offloading the 602 "
+                           "KB input slower than "
+                           "the UE, so HiveMind runs everything on the UE at every load");
     }
   }
 
@@ -557,7 +634,8 @@ class Reproducer {
     std::vector<Job> jobs;
     for (const auto& mname : models)
       for (TaskKind task : {TaskKind::kInference, TaskKind::kTraining}) {
-        auto js = load_sweep("mmwave-iab", mname, task, task == TaskKind::kInference ? 0.1 : 0.2, {Load::kMid});
+        auto js = load_sweep("mmwave-iab", mname, task, task == TaskKind::kInference ? 0.1 : 0.2,
+                             {Load::kMid});
         for (auto& j : js) jobs.push_back(std::move(j));
       }
     run(jobs, "Fig. 13 (models)");
@@ -585,15 +663,24 @@ class Reproducer {
       }
     }
     write_file("fig13_relative.csv", csv);
-    Panel p{"relative cost (cost / UE-only, inference + training)", "model", "relative cost (lower is better)", bars};
+    Panel p{"relative cost (cost / UE-only, inference + training)", "model",
+            "relative cost (lower is better)", bars};
     p.logy = true;
-    p.extra = "set xtics ('VGG11' 0, 'ResNet18' 1, 'R-CNN (VGG16 backbone)' 2)\nset xrange [-0.5:2.5]\n";
+    p.extra =
+        "set xtics ('VGG11' 0, 'ResNet18' 1, 'R-CNN (VGG16 backbone)' 2)\nset xrange [-0.5:2.5]\n";
     plot("fig13", "Fig. 13: impact of ML models (mmWave IAB, mid load)", {p}, 1);
-    const double r_res = hm_eff["rcnn_vgg16_224"] / hm_eff["resnet18_224"], r_vgg = hm_eff["rcnn_vgg16_224"] / hm_eff["vgg11_224"];
-    claim("Fig. 13", "HiveMind's relative efficiency is highest on R-CNN: 3x that on ResNet18, 1.8x that on VGG11",
-          fmt("%.2fx", r_res) + " ResNet18, " + fmt("%.2fx", r_vgg) + " VGG11 (efficiency = UE-only cost / HiveMind cost)",
-          (r_res > 1 && r_vgg > 1) ? (std::abs(r_res - 3) < 0.9 && std::abs(r_vgg - 1.8) < 0.6 ? "match" : "partial") : "differs",
-          "R-CNN here is the zoo's VGG16-backbone R-CNN with FLOPs-estimated latencies (not measured); our UE stand-in "
+    const double r_res = hm_eff["rcnn_vgg16_224"] / hm_eff["resnet18_224"],
+                 r_vgg = hm_eff["rcnn_vgg16_224"] / hm_eff["vgg11_224"];
+    claim("Fig. 13",
+          "HiveMind's relative efficiency is highest on R-CNN: 3x that on ResNet18, 1.8x that on "
+          "VGG11",
+          fmt("%.2fx", r_res) + " ResNet18, " + fmt("%.2fx", r_vgg) +
+              " VGG11 (efficiency = UE-only cost / HiveMind cost)",
+          (r_res > 1 && r_vgg > 1)
+              ? (std::abs(r_res - 3) < 0.9 && std::abs(r_vgg - 1.8) < 0.6 ? "match" : "partial")
+              : "differs",
+          "R-CNN here is the zoo's VGG16-backbone R-CNN with FLOPs-estimated latencies (not "
+          "measured); our UE stand-in "
           "is much slower on VGG-class models than on ResNet18, which inflates their gains");
   }
 
@@ -632,23 +719,35 @@ class Reproducer {
       }
       series.push_back(s);
     }
-    Series co{"cloud only (improved cloud)", {}, "linespoints"}, ss{"single split (improved cloud)", {}, "linespoints"};
-    for (double sc : scales) co.points.emplace_back(sc, cloud_only[sc] * 1e3), ss.points.emplace_back(sc, single[sc] * 1e3);
+    Series co{"cloud only (improved cloud)", {}, "linespoints"},
+        ss{"single split (improved cloud)", {}, "linespoints"};
+    for (double sc : scales)
+      co.points.emplace_back(sc, cloud_only[sc] * 1e3),
+          ss.points.emplace_back(sc, single[sc] * 1e3);
     series.push_back(co);
     series.push_back(ss);
-    Panel p{"ResNet18 inference, mmWave IAB, low load", "computation capability scale", "mean latency (ms)", series};
+    Panel p{"ResNet18 inference, mmWave IAB, low load", "computation capability scale",
+            "mean latency (ms)", series};
     p.logx = true;
     plot("fig14", "Fig. 14: impact of MEC computation capability", {p}, 1);
     const double iab = hm["iab-mec"][20], cn = hm["core-mec"][20], cl = hm["cloud"][20];
-    claim("Fig. 14", "At x20, improved IAB MECs give the lowest latency: 14.5% below improved CN, 47.2% below improved cloud",
-          fmt("%.1f", (1 - iab / cn) * 100) + "% below CN, " + fmt("%.1f", (1 - iab / cl) * 100) + "% below cloud (" +
-              fmt("%.1f", iab * 1e3) + "/" + fmt("%.1f", cn * 1e3) + "/" + fmt("%.1f", cl * 1e3) + " ms)",
-          iab <= cn && iab <= cl ? "partial" : "differs", "ordering checked; the margins depend on the assumed device classes");
-    claim("Fig. 14", "Single split and cloud only stay at ~115 ms and ~181 ms whatever the cloud capability",
-          fmt("single %.0f-", single[0.1] * 1e3) + fmt("%.0f ms", single[20] * 1e3) + fmt(", cloud only %.0f-", cloud_only[0.1] * 1e3) +
+    claim("Fig. 14",
+          "At x20, improved IAB MECs give the lowest latency: 14.5% below improved CN, 47.2% below "
+          "improved cloud",
+          fmt("%.1f", (1 - iab / cn) * 100) + "% below CN, " + fmt("%.1f", (1 - iab / cl) * 100) +
+              "% below cloud (" + fmt("%.1f", iab * 1e3) + "/" + fmt("%.1f", cn * 1e3) + "/" +
+              fmt("%.1f", cl * 1e3) + " ms)",
+          iab <= cn && iab <= cl ? "partial" : "differs",
+          "ordering checked; the margins depend on the assumed device classes");
+    claim("Fig. 14",
+          "Single split and cloud only stay at ~115 ms and ~181 ms whatever the cloud capability",
+          fmt("single %.0f-", single[0.1] * 1e3) + fmt("%.0f ms", single[20] * 1e3) +
+              fmt(", cloud only %.0f-", cloud_only[0.1] * 1e3) +
               fmt("%.0f ms", cloud_only[20] * 1e3),
-          std::abs(single[20] - single[1]) / single[1] < 0.1 && std::abs(cloud_only[20] - cloud_only[1]) / cloud_only[1] < 0.1
-              ? "partial" : "differs",
+          std::abs(single[20] - single[1]) / single[1] < 0.1 &&
+                  std::abs(cloud_only[20] - cloud_only[1]) / cloud_only[1] < 0.1
+              ? "partial"
+              : "differs",
           "flat, as in the paper (communication-bound); the levels follow our link shares");
     const double d10 = hm["iab-mec"][10], d20 = hm["iab-mec"][20];
     claim("Fig. 14", "x10 and x20 give nearly the same latency (bounded by the links)",
@@ -674,7 +773,8 @@ class Reproducer {
       }
     }
     if (t_ho < 0) {
-      claim("Fig. 15", "topology change", "no +1-hop handover on the trajectory", "not checked", "");
+      claim("Fig. 15", "topology change", "no +1-hop handover on the trajectory", "not checked",
+            "");
       return;
     }
     Job j;
@@ -715,7 +815,8 @@ class Reproducer {
     for (auto& [n, s] : per_node) ns.push_back(s);
     plot("fig15", "Fig. 15: topology change (handover, +1 hop)",
          {Panel{"split latency", "time from handover (s)", "latency (ms)", {lat}},
-          Panel{"layers per node", "time from handover (s)", "layers", ns}}, 1);
+          Panel{"layers per node", "time from handover (s)", "layers", ns}},
+         1);
     bool same = true;
     std::string detail;
     for (const auto& [n, v] : layers_before)
@@ -725,17 +826,24 @@ class Reproducer {
         if (sc.nodes[n].role != NodeRole::kUe && std::abs(a - b) > 1.0) same = false;
       }
     const double inc = mean_of(after) - mean_of(before);
-    claim("Fig. 15", "After a handover adding one hop, the assignment of the unchanged part of the route stays the same",
+    claim("Fig. 15",
+          "After a handover adding one hop, the assignment of the unchanged part of the route "
+          "stays the same",
           "mean layers " + detail, same ? "match" : "differs",
-          same ? "" : "the old access MEC (gnb1) stays on the route as a relay: the new first MEC (gnb2) now takes the "
-                      "layers gnb1 ran, one hop earlier; the nodes behind it keep their (empty) assignment");
+          same ? ""
+               : "the old access MEC (gnb1) stays on the route as a relay: the new first MEC "
+                 "(gnb2) now takes the "
+                 "layers gnb1 ran, one hop earlier; the nodes behind it keep their (empty) "
+                 "assignment");
     claim("Fig. 15", "Average latency increases by less than 5 ms after the topology change",
-          fmt("%+.1f ms", inc * 1e3) + " (route " + std::to_string(hops_before) + " -> " + std::to_string(hops_before + 1) + " nodes)",
+          fmt("%+.1f ms", inc * 1e3) + " (route " + std::to_string(hops_before) + " -> " +
+              std::to_string(hops_before + 1) + " nodes)",
           inc < 0.005 ? "match" : "differs", "");
   }
 
   // ---------------------------------------------------------------------------------------
-  std::vector<Job> predictive_jobs(double coherence, const std::vector<double>& sigmas, const std::string& tag) {
+  std::vector<Job> predictive_jobs(double coherence, const std::vector<double>& sigmas,
+                                   const std::string& tag) {
     std::vector<Job> jobs;
     for (int seed = 1; seed <= seeds_; ++seed) {
       Job j = trial("mmwave-iab", "resnet18_224", seed, Load::kLow, 0.02);
@@ -746,7 +854,8 @@ class Reproducer {
         j.config.methods.push_back(m);
       }
       if (sigmas.size() == 1) {
-        j.config.methods.push_back({"predictive last value", MethodKind::kPredictive, Forecaster::kLastValue});
+        j.config.methods.push_back(
+            {"predictive last value", MethodKind::kPredictive, Forecaster::kLastValue});
         j.config.methods.push_back({"predictive EWMA", MethodKind::kPredictive, Forecaster::kEwma});
       }
       j.prefix = tag + "," + num(coherence * 1e3) + "," + std::to_string(seed) + ",";
@@ -767,7 +876,8 @@ class Reproducer {
       Panel p{"link coherence time " + num(coh * 1e3) + " ms", "latency (ms)", "CDF", {}};
       p.logx = true;
       const auto& ms = jobs[0].config.methods;
-      for (int m = 0; m < static_cast<int>(ms.size()); ++m) p.series.push_back(cdf(ms[m].label, pooled(sel, m, false), 1e3));
+      for (int m = 0; m < static_cast<int>(ms.size()); ++m)
+        p.series.push_back(cdf(ms[m].label, pooled(sel, m, false), 1e3));
       panels.push_back(p);
       auto std_v = pooled(sel, 0, false), pred = pooled(sel, 1, false);
       auto share_over = [](const std::vector<double>& v, double x) {
@@ -780,45 +890,61 @@ class Reproducer {
       const double thr = std::min(0.1, 1.5 * percentile(std_v, 50));
       const double s_std = share_over(std_v, thr), s_pred = share_over(pred, thr);
       const double removed = s_std > 0 ? 1 - s_pred / s_std : 1.0;
-      std::string ours = "tasks > " + fmt("%.0f ms", thr * 1e3) + ": standard " + fmt("%.1f%%", s_std * 100) + ", predictive " +
-                         fmt("%.1f%%", s_pred * 100) + " (" + fmt("%.0f%%", removed * 100) + " of spikes removed); " +
-                         "last value " + fmt("%.1f%%", share_over(pooled(sel, 2, false), thr) * 100) + ", EWMA " +
+      std::string ours = "tasks > " + fmt("%.0f ms", thr * 1e3) + ": standard " +
+                         fmt("%.1f%%", s_std * 100) + ", predictive " +
+                         fmt("%.1f%%", s_pred * 100) + " (" + fmt("%.0f%%", removed * 100) +
+                         " of spikes removed); " + "last value " +
+                         fmt("%.1f%%", share_over(pooled(sel, 2, false), thr) * 100) + ", EWMA " +
                          fmt("%.1f%%", share_over(pooled(sel, 3, false), thr) * 100);
       const auto [n_spikes, n_blocked] = spikes_and_blocked(sel, 0, thr);
       const bool disabled = forecasts_made(sel, 1) == 0;
       const std::string blockage_note =
-          n_spikes > 0 ? std::to_string(n_blocked) + " of the standard split's " + std::to_string(n_spikes) +
-                             " spikes overlap an access-link blockage"
+          n_spikes > 0 ? std::to_string(n_blocked) + " of the standard split's " +
+                             std::to_string(n_spikes) + " spikes overlap an access-link blockage"
                        : "";
       const std::string disabled_note =
-          disabled ? "predictive split made no forecast: every node's look-ahead Delta t stayed below the " +
-                         num(coh * 1e3) + " ms coherence time (the SCI update alone takes ~" +
-                         fmt("%.0f ms", mean_sci_update_s(sel) * 1e3) +
-                         "), where Sec. IV-F disables it, so it planned exactly like the standard split"
-                   : "predictive split forecast " + std::to_string(forecasts_made(sel, 1)) +
-                         " link capacities (those of nodes whose look-ahead Delta t reached the coherence time)";
+          disabled
+              ? "predictive split made no forecast: every node's look-ahead Delta t stayed below "
+                "the " +
+                    num(coh * 1e3) + " ms coherence time (the SCI update alone takes ~" +
+                    fmt("%.0f ms", mean_sci_update_s(sel) * 1e3) +
+                    "), where Sec. IV-F disables it, so it planned exactly like the standard split"
+              : "predictive split forecast " + std::to_string(forecasts_made(sel, 1)) +
+                    " link capacities (those of nodes whose look-ahead Delta t reached the "
+                    "coherence time)";
       if (s_std == 0 && s_pred == 0)
-        claim("Fig. 16", coh == 0.01 ? "10 ms coherence: predictive split still leaves 12% of tasks above 100 ms"
-                                     : "50 ms coherence: predictive split eliminates all latency spikes over 100 ms",
+        claim("Fig. 16",
+              coh == 0.01
+                  ? "10 ms coherence: predictive split still leaves 12% of tasks above 100 ms"
+                  : "50 ms coherence: predictive split eliminates all latency spikes over 100 ms",
               ours, "not checked", "no spikes at all in our traces at this load");
       else if (coh == 0.01)
-        claim("Fig. 16", "10 ms coherence: predictive split still leaves 12% of tasks above 100 ms", ours,
-              std::abs(s_pred - 0.12) < 0.05 ? "match" : "differs",
-              join_notes({disabled_note, blockage_note,
-                          "spike threshold min(100 ms, 1.5 x standard median); spike rates depend on the blockage and "
-                          "traffic parameters (literature values and assumptions, not the paper's trace)"}));
+        claim(
+            "Fig. 16", "10 ms coherence: predictive split still leaves 12% of tasks above 100 ms",
+            ours, std::abs(s_pred - 0.12) < 0.05 ? "match" : "differs",
+            join_notes(
+                {disabled_note, blockage_note,
+                 "spike threshold min(100 ms, 1.5 x standard median); spike rates depend on the "
+                 "blockage and "
+                 "traffic parameters (literature values and assumptions, not the paper's trace)"}));
       else
-        claim("Fig. 16", "50 ms coherence: predictive split eliminates all latency spikes over 100 ms (Sec. IV-F: > 95%)", ours,
-              s_pred <= 0.005 || removed >= 0.95 ? "match" : (removed > 0.5 ? "partial" : "differs"),
-              join_notes({disabled_note, blockage_note,
-                          "a spike remains when the capacity drops during the transfer itself or a blocked link makes "
-                          "every plan slow"}));
+        claim(
+            "Fig. 16",
+            "50 ms coherence: predictive split eliminates all latency spikes over 100 ms (Sec. "
+            "IV-F: > 95%)",
+            ours,
+            s_pred <= 0.005 || removed >= 0.95 ? "match" : (removed > 0.5 ? "partial" : "differs"),
+            join_notes({disabled_note, blockage_note,
+                        "a spike remains when the capacity drops during the transfer itself or a "
+                        "blocked link makes "
+                        "every plan slow"}));
     }
     plot("fig16", "Fig. 16: predictive splitting (mmWave IAB, low load)", panels, 2);
   }
 
   void fig17() {
-    const std::vector<double> sigmas = {0.0, 0.025, 0.05, 0.075, 0.10, 0.125, 0.15, 0.175, 0.20, 0.25, 0.30};
+    const std::vector<double> sigmas = {0.0,  0.025, 0.05, 0.075, 0.10, 0.125,
+                                        0.15, 0.175, 0.20, 0.25,  0.30};
     const double coherence_s = 0.05;  // Sec. VII-C3 reuses the 50 ms setup of Fig. 16
     const std::string coherence = fmt("%.0f ms", coherence_s * 1e3);
     auto jobs = predictive_jobs(coherence_s, sigmas, "fig17");
@@ -836,25 +962,38 @@ class Reproducer {
       if (cross < 0 && med > std_med) cross = sigmas[i];
       last = med;
     }
-    Panel p{"link coherence " + coherence + ", oracle forecast with Gaussian relative error", "relative prediction error (%)",
-            "median latency (ms)", {pred, st}};
+    Panel p{"link coherence " + coherence + ", oracle forecast with Gaussian relative error",
+            "relative prediction error (%)",
+            "median latency (ms)",
+            {pred, st}};
     plot("fig17", "Fig. 17: impact of link prediction accuracy", {p}, 1);
     bool disabled = true;
-    for (std::size_t i = 0; i < sigmas.size(); ++i) disabled = disabled && forecasts_made(sel, static_cast<int>(i) + 1) == 0;
+    for (std::size_t i = 0; i < sigmas.size(); ++i)
+      disabled = disabled && forecasts_made(sel, static_cast<int>(i) + 1) == 0;
     const std::string disabled_note =
-        "predictive split made no forecast at any error: every node's look-ahead Delta t stayed below the " +
-        coherence + " coherence time (the SCI update alone takes ~" + fmt("%.0f ms", mean_sci_update_s(sel) * 1e3) +
+        "predictive split made no forecast at any error: every node's look-ahead Delta t stayed "
+        "below the " +
+        coherence + " coherence time (the SCI update alone takes ~" +
+        fmt("%.0f ms", mean_sci_update_s(sel) * 1e3) +
         "), where Sec. IV-F disables it, so forecast errors change no plan";
     const double first = pred.points.front().second * 1e-3;
     claim("Fig. 17", "The predictive gain turns into a loss at a 13% relative prediction error",
-          cross < 0 ? "no loss up to 30%" : "loss from " + fmt("%.1f%%", cross * 100) + " (standard median " + fmt("%.1f ms)", std_med * 1e3),
-          disabled ? "not checked" : (cross > 0 && std::abs(cross - 0.13) <= 0.05 ? "match" : "differs"),
-          disabled ? disabled_note
-                   : std::to_string(forecasts_made(sel, 1)) + " link capacities forecast at 0% error; predictive median " + fmt("%.1f ms", first * 1e3) + " at 0% error, " + fmt("%.1f ms", last * 1e3) +
-                         " at 30%; standard " + fmt("%.1f ms", std_med * 1e3));
-    claim("Fig. 17", "Beyond 17% error the median latency converges to ~130 ms (model kept on UE + IAB MECs)",
+          cross < 0 ? "no loss up to 30%"
+                    : "loss from " + fmt("%.1f%%", cross * 100) + " (standard median " +
+                          fmt("%.1f ms)", std_med * 1e3),
+          disabled ? "not checked"
+                   : (cross > 0 && std::abs(cross - 0.13) <= 0.05 ? "match" : "differs"),
+          disabled
+              ? disabled_note
+              : std::to_string(forecasts_made(sel, 1)) +
+                    " link capacities forecast at 0% error; predictive median " +
+                    fmt("%.1f ms", first * 1e3) + " at 0% error, " + fmt("%.1f ms", last * 1e3) +
+                    " at 30%; standard " + fmt("%.1f ms", std_med * 1e3));
+    claim("Fig. 17",
+          "Beyond 17% error the median latency converges to ~130 ms (model kept on UE + IAB MECs)",
           fmt("%.1f ms at 30%% error", last * 1e3),
-          disabled ? "not checked" : (std::abs(last - 0.13) < 0.02 ? "match" : "differs"), disabled ? disabled_note : "");
+          disabled ? "not checked" : (std::abs(last - 0.13) < 0.02 ? "match" : "differs"),
+          disabled ? disabled_note : "");
   }
 
   // ---------------------------------------------------------------------------------------
@@ -862,11 +1001,22 @@ class Reproducer {
     std::vector<Job> jobs;
     for (int seed = 1; seed <= seeds_; ++seed) {
       Job j = trial("mmwave-iab", "resnet18_224", seed, Load::kMid, 0.1);
-      j.config.methods = {{"Opt. latency", MethodKind::kMultiObjective, {}, 0, 8, MultiVariant::kOptLatency},
-                          {"Opt. energy", MethodKind::kMultiObjective, {}, 0, 8, MultiVariant::kOptEnergy},
-                          {"Linear combine", MethodKind::kMultiObjective, {}, 0, 8, MultiVariant::kLinear},
-                          {"HiveMind multi-objective (barrier)", MethodKind::kMultiObjective, {}, 0, 8, MultiVariant::kBarrier},
-                          {"Exact constrained optimum", MethodKind::kMultiObjective, {}, 0, 8, MultiVariant::kExact}};
+      j.config.methods = {
+          {"Opt. latency", MethodKind::kMultiObjective, {}, 0, 8, MultiVariant::kOptLatency},
+          {"Opt. energy", MethodKind::kMultiObjective, {}, 0, 8, MultiVariant::kOptEnergy},
+          {"Linear combine", MethodKind::kMultiObjective, {}, 0, 8, MultiVariant::kLinear},
+          {"HiveMind multi-objective (barrier)",
+           MethodKind::kMultiObjective,
+           {},
+           0,
+           8,
+           MultiVariant::kBarrier},
+          {"Exact constrained optimum",
+           MethodKind::kMultiObjective,
+           {},
+           0,
+           8,
+           MultiVariant::kExact}};
       j.prefix = "mmwave-iab,mid," + std::to_string(seed) + ",";
       jobs.push_back(std::move(j));
     }
@@ -875,7 +1025,8 @@ class Reproducer {
     std::vector<const Job*> sel;
     for (const auto& j : jobs) sel.push_back(&j);
     const auto& ms = jobs[0].config.methods;
-    Panel pl{"latency (threshold 120 ms)", "latency (ms)", "CDF", {}}, pe{"energy of UE + IAB MECs", "energy (J)", "CDF", {}};
+    Panel pl{"latency (threshold 120 ms)", "latency (ms)", "CDF", {}},
+        pe{"energy of UE + IAB MECs", "energy (J)", "CDF", {}};
     std::vector<double> mlat, men, maxlat;
     for (int m = 0; m < static_cast<int>(ms.size()); ++m) {
       auto l = pooled(sel, m, false), e = pooled(sel, m, true);
@@ -888,17 +1039,23 @@ class Reproducer {
     plot("fig18", "Fig. 18: multi-objective split (mmWave IAB, mid load)", {pl, pe}, 2);
     std::string md = "| method | mean latency | max latency | mean energy |\n|---|---|---|---|\n";
     for (std::size_t m = 0; m < ms.size(); ++m)
-      md += "| " + ms[m].label + " | " + fmt("%.1f ms", mlat[m] * 1e3) + " | " + fmt("%.1f ms", maxlat[m] * 1e3) + " | " +
-            fmt("%.3f J", men[m]) + " |\n";
+      md += "| " + ms[m].label + " | " + fmt("%.1f ms", mlat[m] * 1e3) + " | " +
+            fmt("%.1f ms", maxlat[m] * 1e3) + " | " + fmt("%.3f J", men[m]) + " |\n";
     fig_tables_["Fig. 18"] = md;
     claim("Fig. 18", "Linear combine averages 75 ms / 476 J (latency needlessly low)",
           fmt("%.1f ms / ", mlat[2] * 1e3) + fmt("%.3f J per task", men[2]), "not comparable",
-          "the paper's joules are not per task; the linear weight (UE-only normalisation) is our choice");
-    claim("Fig. 18", "HiveMind multi-objective cuts energy by 22.9% vs linear combine and keeps max latency under 120 ms",
-          fmt("%+.1f%% energy vs linear, ", (men[3] / men[2] - 1) * 100) + fmt("max latency %.1f ms; exact optimum: ", maxlat[3] * 1e3) +
-              fmt("%+.1f%% energy, ", (men[4] / men[2] - 1) * 100) + fmt("max %.1f ms", maxlat[4] * 1e3),
+          "the paper's joules are not per task; the linear weight (UE-only normalisation) is our "
+          "choice");
+    claim("Fig. 18",
+          "HiveMind multi-objective cuts energy by 22.9% vs linear combine and keeps max latency "
+          "under 120 ms",
+          fmt("%+.1f%% energy vs linear, ", (men[3] / men[2] - 1) * 100) +
+              fmt("max latency %.1f ms; exact optimum: ", maxlat[3] * 1e3) +
+              fmt("%+.1f%% energy, ", (men[4] / men[2] - 1) * 100) +
+              fmt("max %.1f ms", maxlat[4] * 1e3),
           (men[3] < men[2] && maxlat[3] < 0.12) ? "partial" : "differs",
-          "thresholds are planned on capacities known at t1; the realised latency can exceed them when links change");
+          "thresholds are planned on capacities known at t1; the realised latency can exceed them "
+          "when links change");
   }
 
   // ---------------------------------------------------------------------------------------
@@ -916,72 +1073,77 @@ class Reproducer {
     std::vector<std::vector<double>> ratios(cases.size());
     const ModelCosts& gru = model("mmwave-iab", "gru_tagger_200");
     const ModelCosts& qmix = model("mmwave-iab", "qmix_agent");
-    run_parallel(cases.size(), o_.threads, [&](std::size_t i) {
-      const auto& [load, seed, mname] = cases[i];
-      Network net(sc, NetworkOptions{load, static_cast<std::uint64_t>(seed), 0, 17.0 * seed, 1e6, o_.budget});
-      const bool rnn = mname == "gru_tagger_200";
-      const ModelCosts& mc = rnn ? gru : qmix;
-      for (double t = 0; t < duration_s_; t += 0.5) {
-        const Route& r = net.route_at(t);
-        split::Problem base;
-        base.deliver = split::Deliver::kNone;
-        for (std::size_t p = 0; p < r.nodes.size(); ++p) {
-          split::Node n;
-          n.name = sc.nodes[r.nodes[p]].name;
-          base.nodes.push_back(n);
-        }
-        for (std::size_t p = 0; p + 1 < r.nodes.size(); ++p) {
-          split::Link l;
-          const double c = std::max(net.capacity_bps(r.links[p], t), net.link_info(r.links[p]).capacity_bps * 1e-3);
-          l.up = l.down = {c / 8.0, net.link_info(r.links[p]).overhead_s};
-          base.links.push_back(l);
-        }
-        double standard = 0, ours = 0;
-        if (rnn) {
-          // One recurrent step of the tagger = (getitem, GRUCell, Linear); the embedding layer
-          // is folded into the input. Per-step costs = the mean over the 200 unrolled steps.
-          const int R = 200, Lm = 3;
-          base.layers = Lm;
-          const double hidden = mc.cut_bytes[2 + 1];  // GRUCell output (after layer 3)
-          base.input_bytes = mc.input_bytes / R + 1.0;
-          base.output_bytes = {mc.cut_bytes[1], hidden, mc.cut_bytes[3]};
-          for (std::size_t p = 0; p < r.nodes.size(); ++p) {
-            const DeviceCosts& d = mc.devices.at(sc.nodes[r.nodes[p]].device);
-            std::vector<double> c(Lm, 0.0);
-            for (int s = 0; s < R; ++s)
-              for (int l = 0; l < Lm; ++l) c[l] += d.forward_s[1 + s * Lm + l] / R;
-            base.nodes[p].compute_s = c;
+    run_parallel(
+        cases.size(), o_.threads,
+        [&](std::size_t i) {
+          const auto& [load, seed, mname] = cases[i];
+          Network net(sc, NetworkOptions{load, static_cast<std::uint64_t>(seed), 0, 17.0 * seed,
+                                         1e6, o_.budget});
+          const bool rnn = mname == "gru_tagger_200";
+          const ModelCosts& mc = rnn ? gru : qmix;
+          for (double t = 0; t < duration_s_; t += 0.5) {
+            const Route& r = net.route_at(t);
+            split::Problem base;
+            base.deliver = split::Deliver::kNone;
+            for (std::size_t p = 0; p < r.nodes.size(); ++p) {
+              split::Node n;
+              n.name = sc.nodes[r.nodes[p]].name;
+              base.nodes.push_back(n);
+            }
+            for (std::size_t p = 0; p + 1 < r.nodes.size(); ++p) {
+              split::Link l;
+              const double c = std::max(net.capacity_bps(r.links[p], t),
+                                        net.link_info(r.links[p]).capacity_bps * 1e-3);
+              l.up = l.down = {c / 8.0, net.link_info(r.links[p]).overhead_s};
+              base.links.push_back(l);
+            }
+            double standard = 0, ours = 0;
+            if (rnn) {
+              // One recurrent step of the tagger = (getitem, GRUCell, Linear); the embedding layer
+              // is folded into the input. Per-step costs = the mean over the 200 unrolled steps.
+              const int R = 200, Lm = 3;
+              base.layers = Lm;
+              const double hidden = mc.cut_bytes[2 + 1];  // GRUCell output (after layer 3)
+              base.input_bytes = mc.input_bytes / R + 1.0;
+              base.output_bytes = {mc.cut_bytes[1], hidden, mc.cut_bytes[3]};
+              for (std::size_t p = 0; p < r.nodes.size(); ++p) {
+                const DeviceCosts& d = mc.devices.at(sc.nodes[r.nodes[p]].device);
+                std::vector<double> c(Lm, 0.0);
+                for (int s = 0; s < R; ++s)
+                  for (int l = 0; l < Lm; ++l) c[l] += d.forward_s[1 + s * Lm + l] / R;
+                base.nodes[p].compute_s = c;
+              }
+              split::RnnSpec spec;
+              spec.steps = R;
+              spec.hidden_bytes = hidden;
+              const auto lin = split::compile(split::linearize_rnn(base, spec));
+              std::vector<int> b;
+              split::SciChainSolver solver;
+              ours = solver.solve(lin, b);
+              standard = split::rnn_standard(base, spec).total;
+            } else {
+              base.layers = mc.layers;
+              base.input_bytes = mc.input_bytes;
+              base.output_bytes = mc.cut_bytes;
+              for (std::size_t p = 0; p < r.nodes.size(); ++p)
+                base.nodes[p].compute_s = mc.devices.at(sc.nodes[r.nodes[p]].device).forward_s;
+              // QMIX agent: after its last layer it pushes its parameters to the mixer at the sink.
+              const double push = 127792.0;  // qmix_agent param_bytes (data/measured)
+              auto costs = split::compile(base);
+              auto with = costs;
+              split::add_parameter_push(with, split::parameter_push_costs(base, push));
+              std::vector<int> b_std, b_ours;
+              split::SciChainSolver solver;
+              solver.solve(costs, b_std);
+              standard = split::evaluate(with, b_std).total;
+              ours = solver.solve(with, b_ours);
+            }
+            ratios[i].push_back(standard / ours);
+            rows[i] += mname + "," + std::string(to_string(load)) + "," + std::to_string(seed) +
+                       "," + num(t) + "," + num(standard) + "," + num(ours) + "\n";
           }
-          split::RnnSpec spec;
-          spec.steps = R;
-          spec.hidden_bytes = hidden;
-          const auto lin = split::compile(split::linearize_rnn(base, spec));
-          std::vector<int> b;
-          split::SciChainSolver solver;
-          ours = solver.solve(lin, b);
-          standard = split::rnn_standard(base, spec).total;
-        } else {
-          base.layers = mc.layers;
-          base.input_bytes = mc.input_bytes;
-          base.output_bytes = mc.cut_bytes;
-          for (std::size_t p = 0; p < r.nodes.size(); ++p)
-            base.nodes[p].compute_s = mc.devices.at(sc.nodes[r.nodes[p]].device).forward_s;
-          // QMIX agent: after its last layer it pushes its parameters to the mixer at the sink.
-          const double push = 127792.0;  // qmix_agent param_bytes (data/measured)
-          auto costs = split::compile(base);
-          auto with = costs;
-          split::add_parameter_push(with, split::parameter_push_costs(base, push));
-          std::vector<int> b_std, b_ours;
-          split::SciChainSolver solver;
-          solver.solve(costs, b_std);
-          standard = split::evaluate(with, b_std).total;
-          ours = solver.solve(with, b_ours);
-        }
-        ratios[i].push_back(standard / ours);
-        rows[i] += mname + "," + std::string(to_string(load)) + "," + std::to_string(seed) + "," + num(t) + "," +
-                   num(standard) + "," + num(ours) + "\n";
-      }
-    }, o_.progress ? "Fig. 19 (non-linear)" : "");
+        },
+        o_.progress ? "Fig. 19 (non-linear)" : "");
     for (std::size_t i = 0; i < cases.size(); ++i) csv += rows[i];
     write_file("fig19.csv", csv);
     for (std::size_t i = 0; i < cases.size(); ++i) {
@@ -991,45 +1153,74 @@ class Reproducer {
     }
     std::vector<Series> ser;
     for (const auto& [mname, by] : eff) {
-      Series s{mname == "gru_tagger_200" ? "split RNN (GRU tagger, 200 steps)" : "split collaborative (QMIX agent)", {}, "linespoints"};
-      for (Load l : {Load::kLow, Load::kMid, Load::kHigh}) s.points.emplace_back(load_scale(l), by.at(l));
+      Series s{mname == "gru_tagger_200" ? "split RNN (GRU tagger, 200 steps)"
+                                         : "split collaborative (QMIX agent)",
+               {},
+               "linespoints"};
+      for (Load l : {Load::kLow, Load::kMid, Load::kHigh})
+        s.points.emplace_back(load_scale(l), by.at(l));
       ser.push_back(s);
     }
-    Panel p{"standard HiveMind cost / non-linear HiveMind cost (latency)", "background load scale", "relative efficiency (x)", ser};
+    Panel p{"standard HiveMind cost / non-linear HiveMind cost (latency)", "background load scale",
+            "relative efficiency (x)", ser};
     p.logx = true;
     plot("fig19", "Fig. 19: non-linear HiveMind vs standard split (mmWave IAB)", {p}, 1);
     const double rl = eff["gru_tagger_200"][Load::kLow], rh = eff["gru_tagger_200"][Load::kHigh];
-    claim("Fig. 19a", "Split RNN outperforms standard HiveMind by 1.7x (low load) and 2.3x (high load)",
-          fmt("%.2fx low, ", rl) + fmt("%.2fx high", rh), rl > 1 && rh >= rl ? "partial" : "differs",
-          "latency objective on the costs planned at each sample time (the paper uses energy with a 120 ms limit); "
-          "the GRU tagger's hidden state is small, so the return path costs little next to its 200 steps");
+    claim("Fig. 19a",
+          "Split RNN outperforms standard HiveMind by 1.7x (low load) and 2.3x (high load)",
+          fmt("%.2fx low, ", rl) + fmt("%.2fx high", rh),
+          rl > 1 && rh >= rl ? "partial" : "differs",
+          "latency objective on the costs planned at each sample time (the paper uses energy with "
+          "a 120 ms limit); "
+          "the GRU tagger's hidden state is small, so the return path costs little next to its 200 "
+          "steps");
     const double qh = eff["qmix_agent"][Load::kHigh];
-    claim("Fig. 19b", "Split collaborative learning outperforms standard HiveMind by 1.5x under high load",
-          fmt("%.2fx high", qh) + fmt(", %.2fx low", eff["qmix_agent"][Load::kLow]), qh > 1.05 ? "partial" : "differs",
-          "QMIX agent parameters are 128 KB (measured), not the ~100 MB the paper quotes for collaborative models");
+    claim("Fig. 19b",
+          "Split collaborative learning outperforms standard HiveMind by 1.5x under high load",
+          fmt("%.2fx high", qh) + fmt(", %.2fx low", eff["qmix_agent"][Load::kLow]),
+          qh > 1.05 ? "partial" : "differs",
+          "QMIX agent parameters are 128 KB (measured), not the ~100 MB the paper quotes for "
+          "collaborative models");
   }
 
   // ---------------------------------------------------------------------------------------
   std::string summary() {
-    std::string md = "| figure | paper's claim | ours | verdict | why they differ |\n|---|---|---|---|---|\n";
+    std::string md =
+        "| figure | paper's claim | ours | verdict | why they differ |\n|---|---|---|---|---|\n";
     for (const auto& c : claims_)
-      md += "| " + c.fig + " | " + c.claim + " | " + c.ours + " | " + c.verdict + " | " + c.reason + " |\n";
-    std::string doc = "# HiveMind evaluation reproduced (" + std::string(o_.quick ? "quick" : "full") + " run)\n\n";
+      md += "| " + c.fig + " | " + c.claim + " | " + c.ours + " | " + c.verdict + " | " + c.reason +
+            " |\n";
+    std::string doc = "# HiveMind evaluation reproduced (" +
+                      std::string(o_.quick ? "quick" : "full") + " run)\n\n";
     doc += "Generated by `hivemind reproduce" + std::string(o_.quick ? " --quick" : "") +
-           "`. Every number below comes from the CSV files in this folder; plots are `figN.png` / `figN.svg` "
+           "`. Every number below comes from the CSV files in this folder; plots are `figN.png` / "
+           "`figN.svg` "
            "(gnuplot scripts `figN.gp`).\n";
-    doc += "Simulator: flow-level 5G MEC network (docs/simulator.md): Friis + CQI/SE link model, proportional-fair "
-           "scheduling of the target UE with calibrated background UEs, block-fading capacity, mobility with "
-           "handover, SCI update then layer-by-layer execution over time-varying capacity. Device classes are "
-           "stand-ins derived from measured profiles (data/scenarios/*.json `devices`), not the paper's hardware.\n";
-    doc += "Seeds per configuration: " + std::to_string(seeds_) + "; trial length " + num(duration_s_) + " s.\n\n";
-    doc += "Verdicts: **match** = same conclusion and number within the stated tolerance; **partial** = same "
-           "direction/ordering, different magnitude; **differs** = the claim does not hold here; **not comparable** "
-           "= the paper's unit or setting is not stated.\n\n";
+    doc +=
+        "Simulator: flow-level 5G MEC network (docs/simulator.md): Friis + CQI/SE link model, "
+        "proportional-fair "
+        "scheduling of the target UE with calibrated background UEs, block-fading capacity, "
+        "mobility with "
+        "handover, SCI update then layer-by-layer execution over time-varying capacity. Device "
+        "classes are "
+        "stand-ins derived from measured profiles (data/scenarios/*.json `devices`), not the "
+        "paper's hardware.\n";
+    doc += "Seeds per configuration: " + std::to_string(seeds_) + "; trial length " +
+           num(duration_s_) + " s.\n\n";
+    doc +=
+        "Verdicts: **match** = same conclusion and number within the stated tolerance; **partial** "
+        "= same "
+        "direction/ordering, different magnitude; **differs** = the claim does not hold here; "
+        "**not comparable** "
+        "= the paper's unit or setting is not stated.\n\n";
     doc += md;
     for (const auto& [fig, t] : fig_tables_) doc += "\n## " + fig + " means\n\n" + t;
-    if (!table1_md_.empty()) doc += "\n## Table I: UE bandwidth per link (mid load)\n\n" + table1_md_;
-    if (!gnuplot_ && o_.plots) doc += "\nPlots not drawn: gnuplot is not installed (the .gp scripts and .dat files are written).\n";
+    if (!table1_md_.empty())
+      doc += "\n## Table I: UE bandwidth per link (mid load)\n\n" + table1_md_;
+    if (!gnuplot_ && o_.plots)
+      doc +=
+          "\nPlots not drawn: gnuplot is not installed (the .gp scripts and .dat files are "
+          "written).\n";
     for (const auto& f : plot_failures_) doc += "\ngnuplot failed on " + f + ".gp\n";
     write_file("summary.md", doc);
     return md;
@@ -1056,7 +1247,8 @@ class Reproducer {
 
 std::string reproduce(const ReproduceOptions& options) {
   for (const auto& f : options.only)
-    if (std::find(reproduce_figures().begin(), reproduce_figures().end(), f) == reproduce_figures().end()) {
+    if (std::find(reproduce_figures().begin(), reproduce_figures().end(), f) ==
+        reproduce_figures().end()) {
       std::string names;
       for (const auto& n : reproduce_figures()) names += (names.empty() ? "" : ", ") + n;
       throw InputError("--only: \"" + f + "\" is not one of " + names);
@@ -1065,8 +1257,12 @@ std::string reproduce(const ReproduceOptions& options) {
   if (r.want("fig2")) r.fig2();
   if (r.want("table1")) r.table1();
   if (r.want("fig6")) r.fig6();
-  if (r.want("fig11")) r.cost_figure("fig11", "Fig. 11", "mmwave-iab", "Fig. 11: HiveMind split inference (a) and training (b), mmWave IAB");
-  if (r.want("fig12")) r.cost_figure("fig12", "Fig. 12", "sub6", "Fig. 12: HiveMind split inference (a) and training (b), sub-6 GHz");
+  if (r.want("fig11"))
+    r.cost_figure("fig11", "Fig. 11", "mmwave-iab",
+                  "Fig. 11: HiveMind split inference (a) and training (b), mmWave IAB");
+  if (r.want("fig12"))
+    r.cost_figure("fig12", "Fig. 12", "sub6",
+                  "Fig. 12: HiveMind split inference (a) and training (b), sub-6 GHz");
   if (r.want("fig13")) r.fig13();
   if (r.want("fig14")) r.fig14();
   if (r.want("fig15")) r.fig15();

@@ -22,8 +22,7 @@ void check_keys(const json& object, std::initializer_list<const char*> allowed,
   for (auto it = object.begin(); it != object.end(); ++it) {
     bool known = false;
     for (const char* k : allowed) known = known || it.key() == k;
-    if (!known)
-      throw InputError((path.empty() ? "" : path + ".") + it.key() + ": unknown field");
+    if (!known) throw InputError((path.empty() ? "" : path + ".") + it.key() + ": unknown field");
   }
 }
 
@@ -47,8 +46,8 @@ std::string short_number(double x) {
 // minutes). Checked after the type and sign checks of json_field, whose messages stay.
 double in_range(double x, const json& value, const std::string& path, double lo, double hi) {
   if (!(x >= lo && x <= hi))
-    throw InputError(path + ": " + jf::show(value) + " is out of range [" + short_number(lo) + ", " +
-                     short_number(hi) + "]");
+    throw InputError(path + ": " + jf::show(value) + " is out of range [" + short_number(lo) +
+                     ", " + short_number(hi) + "]");
   return x;
 }
 
@@ -102,7 +101,8 @@ BlockageParams parse_blockage(const json& v, const std::string& path, bool scena
   if (!scenario_link && v.contains("clear_snr_db"))
     throw InputError(at(path, "clear_snr_db") +
                      ": not used on access links (their SNR comes from the radio model)");
-  check_keys(v, {"rate_per_s", "mean_duration_ms", "attenuation_db", "clear_snr_db", "source"}, path);
+  check_keys(v, {"rate_per_s", "mean_duration_ms", "attenuation_db", "clear_snr_db", "source"},
+             path);
   // A required field, its path in the messages.
   auto field = [&](const char* key) -> std::pair<const json&, std::string> {
     return {jf::require(v, key, at(path, key)), at(path, key)};
@@ -112,15 +112,18 @@ BlockageParams parse_blockage(const json& v, const std::string& path, bool scena
   b.rate_per_s = in_range(jf::number(rate, rate_path), rate, rate_path, 0.0, 100.0);
   const auto [duration, duration_path] = field("mean_duration_ms");
   b.mean_duration_s =
-      in_range(jf::positive_number(duration, duration_path), duration, duration_path, 1.0, 1e5) * 1e-3;
+      in_range(jf::positive_number(duration, duration_path), duration, duration_path, 1.0, 1e5) *
+      1e-3;
   const auto [attenuation, attenuation_path] = field("attenuation_db");
-  b.attenuation_db = in_range(jf::number(attenuation, attenuation_path), attenuation, attenuation_path, 0.0, 200.0);
+  b.attenuation_db = in_range(jf::number(attenuation, attenuation_path), attenuation,
+                              attenuation_path, 0.0, 200.0);
   if (scenario_link) {
     const auto [snr, snr_path] = field("clear_snr_db");
     b.clear_snr_db = jf::number(snr, snr_path, /*non_negative=*/false);
     if (cqi_from_snr_db(b.clear_snr_db) == 0)
       throw InputError(snr_path + ": " + jf::show(snr) + " is below the CQI 1 threshold (" +
-                       jf::show(json(cqi_threshold_db(1))) + " dB): the clear link could not carry data");
+                       jf::show(json(cqi_threshold_db(1))) +
+                       " dB): the clear link could not carry data");
     in_range(b.clear_snr_db, snr, snr_path, cqi_threshold_db(1), 100.0);
   }
   return b;
@@ -181,21 +184,25 @@ Scenario parse_scenario(std::string_view json_text, std::string_view source) {
   try {
     const json doc = parse_json(json_text, source);
     jf::object(doc, "scenario");
-    check_keys(doc, {"format", "name", "description", "area_m", "scheduler", "dynamics",
-                     "background", "devices", "radio_power", "nodes", "links", "access",
-                     "mobility", "sci", "deliver", "notes"},
+    check_keys(doc,
+               {"format", "name", "description", "area_m", "scheduler", "dynamics", "background",
+                "devices", "radio_power", "nodes", "links", "access", "mobility", "sci", "deliver",
+                "notes"},
                "");
     const std::string format = jf::string(jf::require(doc, "format", "format"), "format");
     if (format != kScenarioFormat)
-      throw InputError("format: \"" + format + "\" is not \"" + std::string(kScenarioFormat) + "\"");
+      throw InputError("format: \"" + format + "\" is not \"" + std::string(kScenarioFormat) +
+                       "\"");
     Scenario s;
     s.name = jf::string(jf::require(doc, "name", "name"), "name");
     if (auto it = doc.find("description"); it != doc.end())
       s.description = jf::string(*it, "description");
     if (auto it = doc.find("area_m"); it != doc.end()) {
       jf::array(*it, "area_m", 2);
-      s.area_x_m = in_range(jf::positive_number((*it)[0], "area_m[0]"), (*it)[0], "area_m[0]", 1.0, 1e5);
-      s.area_y_m = in_range(jf::positive_number((*it)[1], "area_m[1]"), (*it)[1], "area_m[1]", 1.0, 1e5);
+      s.area_x_m =
+          in_range(jf::positive_number((*it)[0], "area_m[0]"), (*it)[0], "area_m[0]", 1.0, 1e5);
+      s.area_y_m =
+          in_range(jf::positive_number((*it)[1], "area_m[1]"), (*it)[1], "area_m[1]", 1.0, 1e5);
     }
     if (auto it = doc.find("scheduler"); it != doc.end()) {
       jf::object(*it, "scheduler");
@@ -210,8 +217,10 @@ Scenario parse_scenario(std::string_view json_text, std::string_view source) {
     if (auto it = doc.find("dynamics"); it != doc.end()) {
       jf::object(*it, "dynamics");
       check_keys(*it, {"coherence_ms", "demand_block_sigma"}, "dynamics");
-      s.coherence_s = opt_number(*it, "coherence_ms", "dynamics", 50.0, true, 0.0, kMaxCoherenceS * 1e3) * 1e-3;
-      s.demand_block_sigma = opt_number(*it, "demand_block_sigma", "dynamics", 0.5, false, 0.0, kMaxLogSigma);
+      s.coherence_s =
+          opt_number(*it, "coherence_ms", "dynamics", 50.0, true, 0.0, kMaxCoherenceS * 1e3) * 1e-3;
+      s.demand_block_sigma =
+          opt_number(*it, "demand_block_sigma", "dynamics", 0.5, false, 0.0, kMaxLogSigma);
     }
     if (s.coherence_s + 1e-12 < s.tti_s)
       throw InputError("dynamics.coherence_ms: " + std::to_string(s.coherence_s * 1e3) +
@@ -220,7 +229,8 @@ Scenario parse_scenario(std::string_view json_text, std::string_view source) {
       jf::object(*it, "background");
       check_keys(*it, {"ues_sigma", "backlog_cap_ms", "demand_mixture", "source"}, "background");
       s.ues_sigma = opt_number(*it, "ues_sigma", "background", 0.3, false, 0.0, kMaxLogSigma);
-      s.backlog_cap_s = opt_number(*it, "backlog_cap_ms", "background", 100.0, true, 1e-3, 1e6) * 1e-3;
+      s.backlog_cap_s =
+          opt_number(*it, "backlog_cap_ms", "background", 100.0, true, 1e-3, 1e6) * 1e-3;
       if (auto m = it->find("demand_mixture"); m != it->end()) {
         bounded_array(*m, "background.demand_mixture", 64);
         if (m->empty()) throw InputError("background.demand_mixture: empty");
@@ -238,7 +248,8 @@ Scenario parse_scenario(std::string_view json_text, std::string_view source) {
     }
     if (s.demand_mixture.empty()) s.demand_mixture.push_back({1.0, 1.0, 0.5});
 
-    if (auto it = doc.find("radio_power"); it != doc.end()) parse_radio_power(*it, "radio_power", s);
+    if (auto it = doc.find("radio_power"); it != doc.end())
+      parse_radio_power(*it, "radio_power", s);
 
     // Device classes.
     const json& devs = jf::object(jf::require(doc, "devices", "devices"), "devices");
@@ -248,8 +259,8 @@ Scenario parse_scenario(std::string_view json_text, std::string_view source) {
     for (auto it = devs.begin(); it != devs.end(); ++it) {
       const std::string p = "devices." + it.key();
       jf::object(*it, p);
-      check_keys(*it, {"measured_run", "latency_scale", "active_power_w", "energy_counted", "source"},
-                 p);
+      check_keys(
+          *it, {"measured_run", "latency_scale", "active_power_w", "energy_counted", "source"}, p);
       DeviceClass d;
       d.name = it.key();
       d.measured_run = jf::string(jf::require(*it, "measured_run", p), at(p, "measured_run"));
@@ -261,7 +272,8 @@ Scenario parse_scenario(std::string_view json_text, std::string_view source) {
       d.active_power_w = opt_number(*it, "active_power_w", p, 0.0, false, 0.0, 1e5);
       if (auto e = it->find("energy_counted"); e != it->end()) {
         if (!e->is_boolean())
-          throw InputError(at(p, "energy_counted") + ": expected true or false, got " + jf::show(*e));
+          throw InputError(at(p, "energy_counted") + ": expected true or false, got " +
+                           jf::show(*e));
         d.energy_counted = e->get<bool>();
       }
       if (auto e = it->find("source"); e != it->end()) d.source = jf::string(*e, at(p, "source"));
@@ -269,7 +281,8 @@ Scenario parse_scenario(std::string_view json_text, std::string_view source) {
     }
 
     // Nodes.
-    const json& nodes = bounded_array(jf::require(doc, "nodes", "nodes"), "nodes", kMaxScenarioEntries);
+    const json& nodes =
+        bounded_array(jf::require(doc, "nodes", "nodes"), "nodes", kMaxScenarioEntries);
     std::map<std::string, int> by_name;
     for (std::size_t i = 0; i < nodes.size(); ++i) {
       const std::string p = idx("nodes", i);
@@ -302,23 +315,29 @@ Scenario parse_scenario(std::string_view json_text, std::string_view source) {
       ues += n.role == NodeRole::kUe;
       clouds += n.role == NodeRole::kCloud;
     }
-    if (ues != 1) throw InputError("nodes: need exactly one node with role \"ue\", found " + std::to_string(ues));
+    if (ues != 1)
+      throw InputError("nodes: need exactly one node with role \"ue\", found " +
+                       std::to_string(ues));
     if (clouds != 1)
       throw InputError("nodes: need exactly one node with role \"cloud\" (the sink), found " +
                        std::to_string(clouds));
     if (s.devices.at(s.nodes[s.ue_node()].device).measured_run == "none")
-      throw InputError("nodes[" + std::to_string(s.ue_node()) + "].device: the UE must be able to run layers");
+      throw InputError("nodes[" + std::to_string(s.ue_node()) +
+                       "].device: the UE must be able to run layers");
     if (s.devices.at(s.nodes[s.sink_node()].device).measured_run == "none")
-      throw InputError("nodes[" + std::to_string(s.sink_node()) + "].device: the cloud must be able to run layers");
+      throw InputError("nodes[" + std::to_string(s.sink_node()) +
+                       "].device: the cloud must be able to run layers");
 
     // Links.
-    const json& links = bounded_array(jf::require(doc, "links", "links"), "links", kMaxScenarioEntries);
+    const json& links =
+        bounded_array(jf::require(doc, "links", "links"), "links", kMaxScenarioEntries);
     std::set<std::string> link_names;
     for (std::size_t i = 0; i < links.size(); ++i) {
       const std::string p = idx("links", i);
       jf::object(links[i], p);
-      check_keys(links[i], {"name", "from", "to", "type", "capacity_mbps", "overhead_ms",
-                            "background", "radio_power", "blockage"},
+      check_keys(links[i],
+                 {"name", "from", "to", "type", "capacity_mbps", "overhead_ms", "background",
+                  "radio_power", "blockage"},
                  p);
       ScenarioLink l;
       l.name = jf::string(jf::require(links[i], "name", p), at(p, "name"));
@@ -336,14 +355,16 @@ Scenario parse_scenario(std::string_view json_text, std::string_view source) {
       if (type != "wireless" && type != "wired")
         throw InputError(at(p, "type") + ": \"" + type + "\" is not wireless or wired");
       l.wireless = type == "wireless";
-      l.capacity_bps = bounded(links[i], "capacity_mbps", p, kMinCapacityMbps, kMaxCapacityMbps, true) * 1e6;
+      l.capacity_bps =
+          bounded(links[i], "capacity_mbps", p, kMinCapacityMbps, kMaxCapacityMbps, true) * 1e6;
       l.overhead_s = opt_number(links[i], "overhead_ms", p, 0.0, false, 0.0, kMaxDelayMs) * 1e-3;
       if (auto it = links[i].find("background"); it != links[i].end())
         l.background = parse_background(*it, at(p, "background"));
       l.radio_power = parse_power_ref(links[i], p, s);
       if (auto it = links[i].find("blockage"); it != links[i].end()) {
         if (!l.wireless)
-          throw InputError(at(p, "blockage") + ": only a wireless link can be blocked (type is \"" + type + "\")");
+          throw InputError(at(p, "blockage") + ": only a wireless link can be blocked (type is \"" +
+                           type + "\")");
         l.blockage = parse_blockage(*it, at(p, "blockage"), /*scenario_link=*/true);
       }
       s.links.push_back(l);
@@ -353,26 +374,30 @@ Scenario parse_scenario(std::string_view json_text, std::string_view source) {
     if (auto it = doc.find("access"); it != doc.end()) {
       const std::string p = "access";
       jf::object(*it, p);
-      check_keys(*it, {"capacity_mbps", "carrier_ghz", "bandwidth_mhz", "eirp_dbm", "noise_figure_db",
-                       "overhead_fraction", "cqi_table", "overhead_ms", "cell_radius_m",
-                       "fading_sigma_db", "background", "radio_power", "blockage"},
+      check_keys(*it,
+                 {"capacity_mbps", "carrier_ghz", "bandwidth_mhz", "eirp_dbm", "noise_figure_db",
+                  "overhead_fraction", "cqi_table", "overhead_ms", "cell_radius_m",
+                  "fading_sigma_db", "background", "radio_power", "blockage"},
                  p);
       AccessModel& a = s.access;
       a.enabled = true;
-      a.radio.capacity_bps = bounded(*it, "capacity_mbps", p, kMinCapacityMbps, kMaxCapacityMbps, true) * 1e6;
+      a.radio.capacity_bps =
+          bounded(*it, "capacity_mbps", p, kMinCapacityMbps, kMaxCapacityMbps, true) * 1e6;
       a.radio.carrier_hz = bounded(*it, "carrier_ghz", p, 0.1, 300.0, true) * 1e9;
       a.radio.bandwidth_hz = bounded(*it, "bandwidth_mhz", p, 0.1, 2000.0, true) * 1e6;
       a.radio.eirp_dbm = bounded(*it, "eirp_dbm", p, -100.0, 100.0);
       a.radio.noise_figure_db = opt_number(*it, "noise_figure_db", p, 7.0, false, 0.0, 50.0);
       a.radio.overhead_fraction = opt_number(*it, "overhead_fraction", p, 0.1, false, 0.0, 1.0);
       if (a.radio.overhead_fraction >= 1.0)
-        throw InputError("access.overhead_fraction: " + jf::show((*it)["overhead_fraction"]) + " must be < 1");
+        throw InputError("access.overhead_fraction: " + jf::show((*it)["overhead_fraction"]) +
+                         " must be < 1");
       if (auto c = it->find("cqi_table"); c != it->end())
         a.radio.cqi_table = static_cast<int>(jf::integer(*c, "access.cqi_table", 1, 2));
       a.overhead_s = opt_number(*it, "overhead_ms", p, 0.0, false, 0.0, kMaxDelayMs) * 1e-3;
       a.cell_radius_m = opt_number(*it, "cell_radius_m", p, 300.0, true, 1.0, 1e5);
       a.fading_sigma_db = opt_number(*it, "fading_sigma_db", p, 0.0, false, 0.0, 50.0);
-      if (auto b = it->find("background"); b != it->end()) a.background = parse_background(*b, "access.background");
+      if (auto b = it->find("background"); b != it->end())
+        a.background = parse_background(*b, "access.background");
       a.radio_power = parse_power_ref(*it, p, s);
       if (auto b = it->find("blockage"); b != it->end())
         a.blockage = parse_blockage(*b, "access.blockage", /*scenario_link=*/false);
@@ -380,8 +405,9 @@ Scenario parse_scenario(std::string_view json_text, std::string_view source) {
       for (const auto& n : s.nodes) gnbs += n.role == NodeRole::kGnb;
       if (gnbs == 0) throw InputError("access: needs at least one node with role \"gnb\"");
       if (s.uplink_of(s.ue_node()) >= 0)
-        throw InputError("links[" + std::to_string(s.uplink_of(s.ue_node())) +
-                         "].from: the UE reaches the gNBs through \"access\"; it cannot also have a link");
+        throw InputError(
+            "links[" + std::to_string(s.uplink_of(s.ue_node())) +
+            "].from: the UE reaches the gNBs through \"access\"; it cannot also have a link");
     } else if (s.uplink_of(s.ue_node()) < 0) {
       throw InputError("links: the UE \"" + s.nodes[s.ue_node()].name +
                        "\" has no link and there is no \"access\" model");
@@ -398,7 +424,8 @@ Scenario parse_scenario(std::string_view json_text, std::string_view source) {
       ++outgoing[s.links[i].from];
     }
     auto follows_links = [&](std::size_t n) {
-      return static_cast<int>(n) != sink && !(s.access.enabled && static_cast<int>(n) == s.ue_node());
+      return static_cast<int>(n) != sink &&
+             !(s.access.enabled && static_cast<int>(n) == s.ue_node());
     };
     for (std::size_t n = 0; n < s.nodes.size(); ++n) {
       if (static_cast<int>(n) == sink && outgoing[n] > 0)
@@ -406,7 +433,8 @@ Scenario parse_scenario(std::string_view json_text, std::string_view source) {
                          "\" is the sink and cannot have an outgoing link");
       if (follows_links(n) && outgoing[n] != 1)
         throw InputError("nodes[" + std::to_string(n) + "]: \"" + s.nodes[n].name + "\" has " +
-                         std::to_string(outgoing[n]) + " outgoing links, needs exactly 1 towards the cloud");
+                         std::to_string(outgoing[n]) +
+                         " outgoing links, needs exactly 1 towards the cloud");
     }
     for (std::size_t n = 0; n < s.nodes.size(); ++n) {
       if (!follows_links(n)) continue;
@@ -428,14 +456,18 @@ Scenario parse_scenario(std::string_view json_text, std::string_view source) {
       s.mobility.speed_mps = opt_number(*it, "speed_kmh", p, 40.0, false, 0.0, 1000.0) / 3.6;
       s.mobility.hysteresis_db = opt_number(*it, "hysteresis_db", p, 3.0, false, 0.0, 100.0);
       s.mobility.check_s = opt_number(*it, "check_ms", p, 100.0, true, 1.0, 1e6) * 1e-3;
-      const json& w = bounded_array(jf::require(*it, "waypoints_m", p), "mobility.waypoints_m", 10000);
-      if (w.size() < 2) throw InputError("mobility.waypoints_m: need at least 2 points, got " + std::to_string(w.size()));
+      const json& w =
+          bounded_array(jf::require(*it, "waypoints_m", p), "mobility.waypoints_m", 10000);
+      if (w.size() < 2)
+        throw InputError("mobility.waypoints_m: need at least 2 points, got " +
+                         std::to_string(w.size()));
       for (std::size_t i = 0; i < w.size(); ++i) {
         const std::string q = idx("mobility.waypoints_m", i);
         jf::array(w[i], q, 2);
         const double x = jf::number(w[i][0], q + "[0]"), y = jf::number(w[i][1], q + "[1]");
         if (x > s.area_x_m || y > s.area_y_m)
-          throw InputError(q + ": [" + jf::show(w[i][0]) + ", " + jf::show(w[i][1]) + "] is outside area_m");
+          throw InputError(q + ": [" + jf::show(w[i][0]) + ", " + jf::show(w[i][1]) +
+                           "] is outside area_m");
         s.mobility.waypoints_m.emplace_back(x, y);
       }
     } else if (s.access.enabled) {
@@ -444,7 +476,8 @@ Scenario parse_scenario(std::string_view json_text, std::string_view source) {
     if (auto it = doc.find("sci"); it != doc.end()) {
       jf::object(*it, "sci");
       check_keys(*it, {"processing_ms"}, "sci");
-      s.sci_processing_s = opt_number(*it, "processing_ms", "sci", 3.0, false, 0.0, kMaxDelayMs) * 1e-3;
+      s.sci_processing_s =
+          opt_number(*it, "processing_ms", "sci", 3.0, false, 0.0, kMaxDelayMs) * 1e-3;
     }
     if (auto it = doc.find("deliver"); it != doc.end()) {
       s.deliver = jf::string(*it, "deliver");
@@ -458,6 +491,8 @@ Scenario parse_scenario(std::string_view json_text, std::string_view source) {
   throw InputError(std::string(source) + ": unreachable");
 }
 
-Scenario load_scenario(const std::string& path) { return parse_scenario(read_text_file(path), path); }
+Scenario load_scenario(const std::string& path) {
+  return parse_scenario(read_text_file(path), path);
+}
 
 }  // namespace hivemind::sim

@@ -15,7 +15,6 @@ namespace {
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
 
-
 inline double incoming_at(const SciNodeInput& in, int i) {
   if (in.incoming.empty()) return 0.0;
   return in.incoming[static_cast<std::size_t>(i == 0 ? 0 : i - 1)];
@@ -103,8 +102,10 @@ std::vector<std::vector<int>> memory_windows(const NodeConstraints& c, int L, in
         peak[tail++] = j;
       }
       w[i] = j;
-      if (j >= i) params -= param(i);  // layer i leaves before the next i
-      else params = 0.0;
+      if (j >= i)
+        params -= param(i);  // layer i leaves before the next i
+      else
+        params = 0.0;
     }
     w[L + 1] = L;
     w[0] = w[1];
@@ -137,11 +138,12 @@ void validate(const NodeConstraints& c, int L, int P) {
   if (!c.memory_budget_bytes.empty()) {
     if (c.memory_budget_bytes.size() != static_cast<std::size_t>(P))
       throw InputError("constraints.memory_bytes: expected " + std::to_string(P) +
-                       " entries (one per node), got " + std::to_string(c.memory_budget_bytes.size()));
+                       " entries (one per node), got " +
+                       std::to_string(c.memory_budget_bytes.size()));
     for (std::size_t p = 0; p < c.memory_budget_bytes.size(); ++p)
       if (std::isnan(c.memory_budget_bytes[p]) || c.memory_budget_bytes[p] < 0)
-        throw InputError("constraints.memory_bytes[" + std::to_string(p) + "]: " +
-                         exact_number(c.memory_budget_bytes[p]) + " must be >= 0");
+        throw InputError("constraints.memory_bytes[" + std::to_string(p) +
+                         "]: " + exact_number(c.memory_budget_bytes[p]) + " must be >= 0");
   }
   if (!c.pinned_node.empty()) {
     if (c.pinned_node.size() != static_cast<std::size_t>(L))
@@ -251,8 +253,7 @@ void sci_node_bottleneck(const SciNodeInput& in, std::span<const int> max_stop,
 }
 
 double solve_chain(const ChainCosts& costs, const std::vector<std::vector<int>>& windows,
-                   Combine combine, Boundaries& boundaries,
-                   std::vector<SciNodeOutput>* nodes_out) {
+                   Combine combine, Boundaries& boundaries, std::vector<SciNodeOutput>* nodes_out) {
   const int P = costs.node_count();
   thread_local std::vector<SciNodeOutput> local;
   std::vector<SciNodeOutput>& nodes = nodes_out ? *nodes_out : local;

@@ -67,8 +67,9 @@ class Meter {
     char buf[64];
     std::snprintf(buf, sizeof buf, "%.3g", kept_labels_);
     return "method exact (L = " + std::to_string(L_) + ", P = " + std::to_string(P_) + ", " +
-           std::to_string(D_ - 1) + (D_ == 2 ? " limit" : " limits") + "): the Pareto fronts hold " + buf +
-           " labels at node " + std::to_string(node_) + " and still grow (front cap)";
+           std::to_string(D_ - 1) + (D_ == 2 ? " limit" : " limits") +
+           "): the Pareto fronts hold " + buf + " labels at node " + std::to_string(node_) +
+           " and still grow (front cap)";
   }
 
   const Budget& budget_;
@@ -101,7 +102,7 @@ void merge_pareto(const Front& a, const Front& b, int D, Front& out, Meter& mete
       return;
     }
     meter.steps(static_cast<double>(out.size()) * (D - 1));  // dominance tests
-    for (const Label& k : out) {  // k.v[0] <= l.v[0] by the merge order
+    for (const Label& k : out) {                             // k.v[0] <= l.v[0] by the merge order
       bool dominated = true;
       for (int d = 1; d < D && dominated; ++d) dominated = k.v[d] <= l.v[d];
       if (dominated) return;
@@ -126,23 +127,26 @@ ExactResult solve_exact(const CompiledObjective& obj, const std::vector<std::vec
                         const Budget& budget) {
   const int C = static_cast<int>(obj.limited.size());
   if (C > kMaxExactLimits)
-    throw InputError("objective.limits: " + std::to_string(C) + " limits, the exact method takes at most " +
-                     std::to_string(kMaxExactLimits));
+    throw InputError("objective.limits: " + std::to_string(C) +
+                     " limits, the exact method takes at most " + std::to_string(kMaxExactLimits));
   const int D = 1 + C;
   const ChainCosts& be = obj.best_effort;
   const int L = be.layers;
   const int P = be.node_count();
-  auto table = [&](int k) -> const ChainCosts& { return k == 0 ? be : obj.metric[obj.limited[k - 1]]; };
+  auto table = [&](int k) -> const ChainCosts& {
+    return k == 0 ? be : obj.metric[obj.limited[k - 1]];
+  };
   // Up front, what any input needs: its D cost tables (compute and transfer, read), D prefix
   // sums per layer and one (possibly empty) front per node and split point set; the labels are
   // counted as they come (the front cap).
   const double Ld = L, Pd = P;
   const double input_bytes = D * 2.0 * Pd * (Ld + 1) * sizeof(double);
-  const double fixed_bytes = input_bytes + (Ld + 1) * D * sizeof(double) + Pd * (Ld + 2) * sizeof(Front);
+  const double fixed_bytes =
+      input_bytes + (Ld + 1) * D * sizeof(double) + Pd * (Ld + 2) * sizeof(Front);
   {
-    const std::string what = "method exact (L = " + std::to_string(L) + ", P = " +
-                              std::to_string(P) + ", " + std::to_string(C) +
-                              (C == 1 ? " limit)" : " limits)");
+    const std::string what = "method exact (L = " + std::to_string(L) +
+                             ", P = " + std::to_string(P) + ", " + std::to_string(C) +
+                             (C == 1 ? " limit)" : " limits)");
     check_steps(budget, Pd * (Ld + 2) * D, what);
     check_bytes(budget, fixed_bytes, what);
   }

@@ -22,9 +22,9 @@ std::string show(double x) {
 
 // Everything a method needs, compiled once.
 struct Prepared {
-  Problem problem;                  // the problem plans refer to (linearised for rnn)
-  ChainCosts costs;                 // primary tables: training/omega/pins applied
-  ChainCosts costs_without_omega;   // collaborative only: for its "standard" baseline
+  Problem problem;                 // the problem plans refer to (linearised for rnn)
+  ChainCosts costs;                // primary tables: training/omega/pins applied
+  ChainCosts costs_without_omega;  // collaborative only: for its "standard" baseline
   std::vector<std::vector<int>> windows;
   std::optional<CompiledObjective> objective;
 };
@@ -58,7 +58,8 @@ std::string constraint_reason(const ExtendedProblem& ext) {
 
 const CompiledObjective& need_objective(const Prepared& pr, const std::string& method) {
   if (!pr.objective)
-    throw InputError("method " + method + ": needs the metrics and objective sections (docs/extensions.md)");
+    throw InputError("method " + method +
+                     ": needs the metrics and objective sections (docs/extensions.md)");
   return *pr.objective;
 }
 
@@ -89,7 +90,8 @@ std::string budget_subject(const ExtendedProblem& ext, const std::string& method
   char buf[200];
   std::snprintf(buf, sizeof buf, " (L = %.0f, P = %d", L, ext.problem.node_count());
   std::string s = "method " + method + buf;
-  if (ext.rnn && method != "standard") s += ", " + std::to_string(ext.rnn->steps) + " rnn steps linearised";
+  if (ext.rnn && method != "standard")
+    s += ", " + std::to_string(ext.rnn->steps) + " rnn steps linearised";
   if (ext.multi && method == "exact") {
     const std::size_t C = ext.multi->objective.limits.size();
     s += ", " + std::to_string(C) + (C == 1 ? " limit" : " limits");
@@ -109,9 +111,10 @@ WorkEstimate estimate_extended(const ExtendedProblem& ext, const std::string& me
   const int P = ext.problem.node_count();
   const double Pd = P;
   const double L = planned_layers(ext, method);
-  const int Li = static_cast<int>(std::min(L, 2e9));  // estimate_work's argument; huge L is refused anyway
-  const double T = table_bytes(Li, P);  // one table: P x (L+1) doubles
-  const double values = Pd * (L + 1);   // values in one table: one step each to build it
+  const int Li =
+      static_cast<int>(std::min(L, 2e9));  // estimate_work's argument; huge L is refused anyway
+  const double T = table_bytes(Li, P);     // one table: P x (L+1) doubles
+  const double values = Pd * (L + 1);      // values in one table: one step each to build it
   // One SCI pass (sci_node_window / sci_node_bottleneck): a few steps per split point set,
   // and its messages: zeta (double) and stop (int) per node and split point set.
   const double sci_steps = Pd * (L + 2);
@@ -140,7 +143,8 @@ WorkEstimate estimate_extended(const ExtendedProblem& ext, const std::string& me
     // weighted sum for linear).
     const double M = static_cast<double>(ext.multi->metrics.size());
     tables += 2 * M + 2 + (method == "linear" ? 2 : 0);
-    steps += (2 * M + (method == "linear" ? 2 + 2 * ext.multi->objective.limits.size() : 0)) * values;
+    steps +=
+        (2 * M + (method == "linear" ? 2 + 2 * ext.multi->objective.limits.size() : 0)) * values;
   }
   steps += tables * values;
   double bytes = tables * T;
@@ -186,7 +190,8 @@ ExtSolution solve_extended(const ExtendedProblem& ext, const std::string& method
                            const Budget& budget) {
   // The estimate first, from the sizes alone: a hostile size is refused before prepare()
   // builds a single table (an rnn of 1e6 steps on 1e4 nodes would ask for 80 GB).
-  check_work(budget, estimate_extended(ext, method), budget_subject(ext, method, planned_layers(ext, method)));
+  check_work(budget, estimate_extended(ext, method),
+             budget_subject(ext, method, planned_layers(ext, method)));
   ExtSolution s;
   s.method = method;
   Boundaries& b = s.boundaries;
@@ -236,9 +241,10 @@ ExtSolution solve_extended(const ExtendedProblem& ext, const std::string& method
     b = solve_barrier(obj, pr.windows, &s.cost, budget);
     s.cost_name = "Eq. 12 (W_c on every edge)";
     if (b.empty())
-      throw InputError("method barrier: every plan has an edge (incoming transfer + block) whose "
-                       "limited metric reaches its threshold, where W_c is infinite (or " +
-                       constraint_reason(ext) + "); try exact");
+      throw InputError(
+          "method barrier: every plan has an edge (incoming transfer + block) whose "
+          "limited metric reaches its threshold, where W_c is infinite (or " +
+          constraint_reason(ext) + "); try exact");
   } else if (method == "exact") {
     const CompiledObjective& obj = need_objective(pr, method);
     const ExactResult r = solve_exact(obj, pr.windows, budget);
@@ -247,17 +253,21 @@ ExtSolution solve_extended(const ExtendedProblem& ext, const std::string& method
       bool each_alone = true;
       for (std::size_t c = 0; c < obj.limited.size(); ++c) {
         Boundaries alone;
-        const double best = solve_chain(obj.metric[obj.limited[c]], pr.windows, Combine::kSum, alone);
+        const double best =
+            solve_chain(obj.metric[obj.limited[c]], pr.windows, Combine::kSum, alone);
         each_alone = each_alone && best <= obj.threshold[c];
-        why += (why.empty() ? "" : "; ") + obj.names[obj.limited[c]] + " <= " + show(obj.threshold[c]) +
-               " (smallest end-to-end " + obj.names[obj.limited[c]] + " of any plan: " + show(best) + ")";
+        why += (why.empty() ? "" : "; ") + obj.names[obj.limited[c]] +
+               " <= " + show(obj.threshold[c]) + " (smallest end-to-end " +
+               obj.names[obj.limited[c]] + " of any plan: " + show(best) + ")";
       }
       Boundaries any_plan;
       if (obj.limited.empty() ||
           !std::isfinite(solve_chain(obj.best_effort, pr.windows, Combine::kSum, any_plan)))
         why = constraint_reason(ext);
       throw InputError("method exact: no plan meets the thresholds: " + why +
-                       (each_alone && obj.limited.size() > 1 ? " (each alone can be met, not all together)" : ""));
+                       (each_alone && obj.limited.size() > 1
+                            ? " (each alone can be met, not all together)"
+                            : ""));
     }
     b = r.boundaries;
     s.cost = r.best_effort;
@@ -284,11 +294,13 @@ ExtSolution solve_extended(const ExtendedProblem& ext, const std::string& method
         solve_chain(pr.costs, pr.windows, Combine::kSum, b);
         if (b.empty()) throw InputError("method sci: " + constraint_reason(ext));
       } else if (is_optimal(m)) {
-        throw InputError("method " + method + ": memory budgets are solved by sci only (windowed SCI)");
+        throw InputError("method " + method +
+                         ": memory budgets are solved by sci only (windowed SCI)");
       } else {
         b = solve_baseline(pr.costs, m);
         if (!plan_fits_windows(pr.windows, b))
-          throw InputError("method " + method + ": the baseline plan does not fit the memory budgets");
+          throw InputError("method " + method +
+                           ": the baseline plan does not fit the memory budgets");
       }
     } else {
       Boundaries probe;
@@ -333,8 +345,12 @@ ExtSolution solve_extended(const ExtendedProblem& ext, const std::string& method
   } else {
     s.metrics.push_back({"total", s.breakdown.total, "", 0.0, true});
     s.metrics.push_back({"slowest_stage", evaluate_bottleneck(reported, b), "", 0.0, true});
-    if (ext.omega) s.metrics.push_back({"parameter_push", (*ext.omega)[s.breakdown.finishing_node], "", 0.0, true});
-    if (ext.training) s.metrics.push_back({"migration", migration_total(pr.problem, *ext.training, b), "", 0.0, true});
+    if (ext.omega)
+      s.metrics.push_back(
+          {"parameter_push", (*ext.omega)[s.breakdown.finishing_node], "", 0.0, true});
+    if (ext.training)
+      s.metrics.push_back(
+          {"migration", migration_total(pr.problem, *ext.training, b), "", 0.0, true});
   }
   return s;
 }

@@ -35,7 +35,8 @@ std::vector<double> numbers(const json& value, const std::string& path, std::siz
   const json& a = jf::array(value, path, size);
   std::vector<double> out;
   out.reserve(a.size());
-  for (std::size_t k = 0; k < a.size(); ++k) out.push_back(jf::number(a[k], path + "[" + std::to_string(k) + "]"));
+  for (std::size_t k = 0; k < a.size(); ++k)
+    out.push_back(jf::number(a[k], path + "[" + std::to_string(k) + "]"));
   return out;
 }
 
@@ -43,7 +44,8 @@ std::vector<std::vector<double>> per_node_rows(const json& value, const std::str
                                                std::size_t P, std::size_t L) {
   const json& rows = jf::array(value, path, P);
   std::vector<std::vector<double>> out;
-  for (std::size_t p = 0; p < P; ++p) out.push_back(numbers(rows[p], path + "[" + std::to_string(p) + "]", L));
+  for (std::size_t p = 0; p < P; ++p)
+    out.push_back(numbers(rows[p], path + "[" + std::to_string(p) + "]", L));
   return out;
 }
 
@@ -77,7 +79,8 @@ bool ExtendedProblem::any() const {
 
 namespace detail {
 
-ExtendedProblem extensions_from_json(const Problem& base, const json& doc, std::string_view source) {
+ExtendedProblem extensions_from_json(const Problem& base, const json& doc,
+                                     std::string_view source) {
   const std::string src(source);
   try {
     jf::object(doc, "(top level)");
@@ -91,19 +94,22 @@ ExtendedProblem extensions_from_json(const Problem& base, const json& doc, std::
 
     if (auto it = doc.find("training"); it != doc.end()) {
       const json& t = jf::object(*it, "training");
-      only_keys(t, "training", {"backward_compute", "gradient_bytes", "current_boundaries", "migration_weight"});
+      only_keys(t, "training",
+                {"backward_compute", "gradient_bytes", "current_boundaries", "migration_weight"});
       TrainingSpec spec;
-      spec.backward_compute_s = per_node_rows(jf::require(t, "backward_compute", "training.backward_compute"),
-                                              "training.backward_compute", P, L);
+      spec.backward_compute_s =
+          per_node_rows(jf::require(t, "backward_compute", "training.backward_compute"),
+                        "training.backward_compute", P, L);
       if (auto g = t.find("gradient_bytes"); g != t.end())
         spec.gradient_bytes = numbers(*g, "training.gradient_bytes", L - 1);
       if (auto c = t.find("current_boundaries"); c != t.end()) {
         const json& a = jf::array(*c, "training.current_boundaries", P);
         for (std::size_t p = 0; p < P; ++p)
-          spec.current_plan.push_back(static_cast<int>(
-              jf::integer(a[p], "training.current_boundaries[" + std::to_string(p) + "]", 0, base.layers)));
+          spec.current_plan.push_back(static_cast<int>(jf::integer(
+              a[p], "training.current_boundaries[" + std::to_string(p) + "]", 0, base.layers)));
         if (ext.constraints.parameter_bytes.empty())
-          throw InputError("training.current_boundaries: migration needs the top-level parameter_bytes");
+          throw InputError(
+              "training.current_boundaries: migration needs the top-level parameter_bytes");
       }
       if (auto w = t.find("migration_weight"); w != t.end())
         spec.migration_weight = jf::number(*w, "training.migration_weight");
@@ -117,10 +123,12 @@ ExtendedProblem extensions_from_json(const Problem& base, const json& doc, std::
       only_keys(c, "collaborative", {"push_bytes", "omega"});
       const bool has_bytes = c.contains("push_bytes"), has_omega = c.contains("omega");
       if (has_bytes == has_omega)
-        throw InputError("collaborative: give exactly one of push_bytes (parameters pushed to the sink) "
-                         "or omega (per-node cost)");
+        throw InputError(
+            "collaborative: give exactly one of push_bytes (parameters pushed to the sink) "
+            "or omega (per-node cost)");
       if (has_bytes)
-        ext.omega = parameter_push_costs(base, jf::number(c["push_bytes"], "collaborative.push_bytes"));
+        ext.omega =
+            parameter_push_costs(base, jf::number(c["push_bytes"], "collaborative.push_bytes"));
       else
         ext.omega = numbers(c["omega"], "collaborative.omega", P);
     }
@@ -129,8 +137,10 @@ ExtendedProblem extensions_from_json(const Problem& base, const json& doc, std::
       const json& r = jf::object(*it, "rnn");
       only_keys(r, "rnn", {"steps", "hidden_bytes", "step_output_bytes"});
       RnnSpec spec;
-      spec.steps = static_cast<int>(jf::integer(jf::require(r, "steps", "rnn.steps"), "rnn.steps", 1, kMaxSteps));
-      spec.hidden_bytes = jf::number(jf::require(r, "hidden_bytes", "rnn.hidden_bytes"), "rnn.hidden_bytes");
+      spec.steps = static_cast<int>(
+          jf::integer(jf::require(r, "steps", "rnn.steps"), "rnn.steps", 1, kMaxSteps));
+      spec.hidden_bytes =
+          jf::number(jf::require(r, "hidden_bytes", "rnn.hidden_bytes"), "rnn.hidden_bytes");
       if (auto y = r.find("step_output_bytes"); y != r.end())
         spec.step_output_bytes = jf::number(*y, "rnn.step_output_bytes");
       validate(spec);
@@ -151,22 +161,27 @@ ExtendedProblem extensions_from_json(const Problem& base, const json& doc, std::
         Metric metric;
         metric.name = jf::string(jf::require(m, "name", path + ".name"), path + ".name");
         if (auto f = m.find("from_problem"); f != m.end()) {
-          if (!f->is_boolean()) throw InputError(path + ".from_problem: expected true or false, got " + jf::show(*f));
+          if (!f->is_boolean())
+            throw InputError(path + ".from_problem: expected true or false, got " + jf::show(*f));
           metric.from_problem = f->get<bool>();
         }
         if (metric.from_problem) {
           if (m.contains("compute") || m.contains("links"))
             throw InputError(path + ": from_problem metrics take no compute or links");
         } else {
-          metric.compute = per_node_rows(jf::require(m, "compute", path + ".compute"), path + ".compute", P, L);
-          const json& links = jf::array(jf::require(m, "links", path + ".links"), path + ".links", P - 1);
+          metric.compute =
+              per_node_rows(jf::require(m, "compute", path + ".compute"), path + ".compute", P, L);
+          const json& links =
+              jf::array(jf::require(m, "links", path + ".links"), path + ".links", P - 1);
           for (std::size_t q = 0; q + 1 < P; ++q) {
             const std::string lp = path + ".links[" + std::to_string(q) + "]";
             jf::object(links[q], lp);
             only_keys(links[q], lp, {"per_byte", "fixed", "down_per_byte", "down_fixed"});
             MetricLink link;
-            link.per_byte = jf::number(jf::require(links[q], "per_byte", lp + ".per_byte"), lp + ".per_byte");
-            if (auto f = links[q].find("fixed"); f != links[q].end()) link.fixed = jf::number(*f, lp + ".fixed");
+            link.per_byte =
+                jf::number(jf::require(links[q], "per_byte", lp + ".per_byte"), lp + ".per_byte");
+            if (auto f = links[q].find("fixed"); f != links[q].end())
+              link.fixed = jf::number(*f, lp + ".fixed");
             if (auto f = links[q].find("down_per_byte"); f != links[q].end())
               link.down_per_byte = jf::number(*f, lp + ".down_per_byte");
             if (auto f = links[q].find("down_fixed"); f != links[q].end())
@@ -178,8 +193,10 @@ ExtendedProblem extensions_from_json(const Problem& base, const json& doc, std::
       }
       const json& o = jf::object(doc["objective"], "objective");
       only_keys(o, "objective", {"minimize", "limits", "linear_weights"});
-      multi.objective.minimize = terms(jf::require(o, "minimize", "objective.minimize"), "objective.minimize", false);
-      if (auto l = o.find("limits"); l != o.end()) multi.objective.limits = terms(*l, "objective.limits", true);
+      multi.objective.minimize =
+          terms(jf::require(o, "minimize", "objective.minimize"), "objective.minimize", false);
+      if (auto l = o.find("limits"); l != o.end())
+        multi.objective.limits = terms(*l, "objective.limits", true);
       if (auto w = o.find("linear_weights"); w != o.end())
         multi.objective.linear_weights = terms(*w, "objective.linear_weights", false);
       validate(multi, base);
@@ -193,7 +210,9 @@ ExtendedProblem extensions_from_json(const Problem& base, const json& doc, std::
         const json& a = jf::array(*m, "constraints.memory_bytes", P);
         for (std::size_t p = 0; p < P; ++p)
           ext.constraints.memory_budget_bytes.push_back(
-              a[p].is_null() ? kInf : jf::number(a[p], "constraints.memory_bytes[" + std::to_string(p) + "]"));
+              a[p].is_null()
+                  ? kInf
+                  : jf::number(a[p], "constraints.memory_bytes[" + std::to_string(p) + "]"));
       }
       if (auto a = c.find("activation_bytes"); a != c.end())
         ext.constraints.activation_bytes = numbers(*a, "constraints.activation_bytes", L);
@@ -211,7 +230,8 @@ ExtendedProblem extensions_from_json(const Problem& base, const json& doc, std::
           } catch (const std::exception&) {
           }
           if (used != e.key().size() || layer < 1 || layer > static_cast<long>(L))
-            throw InputError(path + ": \"" + e.key() + "\" is not a layer number in 1.." + std::to_string(L));
+            throw InputError(path + ": \"" + e.key() + "\" is not a layer number in 1.." +
+                             std::to_string(L));
           ext.constraints.pinned_node[layer - 1] = node_ref(*e, base, path);
         }
       }

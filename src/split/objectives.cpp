@@ -15,8 +15,6 @@ namespace {
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
 
-
-
 int metric_index(const MultiObjective& multi, const std::string& name, const std::string& field) {
   for (std::size_t k = 0; k < multi.metrics.size(); ++k)
     if (multi.metrics[k].name == name) return static_cast<int>(k);
@@ -49,14 +47,16 @@ void validate(const MultiObjective& multi, const Problem& problem) {
       throw InputError(field + ".name: metric \"" + m.name + "\" is defined twice");
     if (m.from_problem) continue;
     if (m.compute.size() != static_cast<std::size_t>(P))
-      throw InputError(field + ".compute: expected " + std::to_string(P) + " rows (one per node), got " +
-                       std::to_string(m.compute.size()));
+      throw InputError(field + ".compute: expected " + std::to_string(P) +
+                       " rows (one per node), got " + std::to_string(m.compute.size()));
     for (int p = 0; p < P; ++p) {
       if (m.compute[p].size() != static_cast<std::size_t>(L))
         throw InputError(field + ".compute[" + std::to_string(p) + "]: expected " +
-                         std::to_string(L) + " entries, got " + std::to_string(m.compute[p].size()));
+                         std::to_string(L) + " entries, got " +
+                         std::to_string(m.compute[p].size()));
       for (int l = 0; l < L; ++l)
-        require_non_negative(m.compute[p][l], field + ".compute[" + std::to_string(p) + "][" + std::to_string(l) + "]");
+        require_non_negative(m.compute[p][l], field + ".compute[" + std::to_string(p) + "][" +
+                                                  std::to_string(l) + "]");
     }
     if (m.links.size() + 1 != static_cast<std::size_t>(P))
       throw InputError(field + ".links: expected " + std::to_string(P - 1) + " entries, got " +
@@ -65,8 +65,10 @@ void validate(const MultiObjective& multi, const Problem& problem) {
       const std::string lf = field + ".links[" + std::to_string(q) + "]";
       require_non_negative(m.links[q].per_byte, lf + ".per_byte");
       require_non_negative(m.links[q].fixed, lf + ".fixed");
-      if (m.links[q].down_per_byte >= 0) require_non_negative(m.links[q].down_per_byte, lf + ".down_per_byte");
-      if (m.links[q].down_fixed >= 0) require_non_negative(m.links[q].down_fixed, lf + ".down_fixed");
+      if (m.links[q].down_per_byte >= 0)
+        require_non_negative(m.links[q].down_per_byte, lf + ".down_per_byte");
+      if (m.links[q].down_fixed >= 0)
+        require_non_negative(m.links[q].down_fixed, lf + ".down_fixed");
     }
   }
   std::set<std::string> used;
@@ -105,7 +107,8 @@ ChainCosts compile_metric(const Problem& problem, const Metric& metric) {
   c.transfer.assign(P - 1, std::vector<double>(L + 1, 0.0));
   for (int p = 0; p + 1 < P; ++p) {
     const MetricLink& link = metric.links[p];
-    for (int x = 0; x <= L; ++x) c.transfer[p][x] = link.per_byte * problem.cut_bytes(x) + link.fixed;
+    for (int x = 0; x <= L; ++x)
+      c.transfer[p][x] = link.per_byte * problem.cut_bytes(x) + link.fixed;
     if (problem.deliver != Deliver::kSink) c.transfer[p][L] = 0.0;
   }
   c.finish.assign(P, 0.0);
@@ -123,8 +126,10 @@ ChainCosts weighted_sum(const std::vector<const ChainCosts*>& costs,
                         const std::vector<double>& weights) {
   ChainCosts out = *costs.front();
   auto scale = [](double w, double x) { return w == 0.0 && std::isinf(x) ? x : w * x; };
-  for (auto& row : out.compute) for (auto& x : row) x = scale(weights[0], x);
-  for (auto& row : out.transfer) for (auto& x : row) x = scale(weights[0], x);
+  for (auto& row : out.compute)
+    for (auto& x : row) x = scale(weights[0], x);
+  for (auto& row : out.transfer)
+    for (auto& x : row) x = scale(weights[0], x);
   for (auto& x : out.finish) x = scale(weights[0], x);
   for (std::size_t k = 1; k < costs.size(); ++k) {
     const ChainCosts& c = *costs[k];
@@ -134,7 +139,8 @@ ChainCosts weighted_sum(const std::vector<const ChainCosts*>& costs,
     for (std::size_t p = 0; p < out.transfer.size(); ++p)
       for (std::size_t x = 0; x < out.transfer[p].size(); ++x)
         out.transfer[p][x] += scale(weights[k], c.transfer[p][x]);
-    for (std::size_t p = 0; p < out.finish.size(); ++p) out.finish[p] += scale(weights[k], c.finish[p]);
+    for (std::size_t p = 0; p < out.finish.size(); ++p)
+      out.finish[p] += scale(weights[k], c.finish[p]);
   }
   return out;
 }
@@ -192,7 +198,8 @@ double barrier_cost(const CompiledObjective& obj, const Boundaries& b) {
     const int P = static_cast<int>(p);
     total += edge_value(obj.best_effort, P, first, b[p]);
     for (std::size_t c = 0; c < obj.limited.size(); ++c)
-      total += barrier_weight(edge_value(obj.metric[obj.limited[c]], P, first, b[p]), obj.threshold[c]);
+      total +=
+          barrier_weight(edge_value(obj.metric[obj.limited[c]], P, first, b[p]), obj.threshold[c]);
     first = b[p] + 1;
   }
   return total;
@@ -220,7 +227,9 @@ Boundaries solve_barrier(const CompiledObjective& obj, const std::vector<std::ve
   std::vector<std::vector<double>> zeta(P, std::vector<double>(L + 2, kInf));
   std::vector<std::vector<int>> stop(P, std::vector<int>(L + 2, 0));
   std::vector<double> in(C + 1), block(C + 1), fin(C + 1);
-  auto table = [&](int k) -> const ChainCosts& { return k == 0 ? be : obj.metric[obj.limited[k - 1]]; };
+  auto table = [&](int k) -> const ChainCosts& {
+    return k == 0 ? be : obj.metric[obj.limited[k - 1]];
+  };
   std::vector<const double*> row(C + 1);  // node p's compute row of each table
   for (int p = P - 1; p >= 0; --p) {
     auto down = [&](int k) {

@@ -17,9 +17,12 @@ Deliver parse_deliver(std::string_view text, std::string_view field) {
 
 std::string_view to_string(Deliver deliver) {
   switch (deliver) {
-    case Deliver::kSink: return "sink";
-    case Deliver::kNone: return "none";
-    case Deliver::kSource: return "source";
+    case Deliver::kSink:
+      return "sink";
+    case Deliver::kNone:
+      return "none";
+    case Deliver::kSource:
+      return "source";
   }
   return "?";
 }
@@ -27,7 +30,8 @@ std::string_view to_string(Deliver deliver) {
 namespace {
 void check_direction(const LinkDirection& d, const std::string& field) {
   if (!std::isfinite(d.bandwidth_bytes_per_s) || !(d.bandwidth_bytes_per_s > 0))
-    throw InputError(field + "bandwidth: " + exact_number(d.bandwidth_bytes_per_s) + " must be > 0");
+    throw InputError(field + "bandwidth: " + exact_number(d.bandwidth_bytes_per_s) +
+                     " must be > 0");
   require_non_negative(d.overhead_s, field + "overhead");
 }
 }  // namespace
@@ -50,7 +54,8 @@ void validate(const Problem& problem) {
     if (node.compute_s.size() != static_cast<std::size_t>(L))
       throw InputError(field + ": expected " + std::to_string(L) + " entries, got " +
                        std::to_string(node.compute_s.size()));
-    for (int l = 0; l < L; ++l) require_non_negative(node.compute_s[l], field + "[" + std::to_string(l) + "]");
+    for (int l = 0; l < L; ++l)
+      require_non_negative(node.compute_s[l], field + "[" + std::to_string(l) + "]");
   }
   if (problem.links.size() + 1 != problem.nodes.size())
     throw InputError("links: expected " + std::to_string(problem.nodes.size() - 1) +

@@ -93,12 +93,11 @@ Problem problem_from_json(const json& doc) {
 }  // namespace detail
 
 Problem parse_problem(std::string_view json_text, std::string_view source) {
-  return with_source(source, [&] { return detail::problem_from_json(parse_json(json_text, source)); });
+  return with_source(source,
+                     [&] { return detail::problem_from_json(parse_json(json_text, source)); });
 }
 
-Problem load_problem(const std::string& path) {
-  return parse_problem(read_text_file(path), path);
-}
+Problem load_problem(const std::string& path) { return parse_problem(read_text_file(path), path); }
 
 std::string to_json(const Problem& problem) {
   using ojson = nlohmann::ordered_json;

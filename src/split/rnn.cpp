@@ -20,10 +20,12 @@ double step_output_bytes(const Problem& module, const RnnSpec& spec) {
 }
 
 void validate(const RnnSpec& spec) {
-  if (spec.steps < 1) throw InputError("rnn.steps: " + std::to_string(spec.steps) + " must be >= 1");
+  if (spec.steps < 1)
+    throw InputError("rnn.steps: " + std::to_string(spec.steps) + " must be >= 1");
   require_non_negative(spec.hidden_bytes, "rnn.hidden_bytes");
   if (!std::isfinite(spec.step_output_bytes))
-    throw InputError("rnn.step_output_bytes: " + exact_number(spec.step_output_bytes) + " is not finite");
+    throw InputError("rnn.step_output_bytes: " + exact_number(spec.step_output_bytes) +
+                     " is not finite");
 }
 
 Problem linearize_rnn(const Problem& module, const RnnSpec& spec) {
@@ -44,7 +46,8 @@ Problem linearize_rnn(const Problem& module, const RnnSpec& spec) {
   for (const auto& node : module.nodes) {
     Node n{node.name, {}};
     n.compute_s.reserve(out.output_bytes.size());
-    for (int r = 0; r < R; ++r) n.compute_s.insert(n.compute_s.end(), node.compute_s.begin(), node.compute_s.end());
+    for (int r = 0; r < R; ++r)
+      n.compute_s.insert(n.compute_s.end(), node.compute_s.begin(), node.compute_s.end());
     out.nodes.push_back(std::move(n));
   }
   out.links = module.links;

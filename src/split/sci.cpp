@@ -108,7 +108,7 @@ void algorithm1_node(const SciNodeInput& in, SciNodeOutput& out) {
         best_j = j;
       }
     }
-    out.zeta[i] = best;  // line 9
+    out.zeta[i] = best;    // line 9
     out.stop[i] = best_j;  // line 8
     // Lines 10-15, the skip: for z = i+1..n_i, theta^z_j = theta^i_j - sum_{l=i}^{z-1} tau_l
     // - in_i + in_z, a constant shift over j, so n_z = n_i.

@@ -20,9 +20,12 @@ struct MethodName {
   std::string_view name;
 };
 constexpr MethodName kMethodNames[] = {
-    {Method::kSci, "sci"},           {Method::kAlgorithm1, "algorithm1"},
-    {Method::kDijkstra, "dijkstra"}, {Method::kBrute, "brute"},
-    {Method::kUeOnly, "ue-only"},    {Method::kCloudOnly, "cloud-only"},
+    {Method::kSci, "sci"},
+    {Method::kAlgorithm1, "algorithm1"},
+    {Method::kDijkstra, "dijkstra"},
+    {Method::kBrute, "brute"},
+    {Method::kUeOnly, "ue-only"},
+    {Method::kCloudOnly, "cloud-only"},
     {Method::kSingleSplit, "single-split"},
 };
 }  // namespace
@@ -68,7 +71,8 @@ std::string subject(Method method, int L, int P) {
     case Method::kDijkstra:
       return "method dijkstra: the graph for " + size + " has " +
              std::to_string(dijkstra_graph_size(L, P).edges) + " edges (use sci)";
-    default: return "method " + std::string(to_string(method)) + " (" + size + ")";
+    default:
+      return "method " + std::string(to_string(method)) + " (" + size + ")";
   }
 }
 }  // namespace
@@ -81,7 +85,8 @@ std::uint64_t plan_count(int layers, int nodes) {
   unsigned __int128 c = 1;
   for (std::uint64_t i = 1; i <= k; ++i) {
     c = c * (n - k + i) / i;  // exact: c * (n-k+i) is divisible by i at every step
-    if (c > std::numeric_limits<std::uint64_t>::max()) return std::numeric_limits<std::uint64_t>::max();
+    if (c > std::numeric_limits<std::uint64_t>::max())
+      return std::numeric_limits<std::uint64_t>::max();
   }
   return static_cast<std::uint64_t>(c);
 }
@@ -131,7 +136,7 @@ namespace {
 
 struct Graph {
   int L = 0, P = 0;
-  std::int64_t per_node = 0;  // vertices of a non-source node: (L+1)(L+2)/2
+  std::int64_t per_node = 0;           // vertices of a non-source node: (L+1)(L+2)/2
   std::vector<std::int64_t> m_offset;  // index of (m, m-1) within a node, m = 1..L+1
 
   std::int64_t start() const { return 0; }
@@ -185,7 +190,8 @@ GraphStats dijkstra_graph_size(int L, int P) {
   double v = 0, e = 0;
   graph_size(L, P, v, e);
   constexpr double kMax = 9.2e18;  // saturate below INT64_MAX: such a graph is refused anyway
-  return {static_cast<std::int64_t>(std::min(v, kMax)), static_cast<std::int64_t>(std::min(e, kMax))};
+  return {static_cast<std::int64_t>(std::min(v, kMax)),
+          static_cast<std::int64_t>(std::min(e, kMax))};
 }
 
 Boundaries solve_dijkstra(const ChainCosts& costs, GraphStats* stats, const Budget& budget) {
@@ -273,7 +279,8 @@ Boundaries solve_baseline(const ChainCosts& costs, Method method) {
   const int L = costs.layers;
   const int P = costs.node_count();
   switch (method) {
-    case Method::kUeOnly: return Boundaries(P, L);
+    case Method::kUeOnly:
+      return Boundaries(P, L);
     case Method::kCloudOnly: {
       Boundaries b(P, 0);
       b.back() = L;
@@ -286,7 +293,8 @@ Boundaries solve_baseline(const ChainCosts& costs, Method method) {
       if (b.empty()) b.assign(P, L);
       return b;
     }
-    default: break;
+    default:
+      break;
   }
   throw InputError("method: " + std::string(to_string(method)) + " is not a baseline");
 }
@@ -399,9 +407,15 @@ Solution solve(const ChainCosts& costs, Method method, const Budget& budget) {
       solver.solve(costs, s.boundaries);
       break;
     }
-    case Method::kDijkstra: s.boundaries = solve_dijkstra(costs, &s.graph, budget); break;
-    case Method::kBrute: s.boundaries = solve_brute(costs, budget); break;
-    default: s.boundaries = solve_baseline(costs, method); break;
+    case Method::kDijkstra:
+      s.boundaries = solve_dijkstra(costs, &s.graph, budget);
+      break;
+    case Method::kBrute:
+      s.boundaries = solve_brute(costs, budget);
+      break;
+    default:
+      s.boundaries = solve_baseline(costs, method);
+      break;
   }
   if (s.boundaries.empty())
     throw InputError("no plan has finite cost (every placement is forbidden or infinite)");

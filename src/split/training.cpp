@@ -47,12 +47,14 @@ void validate(const TrainingSpec& spec, const Problem& problem) {
       throw InputError("training.gradient_bytes: expected " + std::to_string(L - 1) +
                        " entries (cuts 1..L-1), got " + std::to_string(spec.gradient_bytes.size()));
     for (std::size_t x = 0; x < spec.gradient_bytes.size(); ++x)
-      require_non_negative(spec.gradient_bytes[x], "training.gradient_bytes[" + std::to_string(x) + "]");
+      require_non_negative(spec.gradient_bytes[x],
+                           "training.gradient_bytes[" + std::to_string(x) + "]");
   }
   if (!spec.current_plan.empty()) {
     if (spec.parameter_bytes.size() != static_cast<std::size_t>(L))
       throw InputError("parameter_bytes: migration needs " + std::to_string(L) +
-                       " entries (one per layer), got " + std::to_string(spec.parameter_bytes.size()));
+                       " entries (one per layer), got " +
+                       std::to_string(spec.parameter_bytes.size()));
     if (spec.current_plan.size() != static_cast<std::size_t>(P))
       throw InputError("training.current_boundaries: expected " + std::to_string(P) +
                        " entries, got " + std::to_string(spec.current_plan.size()));
@@ -60,9 +62,9 @@ void validate(const TrainingSpec& spec, const Problem& problem) {
     for (int p = 0; p < P; ++p) {
       const int b = spec.current_plan[p];
       if (b < prev || b > L || (p + 1 == P && b != L))
-        throw InputError("training.current_boundaries[" + std::to_string(p) + "]: " +
-                         std::to_string(b) + " breaks 0 <= b_0 <= ... <= b_{P-1} = L = " +
-                         std::to_string(L));
+        throw InputError("training.current_boundaries[" + std::to_string(p) +
+                         "]: " + std::to_string(b) +
+                         " breaks 0 <= b_0 <= ... <= b_{P-1} = L = " + std::to_string(L));
       prev = b;
     }
   }
@@ -101,7 +103,8 @@ ChainCosts compile_training(const Problem& problem, const TrainingSpec& spec) {
 std::vector<double> parameter_push_costs(const Problem& problem, double push_bytes) {
   const int P = problem.node_count();
   std::vector<double> omega(P, 0.0);
-  for (int p = P - 2; p >= 0; --p) omega[p] = omega[p + 1] + problem.links[p].up.transfer_s(push_bytes);
+  for (int p = P - 2; p >= 0; --p)
+    omega[p] = omega[p + 1] + problem.links[p].up.transfer_s(push_bytes);
   return omega;
 }
 

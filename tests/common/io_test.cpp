@@ -1,18 +1,19 @@
 // Input and output under hostile conditions (issue 10): inputs are bounded regular files, JSON
 // nesting is limited, messages stay on one line, outputs are all-or-nothing.
+#include "hivemind/io.hpp"
+
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
-#include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <string>
 
 #include "hivemind/error.hpp"
-#include "hivemind/io.hpp"
 
 namespace fs = std::filesystem;
 using hivemind::InputError;
@@ -30,7 +31,8 @@ class TempDir {
   const fs::path& path() const { return path_; }
   std::set<std::string> names() const {
     std::set<std::string> out;
-    for (const auto& e : fs::recursive_directory_iterator(path_)) out.insert(fs::relative(e.path(), path_).string());
+    for (const auto& e : fs::recursive_directory_iterator(path_))
+      out.insert(fs::relative(e.path(), path_).string());
     return out;
   }
 
@@ -61,16 +63,20 @@ TEST(ReadTextFile, RefusesFifoWithoutBlocking) {
   TempDir dir;
   ASSERT_EQ(::mkfifo((dir / "fifo").c_str(), 0600), 0);
   // Nobody writes to the FIFO: opening it for reading would block forever.
-  EXPECT_NE(error_of([&] { hivemind::read_text_file(dir / "fifo"); }).find("is a FIFO, not a regular file"),
+  EXPECT_NE(error_of([&] {
+              hivemind::read_text_file(dir / "fifo");
+            }).find("is a FIFO, not a regular file"),
             std::string::npos);
 }
 
 TEST(ReadTextFile, RefusesDevicesAndDirectories) {
   TempDir dir;
-  EXPECT_NE(error_of([] { hivemind::read_text_file("/dev/zero"); }).find("character device"), std::string::npos);
+  EXPECT_NE(error_of([] { hivemind::read_text_file("/dev/zero"); }).find("character device"),
+            std::string::npos);
   EXPECT_NE(error_of([&] { hivemind::read_text_file(dir.path().string()); }).find("is a directory"),
             std::string::npos);
-  EXPECT_NE(error_of([&] { hivemind::read_text_file(dir / "missing"); }).find("No such file"), std::string::npos);
+  EXPECT_NE(error_of([&] { hivemind::read_text_file(dir / "missing"); }).find("No such file"),
+            std::string::npos);
 }
 
 TEST(ReadTextFile, RefusesFilesAboveTheCapAndNamesTheFlag) {
@@ -150,7 +156,8 @@ TEST(StagedDir, AFailedCommitMovesNothing) {
     hivemind::StagedDir out(dir / "out", "--out");
     out.write("a.csv", "a");
     out.write("b.csv", "b");
-    EXPECT_NE(error_of([&] { out.commit(); }).find("a folder of that name exists"), std::string::npos);
+    EXPECT_NE(error_of([&] { out.commit(); }).find("a folder of that name exists"),
+              std::string::npos);
   }
   EXPECT_EQ(dir.names(), (std::set<std::string>{"out", "out/b.csv"}));
 }
@@ -158,16 +165,19 @@ TEST(StagedDir, AFailedCommitMovesNothing) {
 TEST(StagedDir, RefusesAFileAsTheFolder) {
   TempDir dir;
   write(dir / "f", "x");
-  EXPECT_NE(error_of([&] { hivemind::StagedDir out(dir / "f", "--out"); }).find("--out: "), std::string::npos);
-  EXPECT_NE(error_of([&] { hivemind::StagedDir out(dir / "f/sub", "--out"); }).find("is not a folder"),
+  EXPECT_NE(error_of([&] { hivemind::StagedDir out(dir / "f", "--out"); }).find("--out: "),
             std::string::npos);
+  EXPECT_NE(
+      error_of([&] { hivemind::StagedDir out(dir / "f/sub", "--out"); }).find("is not a folder"),
+      std::string::npos);
   EXPECT_EQ(dir.names(), (std::set<std::string>{"f"}));
 }
 
 TEST(ParseJson, RefusesDeepNestingAndAcceptsModerateNesting) {
   const std::string deep = std::string(70000, '[') + std::string(70000, ']');
-  EXPECT_NE(error_of([&] { hivemind::parse_json(deep, "f"); }).find("nested deeper than 256 levels"),
-            std::string::npos);
+  EXPECT_NE(
+      error_of([&] { hivemind::parse_json(deep, "f"); }).find("nested deeper than 256 levels"),
+      std::string::npos);
   const std::string ok = std::string(256, '[') + std::string(256, ']');
   EXPECT_NO_THROW(hivemind::parse_json(ok, "f"));
   // Brackets inside strings do not count.
@@ -181,11 +191,14 @@ TEST(JsonShow, IsShortEscapedAndBoundedForHugeValues) {
   const std::string s = hivemind::json_field::show(nlohmann::json("a\nb\x1b[2J"));
   EXPECT_EQ(s.find('\n'), std::string::npos);
   EXPECT_EQ(s.find('\x1b'), std::string::npos);
-  EXPECT_EQ(hivemind::json_field::show(nlohmann::json::parse("{\"k\": [1, 2.5, null]}")), "{\"k\":[1,2.5,null]}");
+  EXPECT_EQ(hivemind::json_field::show(nlohmann::json::parse("{\"k\": [1, 2.5, null]}")),
+            "{\"k\":[1,2.5,null]}");
 }
 
 TEST(OneLine, EscapesControlsAndC1AndCutsLongText) {
   EXPECT_EQ(hivemind::one_line("a\nb\tc\x1b[1m\x7f"), "a\\nb\\tc\\x1b[1m\\x7f");
-  EXPECT_EQ(hivemind::one_line("x\xc2\x9b" "31m \xc3\xa9"), "x\\u009b31m \xc3\xa9");  // é stays
+  EXPECT_EQ(hivemind::one_line("x\xc2\x9b"
+                               "31m \xc3\xa9"),
+            "x\\u009b31m \xc3\xa9");  // é stays
   EXPECT_LE(hivemind::one_line(std::string(10000, 'x')).size(), 2003u);
 }

@@ -1,12 +1,12 @@
 // Child processes without a shell (issue 10).
+#include "hivemind/process.hpp"
+
+#include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <filesystem>
 #include <fstream>
-#include <gtest/gtest.h>
-
-#include "hivemind/process.hpp"
 
 namespace fs = std::filesystem;
 
@@ -48,7 +48,8 @@ TEST(RunProcess, KillsAtTheTimeoutAndReportsMissingPrograms) {
   o.argv = {"sleep", "30"};
   const auto t0 = std::chrono::steady_clock::now();
   const auto s = hivemind::run_process(o, 0.2);
-  const double waited = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const double waited =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   EXPECT_TRUE(s.timed_out);
   EXPECT_LT(waited, 10.0);  // a hang guard, not a benchmark: the child was killed, not awaited
   o.argv = {"no-such-program-hivemind"};

@@ -10,7 +10,8 @@
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   try {
-    hivemind::sim::parse_scenario(std::string_view(reinterpret_cast<const char*>(data), size), "fuzz");
+    hivemind::sim::parse_scenario(std::string_view(reinterpret_cast<const char*>(data), size),
+                                  "fuzz");
   } catch (const hivemind::InputError&) {
   }
   return 0;

@@ -2,12 +2,13 @@
 // derive from each architecture must reproduce, layer for layer, the names, kinds and byte
 // counts that torch.fx recorded on the real PyTorch model (same order, same out_bytes, same
 // cut_bytes), and the parameter total.
+#include "hivemind/model/arch.hpp"
+
 #include <gtest/gtest.h>
 
 #include <numeric>
 #include <string>
 
-#include "hivemind/model/arch.hpp"
 #include "hivemind/model/measured.hpp"
 
 namespace hivemind::model {
@@ -20,7 +21,8 @@ class ArchVsMeasured : public ::testing::TestWithParam<std::string> {};
 TEST_P(ArchVsMeasured, SameLayersSameBytes) {
   const std::string name = GetParam();
   const ModelProfile arch = zoo_architecture(name).profile("test");
-  const MeasuredProfile measured = load_measured_profile(kData + "/measured/" + name + ".cpu1.json");
+  const MeasuredProfile measured =
+      load_measured_profile(kData + "/measured/" + name + ".cpu1.json");
   ASSERT_EQ(arch.layers.size(), measured.layers.size()) << name;
   EXPECT_EQ(arch.input_bytes, measured.input_bytes);
   double params = 0;

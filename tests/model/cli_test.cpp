@@ -23,7 +23,8 @@ struct Result {
 
 std::filesystem::path temp_dir() {
   static const auto dir = [] {
-    auto d = std::filesystem::temp_directory_path() / ("hivemind_model_cli_" + std::to_string(::getpid()));
+    auto d = std::filesystem::temp_directory_path() /
+             ("hivemind_model_cli_" + std::to_string(::getpid()));
     std::filesystem::create_directories(d);
     return d;
   }();
@@ -51,8 +52,8 @@ TEST(Cli, EveryShippedRouteSolvesEveryZooModel) {
   for (const char* route : {"four_roles", "five_hops", "measured_runs"})
     for (const char* model : {"resnet18", "resnet18_32", "resnet50", "resnet152", "vgg11", "vgg16",
                               "rcnn", "gru_tagger", "qmix"}) {
-      const Result r = run(std::string("solve --model ") + model + " --route " + kData + "/routes/" +
-                        route + ".json");
+      const Result r = run(std::string("solve --model ") + model + " --route " + kData +
+                           "/routes/" + route + ".json");
       EXPECT_EQ(r.code, 0) << model << " on " << route << ": " << r.err;
       EXPECT_NE(r.out.find("boundaries ["), std::string::npos) << r.out;
       EXPECT_EQ(r.err, "");
@@ -62,7 +63,7 @@ TEST(Cli, EveryShippedRouteSolvesEveryZooModel) {
 TEST(Cli, EmittedProblemSolvesToTheSameAnswer) {
   const std::string file = (temp_dir() / "emitted.json").string();
   const Result direct = run("solve --model resnet18 --route " + kData +
-                         "/routes/four_roles.json --emit-problem " + file);
+                            "/routes/four_roles.json --emit-problem " + file);
   ASSERT_EQ(direct.code, 0) << direct.err;
   const hivemind::split::Problem p = hivemind::split::load_problem(file);
   EXPECT_EQ(p.layers, 69);
@@ -77,7 +78,7 @@ TEST(Cli, EmittedProblemSolvesToTheSameAnswer) {
 
 TEST(Cli, ModelByProfilePath) {
   const Result r = run("solve --model " + kData + "/zoo/vgg11_224.json --route " + kData +
-                    "/routes/four_roles.json --format json");
+                       "/routes/four_roles.json --format json");
   EXPECT_EQ(r.code, 0) << r.err;
   EXPECT_EQ(r.out.front(), '{');
 }
@@ -131,8 +132,10 @@ TEST(Cli, ChainSizesPlansWithOutputBytes) {
   const std::string dag_file = (temp_dir() / "dag.json").string();
   const std::string chain_file = (temp_dir() / "chain.json").string();
   ASSERT_EQ(run("solve --model resnet18 --route " + route + " --emit-problem " + dag_file).code, 0);
-  ASSERT_EQ(run("solve --model resnet18 --route " + route + " --chain-sizes --emit-problem " +
-                chain_file).code, 0);
+  ASSERT_EQ(
+      run("solve --model resnet18 --route " + route + " --chain-sizes --emit-problem " + chain_file)
+          .code,
+      0);
   const auto dag = hivemind::split::load_problem(dag_file);
   const auto chain = hivemind::split::load_problem(chain_file);
   // layer 5 (layer1_0_conv1) outputs 802,816 bytes, but the block input (802,816) is live too.
@@ -143,8 +146,8 @@ TEST(Cli, ChainSizesPlansWithOutputBytes) {
 
 #ifdef HIVEMIND_SOLVE_HAS_REPORT
 TEST(Cli, ChainSizesShowsWhatThePlanReallyCosts) {
-  const Result r = run("solve --model resnet18 --route " + kData +
-                    "/routes/four_roles.json --chain-sizes");
+  const Result r =
+      run("solve --model resnet18 --route " + kData + "/routes/four_roles.json --chain-sizes");
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_NE(r.out.find("chain-model plan"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("DAG-aware plan"), std::string::npos) << r.out;

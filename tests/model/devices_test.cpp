@@ -1,9 +1,10 @@
 // Device classes: the shipped catalog, the derivation arithmetic, malformed catalogs.
+#include "hivemind/model/devices.hpp"
+
 #include <gtest/gtest.h>
 
 #include "hivemind/error.hpp"
 #include "hivemind/io.hpp"
-#include "hivemind/model/devices.hpp"
 #include "hivemind/model/zoo.hpp"
 
 namespace hivemind::model {
@@ -131,19 +132,24 @@ INSTANTIATE_TEST_SUITE_P(
                    "format: unknown format \"x\" (expected \"hivemind.devices/v1\")"},
         BadCatalog{R"({"format": "hivemind.devices/v1", "classes": [{"device_class": "a"}]})",
                    "classes[0].active_power_w: missing field"},
-        BadCatalog{R"({"format": "hivemind.devices/v1", "classes": [{"device_class": "a", "active_power_w": 0}]})",
-                   "classes[0].active_power_w: 0 must be > 0"},
-        BadCatalog{R"({"format": "hivemind.devices/v1", "classes": [{"device_class": "a", "active_power_w": 1, "base": "b", "time_scale": 2}]})",
-                   "classes[0].base: \"b\" is not a class of this file"},
-        BadCatalog{R"({"format": "hivemind.devices/v1", "classes": [{"device_class": "a", "active_power_w": 1},
+        BadCatalog{
+            R"({"format": "hivemind.devices/v1", "classes": [{"device_class": "a", "active_power_w": 0}]})",
+            "classes[0].active_power_w: 0 must be > 0"},
+        BadCatalog{
+            R"({"format": "hivemind.devices/v1", "classes": [{"device_class": "a", "active_power_w": 1, "base": "b", "time_scale": 2}]})",
+            "classes[0].base: \"b\" is not a class of this file"},
+        BadCatalog{
+            R"({"format": "hivemind.devices/v1", "classes": [{"device_class": "a", "active_power_w": 1},
                       {"device_class": "b", "active_power_w": 1, "base": "a", "time_scale": -2}]})",
-                   "classes[1].time_scale: -2 must be > 0"},
-        BadCatalog{R"({"format": "hivemind.devices/v1", "classes": [{"device_class": "a", "active_power_w": 1},
+            "classes[1].time_scale: -2 must be > 0"},
+        BadCatalog{
+            R"({"format": "hivemind.devices/v1", "classes": [{"device_class": "a", "active_power_w": 1},
                       {"device_class": "b", "active_power_w": 1, "base": "a", "time_scale": 2},
                       {"device_class": "c", "active_power_w": 1, "base": "b", "time_scale": 2}]})",
-                   "classes[2].base: \"b\" is itself derived; derive from a measured class"},
-        BadCatalog{R"({"format": "hivemind.devices/v1", "classes": [{"device_class": "a", "active_power_w": 1, "time_scale": 2}]})",
-                   "classes[0].time_scale: given without a base class to scale"}));
+            "classes[2].base: \"b\" is itself derived; derive from a measured class"},
+        BadCatalog{
+            R"({"format": "hivemind.devices/v1", "classes": [{"device_class": "a", "active_power_w": 1, "time_scale": 2}]})",
+            "classes[0].time_scale: given without a base class to scale"}));
 
 }  // namespace
 }  // namespace hivemind::model

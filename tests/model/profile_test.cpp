@@ -1,11 +1,12 @@
 // The profile format hivemind.profile/v1: round trip, and every malformed file rejected with
 // one line naming the field and the value.
+#include "hivemind/model/profile.hpp"
+
 #include <gtest/gtest.h>
 
 #include <string>
 
 #include "hivemind/error.hpp"
-#include "hivemind/model/profile.hpp"
 
 namespace hivemind::model {
 namespace {
@@ -29,7 +30,7 @@ TEST(Profile, ParsesAndRoundTrips) {
   ASSERT_EQ(p.layers.size(), 2u);
   EXPECT_EQ(p.layers[0].cut_bytes, 48);
   EXPECT_GT(p.layers[0].cut_bytes, p.layers[0].output_bytes);  // the skip tensor crosses
-  EXPECT_EQ(p.layers[1].flops, -1);                             // absent = unknown
+  EXPECT_EQ(p.layers[1].flops, -1);                            // absent = unknown
   EXPECT_EQ(p.layers[1].param_bytes, 0);
   ASSERT_NE(p.device("cpu"), nullptr);
   EXPECT_EQ(p.device("gpu"), nullptr);
@@ -83,10 +84,13 @@ INSTANTIATE_TEST_SUITE_P(
         Bad{"\"flops\": 100", "\"flops\": -5", "layers[0].flops: -5 is negative"},
         Bad{"[0.5, 0.25]", "[0.5]", "devices[0].forward_s: expected 2 entries, got 1"},
         Bad{"[1, 0.5]", "[1, -0.5]", "devices[0].backward_s[1]: -0.5 is negative"},
-        Bad{"\"device_class\": \"cpu\"", "\"device_class\": \"\"", "devices[0].device_class: empty"},
+        Bad{"\"device_class\": \"cpu\"", "\"device_class\": \"\"",
+            "devices[0].device_class: empty"},
         Bad{"\"layers\": [", "\"layers\": [], \"x\": [",
             "layers: empty (a model has at least one layer)"},
-        Bad{"{\n  \"format\"", "[{\n  \"format\"", "not JSON: parse error at line 11, column 2: syntax error while parsing array - unexpected end of input; expected ']'"}));
+        Bad{"{\n  \"format\"", "[{\n  \"format\"",
+            "not JSON: parse error at line 11, column 2: syntax error while parsing array - "
+            "unexpected end of input; expected ']'"}));
 
 TEST(Profile, DuplicateDeviceClass) {
   std::string text = kValid;

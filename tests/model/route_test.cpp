@@ -1,10 +1,11 @@
 // Route -> problem: unit conversions, speed scale, cut vs output bytes, the chain-model
 // comparison on a model whose skip connection makes cut bytes exceed output bytes, and
 // malformed routes.
+#include "hivemind/model/route.hpp"
+
 #include <gtest/gtest.h>
 
 #include "hivemind/error.hpp"
-#include "hivemind/model/route.hpp"
 #include "hivemind/model/zoo.hpp"
 #include "hivemind/split/chain_costs.hpp"
 
@@ -19,7 +20,8 @@ ModelProfile skip_model() {
   ModelProfile p;
   p.model = "skip3";
   p.input_bytes = 1000;
-  p.layers = {{"a", "Conv2d", 100, 300, 0, -1}, {"b", "Conv2d", 100, 300, 0, -1},
+  p.layers = {{"a", "Conv2d", 100, 300, 0, -1},
+              {"b", "Conv2d", 100, 300, 0, -1},
               {"c", "add", 100, 100, 0, -1}};
   DeviceProfile slow{"slow", "test", {{0.05, 0, 0}, {0.01, 0, 0}, {0.05, 0, 0}}};
   DeviceProfile fast{"fast", "test", {{0, 0, 0}, {0, 0, 0}, {0, 0, 0}}};
@@ -50,14 +52,16 @@ TEST(Route, ProblemArithmetic) {
   // s_0 = input bytes; s_l = cut bytes (DAG) or output bytes (chain).
   EXPECT_EQ(p.input_bytes, 1000);
   EXPECT_EQ(p.output_bytes, (std::vector<double>{300, 300, 100}));
-  const split::Problem chain = problem_from_route(skip_model(), route, DeviceCatalog{}, CutSizes::kChain);
+  const split::Problem chain =
+      problem_from_route(skip_model(), route, DeviceCatalog{}, CutSizes::kChain);
   EXPECT_EQ(chain.output_bytes, (std::vector<double>{100, 100, 100}));
 }
 
 TEST(Route, ChainModelPlansWrongOnASkipConnection) {
   const Route route = parse_route(kTwoNodes);
   const split::Problem dag = problem_from_route(skip_model(), route, DeviceCatalog{});
-  const split::Problem chain = problem_from_route(skip_model(), route, DeviceCatalog{}, CutSizes::kChain);
+  const split::Problem chain =
+      problem_from_route(skip_model(), route, DeviceCatalog{}, CutSizes::kChain);
   // The UE runs layers 1..x, the link (1000 bytes/s) carries cut x, the cloud (free) the rest.
   //   x:                 0      1             2                    3
   //   chain model:  1000/1000  0.05+100/1000  0.06+0.1  = 0.16     0.11+0.1 = 0.21
@@ -116,7 +120,9 @@ TEST(Route, UnknownClassNamesTheNode) {
     problem_from_route(skip_model(), route, DeviceCatalog{});
     FAIL();
   } catch (const InputError& e) {
-    EXPECT_EQ(std::string(e.what()).rfind("nodes[1].device_class: \"tpu\" is neither in model skip3", 0), 0u)
+    EXPECT_EQ(
+        std::string(e.what()).rfind("nodes[1].device_class: \"tpu\" is neither in model skip3", 0),
+        0u)
         << e.what();
   }
 }
@@ -144,19 +150,22 @@ TEST_P(RouteMalformed, NamesFieldAndValue) {
 INSTANTIATE_TEST_SUITE_P(
     Cases, RouteMalformed,
     ::testing::Values(
-        BadRoute{"hivemind.route/v1", "route", "format: unknown format \"route\" (expected \"hivemind.route/v1\")"},
+        BadRoute{"hivemind.route/v1", "route",
+                 "format: unknown format \"route\" (expected \"hivemind.route/v1\")"},
         BadRoute{"\"bandwidth_mbps\": 0.008", "\"bandwidth_mbps\": 0",
                  "links[0].bandwidth_mbps: 0 must be > 0"},
         BadRoute{"\"bandwidth_mbps\": 0.008", "\"bandwidth\": 0.008",
                  "links[0].bandwidth: unknown field"},
-        BadRoute{"\"overhead_ms\": 0", "\"overhead_ms\": -1", "links[0].overhead_ms: -1 is negative"},
+        BadRoute{"\"overhead_ms\": 0", "\"overhead_ms\": -1",
+                 "links[0].overhead_ms: -1 is negative"},
         BadRoute{"\"overhead_ms\": 0", "\"overhead_ms\": \"1ms\"",
                  "links[0].overhead_ms: expected a number, got string \"1ms\""},
         BadRoute{"{\"bandwidth_mbps\": 0.008, \"overhead_ms\": 0}", "",
                  "links: expected 1 entries (one per adjacent node pair), got 0"},
         BadRoute{"\"device_class\": \"fast\"", "\"device_class\": \"fast\", \"speed_scale\": 0",
                  "nodes[1].speed_scale: 0 must be > 0"},
-        BadRoute{"\"name\": \"cloud\"", "\"name\": \"ue\"", "nodes[1].name: \"ue\" is used by an earlier node"},
+        BadRoute{"\"name\": \"cloud\"", "\"name\": \"ue\"",
+                 "nodes[1].name: \"ue\" is used by an earlier node"},
         BadRoute{"{\"name\": \"cloud\", \"device_class\": \"fast\"}", "{\"name\": \"cloud\"}",
                  "nodes[1].device_class: missing field"},
         BadRoute{"\"links\"", "\"deliver\": \"moon\", \"links\"",

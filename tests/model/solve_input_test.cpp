@@ -1,9 +1,10 @@
 // apps/hivemind/solve_input.cpp in-process: what `solve --chain-sizes` reports after the plan.
+#include "solve_input.hpp"
+
 #include <gtest/gtest.h>
 
 #include "args.hpp"
 #include "hivemind/split/chain_costs.hpp"
-#include "solve_input.hpp"
 
 namespace hivemind::cli {
 namespace {
@@ -17,8 +18,8 @@ Args parse(const std::vector<std::string>& argv) {
 }
 
 TEST(SolveInput, ChainSizesReportsTrueCostOfTheChainPlan) {
-  const Args args = parse({"--model", "resnet18", "--route", kData + "/routes/four_roles.json",
-                           "--chain-sizes"});
+  const Args args =
+      parse({"--model", "resnet18", "--route", kData + "/routes/four_roles.json", "--chain-sizes"});
   const split::Problem chain = acquire_problem(args);
   const split::Solution planned = split::solve(split::compile(chain), split::Method::kSci);
   const std::string report = problem_source_report(args, chain, planned, /*json=*/false);

@@ -1,12 +1,13 @@
 // The shipped zoo (data/zoo): committed files equal what the generator writes, cut bytes equal
 // the measurements for ResNet-18/50 and VGG-11 (the acceptance check), names resolve.
+#include "hivemind/model/zoo.hpp"
+
 #include <gtest/gtest.h>
 
 #include "hivemind/error.hpp"
 #include "hivemind/io.hpp"
 #include "hivemind/model/arch.hpp"
 #include "hivemind/model/measured.hpp"
-#include "hivemind/model/zoo.hpp"
 
 namespace hivemind::model {
 namespace {

@@ -2,6 +2,10 @@
 // shapes from shape inference, bytes and FLOPs worked out by hand, a skip connection whose
 // cut exceeds the layer's output, FLOPs-based latency estimates, and `hivemind profile
 // MODEL.onnx` on good and malformed files; the result solves with `hivemind solve`.
+#include "hivemind/model/onnx_import.hpp"
+
+#include <gtest/gtest.h>
+#include <onnx/onnx_pb.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -10,12 +14,8 @@
 #include <fstream>
 #include <string>
 
-#include <gtest/gtest.h>
-#include <onnx/onnx_pb.h>
-
 #include "hivemind/error.hpp"
 #include "hivemind/io.hpp"
-#include "hivemind/model/onnx_import.hpp"
 #include "hivemind/model/profile.hpp"
 #include "profiler_test_support.hpp"
 
@@ -23,7 +23,6 @@ namespace hivemind::model {
 namespace {
 
 namespace fs = std::filesystem;
-
 
 // ---- Building ONNX models with the protobuf API ----
 
@@ -188,8 +187,13 @@ TEST(OnnxImport, InputSpecsAndSymbolicDimensions) {
   OnnxImportOptions o;
   auto m = residual_onnx();
   // Make the height symbolic too: it needs --input.
-  m.mutable_graph()->mutable_input(0)->mutable_type()->mutable_tensor_type()->mutable_shape()
-      ->mutable_dim(2)->set_dim_param("H");
+  m.mutable_graph()
+      ->mutable_input(0)
+      ->mutable_type()
+      ->mutable_tensor_type()
+      ->mutable_shape()
+      ->mutable_dim(2)
+      ->set_dim_param("H");
   o.model_path = write(m, dir.file("sym.onnx"));
   try {
     import_onnx(o);
@@ -209,7 +213,6 @@ TEST(OnnxImport, InputSpecsAndSymbolicDimensions) {
 // ---- The executables ----
 
 const std::string kHivemind = HIVEMIND_EXE;
-
 
 TEST(OnnxImportCli, ProfileThenSolve) {
   TempDir dir("hivemind_model_onnx_");
@@ -257,7 +260,10 @@ TEST(OnnxImportCli, MalformedModelsExitTwoWithOneLine) {
   const auto dangling = write(broken, dir.file("dangling.onnx"));
   auto truncated_bytes = read_text_file(good);
   const auto truncated = dir.file("truncated.onnx");
-  { std::ofstream(truncated, std::ios::binary) << truncated_bytes.substr(0, truncated_bytes.size() / 2); }
+  {
+    std::ofstream(truncated, std::ios::binary)
+        << truncated_bytes.substr(0, truncated_bytes.size() / 2);
+  }
 
   expect_bad(dir.file("missing.onnx"), "missing.onnx: cannot open", dir);
   expect_bad(text, "text.onnx: not an ONNX model", dir);

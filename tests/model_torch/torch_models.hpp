@@ -3,9 +3,9 @@
 // what a user's torch.jit.save produces for the profiler.
 #pragma once
 
-#include <string>
-
 #include <torch/script.h>
+
+#include <string>
 
 namespace hivemind::test {
 

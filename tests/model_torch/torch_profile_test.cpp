@@ -2,6 +2,7 @@
 // byte sizes worked out by hand, cut bytes > output bytes across a skip connection, latencies
 // present, and the CLI (`hivemind profile`, the hivemind-profile executable) on good and
 // malformed input. No timing is asserted beyond "measured, positive".
+#include <gtest/gtest.h>
 #include <sys/wait.h>
 
 #include <algorithm>
@@ -11,22 +12,18 @@
 #include <sstream>
 #include <string>
 
-#include <gtest/gtest.h>
-
 #include "hivemind/error.hpp"
 #include "hivemind/io.hpp"
 #include "hivemind/model/measured.hpp"
 #include "hivemind/model/profile.hpp"
-#include "profiler_test_support.hpp"
 #include "hivemind/model/torch_profiler.hpp"
+#include "profiler_test_support.hpp"
 #include "torch_models.hpp"
 
 namespace hivemind::model {
 namespace {
 
 namespace fs = std::filesystem;
-
-
 
 std::string save(torch::jit::Module m, const std::string& path) {
   m.save(path);
@@ -90,8 +87,8 @@ TEST(TorchProfile, SkipConnectionMakesCutExceedOutput) {
   const auto r = profile_torchscript(o);
   const ModelProfile& p = r.profile;
   // The block's relu module is called twice: the second call is block_relu_1 (torch.fx naming).
-  ASSERT_EQ(names(p), (std::vector<std::string>{"stem", "block_conv1", "block_relu",
-                                                "block_conv2", "add", "block_relu_1"}));
+  ASSERT_EQ(names(p), (std::vector<std::string>{"stem", "block_conv1", "block_relu", "block_conv2",
+                                                "add", "block_relu_1"}));
   // Every activation is 1x4x8x8 float32 = 1024 bytes.
   for (const auto& l : p.layers) EXPECT_DOUBLE_EQ(l.output_bytes, 1024) << l.name;
   // The stem's output x is read again by `out + identity`: it crosses every cut from the stem
@@ -191,9 +188,10 @@ TEST(TorchProfileCli, HivemindProfileWritesTheProfile) {
   test::TorchModelFactory f;
   const auto path = save(test::residual_model(f), dir.file("res.pt"));
   // Through the main CLI, which execs hivemind-profile beside it.
-  const ProcessResult r = run(kHivemind + " profile " + path +
-                        " --input 1,3,8,8 --device cpu --warmup 1 --reps 2 --device-class ue",
-                    dir);
+  const ProcessResult r =
+      run(kHivemind + " profile " + path +
+              " --input 1,3,8,8 --device cpu --warmup 1 --reps 2 --device-class ue",
+          dir);
   ASSERT_EQ(r.rc, 0) << r.err;
   EXPECT_EQ(r.err, "");
   const ModelProfile p = parse_model_profile(r.out, "stdout");
@@ -203,9 +201,10 @@ TEST(TorchProfileCli, HivemindProfileWritesTheProfile) {
 
   // --out: the same profile in a file, nothing on stdout.
   const std::string out = dir.file("res.json");
-  const ProcessResult w = run(kProfileExe + " " + path + " --input 1,3,8,8 --reps 1 --warmup 0 --out " +
-                        out + " --name mynet --no-backward",
-                    dir);
+  const ProcessResult w =
+      run(kProfileExe + " " + path + " --input 1,3,8,8 --reps 1 --warmup 0 --out " + out +
+              " --name mynet --no-backward",
+          dir);
   ASSERT_EQ(w.rc, 0) << w.err;
   EXPECT_EQ(w.out, "");
   const ModelProfile q = load_model_profile(out);
@@ -222,8 +221,7 @@ TEST(TorchProfileCli, HivemindProfileWritesTheProfile) {
     "links": [{"bandwidth_mbps": 100, "overhead_ms": 1}, {"bandwidth_mbps": 1000, "overhead_ms": 1}]})");
   const std::string profile = dir.file("res_ue.json");
   write_text_file_atomic(profile, r.out);
-  const ProcessResult s =
-      run(kHivemind + " solve --model " + profile + " --route " + route, dir);
+  const ProcessResult s = run(kHivemind + " solve --model " + profile + " --route " + route, dir);
   EXPECT_EQ(s.rc, 0) << s.out << s.err;
   EXPECT_NE(s.out.find("L = 6 layers, P = 3 nodes"), std::string::npos) << s.out;
 }

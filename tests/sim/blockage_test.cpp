@@ -1,6 +1,8 @@
 // mmWave blockage (blockage.hpp): the two-state process against its hand-computed long-run
 // behaviour, the attenuation it applies to a link's rate and its independence from the other
 // random streams (the scenario fields' validation is in scenario_test.cpp).
+#include "hivemind/sim/blockage.hpp"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -8,7 +10,6 @@
 #include <string>
 
 #include "hivemind/io.hpp"
-#include "hivemind/sim/blockage.hpp"
 #include "hivemind/sim/network.hpp"
 #include "hivemind/sim/radio.hpp"
 #include "hivemind/sim/scenario.hpp"
@@ -46,7 +47,8 @@ TEST(Blockage, LongRunFractionAndMeanDurationMatchTheParameters) {
     BlockageProcess b(p, seed);
     const double horizon = 20000.0;
     const double blocked = b.blocked_time(0.0, horizon);
-    EXPECT_NEAR(blocked / horizon, stationary_blocked_fraction(p), 0.1 * stationary_blocked_fraction(p));
+    EXPECT_NEAR(blocked / horizon, stationary_blocked_fraction(p),
+                0.1 * stationary_blocked_fraction(p));
     // Onsets per second of clear link = the rate; blocked time per onset = the mean duration.
     const int onsets = b.onsets_before(horizon);
     EXPECT_NEAR(onsets / (horizon - blocked), p.rate_per_s, 0.1 * p.rate_per_s);
@@ -94,7 +96,8 @@ TEST(Blockage, ScenarioLinkCarriesTheBlockedRate) {
   auto& l1 = doc["links"][0];
   ASSERT_EQ(l1["name"], "L1");
   l1.erase("background");
-  l1["blockage"] = {{"rate_per_s", 100}, {"mean_duration_ms", 1e5}, {"attenuation_db", 20}, {"clear_snr_db", 25}};
+  l1["blockage"] = {
+      {"rate_per_s", 100}, {"mean_duration_ms", 1e5}, {"attenuation_db", 20}, {"clear_snr_db", 25}};
   Scenario s = parse_scenario(doc.dump());
   s.links[0].blockage.rate_per_s = 1e6;
   s.links[0].blockage.mean_duration_s = 1e9;
@@ -114,7 +117,8 @@ TEST(Blockage, AccessLinkSnrDropsByTheAttenuation) {
   auto doc = shipped("mmwave-iab");
   doc["access"].erase("background");
   doc["access"]["fading_sigma_db"] = 0;
-  doc["access"]["blockage"] = {{"rate_per_s", 100}, {"mean_duration_ms", 1e5}, {"attenuation_db", 20}};
+  doc["access"]["blockage"] = {
+      {"rate_per_s", 100}, {"mean_duration_ms", 1e5}, {"attenuation_db", 20}};
   Scenario s = parse_scenario(doc.dump());
   s.access.blockage.rate_per_s = 1e6;  // always blocked (outside the file format's ranges)
   s.access.blockage.mean_duration_s = 1e9;
@@ -124,8 +128,10 @@ TEST(Blockage, AccessLinkSnrDropsByTheAttenuation) {
   for (long block : {0L, 7L, 40L}) {
     const double mid = (static_cast<double>(block) + 0.5) * net.block_s();
     const auto [x, y] = net.ue_position(mid);
-    const double expected = link_bitrate_bps(s.access.radio, std::hypot(g.x_m - x, g.y_m - y), -20.0);
-    EXPECT_NEAR(net.capacity_bps(access, mid), expected, 1e-9 * s.access.radio.capacity_bps) << block;
+    const double expected =
+        link_bitrate_bps(s.access.radio, std::hypot(g.x_m - x, g.y_m - y), -20.0);
+    EXPECT_NEAR(net.capacity_bps(access, mid), expected, 1e-9 * s.access.radio.capacity_bps)
+        << block;
   }
 }
 
@@ -139,7 +145,8 @@ TEST(Blockage, OtherLinksKeepTheirTraces) {
   Network a(with_s, NetworkOptions{Load::kHigh, 3});
   Network b(without_s, NetworkOptions{Load::kHigh, 3});
   for (int link = 0; link < static_cast<int>(with_s.links.size()); ++link)
-    for (double t = 0.0; t < 5.0; t += 0.05) ASSERT_EQ(a.capacity_bps(link, t), b.capacity_bps(link, t)) << link;
+    for (double t = 0.0; t < 5.0; t += 0.05)
+      ASSERT_EQ(a.capacity_bps(link, t), b.capacity_bps(link, t)) << link;
   const int access = static_cast<int>(with_s.links.size());
   EXPECT_EQ(b.link_stats(access, 30.0).blocked_fraction, 0.0);
   EXPECT_GT(a.link_stats(access, 30.0).blockage_onsets, 0);

@@ -1,16 +1,17 @@
 // The simulator's execution: determinism, and that HiveMind (SCI) never costs more than a
 // baseline when what it planned with is what the task meets.
+#include "hivemind/sim/engine.hpp"
+
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstdlib>
-#include <unistd.h>
 #include <filesystem>
 #include <random>
 #include <string>
 
 #include "hivemind/io.hpp"
-#include "hivemind/sim/engine.hpp"
 #include "hivemind/sim/report.hpp"
 #include "hivemind/sim/single_split.hpp"
 #include "hivemind/split/solve.hpp"
@@ -56,12 +57,14 @@ TEST(Engine, SameSeedSameCsvDifferentSeedDifferent) {
 }
 
 TEST(Engine, ReproduceIsByteIdentical) {
-  const auto base = std::filesystem::temp_directory_path() / ("hm_repro_" + std::to_string(::getpid()));
+  const auto base =
+      std::filesystem::temp_directory_path() / ("hm_repro_" + std::to_string(::getpid()));
   std::string files[2];
   for (int i = 0; i < 2; ++i) {
     const std::string dir = (base / std::to_string(i)).string();
-    const std::string cmd = std::string(HIVEMIND_TEST_CLI) + " reproduce --quick --quiet --no-plots --threads " +
-                            std::to_string(i + 1) + " --only fig2,fig16,fig19 --out " + dir + " >/dev/null";
+    const std::string cmd =
+        std::string(HIVEMIND_TEST_CLI) + " reproduce --quick --quiet --no-plots --threads " +
+        std::to_string(i + 1) + " --only fig2,fig16,fig19 --out " + dir + " >/dev/null";
     ASSERT_EQ(std::system(cmd.c_str()), 0);
     for (const char* name : {"fig2.csv", "fig16_10ms.csv", "fig19.csv", "summary.md"})
       files[i] += read_text_file(dir + "/" + name);
@@ -91,7 +94,8 @@ void check_exact(const Fixture& f, RunConfig c, int* exact_tasks) {
     const double hm = energy ? r.records[i].energy_j : r.records[i].latency_s;
     for (int m = 1; m < M; ++m) {
       const double other = energy ? r.records[i + m].energy_j : r.records[i + m].latency_s;
-      EXPECT_LE(hm, other + 1e-9 * std::max(1.0, other)) << c.methods[m].label << " task " << r.records[i].task;
+      EXPECT_LE(hm, other + 1e-9 * std::max(1.0, other))
+          << c.methods[m].label << " task " << r.records[i].task;
     }
   }
 }
@@ -130,8 +134,10 @@ TEST(Engine, PlanTotalIsEvaluateBitForBit) {
     c.compute.assign(P, std::vector<double>(L));
     c.transfer.assign(P - 1, std::vector<double>(L + 1));
     c.finish.assign(P, 0.0);
-    for (auto& row : c.compute) for (auto& x : row) x = u(rng);
-    for (auto& row : c.transfer) for (auto& x : row) x = u(rng);
+    for (auto& row : c.compute)
+      for (auto& x : row) x = u(rng);
+    for (auto& row : c.transfer)
+      for (auto& x : row) x = u(rng);
     for (auto& x : c.finish) x = u(rng) < 0.3 ? u(rng) : 0.0;
     const auto single = split::best_single_split(c);
     EXPECT_EQ(plan_total(c, single), split::evaluate(c, single).total);

@@ -2,7 +2,6 @@
 // (the CLI: exit 2, one stderr line) or a normal run, quickly and in bounded memory; never a
 // crash, a hang or an allocation the size of the input's numbers.
 #include <gtest/gtest.h>
-
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -63,7 +62,8 @@ TEST(Hostile, TinyCapacityIsRefusedWithItsRange) {
   doc["links"][2]["capacity_mbps"] = 1e-300;
   EXPECT_EQ(error_of(doc), "s.json: links[2].capacity_mbps: 1e-300 is out of range [0.001, 1e+06]");
   doc["links"][2]["capacity_mbps"] = 1e7;
-  EXPECT_EQ(error_of(doc), "s.json: links[2].capacity_mbps: 10000000.0 is out of range [0.001, 1e+06]");
+  EXPECT_EQ(error_of(doc),
+            "s.json: links[2].capacity_mbps: 10000000.0 is out of range [0.001, 1e+06]");
   doc["links"][2]["capacity_mbps"] = 1e-3;  // the bound itself is accepted
   EXPECT_EQ(error_of(doc), "");
 }
@@ -72,12 +72,14 @@ TEST(Hostile, NodeWithoutUplinkIsNamed) {
   // Was a read of links[-1]: the walk from the UE met mec1, whose count was not checked yet.
   auto doc = shipped("chain5");
   doc["links"].erase(1);  // L2, mec1's uplink
-  EXPECT_EQ(error_of(doc), "s.json: nodes[1]: \"mec1\" has 0 outgoing links, needs exactly 1 towards the cloud");
+  EXPECT_EQ(error_of(doc),
+            "s.json: nodes[1]: \"mec1\" has 0 outgoing links, needs exactly 1 towards the cloud");
   // A node with two uplinks later on the UE's path: its count is reported, not a loop.
   doc = shipped("chain5");
   doc["links"].push_back(doc["links"][3]);
   doc["links"].back()["name"] = "L4b";
-  EXPECT_EQ(error_of(doc), "s.json: nodes[3]: \"mec3\" has 2 outgoing links, needs exactly 1 towards the cloud");
+  EXPECT_EQ(error_of(doc),
+            "s.json: nodes[3]: \"mec3\" has 2 outgoing links, needs exactly 1 towards the cloud");
 }
 
 struct Bound {
@@ -166,12 +168,15 @@ TEST(Hostile, EveryScenarioNumberHasARange) {
 
 TEST(Hostile, EntryCountsAreBounded) {
   auto doc = shipped("chain5");
-  for (int i = 0; i < 300; ++i) doc["nodes"].push_back({{"name", "x" + std::to_string(i)}, {"role", "mec"}, {"device", "relay"}});
+  for (int i = 0; i < 300; ++i)
+    doc["nodes"].push_back(
+        {{"name", "x" + std::to_string(i)}, {"role", "mec"}, {"device", "relay"}});
   EXPECT_EQ(error_of(doc), "s.json: nodes: 306 entries, at most 256 are accepted");
   doc = shipped("mmwave-iab");
   doc["mobility"]["waypoints_m"] = nlohmann::json::array();
   for (int i = 0; i < 10001; ++i) doc["mobility"]["waypoints_m"].push_back({1, 1});
-  EXPECT_EQ(error_of(doc), "s.json: mobility.waypoints_m: 10001 entries, at most 10000 are accepted");
+  EXPECT_EQ(error_of(doc),
+            "s.json: mobility.waypoints_m: 10001 entries, at most 10000 are accepted");
 }
 
 // ---- network: times that never index ---------------------------------------------------
@@ -261,14 +266,16 @@ TEST(Hostile, OversizedRunsAreRefusedBeforeTheyStart) {
   auto ends_with = [](const std::string& s, const std::string& tail) {
     return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
   };
-  const std::string what = "simulation of 1e+08 tasks x 4 methods, 1e+03 s of traces on 5 links: needs ";
+  const std::string what =
+      "simulation of 1e+08 tasks x 4 methods, 1e+03 s of traces on 5 links: needs ";
   RunConfig c;
   c.period_s = 1e-5;  // --period-ms 0.01 --duration 1000: 1e8 tasks (tried to reserve 41.6 GB)
   c.duration_s = 1000;
   std::string e = refusal(c);
   EXPECT_EQ(e.rfind(what, 0), 0u) << e;
   EXPECT_TRUE(ends_with(e, " steps, above the budget of 3e+09 (raise it with --max-steps)")) << e;
-  EXPECT_NE(e.find("needs 4"), std::string::npos) << e;  // ~4.7e11: 1e8 tasks x 4 methods x ~1000 steps
+  EXPECT_NE(e.find("needs 4"), std::string::npos)
+      << e;               // ~4.7e11: 1e8 tasks x 4 methods x ~1000 steps
   c.budget.steps = 1e18;  // with the steps allowed, the memory is what refuses (~43 GiB of records)
   e = refusal(c);
   EXPECT_EQ(e.rfind(what, 0), 0u) << e;
@@ -285,7 +292,9 @@ TEST(Hostile, OversizedRunsAreRefusedBeforeTheyStart) {
 
 TEST(Hostile, RunConfigNumbersAreChecked) {
   const Fixture f = load("chain5");
-  auto error = [&](RunConfig c) { return input_error_of([&] { run_simulation(f.scenario, f.model, c); }); };
+  auto error = [&](RunConfig c) {
+    return input_error_of([&] { run_simulation(f.scenario, f.model, c); });
+  };
   RunConfig c;
   c.duration_s = kNaN;
   EXPECT_EQ(error(c), "duration: nan s is out of range (0, 1e9]");
@@ -443,10 +452,12 @@ struct CliRun {
 };
 
 CliRun run_cli(const std::string& args) {
-  const auto dir = std::filesystem::temp_directory_path() / ("hm_sim_hostile_" + std::to_string(::getpid()));
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("hm_sim_hostile_" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
   const std::string out = (dir / "out").string(), err = (dir / "err").string();
-  const std::string cmd = "timeout 60 " + std::string(HIVEMIND_TEST_CLI) + " " + args + " >" + out + " 2>" + err;
+  const std::string cmd =
+      "timeout 60 " + std::string(HIVEMIND_TEST_CLI) + " " + args + " >" + out + " 2>" + err;
   const int status = std::system(cmd.c_str());
   CliRun r;
   r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
@@ -459,7 +470,8 @@ CliRun run_cli(const std::string& args) {
 TEST(Hostile, CliRefusesOversizedSimulationsWithOneLine) {
   const std::pair<const char*, const char*> cases[] = {
       {"simulate chain5 --period-ms 0.01 --duration 1000", "(raise it with --max-steps)"},
-      {"simulate chain5 --period-ms 0.01 --duration 1000 --max-steps 1e18", "(raise it with --max-memory-mib)"},
+      {"simulate chain5 --period-ms 0.01 --duration 1000 --max-steps 1e18",
+       "(raise it with --max-memory-mib)"},
       {"simulate chain5 --duration 1e6", "(raise it with --max-steps)"},
       {"simulate chain5 --coherence-ms 1e9", "(raise it with --max-steps)"},
   };

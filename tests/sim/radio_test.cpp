@@ -1,4 +1,6 @@
 // The link model against hand-computed values.
+#include "hivemind/sim/radio.hpp"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -6,7 +8,6 @@
 #include <numeric>
 #include <vector>
 
-#include "hivemind/sim/radio.hpp"
 #include "hivemind/sim/random.hpp"
 
 namespace hivemind::sim {
@@ -29,9 +30,9 @@ TEST(Radio, ThermalNoise) {
 }
 
 TEST(Radio, CqiThresholds) {
-  EXPECT_EQ(cqi_from_snr_db(-6.71), 0);   // below CQI 1's -6.7 dB: out of range
+  EXPECT_EQ(cqi_from_snr_db(-6.71), 0);  // below CQI 1's -6.7 dB: out of range
   EXPECT_EQ(cqi_from_snr_db(-6.7), 1);
-  EXPECT_EQ(cqi_from_snr_db(10.29), 8);   // CQI 9 needs 10.3 dB
+  EXPECT_EQ(cqi_from_snr_db(10.29), 8);  // CQI 9 needs 10.3 dB
   EXPECT_EQ(cqi_from_snr_db(10.3), 9);
   EXPECT_EQ(cqi_from_snr_db(22.69), 14);
   EXPECT_EQ(cqi_from_snr_db(22.7), 15);
@@ -103,7 +104,6 @@ TEST(ProportionalFair, DemandBelowCapacityLeavesTheRestToTheTarget) {
   EXPECT_NEAR(other / (20000 * tti), 30e6, 0.1e6);
 }
 
-
 // The textbook PF TTI the scheduler implements faster: sort every user by r_j / T_j (T floored at
 // 1e-3, ties to the lower index), serve in that order until the resource or the target's turn
 // comes; the target takes what is left.
@@ -118,7 +118,8 @@ struct ReferencePf {
     for (std::size_t j = 0; j < n; ++j) prio[j] = rate[j] / std::max(avg[j], 1e-3);
     std::vector<std::size_t> order(n);
     std::iota(order.begin(), order.end(), 0);
-    std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return prio[a] > prio[b]; });
+    std::stable_sort(order.begin(), order.end(),
+                     [&](std::size_t a, std::size_t b) { return prio[a] > prio[b]; });
     served.assign(n, 0.0);
     double left = 1.0;
     bool target_reached = false;
@@ -162,7 +163,8 @@ TEST(ProportionalFair, MatchesTheSortedReferenceWhenOverloaded) {
     for (std::size_t j = 0; j < n; ++j) {
       rate[j] = wired ? 200e6 : (rng.uniform() < 0.1 ? 0.0 : 20e6 + 180e6 * rng.uniform());
       if (j > 0) {
-        const double demand = (rng.uniform() < 0.2 ? 0.0 : 1.0) * 60e6 * rng.uniform() * (1 + trial % 3);
+        const double demand =
+            (rng.uniform() < 0.2 ? 0.0 : 1.0) * 60e6 * rng.uniform() * (1 + trial % 3);
         arrivals[j] = demand * tti;
         cap[j] = demand * 0.1;
       }
@@ -174,7 +176,8 @@ TEST(ProportionalFair, MatchesTheSortedReferenceWhenOverloaded) {
     for (int k = 0; k < 3000; ++k) {
       const double got = pf.step(tti, rate.data(), arrivals.data(), cap.data(), served.data());
       const double want = ref.step(tti, rate, arrivals, cap, expected);
-      for (std::size_t j = 1; j < n; ++j) ASSERT_EQ(served[j], expected[j]) << "trial " << trial << " tti " << k;
+      for (std::size_t j = 1; j < n; ++j)
+        ASSERT_EQ(served[j], expected[j]) << "trial " << trial << " tti " << k;
       ASSERT_EQ(served[0], got);
       if (got == 0.0) {
         ++overloaded;

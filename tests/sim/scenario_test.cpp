@@ -1,11 +1,13 @@
 // Scenario files: the shipped ones load; malformed ones give one line naming the field, and
 // the CLI exits 2 with that line on stderr and nothing on stdout.
+#include "hivemind/sim/scenario.hpp"
+
 #include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <cstdlib>
-#include <sys/wait.h>
-#include <unistd.h>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -14,7 +16,6 @@
 
 #include "hivemind/error.hpp"
 #include "hivemind/io.hpp"
-#include "hivemind/sim/scenario.hpp"
 
 namespace hivemind::sim {
 namespace {
@@ -63,7 +64,8 @@ TEST(Scenario, ErrorsNameTheFieldAndValue) {
 
   doc = shipped("chain5");
   doc["links"][4]["to"] = "mec1";  // mec4 -> mec1: a loop, the cloud is never reached
-  EXPECT_NE(error_of(doc).find("loops without reaching the cloud"), std::string::npos) << error_of(doc);
+  EXPECT_NE(error_of(doc).find("loops without reaching the cloud"), std::string::npos)
+      << error_of(doc);
 
   doc = shipped("chain5");
   doc["nodes"][1]["role"] = "ue";
@@ -79,11 +81,13 @@ TEST(Scenario, ErrorsNameTheFieldAndValue) {
 
   doc = shipped("sub6");
   doc["format"] = "hivemind.scenario/v0";
-  EXPECT_EQ(error_of(doc), "s.json: format: \"hivemind.scenario/v0\" is not \"hivemind.scenario/v1\"");
+  EXPECT_EQ(error_of(doc),
+            "s.json: format: \"hivemind.scenario/v0\" is not \"hivemind.scenario/v1\"");
 
   doc = shipped("sub6");
   doc["devices"]["ue"]["measured_run"] = "tpu";
-  EXPECT_EQ(error_of(doc), "s.json: devices.ue.measured_run: \"tpu\" is not one of cpu1, cpu16, cuda, none");
+  EXPECT_EQ(error_of(doc),
+            "s.json: devices.ue.measured_run: \"tpu\" is not one of cpu1, cpu16, cuda, none");
 
   EXPECT_NE(error_of(nlohmann::json::array()).find("expected an object"), std::string::npos);
 }
@@ -104,21 +108,25 @@ TEST(Scenario, BlockageFieldsAreValidated) {
   doc = shipped("chain5");
   doc["links"][0]["blockage"]["clear_snr_db"] = -10;
   EXPECT_EQ(error_of(doc),
-            "s.json: links[0].blockage.clear_snr_db: -10 is below the CQI 1 threshold (-6.7 dB): the clear link "
+            "s.json: links[0].blockage.clear_snr_db: -10 is below the CQI 1 threshold (-6.7 dB): "
+            "the clear link "
             "could not carry data");
 
   doc = shipped("chain5");
   doc["links"][4]["blockage"] = doc["links"][0]["blockage"];  // L5 is wired
-  EXPECT_EQ(error_of(doc), "s.json: links[4].blockage: only a wireless link can be blocked (type is \"wired\")");
+  EXPECT_EQ(error_of(doc),
+            "s.json: links[4].blockage: only a wireless link can be blocked (type is \"wired\")");
 
   doc = shipped("mmwave-iab");
   doc["access"]["blockage"]["clear_snr_db"] = 25;
   EXPECT_EQ(error_of(doc),
-            "s.json: access.blockage.clear_snr_db: not used on access links (their SNR comes from the radio model)");
+            "s.json: access.blockage.clear_snr_db: not used on access links (their SNR comes from "
+            "the radio model)");
 
   doc = shipped("mmwave-iab");
   doc["access"]["blockage"]["attenuation_db"] = "deep";
-  EXPECT_EQ(error_of(doc), "s.json: access.blockage.attenuation_db: expected a number, got string \"deep\"");
+  EXPECT_EQ(error_of(doc),
+            "s.json: access.blockage.attenuation_db: expected a number, got string \"deep\"");
 
   doc = shipped("mmwave-iab");
   doc["access"]["blockage"]["duration_ms"] = 5;
@@ -136,7 +144,8 @@ struct CliRun {
 };
 
 CliRun run_cli(const std::string& args) {
-  const auto dir = std::filesystem::temp_directory_path() / ("hm_sim_cli_" + std::to_string(::getpid()));
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("hm_sim_cli_" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
   const std::string out = (dir / "out").string(), err = (dir / "err").string();
   const std::string cmd = std::string(HIVEMIND_TEST_CLI) + " " + args + " >" + out + " 2>" + err;
@@ -152,13 +161,15 @@ CliRun run_cli(const std::string& args) {
 TEST(Scenario, CliRejectsBadScenarioWithOneLine) {
   auto doc = shipped("chain5");
   doc["links"][1]["overhead_ms"] = "fast";
-  const auto path = std::filesystem::temp_directory_path() / ("hm_bad_" + std::to_string(::getpid()) + ".json");
+  const auto path =
+      std::filesystem::temp_directory_path() / ("hm_bad_" + std::to_string(::getpid()) + ".json");
   write_text_file_atomic(path.string(), doc.dump());
   const CliRun r = run_cli("simulate " + path.string() + " --duration 1");
   std::filesystem::remove(path);
   EXPECT_EQ(r.code, 2);
   EXPECT_EQ(r.out, "");
-  EXPECT_EQ(r.err, "hivemind: " + path.string() + ": links[1].overhead_ms: expected a number, got string \"fast\"\n");
+  EXPECT_EQ(r.err, "hivemind: " + path.string() +
+                       ": links[1].overhead_ms: expected a number, got string \"fast\"\n");
 }
 
 TEST(Scenario, CliRejectsBadFlags) {

@@ -10,7 +10,6 @@
 #include <string>
 
 #include "../common/expect_refusal.hpp"
-#include "../common/expect_refusal.hpp"
 #include "hivemind/error.hpp"
 #include "hivemind/split/chain_costs.hpp"
 #include "hivemind/split/paper_examples.hpp"
@@ -37,8 +36,11 @@ using hivemind::testing::expect_refusal;
 TEST(Budget, AlgorithmOneRefusesItsQuadraticWorstCase) {
   // P (L+1)(L+2)/2 = 3 x 2001 x 2002 / 2 = 6.0e6 steps; a budget of 1e6 refuses up front.
   const ChainCosts costs = uniform_costs(2000, 3);
-  expect_refusal([&] { solve(costs, Method::kAlgorithm1, Budget{1e6, 1e9}); },
-                 {"method algorithm1 (L = 2000, P = 3)", "--max-steps"});
+  expect_refusal(
+      [&] {
+        solve(costs, Method::kAlgorithm1, Budget{1e6, 1e9});
+      },
+      {"method algorithm1 (L = 2000, P = 3)", "--max-steps"});
   // sci on the same tables is linear: 3 x 2002 steps.
   EXPECT_NO_THROW(solve(costs, Method::kSci, Budget{1e6, 1e9}));
   EXPECT_NO_THROW(solve(costs, Method::kAlgorithm1, Budget{1e8, 1e9}));
@@ -48,8 +50,11 @@ TEST(Budget, BruteRefusesPlansTimesLayers) {
   // 45 451 plans for L = 300, P = 3, each O(L): 1.4e7 steps.
   const ChainCosts costs = uniform_costs(300, 3);
   EXPECT_DOUBLE_EQ(estimate_work(300, 3, Method::kBrute).steps, 45451.0 * 303);
-  expect_refusal([&] { solve(costs, Method::kBrute, Budget{1e6, 1e9}); },
-                 {"method brute: 45451 plans for L = 300, P = 3", "--max-steps"});
+  expect_refusal(
+      [&] {
+        solve(costs, Method::kBrute, Budget{1e6, 1e9});
+      },
+      {"method brute: 45451 plans for L = 300, P = 3", "--max-steps"});
   EXPECT_NO_THROW(solve(costs, Method::kBrute, Budget{1e8, 1e9}));
   // The default budget refuses the case, L = 6000, P = 3 (1.8e7 plans of 6000 layers),
   // at once: the estimate is made from L and P before any plan is enumerated.
@@ -60,18 +65,27 @@ TEST(Budget, BruteRefusesPlansTimesLayers) {
 TEST(Budget, DijkstraRefusesByEdgesAndBytes) {
   const ChainCosts costs = uniform_costs(100, 4);
   const GraphStats size = dijkstra_graph_size(100, 4);
-  expect_refusal([&] { solve(costs, Method::kDijkstra, Budget{1e5, 1e9}); },
-                 {"method dijkstra", std::to_string(size.edges) + " edges", "--max-steps"});
-  expect_refusal([&] { solve(costs, Method::kDijkstra, Budget{1e12, 1024.0 * 1024}); },
-                 {"method dijkstra", "--max-memory-mib"});
+  expect_refusal(
+      [&] {
+        solve(costs, Method::kDijkstra, Budget{1e5, 1e9});
+      },
+      {"method dijkstra", std::to_string(size.edges) + " edges", "--max-steps"});
+  expect_refusal(
+      [&] {
+        solve(costs, Method::kDijkstra, Budget{1e12, 1024.0 * 1024});
+      },
+      {"method dijkstra", "--max-memory-mib"});
   EXPECT_NO_THROW(solve(costs, Method::kDijkstra, Budget{1e12, 1e9}));
 }
 
 TEST(Budget, TablesAreCountedBeforeTheyAreBuilt) {
   // From the problem: the cost tables themselves are in the estimate, checked before compile.
   Problem p = paper_fig2_problem(1.0);
-  expect_refusal([&] { solve(p, Method::kSci, Budget{1e9, 100}); },
-                 {"method sci (L = 3, P = 3)", "--max-memory-mib"});
+  expect_refusal(
+      [&] {
+        solve(p, Method::kSci, Budget{1e9, 100});
+      },
+      {"method sci (L = 3, P = 3)", "--max-memory-mib"});
   EXPECT_NO_THROW(solve(p, Method::kSci, Budget{1e9, 1e6}));
 }
 

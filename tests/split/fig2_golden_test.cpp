@@ -45,8 +45,10 @@ TEST(Fig2Golden, MultiSplitNeverWorseAcrossTheSweep) {
       EXPECT_LE(multi, solve(costs, b).cost + 1e-12) << "c = 1/" << k << " vs " << to_string(b);
   }
   // The switch from [0,1,3] to [0,3,3] is where 1.2667 + 1/c = 2.4333, c = 6/7 = 0.857:
-  EXPECT_EQ(solve(compile(paper_fig2_problem(0.87)), Method::kSci).boundaries, (Boundaries{0, 1, 3}));
-  EXPECT_EQ(solve(compile(paper_fig2_problem(0.85)), Method::kSci).boundaries, (Boundaries{0, 3, 3}));
+  EXPECT_EQ(solve(compile(paper_fig2_problem(0.87)), Method::kSci).boundaries,
+            (Boundaries{0, 1, 3}));
+  EXPECT_EQ(solve(compile(paper_fig2_problem(0.85)), Method::kSci).boundaries,
+            (Boundaries{0, 3, 3}));
 }
 
 }  // namespace

@@ -1,12 +1,13 @@
 // The problem file: a valid file parses, every malformed one is refused with one line that
 // names the field and the value.
+#include "hivemind/split/problem_io.hpp"
+
 #include <gtest/gtest.h>
 
 #include <random>
 #include <string>
 
 #include "hivemind/error.hpp"
-#include "hivemind/split/problem_io.hpp"
 
 namespace hivemind::split {
 namespace {
@@ -117,9 +118,15 @@ TEST(ProblemIo, MutationsNeverEscapeAsOtherErrors) {
     for (int e = 0; e < edits; ++e) {
       const std::size_t pos = rng() % text.size();
       switch (rng() % 3) {
-        case 0: text[pos] = alphabet[rng() % alphabet.size()]; break;
-        case 1: text.erase(pos, 1 + rng() % 8); break;
-        default: text.insert(pos, 1, alphabet[rng() % alphabet.size()]); break;
+        case 0:
+          text[pos] = alphabet[rng() % alphabet.size()];
+          break;
+        case 1:
+          text.erase(pos, 1 + rng() % 8);
+          break;
+        default:
+          text.insert(pos, 1, alphabet[rng() % alphabet.size()]);
+          break;
       }
     }
     try {

@@ -19,7 +19,9 @@ struct RandomSpec {
 };
 
 inline Problem random_problem(std::mt19937_64& rng, const RandomSpec& spec) {
-  auto uniform_int = [&](int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng); };
+  auto uniform_int = [&](int lo, int hi) {
+    return std::uniform_int_distribution<int>(lo, hi)(rng);
+  };
   auto value = [&](double hi) {
     if (spec.dyadic) return uniform_int(0, static_cast<int>(hi * 8)) / 8.0;
     return std::uniform_real_distribution<double>(0.0, hi)(rng);
@@ -36,7 +38,8 @@ inline Problem random_problem(std::mt19937_64& rng, const RandomSpec& spec) {
   for (auto& b : base) b = value(4);
   for (int n = 0; n < P; ++n) {
     Node node{"n" + std::to_string(n), {}};
-    for (int l = 0; l < p.layers; ++l) node.compute_s.push_back(spec.equal_nodes ? base[l] : value(4));
+    for (int l = 0; l < p.layers; ++l)
+      node.compute_s.push_back(spec.equal_nodes ? base[l] : value(4));
     p.nodes.push_back(std::move(node));
   }
   for (int n = 0; n + 1 < P; ++n) {

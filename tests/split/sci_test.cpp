@@ -1,4 +1,6 @@
 // Unit tests of the per-node SCI function and the chain solvers, with the arithmetic shown.
+#include "hivemind/split/sci.hpp"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -7,7 +9,6 @@
 #include "hivemind/error.hpp"
 #include "hivemind/split/chain_costs.hpp"
 #include "hivemind/split/paper_examples.hpp"
-#include "hivemind/split/sci.hpp"
 #include "hivemind/split/solve.hpp"
 
 namespace hivemind::split {
@@ -93,9 +94,9 @@ TEST(SciMessage, SizeIsLPlusTwoFloats) {
 }
 
 TEST(PlanCount, Binomial) {
-  EXPECT_EQ(plan_count(3, 3), 10u);     // C(5, 2)
-  EXPECT_EQ(plan_count(52, 2), 53u);    // one cut: 0..52
-  EXPECT_EQ(plan_count(10, 10), 92378u);  // C(19, 9)
+  EXPECT_EQ(plan_count(3, 3), 10u);                                            // C(5, 2)
+  EXPECT_EQ(plan_count(52, 2), 53u);                                           // one cut: 0..52
+  EXPECT_EQ(plan_count(10, 10), 92378u);                                       // C(19, 9)
   EXPECT_EQ(plan_count(2000, 30), std::numeric_limits<std::uint64_t>::max());  // saturates
 }
 

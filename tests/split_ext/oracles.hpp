@@ -85,9 +85,14 @@ Stages stages(int L, int P, Deliver deliver, const Boundaries& b, Compute comput
 // The base problem's own cost model (Eq. 1, 7, 10 with the deliver mode).
 inline Stages inference_stages(const Problem& pr, const Boundaries& b) {
   return stages(
-      pr.layers, pr.node_count(), pr.deliver, b, [&](int p, int l) { return pr.nodes[p].compute_s[l - 1]; },
-      [&](int p, double x) { return x / pr.links[p].up.bandwidth_bytes_per_s + pr.links[p].up.overhead_s; },
-      [&](int p, double x) { return x / pr.links[p].down.bandwidth_bytes_per_s + pr.links[p].down.overhead_s; },
+      pr.layers, pr.node_count(), pr.deliver, b,
+      [&](int p, int l) { return pr.nodes[p].compute_s[l - 1]; },
+      [&](int p, double x) {
+        return x / pr.links[p].up.bandwidth_bytes_per_s + pr.links[p].up.overhead_s;
+      },
+      [&](int p, double x) {
+        return x / pr.links[p].down.bandwidth_bytes_per_s + pr.links[p].down.overhead_s;
+      },
       [&](int x) { return x == 0 ? pr.input_bytes : pr.output_bytes[x - 1]; });
 }
 
@@ -98,7 +103,8 @@ inline bool plan_allowed(const NodeConstraints& c, const Boundaries& b) {
     const int first = first_layer(b, p);
     double params = 0.0, peak = 0.0;
     for (int l = first; l <= b[p]; ++l) {
-      if (!c.pinned_node.empty() && c.pinned_node[l - 1] >= 0 && c.pinned_node[l - 1] != p) return false;
+      if (!c.pinned_node.empty() && c.pinned_node[l - 1] >= 0 && c.pinned_node[l - 1] != p)
+        return false;
       if (!c.parameter_bytes.empty()) params += c.parameter_bytes[l - 1];
       if (!c.activation_bytes.empty()) peak = std::max(peak, c.activation_bytes[l - 1]);
     }
@@ -121,7 +127,8 @@ inline double training_cost(const ExtendedProblem& ext, const Boundaries& b) {
     for (int p = 0; p + 1 < P; ++p) {
       const int x = b[p];
       if (x >= 1 && x <= L - 1) {
-        const double g = t->gradient_bytes.empty() ? pr.output_bytes[x - 1] : t->gradient_bytes[x - 1];
+        const double g =
+            t->gradient_bytes.empty() ? pr.output_bytes[x - 1] : t->gradient_bytes[x - 1];
         total += g / pr.links[p].down.bandwidth_bytes_per_s + pr.links[p].down.overhead_s;
       }
     }
@@ -131,12 +138,13 @@ inline double training_cost(const ExtendedProblem& ext, const Boundaries& b) {
         const double bytes = t->parameter_bytes[l - 1];
         // Hop by hop along the chain.
         while (from < to) {
-          total += t->migration_weight * (bytes / pr.links[from].up.bandwidth_bytes_per_s + pr.links[from].up.overhead_s);
+          total += t->migration_weight *
+                   (bytes / pr.links[from].up.bandwidth_bytes_per_s + pr.links[from].up.overhead_s);
           ++from;
         }
         while (from > to) {
-          total += t->migration_weight *
-                   (bytes / pr.links[from - 1].down.bandwidth_bytes_per_s + pr.links[from - 1].down.overhead_s);
+          total += t->migration_weight * (bytes / pr.links[from - 1].down.bandwidth_bytes_per_s +
+                                          pr.links[from - 1].down.overhead_s);
           --from;
         }
       }
@@ -153,7 +161,8 @@ inline Stages metric_stages(const Problem& pr, const Metric& m, const Boundaries
       [&](int p, double x) { return m.links[p].per_byte * x + m.links[p].fixed; },
       [&](int p, double x) {
         const auto& k = m.links[p];
-        return (k.down_per_byte >= 0 ? k.down_per_byte : k.per_byte) * x + (k.down_fixed >= 0 ? k.down_fixed : k.fixed);
+        return (k.down_per_byte >= 0 ? k.down_per_byte : k.per_byte) * x +
+               (k.down_fixed >= 0 ? k.down_fixed : k.fixed);
       },
       [&](int x) { return x == 0 ? pr.input_bytes : pr.output_bytes[x - 1]; });
 }
@@ -185,7 +194,8 @@ inline Problem random_base(Rng& r, int max_layers, int max_nodes) {
   p.layers = r.uniform(1, max_layers);
   const int P = r.uniform(2, max_nodes);
   p.input_bytes = r.dyadic(8);
-  for (int l = 0; l < p.layers; ++l) p.output_bytes.push_back(r.uniform(0, 3) == 0 ? 0.0 : r.dyadic(8));
+  for (int l = 0; l < p.layers; ++l)
+    p.output_bytes.push_back(r.uniform(0, 3) == 0 ? 0.0 : r.dyadic(8));
   for (int n = 0; n < P; ++n) {
     Node node{"n" + std::to_string(n), {}};
     for (int l = 0; l < p.layers; ++l) node.compute_s.push_back(r.dyadic(4));
@@ -208,7 +218,8 @@ inline NodeConstraints random_constraints(Rng& r, const Problem& p, bool memory,
   if (memory) {
     for (int l = 0; l < L; ++l) c.parameter_bytes.push_back(r.dyadic(4));
     for (int l = 0; l < L; ++l) c.activation_bytes.push_back(r.dyadic(4));
-    for (int n = 0; n < P; ++n) c.memory_budget_bytes.push_back(r.uniform(0, 3) == 0 ? kInf : r.dyadic(10));
+    for (int n = 0; n < P; ++n)
+      c.memory_budget_bytes.push_back(r.uniform(0, 3) == 0 ? kInf : r.dyadic(10));
   }
   if (pins) {
     c.pinned_node.assign(L, -1);

@@ -8,7 +8,6 @@
 #include <string>
 
 #include "../common/expect_refusal.hpp"
-#include "../common/expect_refusal.hpp"
 #include "hivemind/error.hpp"
 #include "hivemind/model/route.hpp"
 #include "hivemind/split/extensions.hpp"
@@ -23,7 +22,8 @@ Problem uniform_problem(int L, int P) {
   p.layers = L;
   p.input_bytes = 8;
   p.output_bytes.assign(L, 4.0);
-  for (int n = 0; n < P; ++n) p.nodes.push_back(Node{"n" + std::to_string(n), std::vector<double>(L, 1.0)});
+  for (int n = 0; n < P; ++n)
+    p.nodes.push_back(Node{"n" + std::to_string(n), std::vector<double>(L, 1.0)});
   p.links.assign(P - 1, Link{{2.0, 0.0}, {2.0, 0.0}});
   return p;
 }
@@ -45,7 +45,8 @@ ExtendedProblem wide_fronts(int L, int P, int limits, std::uint64_t seed) {
     m.metrics.push_back(metric);
   }
   m.objective.minimize.push_back({"m0", 1.0});
-  for (int k = 1; k <= limits; ++k) m.objective.limits.push_back({"m" + std::to_string(k), 0.5 * L + 2});
+  for (int k = 1; k <= limits; ++k)
+    m.objective.limits.push_back({"m" + std::to_string(k), 0.5 * L + 2});
   ext.multi = m;
   return ext;
 }
@@ -53,12 +54,18 @@ ExtendedProblem wide_fronts(int L, int P, int limits, std::uint64_t seed) {
 TEST(Budget, ExactCountsItsLabels) {
   const ExtendedProblem ext = wide_fronts(120, 6, 4, 1);
   // Steps: refused once the labels built pass the budget, naming the front cap.
-  expect_refusal([&] { solve_extended(ext, "exact", Budget{2e5, 1e9}); },
-                 {"method exact (L = 120, P = 6, 4 limits)", "front cap", "--max-steps"});
+  expect_refusal(
+      [&] {
+        solve_extended(ext, "exact", Budget{2e5, 1e9});
+      },
+      {"method exact (L = 120, P = 6, 4 limits)", "front cap", "--max-steps"});
   // Bytes: the fronts kept pass 256 KiB (the up-front part, prefix sums and front headers,
   // is ~22 KB).
-  expect_refusal([&] { solve_extended(ext, "exact", Budget{1e12, 256.0 * 1024}); },
-                 {"method exact", "front cap", "--max-memory-mib"});
+  expect_refusal(
+      [&] {
+        solve_extended(ext, "exact", Budget{1e12, 256.0 * 1024});
+      },
+      {"method exact", "front cap", "--max-memory-mib"});
   // Smaller: solved within the default budget, and the same plan with a generous one.
   const ExtendedProblem small = wide_fronts(12, 3, 2, 2);
   const ExtSolution a = solve_extended(small, "exact");
@@ -69,13 +76,19 @@ TEST(Budget, ExactCountsItsLabels) {
 TEST(Budget, BarrierRefusesItsQuadraticLoop) {
   // 3 x 501 x 502 / 2 blocks x (1 + 3 x 1) steps = 1.5e6.
   const ExtendedProblem ext = wide_fronts(500, 3, 1, 3);
-  expect_refusal([&] { solve_extended(ext, "barrier", Budget{1e6, 1e9}); },
-                 {"method barrier (L = 500, P = 3)", "--max-steps"});
+  expect_refusal(
+      [&] {
+        solve_extended(ext, "barrier", Budget{1e6, 1e9});
+      },
+      {"method barrier (L = 500, P = 3)", "--max-steps"});
   EXPECT_NO_THROW(solve_extended(ext, "barrier", Budget{1e8, 1e9}));
   // solve_barrier checks its own estimate too (the simulator calls it directly).
   const CompiledObjective obj = compile_objective(ext.problem, *ext.multi);
-  expect_refusal([&] { solve_barrier(obj, {}, nullptr, Budget{1e6, 1e9}); },
-                 {"method barrier", "--max-steps"});
+  expect_refusal(
+      [&] {
+        solve_barrier(obj, {}, nullptr, Budget{1e6, 1e9});
+      },
+      {"method barrier", "--max-steps"});
 }
 
 TEST(Budget, RnnIsEstimatedBeforeItIsLinearised) {
@@ -85,8 +98,9 @@ TEST(Budget, RnnIsEstimatedBeforeItIsLinearised) {
   ext.problem = uniform_problem(1, 10'000);
   ext.rnn = RnnSpec{1'000'000, 4.0, -1};
   for (const char* m : {"sci", "bottleneck", "ue-only", "single-split", "algorithm1"})
-    expect_refusal([&] { solve_extended(ext, m); },
-                   {std::string("method ") + m + " (L = 1000000, P = 10000", "rnn steps", "--max-"});
+    expect_refusal(
+        [&] { solve_extended(ext, m); },
+        {std::string("method ") + m + " (L = 1000000, P = 10000", "rnn steps", "--max-"});
   // `standard` splits one step and repeats it: no linearisation, solved.
   const ExtSolution s = solve_extended(ext, "standard");
   EXPECT_EQ(s.boundaries.size(), 10'000u);
@@ -94,16 +108,22 @@ TEST(Budget, RnnIsEstimatedBeforeItIsLinearised) {
   ExtendedProblem small;
   small.problem = uniform_problem(4, 10);
   small.rnn = RnnSpec{1000, 4.0, -1};
-  expect_refusal([&] { solve_extended(small, "sci", Budget{1e12, 1024.0 * 1024}); },
-                 {"--max-memory-mib"});
+  expect_refusal(
+      [&] {
+        solve_extended(small, "sci", Budget{1e12, 1024.0 * 1024});
+      },
+      {"--max-memory-mib"});
   EXPECT_NO_THROW(solve_extended(small, "sci"));
 }
 
 TEST(Budget, CoreMethodsThroughTheExtensionSolver) {
   ExtendedProblem ext;
   ext.problem = uniform_problem(2000, 3);
-  expect_refusal([&] { solve_extended(ext, "algorithm1", Budget{1e6, 1e9}); },
-                 {"method algorithm1 (L = 2000, P = 3)", "--max-steps"});
+  expect_refusal(
+      [&] {
+        solve_extended(ext, "algorithm1", Budget{1e6, 1e9});
+      },
+      {"method algorithm1 (L = 2000, P = 3)", "--max-steps"});
   EXPECT_NO_THROW(solve_extended(ext, "algorithm1", Budget{1e8, 1e9}));
   // An unknown name is still refused as unknown (estimated as sci, then named).
   expect_refusal([&] { solve_extended(ext, "fastest"); }, {"unknown method \"fastest\""});
@@ -124,7 +144,8 @@ TEST(Budget, RouteProblemIsEstimatedBeforeItIsBuilt) {
   profile.model = "huge";
   profile.input_bytes = 100;
   profile.layers.assign(200'000, model::LayerProfile{"l", "Linear", 10, 10, 1, 100});
-  profile.devices.push_back(model::DeviceProfile{"cpu1", "test", std::vector<model::LayerCost>(200'000, {1e-5, 0, 0})});
+  profile.devices.push_back(
+      model::DeviceProfile{"cpu1", "test", std::vector<model::LayerCost>(200'000, {1e-5, 0, 0})});
   model::Route route;
   route.nodes.assign(10'000, model::RouteNode{"n", "cpu1", 1.0});
   route.links.assign(9'999, model::RouteLink{100, 1, 100, 1});
@@ -135,10 +156,12 @@ TEST(Budget, RouteProblemIsEstimatedBeforeItIsBuilt) {
   route.links.resize(1);
   const Problem p = model::problem_from_route(profile, route, model::DeviceCatalog{});
   EXPECT_EQ(p.layers, 200'000);
-  expect_refusal([&] {
-    model::problem_from_route(profile, route, model::DeviceCatalog{}, model::CutSizes::kDag,
-                              Budget{1e5, 1e9});
-  }, {"--max-steps"});
+  expect_refusal(
+      [&] {
+        model::problem_from_route(profile, route, model::DeviceCatalog{}, model::CutSizes::kDag,
+                                  Budget{1e5, 1e9});
+      },
+      {"--max-steps"});
 }
 
 }  // namespace

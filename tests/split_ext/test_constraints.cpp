@@ -42,7 +42,10 @@ TEST(MemoryWindows, MatchDirectDefinition) {
       for (int i = 1; i <= p.layers + 1; ++i) {
         int want = i - 1;
         for (int j = i; j <= p.layers; ++j)
-          if (block_memory_bytes(c, i, j) <= c.memory_budget_bytes[q]) want = j; else break;
+          if (block_memory_bytes(c, i, j) <= c.memory_budget_bytes[q])
+            want = j;
+          else
+            break;
         ASSERT_EQ(want, w[q][i]) << "trial " << trial << " node " << q << " i " << i;
       }
   }

@@ -77,37 +77,51 @@ TEST(ExtensionsIo, ErrorsNameTheFieldAndValue) {
             error_of(R"({"training": {"backward_compute": [[1, 1], [1]]}})"));
   EXPECT_EQ("p.json: training.backward_compute[0][1]: -1 is negative",
             error_of(R"({"training": {"backward_compute": [[1, -1], [1, 1]]}})"));
-  EXPECT_EQ("p.json: training.speed: unknown field (expected one of backward_compute, gradient_bytes, "
-            "current_boundaries, migration_weight)",
-            error_of(R"({"training": {"backward_compute": [[1, 1], [1, 1]], "speed": 1}})"));
-  EXPECT_EQ("p.json: training.current_boundaries: migration needs the top-level parameter_bytes",
-            error_of(R"({"training": {"backward_compute": [[1, 1], [1, 1]], "current_boundaries": [0, 2]}})"));
-  EXPECT_EQ("p.json: training.current_boundaries[1]: 1 breaks 0 <= b_0 <= ... <= b_{P-1} = L = 2",
-            error_of(R"({"parameter_bytes": [1, 1], "training": {"backward_compute": [[1, 1], [1, 1]],
+  EXPECT_EQ(
+      "p.json: training.speed: unknown field (expected one of backward_compute, gradient_bytes, "
+      "current_boundaries, migration_weight)",
+      error_of(R"({"training": {"backward_compute": [[1, 1], [1, 1]], "speed": 1}})"));
+  EXPECT_EQ(
+      "p.json: training.current_boundaries: migration needs the top-level parameter_bytes",
+      error_of(
+          R"({"training": {"backward_compute": [[1, 1], [1, 1]], "current_boundaries": [0, 2]}})"));
+  EXPECT_EQ(
+      "p.json: training.current_boundaries[1]: 1 breaks 0 <= b_0 <= ... <= b_{P-1} = L = 2",
+      error_of(R"({"parameter_bytes": [1, 1], "training": {"backward_compute": [[1, 1], [1, 1]],
                          "current_boundaries": [0, 1]}})"));
-  EXPECT_EQ("p.json: collaborative: give exactly one of push_bytes (parameters pushed to the sink) or "
-            "omega (per-node cost)",
-            error_of(R"({"collaborative": {}})"));
-  EXPECT_EQ("p.json: rnn.steps: 0 is out of range [1, 1000000]", error_of(R"({"rnn": {"steps": 0, "hidden_bytes": 1}})"));
-  EXPECT_EQ("p.json: rnn: cannot be combined with the training section (not supported; see docs/extensions.md)",
-            error_of(R"({"rnn": {"steps": 2, "hidden_bytes": 1}, "training": {"backward_compute": [[1, 1], [1, 1]]}})"));
+  EXPECT_EQ(
+      "p.json: collaborative: give exactly one of push_bytes (parameters pushed to the sink) or "
+      "omega (per-node cost)",
+      error_of(R"({"collaborative": {}})"));
+  EXPECT_EQ("p.json: rnn.steps: 0 is out of range [1, 1000000]",
+            error_of(R"({"rnn": {"steps": 0, "hidden_bytes": 1}})"));
+  EXPECT_EQ(
+      "p.json: rnn: cannot be combined with the training section (not supported; see "
+      "docs/extensions.md)",
+      error_of(
+          R"({"rnn": {"steps": 2, "hidden_bytes": 1}, "training": {"backward_compute": [[1, 1], [1, 1]]}})"));
   EXPECT_EQ("p.json: objective: missing field (metrics and objective go together)",
             error_of(R"({"metrics": [{"name": "latency", "from_problem": true}]})"));
   EXPECT_EQ("p.json: objective.limits.delay: unknown metric \"delay\" (metrics: latency)",
             error_of(R"({"metrics": [{"name": "latency", "from_problem": true}],
                          "objective": {"minimize": {"latency": 1}, "limits": {"delay": 1}}})"));
-  EXPECT_EQ("p.json: objective.limits.latency: metric \"latency\" is both minimised and limited; give it one role",
-            error_of(R"({"metrics": [{"name": "latency", "from_problem": true}],
+  EXPECT_EQ(
+      "p.json: objective.limits.latency: metric \"latency\" is both minimised and limited; give it "
+      "one role",
+      error_of(R"({"metrics": [{"name": "latency", "from_problem": true}],
                          "objective": {"minimize": {"latency": 1}, "limits": {"latency": 1}}})"));
-  EXPECT_EQ("p.json: metrics[1].name: metric \"latency\" is defined twice",
-            error_of(R"({"metrics": [{"name": "latency", "from_problem": true}, {"name": "latency", "from_problem": true}],
+  EXPECT_EQ(
+      "p.json: metrics[1].name: metric \"latency\" is defined twice",
+      error_of(
+          R"({"metrics": [{"name": "latency", "from_problem": true}, {"name": "latency", "from_problem": true}],
                          "objective": {"minimize": {"latency": 1}}})"));
   EXPECT_EQ("p.json: metrics[0].links[0].per_byte: missing field",
             error_of(R"({"metrics": [{"name": "e", "compute": [[1, 1], [1, 1]], "links": [{}]}],
                          "objective": {"minimize": {"e": 1}}})"));
   EXPECT_EQ("p.json: constraints.pinned.3: \"3\" is not a layer number in 1..2",
             error_of(R"({"constraints": {"pinned": {"3": 0}}})"));
-  EXPECT_EQ("p.json: constraints.pinned.1: unknown node \"mec\"", error_of(R"({"constraints": {"pinned": {"1": "mec"}}})"));
+  EXPECT_EQ("p.json: constraints.pinned.1: unknown node \"mec\"",
+            error_of(R"({"constraints": {"pinned": {"1": "mec"}}})"));
   EXPECT_EQ("p.json: constraints.memory_bytes[0]: -1 is negative",
             error_of(R"({"constraints": {"memory_bytes": [-1, 1]}})"));
 }
@@ -120,11 +134,14 @@ TEST(ExtensionsSolve, InfeasibleConstraintsAreAClearError) {
       solve_extended(e, m);
       FAIL() << m;
     } catch (const InputError& err) {
-      EXPECT_NE(std::string(err.what()).find("no plan satisfies the pinned layers"), std::string::npos) << err.what();
+      EXPECT_NE(std::string(err.what()).find("no plan satisfies the pinned layers"),
+                std::string::npos)
+          << err.what();
     }
   }
   // Memory: each layer needs 3 + 2 bytes (parameters + activation) and no node has 4.
-  const ExtendedProblem m = parse(R"({"parameter_bytes": [3, 3], "constraints": {"memory_bytes": [4, 4]}})");
+  const ExtendedProblem m =
+      parse(R"({"parameter_bytes": [3, 3], "constraints": {"memory_bytes": [4, 4]}})");
   try {
     solve_extended(m, "sci");
     FAIL();

@@ -39,7 +39,8 @@ ExtendedProblem random_multi(Rng& r, int max_layers, int max_nodes, int limits) 
   m.objective.minimize.push_back({m.metrics[1].name, static_cast<double>(r.uniform(1, 3))});
   std::vector<int> limited = {0};
   if (limits > 1) limited.push_back(M - 1);
-  if (M > 2 && limits == 1 && r.uniform(0, 1)) m.objective.minimize.push_back({m.metrics[2].name, 0.5});
+  if (M > 2 && limits == 1 && r.uniform(0, 1))
+    m.objective.minimize.push_back({m.metrics[2].name, 0.5});
   for (int k : limited) {
     // Threshold: a value between 0 and the metric's total on a middle plan, in 1/8 steps.
     m.objective.limits.push_back({m.metrics[k].name, r.dyadic(3.0 * L + 4)});
@@ -51,10 +52,10 @@ ExtendedProblem random_multi(Rng& r, int max_layers, int max_nodes, int limits) 
 }
 
 struct BruteResult {
-  double exact = kInf;        // min best effort subject to the end-to-end limits
-  double linear = kInf;       // min Eq. 11
-  double barrier = kInf;      // min Eq. 12
-  std::vector<double> opt;    // min of each metric alone
+  double exact = kInf;      // min best effort subject to the end-to-end limits
+  double linear = kInf;     // min Eq. 11
+  double barrier = kInf;    // min Eq. 12
+  std::vector<double> opt;  // min of each metric alone
 };
 
 double best_effort_of(const ExtendedProblem& ext, const Boundaries& b) {
@@ -92,7 +93,8 @@ double linear_of(const ExtendedProblem& ext, const Boundaries& b) {
 double barrier_of(const ExtendedProblem& ext, const Boundaries& b) {
   double v = best_effort_of(ext, b);
   for (const auto& t : ext.multi->objective.limits)
-    for (double e : edges(ext.problem, metric_named(ext, t.metric), b)) v += e < t.value ? -1.0 / (e - t.value) : kInf;
+    for (double e : edges(ext.problem, metric_named(ext, t.metric), b))
+      v += e < t.value ? -1.0 / (e - t.value) : kInf;
   return v;
 }
 
@@ -134,7 +136,8 @@ void check_multi(std::uint64_t seed, int trials, int limits, int max_layers, int
         solve_extended(ext, "exact");
         FAIL() << "exact returned a plan, brute force found none";
       } catch (const InputError& e) {
-        ASSERT_NE(std::string(e.what()).find("method exact: no plan meets the thresholds"), std::string::npos)
+        ASSERT_NE(std::string(e.what()).find("method exact: no plan meets the thresholds"),
+                  std::string::npos)
             << e.what();
       }
     }
@@ -151,7 +154,8 @@ void check_multi(std::uint64_t seed, int trials, int limits, int max_layers, int
       ASSERT_NEAR(want.barrier, barrier_of(ext, s.boundaries), 1e-9 * (1 + want.barrier));
       ASSERT_NEAR(want.barrier, s.cost, 1e-9 * (1 + want.barrier));
       if (!meets_limits(ext, s.boundaries)) ++barrier_violates;
-      ASSERT_LE(want.exact, best_effort_of(ext, s.boundaries) + (meets_limits(ext, s.boundaries) ? 0 : kInf));
+      ASSERT_LE(want.exact,
+                best_effort_of(ext, s.boundaries) + (meets_limits(ext, s.boundaries) ? 0 : kInf));
     } else {
       ASSERT_THROW(solve_extended(ext, "barrier"), InputError);
       if (std::isfinite(want.exact)) ++barrier_refuses_feasible;
@@ -167,8 +171,10 @@ void check_multi(std::uint64_t seed, int trials, int limits, int max_layers, int
   EXPECT_GT(infeasible, trials / 20);
   // The paper's barrier bounds each edge, not the plan: it does break end-to-end limits and
   // refuse feasible problems on random cases; exact never does.
-  std::printf("  %d feasible, %d infeasible; barrier broke a limit %d times, refused a feasible "
-              "problem %d times\n", feasible, infeasible, barrier_violates, barrier_refuses_feasible);
+  std::printf(
+      "  %d feasible, %d infeasible; barrier broke a limit %d times, refused a feasible "
+      "problem %d times\n",
+      feasible, infeasible, barrier_violates, barrier_refuses_feasible);
 }
 
 TEST(MultiObjective, OneLimitMatchesBruteForce) { check_multi(31, 3000, 1, 7, 5); }
@@ -194,7 +200,8 @@ TEST(MultiObjective, HandExampleExactBeatsLinearAndBarrier) {
   p.links = {Link{{1.0, 0.0}, {1.0, 0.0}}};
   p.deliver = Deliver::kNone;
   MultiObjective m;
-  m.metrics = {Metric{"latency", true, {}, {}}, Metric{"energy", false, {{1}, {0}}, {MetricLink{2, 0, -1, -1}}}};
+  m.metrics = {Metric{"latency", true, {}, {}},
+               Metric{"energy", false, {{1}, {0}}, {MetricLink{2, 0, -1, -1}}}};
   m.objective.minimize = {{"energy", 1}};
   m.objective.limits = {{"latency", 4.5}};
   m.objective.linear_weights = {{"latency", 4}};
@@ -213,8 +220,10 @@ TEST(MultiObjective, HandExampleExactBeatsLinearAndBarrier) {
     solve_extended(ext, "exact");
     FAIL();
   } catch (const InputError& e) {
-    EXPECT_STREQ("method exact: no plan meets the thresholds: latency <= 2.5 (smallest end-to-end "
-                 "latency of any plan: 3)", e.what());
+    EXPECT_STREQ(
+        "method exact: no plan meets the thresholds: latency <= 2.5 (smallest end-to-end "
+        "latency of any plan: 3)",
+        e.what());
   }
 }
 
@@ -235,8 +244,10 @@ TEST(MultiObjective, BarrierCanBreakTheEndToEndLimit) {
   p.links = {Link{{1.0, 0.0}, {1.0, 0.0}}, Link{{1.0, 0.0}, {1.0, 0.0}}};
   p.deliver = Deliver::kNone;
   MultiObjective m;
-  m.metrics = {Metric{"latency", true, {}, {}},
-               Metric{"energy", false, {{1}, {1}, {1}}, {MetricLink{0, 0, -1, -1}, MetricLink{0, 0, -1, -1}}}};
+  m.metrics = {
+      Metric{"latency", true, {}, {}},
+      Metric{
+          "energy", false, {{1}, {1}, {1}}, {MetricLink{0, 0, -1, -1}, MetricLink{0, 0, -1, -1}}}};
   m.objective.minimize = {{"energy", 1}};
   m.objective.limits = {{"latency", 4}};
   ext.multi = m;

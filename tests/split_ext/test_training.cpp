@@ -48,7 +48,8 @@ TEST(Training, SciMatchesBruteForce) {
   // down (cuts 1..L-1), migration hop by hop, omega of the finishing node, deliver mode.
   Rng r(21);
   for (int trial = 0; trial < 4000; ++trial) {
-    const ExtendedProblem ext = random_training(r, /*training=*/true, /*omega=*/r.uniform(0, 1) == 1);
+    const ExtendedProblem ext =
+        random_training(r, /*training=*/true, /*omega=*/r.uniform(0, 1) == 1);
     double best = kInf;
     for_each_plan(ext.problem.layers, ext.problem.node_count(),
                   [&](const Boundaries& b) { best = std::min(best, training_cost(ext, b)); });
@@ -64,7 +65,8 @@ TEST(Collaborative, OmegaAwareMatchesBruteForceAndBeatsStandard) {
   Rng r(22);
   int strictly_better = 0;
   for (int trial = 0; trial < 3000; ++trial) {
-    const ExtendedProblem ext = random_training(r, /*training=*/r.uniform(0, 1) == 1, /*omega=*/true);
+    const ExtendedProblem ext =
+        random_training(r, /*training=*/r.uniform(0, 1) == 1, /*omega=*/true);
     double best = kInf;
     for_each_plan(ext.problem.layers, ext.problem.node_count(),
                   [&](const Boundaries& b) { best = std::min(best, training_cost(ext, b)); });
@@ -188,8 +190,12 @@ double rnn_linear_cost(const ExtendedProblem& ext, const Boundaries& b) {
   return stages(
              L * R, m.node_count(), m.deliver, b,
              [&](int p, int l) { return m.nodes[p].compute_s[(l - 1) % L]; },
-             [&](int p, double x) { return x / m.links[p].up.bandwidth_bytes_per_s + m.links[p].up.overhead_s; },
-             [&](int p, double x) { return x / m.links[p].down.bandwidth_bytes_per_s + m.links[p].down.overhead_s; },
+             [&](int p, double x) {
+               return x / m.links[p].up.bandwidth_bytes_per_s + m.links[p].up.overhead_s;
+             },
+             [&](int p, double x) {
+               return x / m.links[p].down.bandwidth_bytes_per_s + m.links[p].down.overhead_s;
+             },
              bytes)
       .sum();
 }
@@ -200,7 +206,8 @@ TEST(Rnn, LinearisedSciMatchesBruteForce) {
     const ExtendedProblem ext = random_rnn(r);
     const int RL = ext.problem.layers * ext.rnn->steps;
     double best = kInf;
-    for_each_plan(RL, ext.problem.node_count(), [&](const Boundaries& b) { best = std::min(best, rnn_linear_cost(ext, b)); });
+    for_each_plan(RL, ext.problem.node_count(),
+                  [&](const Boundaries& b) { best = std::min(best, rnn_linear_cost(ext, b)); });
     const ExtSolution s = solve_extended(ext, "sci");
     ASSERT_EQ(RL, s.problem.layers);
     ASSERT_EQ(best, s.cost) << "trial " << trial;
@@ -225,11 +232,14 @@ TEST(Rnn, StandardBaselineRepeatsTheModuleAndReturnsTheHiddenState) {
     int first = owner(b, 1), last = owner(b, m.layers);
     double back = 0.0;
     for (int q = last; q > first; --q)
-      back += s.hidden_bytes / m.links[q - 1].down.bandwidth_bytes_per_s + m.links[q - 1].down.overhead_s;
+      back += s.hidden_bytes / m.links[q - 1].down.bandwidth_bytes_per_s +
+              m.links[q - 1].down.overhead_s;
     ASSERT_EQ(s.steps * per_step + (s.steps - 1) * back, st.cost) << "trial " << trial;
     // The module plan itself is optimal for one step (the baseline's planning rule).
     double best_step = kInf;
-    for_each_plan(m.layers, m.node_count(), [&](const Boundaries& c) { best_step = std::min(best_step, inference_stages(step, c).sum()); });
+    for_each_plan(m.layers, m.node_count(), [&](const Boundaries& c) {
+      best_step = std::min(best_step, inference_stages(step, c).sum());
+    });
     ASSERT_EQ(best_step, per_step) << "trial " << trial;
   }
 }

@@ -22,12 +22,12 @@ namespace hivemind::model {
 inline constexpr std::string_view kDevicesFormat = "hivemind.devices/v1";
 
 struct DeviceClass {
-  std::string device_class;   // "ue", "cpu1", ...
-  std::string role;           // "UE", "IAB MEC", ... (informative)
-  std::string hardware;       // "Raspberry Pi 3 Model B+ ..." (informative)
-  std::string base;           // measured class it is derived from; empty = measured itself
-  double time_scale = 1.0;    // latency multiplier on the base class (> 0; 2 = twice as slow)
-  double flops_per_s = 0.0;   // sustained FLOP/s; bounds compute-heavy layers; 0 = no bound
+  std::string device_class;     // "ue", "cpu1", ...
+  std::string role;             // "UE", "IAB MEC", ... (informative)
+  std::string hardware;         // "Raspberry Pi 3 Model B+ ..." (informative)
+  std::string base;             // measured class it is derived from; empty = measured itself
+  double time_scale = 1.0;      // latency multiplier on the base class (> 0; 2 = twice as slow)
+  double flops_per_s = 0.0;     // sustained FLOP/s; bounds compute-heavy layers; 0 = no bound
   double active_power_w = 0.0;  // power drawn while computing (watts); energy = time x power
 };
 

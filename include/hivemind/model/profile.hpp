@@ -39,9 +39,9 @@ struct DeviceProfile {
 };
 
 struct ModelProfile {
-  std::string model;            // "resnet18_224"
-  std::string source;           // provenance, one line
-  double input_bytes = 0.0;     // s_0: the model input (every input tensor together)
+  std::string model;         // "resnet18_224"
+  std::string source;        // provenance, one line
+  double input_bytes = 0.0;  // s_0: the model input (every input tensor together)
   std::vector<LayerProfile> layers;
   std::vector<DeviceProfile> devices;  // zero or more, distinct classes
 

@@ -41,8 +41,8 @@ struct RouteLink {
 };
 
 struct Route {
-  std::vector<RouteNode> nodes;  // >= 2, source (UE) first
-  std::vector<RouteLink> links;  // nodes - 1
+  std::vector<RouteNode> nodes;           // >= 2, source (UE) first
+  std::vector<RouteLink> links;           // nodes - 1
   std::optional<split::Deliver> deliver;  // absent: the problem's default (sink)
 };
 
@@ -69,9 +69,9 @@ split::Problem problem_from_route(const ModelProfile& profile, const Route& rout
 
 // What the paper's chain model would plan, and what that plan really costs.
 struct ChainComparison {
-  split::Solution chain;          // optimal under the chain model (output bytes)
-  split::PlanCost chain_true;     // the same plan evaluated with the true cut bytes
-  split::Solution dag;            // optimal with the true cut bytes
+  split::Solution chain;       // optimal under the chain model (output bytes)
+  split::PlanCost chain_true;  // the same plan evaluated with the true cut bytes
+  split::Solution dag;         // optimal with the true cut bytes
 };
 // `dag` and `chain` are the same problem built with CutSizes::kDag and kChain.
 ChainComparison compare_chain_model(const split::Problem& dag, const split::Problem& chain,

@@ -38,27 +38,27 @@ struct TorchInputSpec {
 std::vector<TorchInputSpec> parse_torch_inputs(std::string_view text);
 
 struct TorchProfileOptions {
-  std::string model_path;                 // a TorchScript file (torch.jit.save)
-  std::vector<TorchInputSpec> inputs;     // one per forward() argument
-  std::string device = "cpu";             // cpu | cuda
-  std::string device_class;               // label in the profile; empty = `device`
-  std::string model_name;                 // empty = file name without extension
-  int warmup = 3;                         // untimed passes before measuring
-  int reps = 10;                          // timed passes; per-layer medians
-  bool backward = true;                   // also time each layer's backward (training)
-  double power_w = -1.0;                  // device power (watts) for energy; < 0 = RAPL if
-                                          // readable, else energy not measured (0)
-  int threads = 0;                        // intra-op threads; 0 = LibTorch's default
-  unsigned long long seed = 0;            // for the random float inputs
+  std::string model_path;              // a TorchScript file (torch.jit.save)
+  std::vector<TorchInputSpec> inputs;  // one per forward() argument
+  std::string device = "cpu";          // cpu | cuda
+  std::string device_class;            // label in the profile; empty = `device`
+  std::string model_name;              // empty = file name without extension
+  int warmup = 3;                      // untimed passes before measuring
+  int reps = 10;                       // timed passes; per-layer medians
+  bool backward = true;                // also time each layer's backward (training)
+  double power_w = -1.0;               // device power (watts) for energy; < 0 = RAPL if
+                                       // readable, else energy not measured (0)
+  int threads = 0;                     // intra-op threads; 0 = LibTorch's default
+  unsigned long long seed = 0;         // for the random float inputs
 };
 
 struct TorchProfileResult {
-  ModelProfile profile;                // one device profile, validated
-  double whole_model_s = 0.0;          // median forward of the whole module (module.forward)
-  double sum_layer_forward_s = 0.0;    // sum of the per-layer medians
-  double sum_layer_backward_s = 0.0;   // sum of the per-layer backward medians
-  std::string energy_source;           // "--power-w 15 W", "RAPL ...", "not measured"
-  int threads = 0;                     // intra-op threads used
+  ModelProfile profile;               // one device profile, validated
+  double whole_model_s = 0.0;         // median forward of the whole module (module.forward)
+  double sum_layer_forward_s = 0.0;   // sum of the per-layer medians
+  double sum_layer_backward_s = 0.0;  // sum of the per-layer backward medians
+  std::string energy_source;          // "--power-w 15 W", "RAPL ...", "not measured"
+  int threads = 0;                    // intra-op threads used
 };
 
 // Loads, runs and measures. Throws InputError (one line) for a missing or non-TorchScript

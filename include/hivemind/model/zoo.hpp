@@ -23,9 +23,9 @@ inline const std::vector<std::string> kMeasuredRuns = {"cpu1", "cpu16", "cuda"};
 // layer of every model of that run (after the whole-model rescaling, see below).
 struct FlopsFit {
   std::string run;
-  double overhead_s = 0.0;    // per-layer fixed cost (seconds)
-  double flops_per_s = 0.0;   // sustained throughput (FLOP/s)
-  int layers = 0;             // layers the fit used
+  double overhead_s = 0.0;   // per-layer fixed cost (seconds)
+  double flops_per_s = 0.0;  // sustained throughput (FLOP/s)
+  int layers = 0;            // layers the fit used
   double estimate_s(double flops) const {
     return overhead_s + (flops > 0 ? flops / flops_per_s : 0.0);
   }

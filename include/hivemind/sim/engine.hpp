@@ -18,18 +18,18 @@ namespace hivemind::sim {
 
 // Per-layer costs of one model on every device class of a scenario.
 struct DeviceCosts {
-  bool relay = false;             // cannot run layers (measured_run "none")
-  std::vector<double> forward_s;  // per layer
-  std::vector<double> backward_s; // per layer (measured bwd; forward where unmeasured)
+  bool relay = false;              // cannot run layers (measured_run "none")
+  std::vector<double> forward_s;   // per layer
+  std::vector<double> backward_s;  // per layer (measured bwd; forward where unmeasured)
   double active_power_w = 0.0;
   bool energy_counted = false;
 };
 
 struct ModelCosts {
-  std::string model;               // "resnet18_224"
+  std::string model;  // "resnet18_224"
   int layers = 0;
   double input_bytes = 0.0;
-  std::vector<double> cut_bytes;   // bytes crossing the cut after layer l (index l-1)
+  std::vector<double> cut_bytes;  // bytes crossing the cut after layer l (index l-1)
   std::map<std::string, DeviceCosts> devices;
   double bytes_at(int cut) const { return cut == 0 ? input_bytes : cut_bytes[cut - 1]; }
 };
@@ -44,11 +44,11 @@ ModelCosts load_model_costs(const Scenario& scenario, const std::string& data_di
 enum class TaskKind { kInference, kTraining };
 
 enum class MethodKind {
-  kHiveMind,     // SCI (Algorithm 1, O(L) per node) on the capacities known at t1
-  kPredictive,   // SCI on capacities forecast at t1 + Delta t (Sec. IV-F)
+  kHiveMind,    // SCI (Algorithm 1, O(L) per node) on the capacities known at t1
+  kPredictive,  // SCI on capacities forecast at t1 + Delta t (Sec. IV-F)
   kUeOnly,
   kCloudOnly,
-  kSingleSplit,  // best single cut between the UE and the cloud, MECs relay (Neurosurgeon)
+  kSingleSplit,     // best single cut between the UE and the cloud, MECs relay (Neurosurgeon)
   kMultiObjective,  // Sec. V: energy best effort, latency <= threshold (variant below)
 };
 
@@ -72,8 +72,8 @@ struct MethodSpec {
   std::string label;
   MethodKind kind = MethodKind::kHiveMind;
   Forecaster forecaster = Forecaster::kOracle;
-  double sigma = 0.0;   // relative forecast error (oracle)
-  int history = 8;      // g: Delta t is the mean of the last g gaps
+  double sigma = 0.0;  // relative forecast error (oracle)
+  int history = 8;     // g: Delta t is the mean of the last g gaps
   MultiVariant variant = MultiVariant::kBarrier;
   double threshold_s = 0.120;  // latency quality-assurance threshold Phi (Sec. VII-D)
 };
@@ -84,8 +84,8 @@ std::vector<MethodSpec> standard_methods();
 struct RunConfig {
   Load load = Load::kMid;
   std::uint64_t seed = 1;
-  double duration_s = 10.0;     // tasks arrive in [0, duration)
-  double period_s = 0.1;        // periodic arrivals (or mean gap with poisson)
+  double duration_s = 10.0;  // tasks arrive in [0, duration)
+  double period_s = 0.1;     // periodic arrivals (or mean gap with poisson)
   bool poisson = false;
   TaskKind task = TaskKind::kInference;
   double coherence_s = 0.0;     // <= 0: the scenario's
@@ -109,36 +109,37 @@ inline constexpr double kTaskGiveUpS = 3600.0;
 
 struct TaskRecord {
   int task = 0;
-  int method = 0;               // index into RunConfig::methods
+  int method = 0;  // index into RunConfig::methods
   double arrival_s = 0.0;
-  double start_s = 0.0;         // after the SCI update
-  double latency_s = 0.0;       // from start to the last byte at its destination
-  double energy_j = 0.0;        // counted devices' compute + counted radio energy
-  double planned = 0.0;         // the cost the method planned with (objective's unit)
-  bool exact = false;           // every capacity used equals the one planned with
-  bool blocked = false;         // a link of the route was blocked (blockage.hpp) at some moment
-                                // between the arrival (SCI update start) and the task's end
+  double start_s = 0.0;    // after the SCI update
+  double latency_s = 0.0;  // from start to the last byte at its destination
+  double energy_j = 0.0;   // counted devices' compute + counted radio energy
+  double planned = 0.0;    // the cost the method planned with (objective's unit)
+  bool exact = false;      // every capacity used equals the one planned with
+  bool blocked = false;    // a link of the route was blocked (blockage.hpp) at some moment
+                           // between the arrival (SCI update start) and the task's end
   int serving_gnb = -1;
   std::vector<int> route;       // scenario node indices (only with keep_plans)
   std::vector<int> boundaries;  // b_0..b_{P-1} (only with keep_plans)
 };
 
 struct RunResult {
-  std::vector<TaskRecord> records;   // task-major, method-minor
-  std::vector<LinkStats> links;      // links used (or all), over [0, duration)
+  std::vector<TaskRecord> records;  // task-major, method-minor
+  std::vector<LinkStats> links;     // links used (or all), over [0, duration)
   double mean_sci_update_s = 0.0;
   // Per method: link capacities a predictive method forecast (Sec. IV-F), i.e. (task, link)
   // pairs whose look-ahead Delta t reached the coherence time; 0 for the other methods.
   std::vector<long> forecasts;
   int handovers = 0;
-  double simulated_s = 0.0;          // duration + the tail of the last tasks
+  double simulated_s = 0.0;  // duration + the tail of the last tasks
 };
 
 // Runs one trial. Deterministic: the same inputs give the same records, bit for bit. Throws
 // InputError for a bad config (a non-finite or out-of-range duration, period, coherence time,
 // offset, speed-up or history) and when estimate_simulation or the network's meter is above
 // config.budget.
-RunResult run_simulation(const Scenario& scenario, const ModelCosts& model, const RunConfig& config);
+RunResult run_simulation(const Scenario& scenario, const ModelCosts& model,
+                         const RunConfig& config);
 
 // What run_simulation would ask for, estimated from the inputs alone (nothing large is
 // allocated): steps (hivemind/budget.hpp, about 1 ns each) and bytes. The traces of every link
@@ -146,6 +147,7 @@ RunResult run_simulation(const Scenario& scenario, const ModelCosts& model, cons
 // update and its UE-only compute time; per task the SCI update and the cost-table rows it may
 // rebuild, per task and method the plan (solver cells read), its execution and its record.
 // A long tail (tasks that run far past their arrival) is charged by the meter as it happens.
-Work estimate_simulation(const Scenario& scenario, const ModelCosts& model, const RunConfig& config);
+Work estimate_simulation(const Scenario& scenario, const ModelCosts& model,
+                         const RunConfig& config);
 
 }  // namespace hivemind::sim

@@ -14,8 +14,8 @@
 #include <vector>
 
 #include "hivemind/budget.hpp"
-#include "hivemind/sim/random.hpp"
 #include "hivemind/sim/radio.hpp"
+#include "hivemind/sim/random.hpp"
 #include "hivemind/sim/scenario.hpp"
 
 namespace hivemind::sim {
@@ -146,12 +146,12 @@ class Network {
   double block_s_ = 0.05;
   long ttis_per_block_ = 50;
   double horizon_s_ = 1e6;
-  long last_block_ = 0;              // block_index(horizon_s_)
+  long last_block_ = 0;  // block_index(horizon_s_)
   Work used_, reserved_;
   std::vector<std::unique_ptr<LinkTrace>> links_;
-  std::vector<int> gnbs_;            // scenario node index of each gNB (access link order)
-  std::vector<int> serving_;         // serving gNB (index into gnbs_) per mobility check
-  std::vector<Route> routes_;        // per gNB (or one route without access)
+  std::vector<int> gnbs_;      // scenario node index of each gNB (access link order)
+  std::vector<int> serving_;   // serving gNB (index into gnbs_) per mobility check
+  std::vector<Route> routes_;  // per gNB (or one route without access)
   double perimeter_m_ = 0.0;
 };
 

@@ -36,11 +36,11 @@ double spectral_efficiency(int cqi, int cqi_table = 1);
 struct RadioParams {
   double carrier_hz = 28e9;
   double bandwidth_hz = 400e6;
-  double eirp_dbm = 40.0;          // FCC 15-138, the paper's limit
-  double noise_figure_db = 7.0;    // assumed (typical UE/gNB receiver)
-  double overhead_fraction = 0.10; // TS 38.306 OH: 0.10 FR2 UL, 0.08 FR1 UL
+  double eirp_dbm = 40.0;           // FCC 15-138, the paper's limit
+  double noise_figure_db = 7.0;     // assumed (typical UE/gNB receiver)
+  double overhead_fraction = 0.10;  // TS 38.306 OH: 0.10 FR2 UL, 0.08 FR1 UL
   int cqi_table = 1;
-  double capacity_bps = 200e6;     // the link's configured capacity (Table I), caps the rate
+  double capacity_bps = 200e6;  // the link's configured capacity (Table I), caps the rate
 };
 
 // SNR (dB) of a link at `distance_m` with an extra gain (dB; negative = fade).
@@ -92,8 +92,9 @@ class PfScheduler {
   std::vector<double> avg_bps_;
   std::vector<double> backlog_;
   // Per-TTI scratch, per user (see step()):
-  std::vector<double> rank_key_;    // r_j / T_j if j ranks above the target (and can be served), else -1
-  std::vector<double> above_;       // 1.0 if j ranks above the target, else 0.0
+  std::vector<double>
+      rank_key_;               // r_j / T_j if j ranks above the target (and can be served), else -1
+  std::vector<double> above_;  // 1.0 if j ranks above the target, else 0.0
 };
 
 }  // namespace hivemind::sim

@@ -16,9 +16,9 @@ struct ReproduceOptions {
   bool quick = false;             // fewer seeds and shorter trials (make demo)
   std::vector<std::string> only;  // e.g. {"fig11", "table1"}; empty = everything
   int threads = 2;
-  bool plots = true;              // run gnuplot when it is installed
-  bool progress = true;           // progress bars on stderr
-  Budget budget{};                // of each trial (hivemind/budget.hpp; the CLI's --max-steps)
+  bool plots = true;     // run gnuplot when it is installed
+  bool progress = true;  // progress bars on stderr
+  Budget budget{};       // of each trial (hivemind/budget.hpp; the CLI's --max-steps)
 };
 
 // Every figure name `--only` accepts.

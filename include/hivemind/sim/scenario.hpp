@@ -47,13 +47,13 @@ struct DemandComponent {
 };
 
 struct DeviceClass {
-  std::string name;            // "ue", "iab-mec", ...
-  std::string measured_run;    // data/measured/<model>.<run>.json: "cpu1" | "cpu16" | "cuda";
-                               // "none" = relay only (cannot run layers)
-  double latency_scale = 1.0;  // per-layer latency = measured latency * latency_scale
-  double active_power_w = 0.0; // compute energy = latency * active_power_w
-  bool energy_counted = false; // part of the training energy objective (UE + IAB MECs)
-  std::string source;          // provenance of the numbers, one line
+  std::string name;             // "ue", "iab-mec", ...
+  std::string measured_run;     // data/measured/<model>.<run>.json: "cpu1" | "cpu16" | "cuda";
+                                // "none" = relay only (cannot run layers)
+  double latency_scale = 1.0;   // per-layer latency = measured latency * latency_scale
+  double active_power_w = 0.0;  // compute energy = latency * active_power_w
+  bool energy_counted = false;  // part of the training energy objective (UE + IAB MECs)
+  std::string source;           // provenance of the numbers, one line
 };
 
 enum class NodeRole { kUe, kGnb, kMec, kCloud };
@@ -61,19 +61,19 @@ enum class NodeRole { kUe, kGnb, kMec, kCloud };
 struct ScenarioNode {
   std::string name;
   NodeRole role = NodeRole::kMec;
-  std::string device;          // a DeviceClass name
-  double x_m = 0.0, y_m = 0.0; // position (gNBs)
+  std::string device;           // a DeviceClass name
+  double x_m = 0.0, y_m = 0.0;  // position (gNBs)
 };
 
 struct ScenarioLink {
-  std::string name;            // "A", "F", ...
-  int from = 0, to = 0;        // node indices; data flows from -> to (towards the cloud)
+  std::string name;      // "A", "F", ...
+  int from = 0, to = 0;  // node indices; data flows from -> to (towards the cloud)
   bool wireless = false;
   double capacity_bps = 0.0;
-  double overhead_s = 0.0;     // psi of Eq. 10, per transfer
+  double overhead_s = 0.0;  // psi of Eq. 10, per transfer
   Background background;
-  std::string radio_power;     // key into Scenario::radio_power ("" = no radio energy)
-  BlockageParams blockage;     // wireless links only; default: never blocked
+  std::string radio_power;  // key into Scenario::radio_power ("" = no radio energy)
+  BlockageParams blockage;  // wireless links only; default: never blocked
 };
 
 // The UE's access links: one per gNB, capacity from the radio model (Sec. VII-A2).
@@ -85,11 +85,11 @@ struct AccessModel {
   double fading_sigma_db = 0.0;  // per-coherence-block fade of the target's access SNR
   Background background;
   std::string radio_power;
-  BlockageParams blockage;       // of each gNB's access link (independent per gNB)
+  BlockageParams blockage;  // of each gNB's access link (independent per gNB)
 };
 
 struct Mobility {
-  double speed_mps = 40.0 / 3.6;  // 40 km/h (Sec. VII-A2)
+  double speed_mps = 40.0 / 3.6;                       // 40 km/h (Sec. VII-A2)
   std::vector<std::pair<double, double>> waypoints_m;  // closed loop
   double hysteresis_db = 3.0;
   double check_s = 0.1;  // how often the UE re-evaluates its serving gNB
@@ -101,8 +101,8 @@ struct Scenario {
   double area_x_m = 1000.0, area_y_m = 1000.0;
   // Scheduler and dynamics.
   double tti_s = 1e-3;
-  double pf_window_ttis = 99.0;  // Kwan et al.; ns-3 LastAvgTPutWeight
-  double coherence_s = 0.05;     // link capacity constant over blocks of this length
+  double pf_window_ttis = 99.0;     // Kwan et al.; ns-3 LastAvgTPutWeight
+  double coherence_s = 0.05;        // link capacity constant over blocks of this length
   double demand_block_sigma = 0.5;  // block-to-block log-normal jitter of each UE's demand
   double ues_sigma = 0.3;           // log-normal spread of the UE count per trial
   double backlog_cap_s = 0.1;       // a background UE's buffer holds at most this much demand

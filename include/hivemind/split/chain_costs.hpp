@@ -36,10 +36,10 @@ using Boundaries = std::vector<int>;
 // Cost of a plan, itemised. The sum of the parts is `total`.
 struct PlanCost {
   double total = 0.0;
-  std::vector<double> node_compute;  // per node: sum of its layers' compute
-  std::vector<double> link_transfer; // per link: transfer of the cut it carries
-  int finishing_node = 0;            // the node that runs layer L
-  double finish = 0.0;               // finish[finishing_node]
+  std::vector<double> node_compute;   // per node: sum of its layers' compute
+  std::vector<double> link_transfer;  // per link: transfer of the cut it carries
+  int finishing_node = 0;             // the node that runs layer L
+  double finish = 0.0;                // finish[finishing_node]
 };
 
 // True when `b` is a well-formed plan for `costs` (sizes, order, b_{P-1} = L).

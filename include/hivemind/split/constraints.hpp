@@ -60,8 +60,7 @@ void sci_node_window(const SciNodeInput& in, std::span<const int> max_stop, SciN
 // largest stage cost of the rest of the chain, a stage being a node's compute block, a link's
 // transfer, or the finish cost. theta^i_j = max(in_i, T_j - T_{i-1} [, finish], zeta'_{j+1}).
 // Ties between optimal stops are broken arbitrarily. O(L) amortised.
-void sci_node_bottleneck(const SciNodeInput& in, std::span<const int> max_stop,
-                         SciNodeOutput& out);
+void sci_node_bottleneck(const SciNodeInput& in, std::span<const int> max_stop, SciNodeOutput& out);
 
 enum class Combine {
   kSum,  // Eq. 1: the plan costs the sum of its stages

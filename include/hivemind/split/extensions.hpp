@@ -55,19 +55,19 @@ std::vector<std::string> applicable_methods(const ExtendedProblem& ext);
 
 struct MetricValue {
   std::string name;
-  double value = 0.0;   // end to end, for the plan
-  std::string role;     // "minimize", "limit", "" (reported only)
+  double value = 0.0;      // end to end, for the plan
+  std::string role;        // "minimize", "limit", "" (reported only)
   double parameter = 0.0;  // weight (minimize) or threshold (limit)
-  bool met = true;      // limit: value <= threshold
+  bool met = true;         // limit: value <= threshold
 };
 
 struct ExtSolution {
   std::string method;
-  Problem problem;       // the problem the plan is for (linearised for rnn)
+  Problem problem;  // the problem the plan is for (linearised for rnn)
   Boundaries boundaries;
-  double cost = 0.0;     // the method's own objective value
-  std::string cost_name; // what `cost` measures
-  PlanCost breakdown;    // the plan on the primary tables (best effort for multi-objective)
+  double cost = 0.0;      // the method's own objective value
+  std::string cost_name;  // what `cost` measures
+  PlanCost breakdown;     // the plan on the primary tables (best effort for multi-objective)
   std::vector<MetricValue> metrics;
   std::vector<std::string> notes;
   std::optional<ExactStats> exact;

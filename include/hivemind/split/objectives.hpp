@@ -26,7 +26,7 @@ namespace hivemind::split {
 // Per-link cost of one metric: per_byte * bytes + fixed for each transfer (Eq. 10 with
 // 1/c = per_byte, psi = fixed), in the metric's unit.
 struct MetricLink {
-  double per_byte = 0.0, fixed = 0.0;            // up direction
+  double per_byte = 0.0, fixed = 0.0;              // up direction
   double down_per_byte = -1.0, down_fixed = -1.0;  // < 0 = same as up
 };
 
@@ -61,10 +61,10 @@ void validate(const MultiObjective& multi, const Problem& problem);
 // indices. `best_effort` is sum_b w_b * metric_b as one table.
 struct CompiledObjective {
   std::vector<std::string> names;
-  std::vector<ChainCosts> metric;  // per metric
-  ChainCosts best_effort;          // Eq. 11/12 best-effort part: sum of w_b * metric_b
-  std::vector<int> limited;        // metric index of each quality-assurance objective
-  std::vector<double> threshold;   // Phi, per quality-assurance objective
+  std::vector<ChainCosts> metric;     // per metric
+  ChainCosts best_effort;             // Eq. 11/12 best-effort part: sum of w_b * metric_b
+  std::vector<int> limited;           // metric index of each quality-assurance objective
+  std::vector<double> threshold;      // Phi, per quality-assurance objective
   std::vector<double> linear_weight;  // per quality-assurance objective
 };
 CompiledObjective compile_objective(const Problem& problem, const MultiObjective& multi);
@@ -100,9 +100,9 @@ double barrier_cost(const CompiledObjective& obj, const Boundaries& b);
 inline constexpr int kMaxExactLimits = 4;
 
 struct ExactStats {
-  std::size_t max_message_bytes = 0;   // largest per-node message on the wire (see below)
-  std::size_t total_message_bytes = 0; // sum over the P-1 messages
-  std::size_t max_labels = 0;          // most labels in one node's message
+  std::size_t max_message_bytes = 0;    // largest per-node message on the wire (see below)
+  std::size_t total_message_bytes = 0;  // sum over the P-1 messages
+  std::size_t max_labels = 0;           // most labels in one node's message
   std::size_t total_labels = 0;
 };
 

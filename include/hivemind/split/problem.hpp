@@ -44,11 +44,11 @@ struct Node {
 };
 
 struct Problem {
-  int layers = 0;                     // L >= 1
-  double input_bytes = 0.0;           // s_0
-  std::vector<double> output_bytes;   // s_l for l = 1..L (index l-1)
-  std::vector<Node> nodes;            // P >= 2
-  std::vector<Link> links;            // P-1 links
+  int layers = 0;                    // L >= 1
+  double input_bytes = 0.0;          // s_0
+  std::vector<double> output_bytes;  // s_l for l = 1..L (index l-1)
+  std::vector<Node> nodes;           // P >= 2
+  std::vector<Link> links;           // P-1 links
   Deliver deliver = Deliver::kSink;
 
   int node_count() const { return static_cast<int>(nodes.size()); }

@@ -34,10 +34,10 @@ Problem linearize_rnn(const Problem& module, const RnnSpec& spec);
 // first R-1 steps, from the node that ran layer L to the node that runs layer 1 (down
 // direction of every link between them).
 struct RnnStandard {
-  Boundaries module_plan;     // b for one step (planned with sci, ignoring the return path)
-  double step_cost = 0.0;     // one step of the module plan (Eq. 1 with the deliver mode)
-  double hidden_return = 0.0; // one return of H from the last-layer node to the first-layer node
-  double total = 0.0;         // R * step_cost + (R - 1) * hidden_return
+  Boundaries module_plan;      // b for one step (planned with sci, ignoring the return path)
+  double step_cost = 0.0;      // one step of the module plan (Eq. 1 with the deliver mode)
+  double hidden_return = 0.0;  // one return of H from the last-layer node to the first-layer node
+  double total = 0.0;          // R * step_cost + (R - 1) * hidden_return
 };
 Problem rnn_step_problem(const Problem& module, const RnnSpec& spec);
 RnnStandard rnn_standard_cost(const Problem& module, const RnnSpec& spec, const Boundaries& plan);

@@ -25,11 +25,11 @@ struct ChainCosts;
 
 // What node p knows. All spans must outlive the call.
 struct SciNodeInput {
-  std::span<const double> compute;   // tau^p_1..tau^p_L (L values)
+  std::span<const double> compute;  // tau^p_1..tau^p_L (L values)
   // incoming[x], x = 0..L: cost of the data at cut x arriving at node p over link p-1
   // (epsilon^{p-1}_x). Empty for the source node, where the input already is.
   std::span<const double> incoming;
-  double finish = 0.0;               // charged if node p runs layer L
+  double finish = 0.0;  // charged if node p runs layer L
   // zeta^{p+1}_0..zeta^{p+1}_{L+1} from the downstream node; empty for the sink node P.
   std::span<const double> downstream_zeta;
 };

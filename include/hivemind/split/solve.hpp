@@ -37,10 +37,10 @@ struct GraphStats {
 
 struct Solution {
   Method method = Method::kSci;
-  double cost = 0.0;       // total cost of the plan (Eq. 1 extended by the deliver mode)
-  Boundaries boundaries;   // b_0..b_{P-1}
-  PlanCost breakdown;      // the plan evaluated term by term
-  GraphStats graph;        // only for kDijkstra
+  double cost = 0.0;      // total cost of the plan (Eq. 1 extended by the deliver mode)
+  Boundaries boundaries;  // b_0..b_{P-1}
+  PlanCost breakdown;     // the plan evaluated term by term
+  GraphStats graph;       // only for kDijkstra
 };
 
 // Number of plans C(P+L-1, P-1), saturating at UINT64_MAX.

@@ -2,6 +2,10 @@
 // bytes, liveness cut bytes, FLOPs, FLOPs-based latency estimates.
 #include "hivemind/model/onnx_import.hpp"
 
+#include <onnx/checker.h>
+#include <onnx/onnx_pb.h>
+#include <onnx/shape_inference/implementation.h>
+
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
@@ -10,13 +14,9 @@
 #include <set>
 #include <unordered_map>
 
-#include <onnx/checker.h>
-#include <onnx/onnx_pb.h>
-#include <onnx/shape_inference/implementation.h>
-
 #include "hivemind/error.hpp"
-#include "hivemind/model/profiler_cli.hpp"
 #include "hivemind/io.hpp"
+#include "hivemind/model/profiler_cli.hpp"
 
 namespace hivemind::model {
 
@@ -29,26 +29,41 @@ std::string first_line(const std::string& s) {
   return out;
 }
 
-
 // Bytes per element of an ONNX TensorProto data type; 0 = unknown/variable (strings).
 int element_bytes(int type) {
   switch (type) {
-    case onnx::TensorProto::FLOAT: return 4;
-    case onnx::TensorProto::UINT8: return 1;
-    case onnx::TensorProto::INT8: return 1;
-    case onnx::TensorProto::UINT16: return 2;
-    case onnx::TensorProto::INT16: return 2;
-    case onnx::TensorProto::INT32: return 4;
-    case onnx::TensorProto::INT64: return 8;
-    case onnx::TensorProto::BOOL: return 1;
-    case onnx::TensorProto::FLOAT16: return 2;
-    case onnx::TensorProto::DOUBLE: return 8;
-    case onnx::TensorProto::UINT32: return 4;
-    case onnx::TensorProto::UINT64: return 8;
-    case onnx::TensorProto::COMPLEX64: return 8;
-    case onnx::TensorProto::COMPLEX128: return 16;
-    case onnx::TensorProto::BFLOAT16: return 2;
-    default: return 0;
+    case onnx::TensorProto::FLOAT:
+      return 4;
+    case onnx::TensorProto::UINT8:
+      return 1;
+    case onnx::TensorProto::INT8:
+      return 1;
+    case onnx::TensorProto::UINT16:
+      return 2;
+    case onnx::TensorProto::INT16:
+      return 2;
+    case onnx::TensorProto::INT32:
+      return 4;
+    case onnx::TensorProto::INT64:
+      return 8;
+    case onnx::TensorProto::BOOL:
+      return 1;
+    case onnx::TensorProto::FLOAT16:
+      return 2;
+    case onnx::TensorProto::DOUBLE:
+      return 8;
+    case onnx::TensorProto::UINT32:
+      return 4;
+    case onnx::TensorProto::UINT64:
+      return 8;
+    case onnx::TensorProto::COMPLEX64:
+      return 8;
+    case onnx::TensorProto::COMPLEX128:
+      return 16;
+    case onnx::TensorProto::BFLOAT16:
+      return 2;
+    default:
+      return 0;
   }
 }
 
@@ -104,14 +119,17 @@ double product(const std::vector<long long>& v, std::size_t from = 0) {
 double node_flops(const onnx::NodeProto& n,
                   const std::function<const ValueInfo*(const std::string&)>& info) {
   static const std::set<std::string> elementwise = {
-      "Add", "Sub", "Mul", "Div", "Relu", "LeakyRelu", "PRelu", "Sigmoid", "Tanh", "Exp", "Log",
-      "Sqrt", "Neg", "Abs", "Clip", "Max", "Min", "Pow", "Erf", "HardSigmoid", "HardSwish", "Sum",
-      "Mean", "Elu", "Selu", "Softplus", "Reciprocal", "Floor", "Ceil", "Sign", "Where", "Equal",
-      "Less", "Greater", "Not", "And", "Or"};
+      "Add",  "Sub",      "Mul",        "Div",         "Relu",      "LeakyRelu", "PRelu", "Sigmoid",
+      "Tanh", "Exp",      "Log",        "Sqrt",        "Neg",       "Abs",       "Clip",  "Max",
+      "Min",  "Pow",      "Erf",        "HardSigmoid", "HardSwish", "Sum",       "Mean",  "Elu",
+      "Selu", "Softplus", "Reciprocal", "Floor",       "Ceil",      "Sign",      "Where", "Equal",
+      "Less", "Greater",  "Not",        "And",         "Or"};
   static const std::set<std::string> movement = {
-      "Reshape", "Flatten", "Transpose", "Concat", "Squeeze", "Unsqueeze", "Identity", "Shape",
-      "Gather", "Slice", "Dropout", "Split", "Expand", "Tile", "Pad", "Cast", "ConstantOfShape",
-      "Size", "GatherElements", "ScatterElements", "DepthToSpace", "SpaceToDepth"};
+      "Reshape",      "Flatten",         "Transpose", "Concat",         "Squeeze",
+      "Unsqueeze",    "Identity",        "Shape",     "Gather",         "Slice",
+      "Dropout",      "Split",           "Expand",    "Tile",           "Pad",
+      "Cast",         "ConstantOfShape", "Size",      "GatherElements", "ScatterElements",
+      "DepthToSpace", "SpaceToDepth"};
   const std::string& op = n.op_type();
   if (n.output_size() == 0) return -1;
   const ValueInfo* out = info(n.output(0));
@@ -166,7 +184,8 @@ std::vector<std::pair<std::string, std::vector<long long>>> parse_onnx_inputs(
     std::string_view text) {
   std::vector<std::pair<std::string, std::vector<long long>>> out;
   std::size_t start = 0;
-  if (text.empty()) throw InputError("--input: empty (expected NAME=D0,D1,..., e.g. x=1,3,224,224)");
+  if (text.empty())
+    throw InputError("--input: empty (expected NAME=D0,D1,..., e.g. x=1,3,224,224)");
   while (start <= text.size()) {
     std::size_t end = text.find(';', start);
     if (end == std::string_view::npos) end = text.size();
@@ -290,8 +309,8 @@ ModelProfile import_onnx(const OnnxImportOptions& o) {
     if (n.op_type() == "Constant") continue;
     for (const auto& in : n.input())
       if (!in.empty() && !producer.count(in) && !weights.count(in) && !constants.count(in))
-        throw InputError(path + ": node " + std::to_string(i) + " (" + n.op_type() +
-                         ") reads \"" + in + "\" before any node produces it");
+        throw InputError(path + ": node " + std::to_string(i) + " (" + n.op_type() + ") reads \"" +
+                         in + "\" before any node produces it");
     // The node's name, else its op type; a taken name gets _1, _2, ... (torch.fx style).
     const std::string base = n.name().empty() ? n.op_type() : n.name();
     std::string name = base;
@@ -337,9 +356,9 @@ ModelProfile import_onnx(const OnnxImportOptions& o) {
   std::vector<double> cut(L, 0.0);
   for (const auto& [value, last] : last_use) {
     const int from = std::max(producer.at(value), 0);
-    const double b = bytes_of(value, producer.at(value) < 0
-                                         ? std::string("the graph input")
-                                         : "node " + layers[producer.at(value)].name);
+    const double b =
+        bytes_of(value, producer.at(value) < 0 ? std::string("the graph input")
+                                               : "node " + layers[producer.at(value)].name);
     for (int k = from; k < last && k < L; ++k) cut[k] += b;
   }
   for (int k = 0; k < L; ++k) {
@@ -383,8 +402,8 @@ ModelProfile import_onnx(const OnnxImportOptions& o) {
                   fit.overhead_s * 1e6, fit.flops_per_s);
     d.source = buf;
     if (fit.layers > 0)
-      d.source += ", least-squares fit on " + std::to_string(fit.layers) + " measured " +
-                  fit.run + " layers of the zoo (data/measured)";
+      d.source += ", least-squares fit on " + std::to_string(fit.layers) + " measured " + fit.run +
+                  " layers of the zoo (data/measured)";
     for (const auto& l : p.layers) {
       LayerCost c;
       c.forward_s = fit.estimate_s(l.flops);

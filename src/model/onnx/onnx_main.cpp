@@ -9,8 +9,8 @@
 #include "args.hpp"
 #include "hivemind/error.hpp"
 #include "hivemind/io.hpp"
-#include "hivemind/model/profiler_cli.hpp"
 #include "hivemind/model/onnx_import.hpp"
+#include "hivemind/model/profiler_cli.hpp"
 #include "hivemind/model/zoo.hpp"
 
 namespace {
@@ -42,10 +42,10 @@ std::string data_dir() {
 int run(const std::vector<std::string>& argv) {
   using hivemind::cli::Args;
   namespace m = hivemind::model;
-  Args args(argv,
-            {"--input", "--batch", "--name", "--gflops", "--overhead-us", "--device-class",
-             "--out"},
-            {"--no-fit", "--summary"});
+  Args args(
+      argv,
+      {"--input", "--batch", "--name", "--gflops", "--overhead-us", "--device-class", "--out"},
+      {"--no-fit", "--summary"});
   if (args.help()) {
     std::cout << kUsage;
     return 0;
@@ -88,9 +88,8 @@ int run(const std::vector<std::string>& argv) {
     double total = 0;
     for (std::size_t i = 0; i < p.layers.size(); ++i) {
       const auto& l = p.layers[i];
-      std::fprintf(stderr, "%-4zu %-24s %-20s %12.0f %12.0f %14.0f %12.0f\n", i + 1,
-                   l.name.c_str(), l.kind.c_str(), l.output_bytes, l.cut_bytes, l.flops,
-                   l.param_bytes);
+      std::fprintf(stderr, "%-4zu %-24s %-20s %12.0f %12.0f %14.0f %12.0f\n", i + 1, l.name.c_str(),
+                   l.kind.c_str(), l.output_bytes, l.cut_bytes, l.flops, l.param_bytes);
       if (l.flops > 0) total += l.flops;
     }
     std::fprintf(stderr, "%zu layers, %.4g FLOPs (known layers), input %.0f bytes\n",

@@ -3,8 +3,8 @@
 #include <unistd.h>
 
 #include <cstdio>
-#include <filesystem>
 #include <exception>
+#include <filesystem>
 #include <iostream>
 #include <sstream>
 

@@ -17,6 +17,15 @@
 //  5. Bytes: tensors' nbytes as they flow in a pass; cut bytes from liveness over layers.
 #include "hivemind/model/torch_profiler.hpp"
 
+#include <ATen/Parallel.h>
+#include <torch/csrc/autograd/autograd.h>
+#include <torch/csrc/jit/passes/inliner.h>
+#include <torch/csrc/jit/passes/lower_tuples.h>
+#include <torch/csrc/jit/runtime/interpreter.h>
+#include <torch/cuda.h>
+#include <torch/script.h>
+#include <torch/version.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -29,15 +38,6 @@
 #include <sstream>
 #include <unordered_map>
 #include <unordered_set>
-
-#include <torch/csrc/autograd/autograd.h>
-#include <torch/csrc/jit/passes/inliner.h>
-#include <torch/csrc/jit/passes/lower_tuples.h>
-#include <torch/csrc/jit/runtime/interpreter.h>
-#include <torch/cuda.h>
-#include <torch/script.h>
-#include <torch/version.h>
-#include <ATen/Parallel.h>
 
 #include "hivemind/error.hpp"
 #include "hivemind/model/profiler_cli.hpp"
@@ -165,8 +165,7 @@ bool is_free(const jit::Node* n) {
 // Unpacking a layer's tuple/list result belongs to that layer.
 bool is_glue(const jit::Node* n) {
   const auto k = n->kind();
-  return k == jit::prim::TupleUnpack || k == jit::prim::ListUnpack ||
-         k == jit::prim::TupleIndex;
+  return k == jit::prim::TupleUnpack || k == jit::prim::ListUnpack || k == jit::prim::TupleIndex;
 }
 
 // "__torch__.torchvision.models.resnet.___torch_mangle_3.BasicBlock" -> "BasicBlock".
@@ -198,8 +197,8 @@ struct Layer {
   std::unique_ptr<jit::Code> code;
   double param_bytes = 0.0;
   double unread_output_bytes = 0.0;  // output bytes when no later layer reads the output
-  bool in_place = false;              // has an in-place op (x.add_(...)): autograd needs the
-                                      // inputs to be non-leaf
+  bool in_place = false;             // has an in-place op (x.add_(...)): autograd needs the
+                                     // inputs to be non-leaf
 };
 
 class Profiler {
@@ -220,8 +219,7 @@ class Profiler {
   c10::IValue resolve_attr(jit::Value* v);
   void sync();
   // One forward pass over the layers; times each when `times` is given.
-  void forward_pass(std::unordered_map<jit::Value*, c10::IValue>& env,
-                    std::vector<double>* times);
+  void forward_pass(std::unordered_map<jit::Value*, c10::IValue>& env, std::vector<double>* times);
   double time_backward(std::size_t k, const std::unordered_map<jit::Value*, c10::IValue>& env);
 
   TorchProfileOptions opt_;
@@ -230,11 +228,11 @@ class Profiler {
   std::shared_ptr<jit::Graph> graph_;  // inlined forward
   std::vector<c10::IValue> inputs_;    // model inputs, without self
   std::vector<Layer> layers_;
-  std::unordered_map<jit::Node*, int> layer_of_;       // node -> layer index
-  std::unordered_map<jit::Value*, int> producer_;      // value -> layer index, -1 = model input
+  std::unordered_map<jit::Node*, int> layer_of_;   // node -> layer index
+  std::unordered_map<jit::Value*, int> producer_;  // value -> layer index, -1 = model input
   std::vector<std::unordered_map<jit::Value*, jit::Value*>> layer_maps_;  // inlined -> layer
-  std::unordered_map<jit::Value*, int> last_use_;      // value -> last layer reading it
-                                                       // (layers_.size() = the result)
+  std::unordered_map<jit::Value*, int> last_use_;  // value -> last layer reading it
+                                                   // (layers_.size() = the result)
 };
 
 void Profiler::load() {
@@ -256,8 +254,8 @@ void Profiler::load() {
   try {
     module_ = jit::load(opt_.model_path, device_);
   } catch (const std::exception& e) {
-    throw InputError(opt_.model_path + ": not a TorchScript model (torch::jit::load: " +
-                     torch_error_line(e) + ")");
+    throw InputError(opt_.model_path +
+                     ": not a TorchScript model (torch::jit::load: " + torch_error_line(e) + ")");
   }
   if (!module_.find_method("forward"))
     throw InputError(opt_.model_path + ": TorchScript module has no forward method");
@@ -360,8 +358,8 @@ void Profiler::partition() {
     return c == 0 ? base : base + "_" + std::to_string(c);
   };
 
-  std::string current_key;                // key of the leaf call the last layer is, or ""
-  std::vector<jit::Node*> pending;        // tensor-less ops waiting for the next layer
+  std::string current_key;          // key of the leaf call the last layer is, or ""
+  std::vector<jit::Node*> pending;  // tensor-less ops waiting for the next layer
   for (jit::Node* n : graph_->nodes()) {
     if (is_glue(n)) {
       auto it = layer_of_.find(n->input(0)->node());
@@ -516,7 +514,8 @@ void Profiler::build_layer_graphs() {
       if (n->kind().is_aten() && !kind.empty() && kind.back() == '_' && kind.front() != '_')
         layer.in_place = true;
     }
-    for (jit::Value* in : layer.inputs) last_use_[in] = std::max(last_use_[in], static_cast<int>(k));
+    for (jit::Value* in : layer.inputs)
+      last_use_[in] = std::max(last_use_[in], static_cast<int>(k));
     // Outputs are registered once every layer's inputs are known (below); keep the map.
     layer_maps_.push_back(std::move(map));
   }
@@ -775,10 +774,11 @@ TorchProfileResult Profiler::run() {
     result.sum_layer_backward_s += c.backward_s;
   }
   std::ostringstream src;
-  src << "measured by hivemind-profile (LibTorch " << TORCH_VERSION_MAJOR << "." << TORCH_VERSION_MINOR << ", " << opt_.device << ", "
-      << result.threads << " threads): per-layer median of " << opt_.reps << " passes after "
-      << opt_.warmup << " warm-up; whole-model forward " << result.whole_model_s * 1e3
-      << " ms, sum of layers " << result.sum_layer_forward_s * 1e3 << " ms; backward "
+  src << "measured by hivemind-profile (LibTorch " << TORCH_VERSION_MAJOR << "."
+      << TORCH_VERSION_MINOR << ", " << opt_.device << ", " << result.threads
+      << " threads): per-layer median of " << opt_.reps << " passes after " << opt_.warmup
+      << " warm-up; whole-model forward " << result.whole_model_s * 1e3 << " ms, sum of layers "
+      << result.sum_layer_forward_s * 1e3 << " ms; backward "
       << (opt_.backward ? "eval mode, all-ones gradients" : "not measured") << "; energy "
       << result.energy_source;
   dev.source = src.str();
@@ -807,17 +807,17 @@ class ScriptBuilder {
   ScriptBuilder() : cu_(std::make_shared<jit::CompilationUnit>()) {}
 
   jit::Module make(const std::string& kind) {
-    return jit::Module(c10::QualifiedName("__torch__.hivemind.m" + std::to_string(counter_++) +
-                                          "." + kind),
-                       cu_, true);
+    return jit::Module(
+        c10::QualifiedName("__torch__.hivemind.m" + std::to_string(counter_++) + "." + kind), cu_,
+        true);
   }
   jit::Module conv(long in, long out, int k, int stride, int pad) {
     auto m = make("Conv2d");
-    m.register_parameter("weight",
-                         torch::randn({out, in, k, k}) * std::sqrt(2.0 / (in * k * k)), false);
+    m.register_parameter("weight", torch::randn({out, in, k, k}) * std::sqrt(2.0 / (in * k * k)),
+                         false);
     const std::string s = std::to_string(stride), p = std::to_string(pad);
-    m.define("def forward(self, x):\n    return torch.conv2d(x, self.weight, None, [" + s +
-             ", " + s + "], [" + p + ", " + p + "], [1, 1], 1)\n");
+    m.define("def forward(self, x):\n    return torch.conv2d(x, self.weight, None, [" + s + ", " +
+             s + "], [" + p + ", " + p + "], [1, 1], 1)\n");
     return m;
   }
   jit::Module bn(long c) {
