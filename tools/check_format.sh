@@ -14,10 +14,8 @@ if [ "${1:-}" = "--fix" ]; then
   clang-format -i "${files[@]}"
   exit 0
 fi
-bad=()
-for f in "${files[@]}"; do
-  clang-format "$f" | cmp -s - "$f" || bad+=("$f")
-done
+# One clang-format process for the whole tree; --dry-run names each file that differs.
+mapfile -t bad < <(clang-format --dry-run "${files[@]}" 2>&1 | grep 'warning: code should be clang-formatted' | cut -d: -f1 | sort -u)
 if [ ${#bad[@]} -ne 0 ]; then
   echo "check_format: ${#bad[@]} of ${#files[@]} files differ from .clang-format (fix: tools/check_format.sh --fix): ${bad[*]}"
   exit 1
