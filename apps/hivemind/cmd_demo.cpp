@@ -7,11 +7,11 @@
 #include "args.hpp"
 #include "commands.hpp"
 #include "hivemind/error.hpp"
+#include "hivemind/experiments/reproduce.hpp"
 #include "hivemind/io.hpp"
 #include "hivemind/model/devices.hpp"
 #include "hivemind/model/route.hpp"
 #include "hivemind/model/zoo.hpp"
-#include "hivemind/sim/reproduce.hpp"
 #include "hivemind/split/chain_costs.hpp"
 #include "hivemind/split/paper_examples.hpp"
 #include "hivemind/split/solve.hpp"
@@ -67,7 +67,7 @@ int run_demo(const Argv& argv) {
     return 0;
   }
   args.expect_positional(0, "");
-  sim::ReproduceOptions evaluation;
+  experiments::ReproduceOptions evaluation;
   evaluation.out_dir = args.value_or("--out", "hivemind-demo");
   if (evaluation.out_dir.empty()) throw InputError("--out: empty folder name");
   evaluation.data_dir = data_dir();
@@ -119,7 +119,7 @@ int run_demo(const Argv& argv) {
                "   (hivemind reproduce --quick; the full run: hivemind reproduce --out DIR)\n\n"
             << std::flush;
   const auto t0 = std::chrono::steady_clock::now();
-  const std::string table = sim::reproduce(evaluation);
+  const std::string table = experiments::reproduce(evaluation);
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   std::cout << table;
   std::string folder = std::filesystem::absolute(evaluation.out_dir).lexically_normal().string();

@@ -1,7 +1,7 @@
 // `hivemind profile`: runs the profiler executables built beside `hivemind`, so LibTorch,
 // protobuf and ONNX stay out of the main CLI (docs/profiling.md):
-//   hivemind-profile       TorchScript models (LibTorch), src/model/torch/
-//   hivemind-profile-onnx  ONNX models (onnx + protobuf), src/model/onnx/
+//   hivemind-profile       TorchScript models (LibTorch): profile_torch_main.cpp, src/model/torch/
+//   hivemind-profile-onnx  ONNX models (onnx + protobuf): profile_onnx_main.cpp, src/model/onnx/
 // The arguments pass through unchanged; the child's output and exit code are the command's.
 #include <unistd.h>
 

@@ -7,7 +7,7 @@
 #include "args.hpp"
 #include "commands.hpp"
 #include "hivemind/error.hpp"
-#include "hivemind/sim/reproduce.hpp"
+#include "hivemind/experiments/reproduce.hpp"
 
 namespace hivemind::cli {
 
@@ -40,7 +40,7 @@ int run_reproduce(const Argv& argv) {
     return 0;
   }
   args.expect_positional(0, "");
-  sim::ReproduceOptions o;
+  experiments::ReproduceOptions o;
   const auto out = args.value("--out");
   if (!out || out->empty()) throw InputError("--out: missing (the folder to write into)");
   o.out_dir = *out;
@@ -57,7 +57,7 @@ int run_reproduce(const Argv& argv) {
       if (!item.empty()) o.only.push_back(item);
   }
   const auto t0 = std::chrono::steady_clock::now();
-  const std::string table = sim::reproduce(o);
+  const std::string table = experiments::reproduce(o);
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   std::cout << table;
   char line[512];

@@ -1,7 +1,7 @@
 // The paper's evaluation, regenerated (Sec. III Fig. 2, Sec. IV-F Fig. 6, Sec. VII Figs. 11-19,
 // Table I). Every run is a deterministic function of its configuration; runs are spread over
 // threads and written back in job order, so the same options give byte-identical files.
-#include "hivemind/sim/reproduce.hpp"
+#include "hivemind/experiments/reproduce.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -27,7 +27,10 @@
 #include "hivemind/split/solve.hpp"
 #include "hivemind/split/training.hpp"
 
-namespace hivemind::sim {
+namespace hivemind::experiments {
+
+// The experiments drive the simulator; its names are used throughout.
+using namespace hivemind::sim;
 
 const std::vector<std::string>& reproduce_figures() {
   static const std::vector<std::string> names = {"fig2",  "table1", "fig6",  "fig11",
@@ -1275,4 +1278,4 @@ std::string reproduce(const ReproduceOptions& options) {
   return table;
 }
 
-}  // namespace hivemind::sim
+}  // namespace hivemind::experiments

@@ -8,7 +8,7 @@
 
 #include "hivemind/budget.hpp"
 
-namespace hivemind::sim {
+namespace hivemind::experiments {
 
 struct ReproduceOptions {
   std::string out_dir;            // created; files are replaced atomically
@@ -28,4 +28,4 @@ const std::vector<std::string>& reproduce_figures();
 // (markdown) that summary.md also holds. Throws InputError for an unknown figure name.
 std::string reproduce(const ReproduceOptions& options);
 
-}  // namespace hivemind::sim
+}  // namespace hivemind::experiments
