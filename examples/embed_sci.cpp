@@ -1,37 +1,73 @@
-// Embedding HiveMind: run the per-node SCI computation the way separate daemons would —
-// each node only sees its own costs, its incoming link and its downstream neighbour's
-// message — then take the decisions downstream (Sec. IV-C3). Prints the plan and checks it
-// against the one-call API.
+// Embedding HiveMind: run the per-node SCI computation the way separate daemons would (Sec.
+// IV-C, Fig. 4, Algorithm 1) — each node only sees its own costs, its incoming link and the
+// message its downstream neighbour sent over the wire (sci_codec.hpp: node p encodes, node p-1
+// decodes and checks it) — then take the decisions downstream (Sec. IV-C3). Prints the plan and
+// checks its cost against the one-call API within float32 rounding (the wire carries float32,
+// docs/formats.md), and shows a message of another model being refused.
+#include <cfloat>
+#include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <vector>
 
+#include "hivemind/error.hpp"
 #include "hivemind/split/chain_costs.hpp"
 #include "hivemind/split/paper_examples.hpp"
 #include "hivemind/split/sci.hpp"
+#include "hivemind/split/sci_codec.hpp"
 #include "hivemind/split/solve.hpp"
 
 int main() {
   using namespace hivemind::split;
-  const ChainCosts costs = compile(paper_fig2_problem(/*mec_cloud_capacity=*/0.5));
+  const Problem problem = paper_fig2_problem(/*mec_cloud_capacity=*/0.5);
+  const ChainCosts costs = compile(problem);
   const int P = costs.node_count();
+  // Every node plans the same model: they agree on its architecture hash (L and cut bytes
+  // here; a profiled model adds layer names and parameter bytes), not on latencies.
+  const std::uint64_t arch = architecture_hash(problem);
+  const std::uint64_t epoch = 1;  // the planning round
 
-  // Phase 1, sink to source: node p computes its SCI message from what it knows.
+  // Phase 1, sink to source: node p computes its SCI message from what it knows and sends it.
   std::vector<SciNodeOutput> node(P);
+  std::vector<std::uint8_t> wire;  // the bytes node p sends node p-1
   for (int p = P - 1; p >= 0; --p) {
     SciNodeInput in;
     in.compute = costs.compute[p];
     if (p > 0) in.incoming = costs.transfer[p - 1];
     in.finish = costs.finish[p];
-    if (p + 1 < P) in.downstream_zeta = node[p + 1].zeta;  // the message received
+    SciMessage received;
+    if (p + 1 < P) {  // decode and check what node p+1 sent: this model, this round, from p+1
+      received = decode_sci(wire, {costs.layers, arch, static_cast<std::uint32_t>(p + 1)});
+      if (received.header.epoch != epoch) return 1;
+      in.downstream_zeta = received.zeta;
+    }
     sci_node(in, node[p]);
-    std::printf("node %d sends %zu-byte SCI message, zeta_1 = %.4f\n", p,
-                sci_message_bytes(costs.layers), node[p].zeta[1]);
+    if (p == 0) break;  // the source sends nothing
+    encode_sci({arch, epoch, static_cast<std::uint32_t>(p)}, node[p].zeta, wire);
+    std::printf("node %d sends %zu-byte SCI message, zeta_1 = %.4f\n", p, wire.size(),
+                node[p].zeta[1]);
   }
   // Phase 2, source to sink: each node decides locally from the upstream stop.
   std::vector<int> plan;
   int stop = 0;
   for (int p = 0; p < P; ++p) plan.push_back(stop = sci_decide(node[p], stop));
-  std::printf("plan [%d, %d, %d], cost %.4f\n", plan[0], plan[1], plan[2],
-              evaluate(costs, plan).total);
-  return plan == solve(costs, Method::kSci).boundaries ? 0 : 1;
+  const double cost = evaluate(costs, plan).total;
+  std::printf("plan [%d, %d, %d], cost %.4f\n", plan[0], plan[1], plan[2], cost);
+
+  // A node configured with another model refuses the message instead of planning with it.
+  Problem other = problem;
+  other.output_bytes[0] *= 2;
+  try {
+    decode_sci(wire, {costs.layers, architecture_hash(other), 1u});
+    return 1;
+  } catch (const hivemind::InputError& e) {
+    std::printf("a node planning another model refuses it: %s\n", e.what());
+  }
+  // The one-call API (double precision, in process) gives the same cost, within float32
+  // rounding (the plan may differ only on a tie; here it does not).
+  const Solution reference = solve(costs, Method::kSci);
+  const bool same = std::fabs(cost - reference.cost) <= P * FLT_EPSILON * reference.cost;
+  std::printf("%s the in-process solve (%.4f)\n", same ? "matches" : "DIFFERS FROM",
+              reference.cost);
+  return same ? 0 : 1;
 }

@@ -1,9 +1,10 @@
 #include "hivemind/split/sci.hpp"
 
-#include <cassert>
 #include <cmath>
 #include <limits>
+#include <string>
 
+#include "hivemind/error.hpp"
 #include "hivemind/split/chain_costs.hpp"
 
 namespace hivemind::split {
@@ -25,6 +26,53 @@ inline double downstream_at(const SciNodeInput& in, int k, int L) {
   return in.downstream_zeta[static_cast<std::size_t>(k)];
 }
 
+// True when every value is a cost: >= 0 or +inf (NaN and negative fail the comparison).
+// Branch-free, so the check costs a few cycles per value next to the solve itself.
+inline bool all_costs(std::span<const double> values) {
+  bool ok = true;
+  for (const double v : values) ok &= v >= 0.0;
+  return ok;
+}
+
+// Cold path: finds the first bad value and throws its one-line InputError.
+[[noreturn]] void refuse_value(const char* who, const SciNodeInput& in) {
+  auto scan = [&](std::span<const double> values, const char* field) {
+    for (std::size_t k = 0; k < values.size(); ++k) {
+      if (values[k] >= 0.0) continue;
+      throw InputError(std::string(who) + ": " + field + "[" + std::to_string(k) +
+                       "] = " + exact_number(values[k]) + " is not a cost (must be >= 0 or +inf)");
+    }
+  };
+  scan(in.compute, "compute");
+  scan(in.incoming, "incoming");
+  scan(in.downstream_zeta, "downstream_zeta");
+  throw InputError(std::string(who) + ": finish = " + exact_number(in.finish) +
+                   " is not a cost (must be >= 0 or +inf)");
+}
+
+// The per-node functions' input checks, kept in Release builds: a node's downstream message
+// and link costs may come from another machine (Sec. IV-C: each node computes from what it
+// receives). Sizes first, O(1); sci_node checks the values inside its own loop (no extra pass),
+// algorithm1_node with check_values.
+void check_sizes(const char* who, const SciNodeInput& in) {
+  const std::size_t L = in.compute.size();
+  if (!in.incoming.empty() && in.incoming.size() != L + 1)
+    throw InputError(std::string(who) + ": incoming has " + std::to_string(in.incoming.size()) +
+                     " values, expected L + 1 = " + std::to_string(L + 1) + " (one per cut, L = " +
+                     std::to_string(L) + " compute costs) or none at the source");
+  if (!in.downstream_zeta.empty() && in.downstream_zeta.size() != L + 2)
+    throw InputError(std::string(who) + ": downstream_zeta has " +
+                     std::to_string(in.downstream_zeta.size()) +
+                     " values, expected L + 2 = " + std::to_string(L + 2) +
+                     " (L = " + std::to_string(L) + " compute costs) or none at the sink");
+}
+
+void check_values(const char* who, const SciNodeInput& in) {
+  if (!(all_costs(in.compute) && all_costs(in.incoming) && all_costs(in.downstream_zeta) &&
+        in.finish >= 0.0))
+    refuse_value(who, in);
+}
+
 void size_output(int L, SciNodeOutput& out) {
   out.zeta.resize(static_cast<std::size_t>(L) + 2);
   out.stop.resize(static_cast<std::size_t>(L) + 2);
@@ -33,14 +81,17 @@ void size_output(int L, SciNodeOutput& out) {
 }  // namespace
 
 void sci_node(const SciNodeInput& in, SciNodeOutput& out) {
+  check_sizes("sci_node", in);
   const int L = static_cast<int>(in.compute.size());
-  assert(in.incoming.empty() || in.incoming.size() == static_cast<std::size_t>(L) + 1);
-  assert(in.downstream_zeta.empty() ||
-         in.downstream_zeta.size() == static_cast<std::size_t>(L) + 2);
   size_output(L, out);
+  // Every input value must be a cost (>= 0 or +inf; NaN fails too). Checked as the loops below
+  // read them, branch-free; a bad value throws after the loops (cold path, `out` unspecified).
+  bool ok = (in.finish >= 0.0) & (in.downstream_zeta.empty() || in.downstream_zeta[0] >= 0.0);
 
   // Split point set L+1: every layer is done upstream; node p can only relay.
-  out.zeta[L + 1] = incoming_at(in, L + 1) + downstream_at(in, L + 1, L);
+  const double in_last = incoming_at(in, L + 1), down_last = downstream_at(in, L + 1, L);
+  ok &= (in_last >= 0.0) & (down_last >= 0.0);
+  out.zeta[L + 1] = in_last + down_last;
   out.stop[L + 1] = L;
 
   // T_j = sum of the finite tau_1..tau_j. A layer with tau = +inf (forbidden on this node, e.g.
@@ -50,6 +101,7 @@ void sci_node(const SciNodeInput& in, SciNodeOutput& out) {
   double total = 0.0;
   for (int l = 1; l <= L; ++l) {
     const double t = in.compute[l - 1];
+    ok &= t >= 0.0;
     if (std::isfinite(t)) total += t;
   }
 
@@ -71,10 +123,12 @@ void sci_node(const SciNodeInput& in, SciNodeOutput& out) {
       }
     }
     const double in_i = incoming_at(in, i);
+    const double down_i = downstream_at(in, i, L);
+    ok &= (in_i >= 0.0) & (down_i >= 0.0);
     // Algorithm 1, lines 6-9, with min over j >= i as the suffix minimum:
     // theta^i_j = (T_j - T_{i-1}) + in_i + zeta'_{j+1}.
     const double run = best - prefix_before + in_i;
-    const double relay = in_i + downstream_at(in, i, L);  // j = i-1: run nothing, relay
+    const double relay = in_i + down_i;  // j = i-1: run nothing, relay
     if (run <= relay) {
       out.zeta[i] = run;
       out.stop[i] = best_j;
@@ -84,12 +138,15 @@ void sci_node(const SciNodeInput& in, SciNodeOutput& out) {
     }
     prefix_j = prefix_before;
   }
+  if (!ok) refuse_value("sci_node", in);
   // Split point set 0: the dummy input layer costs nothing and its output is the input.
   out.zeta[0] = out.zeta[1];
   out.stop[0] = out.stop[1];
 }
 
 void algorithm1_node(const SciNodeInput& in, SciNodeOutput& out) {
+  check_sizes("algorithm1_node", in);
+  check_values("algorithm1_node", in);
   const int L = static_cast<int>(in.compute.size());
   size_output(L, out);
   int i = 1;
@@ -126,6 +183,15 @@ void algorithm1_node(const SciNodeInput& in, SciNodeOutput& out) {
   }
   out.zeta[0] = out.zeta[1];
   out.stop[0] = out.stop[1];
+}
+
+void refuse_upstream_stop(const SciNodeOutput& node, int upstream_stop) {
+  if (node.stop.empty())
+    throw InputError("sci_decide: upstream stop " + std::to_string(upstream_stop) +
+                     " on a node without a split table (run sci_node first)");
+  throw InputError("sci_decide: upstream stop " + std::to_string(upstream_stop) +
+                   " is outside 0.." + std::to_string(node.stop.size() - 2) +
+                   " (L = " + std::to_string(node.stop.size() - 2) + ")");
 }
 
 double SciChainSolver::solve(const ChainCosts& costs, std::vector<int>& boundaries) {

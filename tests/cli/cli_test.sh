@@ -76,7 +76,7 @@ expect_ok "solve json" '"boundaries": [' -- solve "$EX/fig2.json" --format json
 expect_ok "solve json cost" '"cost": 2.2666666666666' -- solve "$EX/fig2.json" --format json --method brute
 expect_ok "solve deliver override" "deliver none" -- solve "$EX/fig2.json" --deliver none
 expect_ok "solve dijkstra graph" "graph: 26 vertices" -- solve "$EX/fig2.json" --method dijkstra
-expect_ok "bench json" '"sci_message_bytes": 20' -- bench --quick --layers 3 --nodes 3 --format json
+expect_ok "bench json" '"sci_message_bytes": 52' -- bench --quick --layers 3 --nodes 3 --format json
 
 if [ $fails -ne 0 ]; then echo "$fails failure(s)"; exit 1; fi
 echo "all CLI checks passed"

@@ -88,8 +88,8 @@ TEST(SciNode, InfiniteComputeIsABarrier) {
   }
 }
 
-TEST(SciMessage, SizeIsLPlusTwoFloats) {
-  EXPECT_EQ(sci_message_bytes(515), 2068u);  // (515 + 2) * 4 bytes, under the paper's 4 KB
+TEST(SciMessage, SizeIsHeaderPlusLPlusTwoFloats) {
+  EXPECT_EQ(sci_message_bytes(515), 2100u);  // 32 + (515 + 2) * 4 bytes, under the paper's 4 KB
   EXPECT_LE(sci_message_bytes(515), 4096u);
 }
 

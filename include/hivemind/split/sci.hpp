@@ -16,6 +16,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <span>
 #include <vector>
 
@@ -43,23 +44,42 @@ struct SciNodeOutput {
 // The per-node SCI computation in O(L): theta^i_j = (T_j - T_{i-1}) + in_i + zeta'_{j+1}, with
 // T the prefix sum of tau, so min over j >= i is a suffix minimum of T_j + zeta'_{j+1}.
 // `out` is reused across calls (no allocation once sized).
+//
+// Input checks (in every build type, since a node's inputs may come from another machine):
+// `incoming` is empty or has L+1 values, `downstream_zeta` is empty or has L+2 values (L =
+// compute.size()), and every value (compute, incoming, finish, downstream zeta) is a cost:
+// >= 0, +inf allowed (a forbidden layer, an impossible transfer, "no finite plan from here"),
+// NaN and negative refused. Otherwise throws hivemind::InputError with one line naming the
+// field, the index and the value; `out` is then unspecified. The checks allocate nothing.
 void sci_node(const SciNodeInput& in, SciNodeOutput& out);
 
 // Algorithm 1 as printed, O(L^2) worst case, with its skip step (lines 10-15). We correct one
 // detail of the skip: zeta_z = zeta_i - sum_{l=i}^{z-1} tau_l + in_z - in_i (the paper omits the
 // change of incoming transfer, which is constant in j, so n_z = n_i still holds).
+// Checks its input as sci_node does.
 void algorithm1_node(const SciNodeInput& in, SciNodeOutput& out);
 
+// Throws the InputError of sci_decide for an upstream stop outside 0..L (cold path).
+[[noreturn]] void refuse_upstream_stop(const SciNodeOutput& node, int upstream_stop);
+
 // The decision of Sec. IV-C3: given that the upstream node stopped at layer x (x = 0 at the
-// source), node p runs layers x+1 .. stop[x+1].
+// source), node p runs layers x+1 .. stop[x+1]. x comes from the upstream node ("cut x"), so it
+// is checked: outside 0..L (or before sci_node filled `node`) throws InputError.
 inline int sci_decide(const SciNodeOutput& node, int upstream_stop) {
+  if (upstream_stop < 0 || static_cast<std::size_t>(upstream_stop) + 1 >= node.stop.size())
+    refuse_upstream_stop(node, upstream_stop);
   return node.stop[static_cast<std::size_t>(upstream_stop) + 1];
 }
 
-// Size in bytes of one SCI message on the wire: L+2 IEEE-754 float32 values, little endian,
-// no header (L = 515 -> 2068 bytes). In-process solves keep double precision.
+// Bytes of the header every SCI wire message starts with (format, version, L, sender, model
+// architecture hash, epoch; the byte layout is in docs/formats.md, the codec in sci_codec.hpp).
+inline constexpr std::size_t kSciHeaderBytes = 32;
+
+// Size in bytes of one SCI message on the wire: the 32-byte header, then the L+2 values as
+// IEEE-754 float32, little endian (L = 52 -> 248 bytes, L = 515 -> 2100 bytes, under the
+// paper's 4 KB). In-process solves keep double precision.
 inline std::size_t sci_message_bytes(int layers) {
-  return static_cast<std::size_t>(layers + 2) * sizeof(float);
+  return kSciHeaderBytes + static_cast<std::size_t>(layers + 2) * sizeof(std::uint32_t);
 }
 
 // Reusable full-chain solver for hot loops: runs sci_node from sink to source, then the
