@@ -1,4 +1,4 @@
-// Test helper shared by the modules' tests: a call refused with one InputError line.
+// Test helpers shared by the modules' tests: a call refused with one InputError line.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -21,6 +21,17 @@ void expect_refusal(F&& f, std::initializer_list<std::string> parts) {
     EXPECT_EQ(what.find('\n'), std::string::npos) << what;
     for (const auto& part : parts) EXPECT_NE(what.find(part), std::string::npos) << what;
   }
+}
+
+// The message of the InputError `f` throws ("" when it throws none).
+template <class F>
+std::string input_error_of(F&& f) {
+  try {
+    f();
+  } catch (const InputError& e) {
+    return e.what();
+  }
+  return "";
 }
 
 }  // namespace hivemind::testing

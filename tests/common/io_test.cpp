@@ -13,10 +13,12 @@
 #include <set>
 #include <string>
 
+#include "expect_refusal.hpp"
 #include "hivemind/error.hpp"
 
 namespace fs = std::filesystem;
 using hivemind::InputError;
+using hivemind::testing::input_error_of;
 
 namespace {
 
@@ -46,24 +48,13 @@ std::string read(const std::string& path) {
   return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
 }
 
-// The message of the InputError `f` throws ("" when it throws none).
-template <typename F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const InputError& e) {
-    return e.what();
-  }
-  return "";
-}
-
 }  // namespace
 
 TEST(ReadTextFile, RefusesFifoWithoutBlocking) {
   TempDir dir;
   ASSERT_EQ(::mkfifo((dir / "fifo").c_str(), 0600), 0);
   // Nobody writes to the FIFO: opening it for reading would block forever.
-  EXPECT_NE(error_of([&] {
+  EXPECT_NE(input_error_of([&] {
               hivemind::read_text_file(dir / "fifo");
             }).find("is a FIFO, not a regular file"),
             std::string::npos);
@@ -71,11 +62,12 @@ TEST(ReadTextFile, RefusesFifoWithoutBlocking) {
 
 TEST(ReadTextFile, RefusesDevicesAndDirectories) {
   TempDir dir;
-  EXPECT_NE(error_of([] { hivemind::read_text_file("/dev/zero"); }).find("character device"),
+  EXPECT_NE(input_error_of([] { hivemind::read_text_file("/dev/zero"); }).find("character device"),
             std::string::npos);
-  EXPECT_NE(error_of([&] { hivemind::read_text_file(dir.path().string()); }).find("is a directory"),
-            std::string::npos);
-  EXPECT_NE(error_of([&] { hivemind::read_text_file(dir / "missing"); }).find("No such file"),
+  EXPECT_NE(
+      input_error_of([&] { hivemind::read_text_file(dir.path().string()); }).find("is a directory"),
+      std::string::npos);
+  EXPECT_NE(input_error_of([&] { hivemind::read_text_file(dir / "missing"); }).find("No such file"),
             std::string::npos);
 }
 
@@ -84,7 +76,7 @@ TEST(ReadTextFile, RefusesFilesAboveTheCapAndNamesTheFlag) {
   write(dir / "f", std::string(1000, 'x'));
   const auto saved = hivemind::max_input_bytes();
   hivemind::set_max_input_bytes(999);
-  const std::string e = error_of([&] { hivemind::read_text_file(dir / "f"); });
+  const std::string e = input_error_of([&] { hivemind::read_text_file(dir / "f"); });
   hivemind::set_max_input_bytes(1000);
   EXPECT_EQ(hivemind::read_text_file(dir / "f").size(), 1000u);  // exactly at the cap: read
   hivemind::set_max_input_bytes(saved);
@@ -112,7 +104,7 @@ TEST(WriteTextFileAtomic, LeavesNoTemporaryFileAndUsesTheUsualMode) {
   ::umask(mask);
   EXPECT_EQ(st.st_mode & 0777, 0666 & ~mask);
   // A folder that does not exist: an error, and nothing created.
-  EXPECT_NE(error_of([&] { hivemind::write_text_file_atomic(dir / "no/b.txt", "x"); }), "");
+  EXPECT_NE(input_error_of([&] { hivemind::write_text_file_atomic(dir / "no/b.txt", "x"); }), "");
   EXPECT_EQ(dir.names(), (std::set<std::string>{"a.txt"}));
 }
 
@@ -156,7 +148,7 @@ TEST(StagedDir, AFailedCommitMovesNothing) {
     hivemind::StagedDir out(dir / "out", "--out");
     out.write("a.csv", "a");
     out.write("b.csv", "b");
-    EXPECT_NE(error_of([&] { out.commit(); }).find("a folder of that name exists"),
+    EXPECT_NE(input_error_of([&] { out.commit(); }).find("a folder of that name exists"),
               std::string::npos);
   }
   EXPECT_EQ(dir.names(), (std::set<std::string>{"out", "out/b.csv"}));
@@ -165,19 +157,21 @@ TEST(StagedDir, AFailedCommitMovesNothing) {
 TEST(StagedDir, RefusesAFileAsTheFolder) {
   TempDir dir;
   write(dir / "f", "x");
-  EXPECT_NE(error_of([&] { hivemind::StagedDir out(dir / "f", "--out"); }).find("--out: "),
+  EXPECT_NE(input_error_of([&] { hivemind::StagedDir out(dir / "f", "--out"); }).find("--out: "),
             std::string::npos);
-  EXPECT_NE(
-      error_of([&] { hivemind::StagedDir out(dir / "f/sub", "--out"); }).find("is not a folder"),
-      std::string::npos);
+  EXPECT_NE(input_error_of([&] {
+              hivemind::StagedDir out(dir / "f/sub", "--out");
+            }).find("is not a folder"),
+            std::string::npos);
   EXPECT_EQ(dir.names(), (std::set<std::string>{"f"}));
 }
 
 TEST(ParseJson, RefusesDeepNestingAndAcceptsModerateNesting) {
   const std::string deep = std::string(70000, '[') + std::string(70000, ']');
-  EXPECT_NE(
-      error_of([&] { hivemind::parse_json(deep, "f"); }).find("nested deeper than 256 levels"),
-      std::string::npos);
+  EXPECT_NE(input_error_of([&] {
+              hivemind::parse_json(deep, "f");
+            }).find("nested deeper than 256 levels"),
+            std::string::npos);
   const std::string ok = std::string(256, '[') + std::string(256, ']');
   EXPECT_NO_THROW(hivemind::parse_json(ok, "f"));
   // Brackets inside strings do not count.

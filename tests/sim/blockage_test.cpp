@@ -13,15 +13,13 @@
 #include "hivemind/sim/network.hpp"
 #include "hivemind/sim/radio.hpp"
 #include "hivemind/sim/scenario.hpp"
+#include "sim_test_support.hpp"
 
 namespace hivemind::sim {
 namespace {
 
-const std::string kData = HIVEMIND_TEST_DATA_DIR;
-
-nlohmann::json shipped(const std::string& name) {
-  return nlohmann::json::parse(read_text_file(kData + "/scenarios/" + name + ".json"));
-}
+using testing::kData;
+using testing::shipped;
 
 BlockageParams params(double rate_per_s, double mean_duration_s, double attenuation_db = 20.0) {
   BlockageParams p;

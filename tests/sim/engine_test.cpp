@@ -15,23 +15,14 @@
 #include "hivemind/sim/report.hpp"
 #include "hivemind/sim/single_split.hpp"
 #include "hivemind/split/solve.hpp"
+#include "sim_test_support.hpp"
 
 namespace hivemind::sim {
 namespace {
 
-const std::string kData = HIVEMIND_TEST_DATA_DIR;
-
-struct Fixture {
-  Scenario scenario;
-  ModelCosts model;
-};
-
-Fixture load(const std::string& name, const std::string& model = "resnet18_224") {
-  Fixture f;
-  f.scenario = load_scenario(kData + "/scenarios/" + name + ".json");
-  f.model = load_model_costs(f.scenario, kData, model);
-  return f;
-}
+using testing::Fixture;
+using testing::kData;
+using testing::load;
 
 std::string csv_of(const Fixture& f, const RunConfig& c) {
   const RunResult r = run_simulation(f.scenario, f.model, c);

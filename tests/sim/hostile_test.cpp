@@ -14,41 +14,26 @@
 #include <string>
 #include <vector>
 
+#include "../common/expect_refusal.hpp"
 #include "hivemind/error.hpp"
 #include "hivemind/io.hpp"
 #include "hivemind/sim/engine.hpp"
 #include "hivemind/sim/network.hpp"
 #include "hivemind/sim/scenario.hpp"
+#include "sim_test_support.hpp"
 
 namespace hivemind::sim {
 namespace {
 
-const std::string kData = HIVEMIND_TEST_DATA_DIR;
+using hivemind::testing::input_error_of;
+using testing::error_of;
+using testing::Fixture;
+using testing::kData;
+using testing::load;
+using testing::shipped;
+
 constexpr double kInf = std::numeric_limits<double>::infinity();
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
-
-nlohmann::json shipped(const std::string& name) {
-  return nlohmann::json::parse(read_text_file(kData + "/scenarios/" + name + ".json"));
-}
-
-std::string error_of(const nlohmann::json& doc) {
-  try {
-    parse_scenario(doc.dump(), "s.json");
-  } catch (const InputError& e) {
-    return e.what();
-  }
-  return "";
-}
-
-template <typename F>
-std::string input_error_of(F&& f) {
-  try {
-    f();
-  } catch (const InputError& e) {
-    return e.what();
-  }
-  return "";
-}
 
 double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -242,18 +227,6 @@ TEST(Hostile, TheMeterStopsATraceThatWouldOutgrowTheBudget) {
 }
 
 // ---- engine: the estimate and the budget -------------------------------------------------
-
-struct Fixture {
-  Scenario scenario;
-  ModelCosts model;
-};
-
-Fixture load(const std::string& name, const std::string& model = "resnet18_224") {
-  Fixture f;
-  f.scenario = load_scenario(kData + "/scenarios/" + name + ".json");
-  f.model = load_model_costs(f.scenario, kData, model);
-  return f;
-}
 
 TEST(Hostile, OversizedRunsAreRefusedBeforeTheyStart) {
   const Fixture f = load("chain5");

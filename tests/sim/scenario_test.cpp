@@ -16,24 +16,14 @@
 
 #include "hivemind/error.hpp"
 #include "hivemind/io.hpp"
+#include "sim_test_support.hpp"
 
 namespace hivemind::sim {
 namespace {
 
-const std::string kData = HIVEMIND_TEST_DATA_DIR;
-
-nlohmann::json shipped(const std::string& name) {
-  return nlohmann::json::parse(read_text_file(kData + "/scenarios/" + name + ".json"));
-}
-
-std::string error_of(const nlohmann::json& doc) {
-  try {
-    parse_scenario(doc.dump(), "s.json");
-  } catch (const InputError& e) {
-    return e.what();
-  }
-  return "";
-}
+using testing::error_of;
+using testing::kData;
+using testing::shipped;
 
 TEST(Scenario, ShippedScenariosLoad) {
   const Scenario mm = load_scenario(kData + "/scenarios/mmwave-iab.json");
