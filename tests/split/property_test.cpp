@@ -14,8 +14,11 @@
 namespace hivemind::split {
 namespace {
 
-using testing::random_problem;
-using testing::RandomSpec;
+using testing::kDyadicSuite;
+using testing::kLargeSuite;
+using testing::kSmallSuite;
+using testing::kTiesSuite;
+using testing::kTinySuite;
 
 double tolerance(double cost) { return 1e-9 * std::max(1.0, std::fabs(cost)); }
 
@@ -44,9 +47,9 @@ double min_over_all_plans(const ChainCosts& costs) {
 }
 
 TEST(Property, BruteForceIsExhaustive) {
-  std::mt19937_64 rng(7);
-  for (int t = 0; t < 300; ++t) {
-    const ChainCosts costs = compile(random_problem(rng, {2, 4, 1, 6}));
+  std::mt19937_64 rng(kTinySuite.seed);
+  for (int t = 0; t < kTinySuite.trials; ++t) {
+    const ChainCosts costs = compile(kTinySuite.draw(rng, t));
     const Solution s = solve(costs, Method::kBrute);
     EXPECT_NEAR(s.cost, min_over_all_plans(costs), tolerance(s.cost));
   }
@@ -54,14 +57,10 @@ TEST(Property, BruteForceIsExhaustive) {
 
 // Small problems: sci, algorithm1 and dijkstra equal brute force in cost.
 TEST(Property, OptimalMethodsMatchBruteForce) {
-  std::mt19937_64 rng(2022);
+  std::mt19937_64 rng(kSmallSuite.seed);
   int checked = 0;
-  for (int t = 0; t < 3000; ++t) {
-    RandomSpec spec;
-    spec.max_nodes = 2 + t % 11;  // P up to 12
-    spec.max_layers = (spec.max_nodes <= 3) ? 200 : (spec.max_nodes <= 5 ? 25 : 8);
-    spec.free_links = t % 3 == 0;
-    const Problem problem = random_problem(rng, spec);
+  for (int t = 0; t < kSmallSuite.trials; ++t) {
+    const Problem problem = kSmallSuite.draw(rng, t);
     if (plan_count(problem.layers, problem.node_count()) > 300'000) continue;
     const ChainCosts costs = compile(problem);
     const Solution brute = solve(costs, Method::kBrute);
@@ -82,16 +81,10 @@ TEST(Property, OptimalMethodsMatchBruteForce) {
 // documented tie-break (lexicographically largest boundaries) must give the very same plan
 // from every optimal method.
 TEST(Property, TieBreakIsTheSameEverywhere) {
-  std::mt19937_64 rng(99);
+  std::mt19937_64 rng(kTiesSuite.seed);
   int checked = 0;
-  for (int t = 0; t < 3000; ++t) {
-    RandomSpec spec;
-    spec.dyadic = true;
-    spec.equal_nodes = t % 2 == 0;
-    spec.free_links = t % 3 != 0;
-    spec.max_nodes = 2 + t % 7;
-    spec.max_layers = spec.max_nodes <= 3 ? 60 : 10;
-    const Problem problem = random_problem(rng, spec);
+  for (int t = 0; t < kTiesSuite.trials; ++t) {
+    const Problem problem = kTiesSuite.draw(rng, t);
     if (plan_count(problem.layers, problem.node_count()) > 200'000) continue;
     const ChainCosts costs = compile(problem);
     const Solution brute = solve(costs, Method::kBrute);
@@ -107,15 +100,9 @@ TEST(Property, TieBreakIsTheSameEverywhere) {
 
 // Large problems (P up to 12, L up to 200): the three polynomial methods agree.
 TEST(Property, LargeProblemsAgree) {
-  std::mt19937_64 rng(515);
-  for (int t = 0; t < 400; ++t) {
-    RandomSpec spec;
-    spec.min_nodes = 2;
-    spec.max_nodes = 12;
-    spec.min_layers = 50;
-    spec.max_layers = 200;
-    spec.free_links = t % 4 == 0;
-    const Problem problem = random_problem(rng, spec);
+  std::mt19937_64 rng(kLargeSuite.seed);
+  for (int t = 0; t < kLargeSuite.trials; ++t) {
+    const Problem problem = kLargeSuite.draw(rng, t);
     const ChainCosts costs = compile(problem);
     const Solution sci = solve(costs, Method::kSci);
     const Solution alg1 = solve(costs, Method::kAlgorithm1);
@@ -135,13 +122,9 @@ TEST(Property, LargeProblemsAgree) {
 
 // The per-node functions agree value by value (not only in the chain's final cost).
 TEST(Property, SciNodeEqualsAlgorithm1Node) {
-  std::mt19937_64 rng(11);
-  for (int t = 0; t < 2000; ++t) {
-    RandomSpec spec;
-    spec.dyadic = true;
-    spec.max_layers = 80;
-    spec.equal_nodes = t % 2 == 0;
-    const ChainCosts costs = compile(random_problem(rng, spec));
+  std::mt19937_64 rng(kDyadicSuite.seed);
+  for (int t = 0; t < kDyadicSuite.trials; ++t) {
+    const ChainCosts costs = compile(kDyadicSuite.draw(rng, t));
     SciChainSolver fast, literal(SciChainSolver::Variant::kAlgorithm1);
     Boundaries a, b;
     fast.solve(costs, a);

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cmath>
+#include <cstdint>
 #include <random>
 
 #include "hivemind/split/problem.hpp"
@@ -60,5 +61,61 @@ inline Problem random_problem(std::mt19937_64& rng, const RandomSpec& spec) {
   p.deliver = static_cast<Deliver>(uniform_int(0, 2));
   return p;
 }
+
+// The property tests' suites of random problems (tests/split/property_test.cpp): a seed, a
+// number of trials and the spec of trial t. Other tests replay the very same problems by
+// drawing from a suite the same way (sci_codec_test.cpp).
+struct PropertySuite {
+  const char* name;
+  std::uint64_t seed;
+  int trials;
+  RandomSpec (*spec)(int t);
+  Problem draw(std::mt19937_64& rng, int t) const { return random_problem(rng, spec(t)); }
+};
+
+// Tiny chains (P <= 4, L <= 6), checked against an exhaustive enumeration.
+inline constexpr PropertySuite kTinySuite{"tiny", 7, 300, [](int) {
+                                            RandomSpec spec;
+                                            spec.max_nodes = 4;
+                                            spec.max_layers = 6;
+                                            return spec;
+                                          }};
+// Small enough for brute force: P up to 12, fewer layers the more nodes.
+inline constexpr PropertySuite kSmallSuite{
+    "small", 2022, 3000, [](int t) {
+      RandomSpec spec;
+      spec.max_nodes = 2 + t % 11;
+      spec.max_layers = (spec.max_nodes <= 3) ? 200 : (spec.max_nodes <= 5) ? 25 : 8;
+      spec.free_links = t % 3 == 0;
+      return spec;
+    }};
+// Exact arithmetic, equal nodes and free links: many exact ties.
+inline constexpr PropertySuite kTiesSuite{"ties", 99, 3000, [](int t) {
+                                            RandomSpec spec;
+                                            spec.dyadic = true;
+                                            spec.equal_nodes = t % 2 == 0;
+                                            spec.free_links = t % 3 != 0;
+                                            spec.max_nodes = 2 + t % 7;
+                                            spec.max_layers = spec.max_nodes <= 3 ? 60 : 10;
+                                            return spec;
+                                          }};
+// Large problems: P up to 12, L from 50 to 200.
+inline constexpr PropertySuite kLargeSuite{"large", 515, 400, [](int t) {
+                                             RandomSpec spec;
+                                             spec.min_layers = 50;
+                                             spec.max_layers = 200;
+                                             spec.free_links = t % 4 == 0;
+                                             return spec;
+                                           }};
+// Dyadic values, L up to 80: the per-node functions must agree value by value.
+inline constexpr PropertySuite kDyadicSuite{"dyadic", 11, 2000, [](int t) {
+                                              RandomSpec spec;
+                                              spec.dyadic = true;
+                                              spec.max_layers = 80;
+                                              spec.equal_nodes = t % 2 == 0;
+                                              return spec;
+                                            }};
+inline constexpr PropertySuite kPropertySuites[] = {kTinySuite, kSmallSuite, kTiesSuite,
+                                                    kLargeSuite, kDyadicSuite};
 
 }  // namespace hivemind::split::testing

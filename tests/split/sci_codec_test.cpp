@@ -25,6 +25,7 @@
 namespace hivemind::split {
 namespace {
 
+using testing::kPropertySuites;
 using testing::random_problem;
 using testing::RandomSpec;
 using Bytes = std::vector<std::uint8_t>;
@@ -92,56 +93,14 @@ WireSolve solve_over_the_wire(const ChainCosts& costs, std::uint64_t arch) {
   return result;
 }
 
-// Every problem the property tests generate (tests/split/property_test.cpp: same seeds, same
-// specs, same order), handed to `check` with a label.
+// Every problem the property tests generate (the same suites, seeds and order), handed to
+// `check` with a label.
 void for_each_property_problem(
     const std::function<void(const Problem&, const std::string&)>& check) {
-  {
-    std::mt19937_64 rng(7);  // BruteForceIsExhaustive
-    for (int t = 0; t < 300; ++t)
-      check(random_problem(rng, {2, 4, 1, 6}), "tiny " + std::to_string(t));
-  }
-  {
-    std::mt19937_64 rng(2022);  // OptimalMethodsMatchBruteForce
-    for (int t = 0; t < 3000; ++t) {
-      RandomSpec spec;
-      spec.max_nodes = 2 + t % 11;
-      spec.max_layers = (spec.max_nodes <= 3) ? 200 : (spec.max_nodes <= 5 ? 25 : 8);
-      spec.free_links = t % 3 == 0;
-      check(random_problem(rng, spec), "small " + std::to_string(t));
-    }
-  }
-  {
-    std::mt19937_64 rng(99);  // TieBreakIsTheSameEverywhere
-    for (int t = 0; t < 3000; ++t) {
-      RandomSpec spec;
-      spec.dyadic = true;
-      spec.equal_nodes = t % 2 == 0;
-      spec.free_links = t % 3 != 0;
-      spec.max_nodes = 2 + t % 7;
-      spec.max_layers = spec.max_nodes <= 3 ? 60 : 10;
-      check(random_problem(rng, spec), "ties " + std::to_string(t));
-    }
-  }
-  {
-    std::mt19937_64 rng(515);  // LargeProblemsAgree
-    for (int t = 0; t < 400; ++t) {
-      RandomSpec spec;
-      spec.min_layers = 50;
-      spec.max_layers = 200;
-      spec.free_links = t % 4 == 0;
-      check(random_problem(rng, spec), "large " + std::to_string(t));
-    }
-  }
-  {
-    std::mt19937_64 rng(11);  // SciNodeEqualsAlgorithm1Node
-    for (int t = 0; t < 2000; ++t) {
-      RandomSpec spec;
-      spec.dyadic = true;
-      spec.max_layers = 80;
-      spec.equal_nodes = t % 2 == 0;
-      check(random_problem(rng, spec), "dyadic " + std::to_string(t));
-    }
+  for (const auto& suite : kPropertySuites) {
+    std::mt19937_64 rng(suite.seed);
+    for (int t = 0; t < suite.trials; ++t)
+      check(suite.draw(rng, t), std::string(suite.name) + " " + std::to_string(t));
   }
 }
 
