@@ -60,6 +60,19 @@ constexpr double kStepsPerUser =
 constexpr double kStepsPerChange = 20.0;    // one blockage state change (an exponential draw)
 constexpr double kStepsPerScan = 5.0;       // one block crossed by transfer_end's integration
 constexpr double kStepsPerGnbCheck = 60.0;  // one gNB's received power at a mobility check (Friis)
+
+// Steps of one block of a link's trace with `ues` background users: what the estimate
+// (trace_work) and the meter (extend) both charge. A link with neither background users nor
+// blockage has one constant rate per block (extend's shortcut): no TTI is simulated.
+double block_steps(std::size_t ues, bool blockage, long ttis_per_block) {
+  const double users = static_cast<double>(ues) + 1.0;
+  double steps = kStepsPerBlock + static_cast<double>(ues) * kStepsPerUserBlock;
+  if (ues > 0 || blockage)
+    steps += static_cast<double>(ttis_per_block) *
+             (kStepsPerTti + (ues > 0 ? users * kStepsPerUserTti : 0.0));
+  return steps;
+}
+
 // Per background user: 5 arrays in LinkTrace, 4 in the PF scheduler.
 constexpr double kBytesPerUser = 9.0 * sizeof(double);
 // A trial draws at most this many background UEs on one link (an int holds it; the budget
@@ -299,13 +312,9 @@ Work Network::trace_work(int link, double until_s) const {
   const double span = clamp_time(until_s);
   const double blocks = static_cast<double>(block_index(span)) + 1.0;
   const double ues = static_cast<double>(tr.ues);
-  const bool constant = tr.ues == 0 && !tr.blockage.enabled();  // extend()'s shortcut
-  double per_block = kStepsPerBlock + ues * kStepsPerUserBlock;
-  if (!constant)
-    per_block += static_cast<double>(ttis_per_block_) *
-                 (kStepsPerTti + (tr.ues > 0 ? (ues + 1.0) * kStepsPerUserTti : 0.0));
   Work w;
-  w.steps = ues * kStepsPerUser + blocks * per_block;
+  w.steps =
+      ues * kStepsPerUser + blocks * block_steps(tr.ues, tr.blockage.enabled(), ttis_per_block_);
   w.bytes = (ues + 1.0) * kBytesPerUser + grown_capacity(blocks) * sizeof(double);
   if (tr.blockage.enabled()) {
     // Two changes per clear + blocked cycle (blockage.hpp), and its vector's doubling.
@@ -414,17 +423,12 @@ void Network::extend(LinkTrace& tr, long block) {
   populate(tr);
   const std::size_t users = tr.rate_bps.size();
   const double tti = scenario_.tti_s;
-  const bool constant = users == 1 && !tr.blockage.enabled();
-  const double block_steps =
-      kStepsPerBlock + static_cast<double>(tr.ues) * kStepsPerUserBlock +
-      (constant ? 0.0
-                : static_cast<double>(ttis_per_block_) *
-                      (kStepsPerTti +
-                       (users > 1 ? static_cast<double>(users) * kStepsPerUserTti : 0.0)));
+  const bool constant = users == 1 && !tr.blockage.enabled();  // one rate for the whole block
+  const double steps_per_block = block_steps(tr.ues, tr.blockage.enabled(), ttis_per_block_);
   while (static_cast<long>(tr.blocks.size()) <= block) {
     const long b = static_cast<long>(tr.blocks.size());
     const double t = static_cast<double>(b) * block_s_;
-    charge_steps(block_steps, &tr, t);
+    charge_steps(steps_per_block, &tr, t);
     if (tr.blocks.size() == tr.blocks.capacity()) {
       const std::size_t capacity = next_capacity(tr.blocks.capacity());
       charge_bytes(static_cast<double>(capacity - tr.blocks.capacity()) * sizeof(double), &tr, t);
