@@ -4,6 +4,8 @@
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
+#include "hivemind/split/cost_model.hpp"
+
 namespace hivemind::cli {
 
 std::string fmt(double x) {
@@ -19,6 +21,17 @@ std::string layer_range(const split::Boundaries& b, int p) {
   if (last < first) return "-";
   if (last == first) return std::to_string(first);
   return std::to_string(first) + "-" + std::to_string(last);
+}
+
+// Deliver::kSource: the part of the links' transfer that brings s_L back to the UE (the cost
+// model charges it to each link between the UE and the node that finishes; Eq. 10 on each
+// link's down direction).
+static double return_transfer(const split::Problem& problem, const split::Boundaries& b) {
+  if (problem.deliver != split::Deliver::kSource) return 0.0;
+  double total = 0.0;
+  for (int p = 0; p + 1 < problem.node_count() && b[p] < problem.layers; ++p)
+    total += split::latency_of(problem.links[p].down).of(problem.cut_bytes(problem.layers));
+  return total;
 }
 
 std::string format_table(const split::Problem& problem, const split::Solution& s) {
@@ -47,8 +60,9 @@ std::string format_table(const split::Problem& problem, const split::Solution& s
   std::snprintf(line, sizeof line, "total %s s = compute %s s + transfer %s s", fmt(s.cost).c_str(),
                 fmt(compute).c_str(), fmt(transfer).c_str());
   out += line;
-  if (s.breakdown.finish != 0.0) {
-    std::snprintf(line, sizeof line, " + return to UE %s s", fmt(s.breakdown.finish).c_str());
+  if (problem.deliver == split::Deliver::kSource) {
+    std::snprintf(line, sizeof line, " (transfer includes the result's return to the UE, %s s)",
+                  fmt(return_transfer(problem, s.boundaries)).c_str());
     out += line;
   }
   out += "\nboundaries [";
@@ -88,7 +102,7 @@ std::string format_json(const split::Problem& problem, const split::Solution& s)
   }
   doc["nodes"] = std::move(nodes);
   doc["finishing_node"] = s.breakdown.finishing_node;
-  doc["return_transfer"] = num(s.breakdown.finish);
+  doc["return_transfer"] = num(return_transfer(problem, s.boundaries));
   if (s.method == split::Method::kDijkstra)
     doc["graph"] = {{"vertices", s.graph.vertices}, {"edges", s.graph.edges}};
   return doc.dump(2) + "\n";

@@ -21,6 +21,7 @@
 #include "hivemind/sim/network.hpp"
 #include "hivemind/sim/report.hpp"
 #include "hivemind/split/chain_costs.hpp"
+#include "hivemind/split/cost_model.hpp"
 #include "hivemind/split/paper_examples.hpp"
 #include "hivemind/split/rnn.hpp"
 #include "hivemind/split/sci.hpp"
@@ -1095,8 +1096,8 @@ class Reproducer {
             }
             for (std::size_t p = 0; p + 1 < r.nodes.size(); ++p) {
               split::Link l;
-              const double c = std::max(net.capacity_bps(r.links[p], t),
-                                        net.link_info(r.links[p]).capacity_bps * 1e-3);
+              const double c = split::planning_capacity(net.capacity_bps(r.links[p], t),
+                                                        net.link_info(r.links[p]).capacity_bps);
               l.up = l.down = {c / 8.0, net.link_info(r.links[p]).overhead_s};
               base.links.push_back(l);
             }

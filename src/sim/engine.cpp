@@ -9,8 +9,8 @@
 #include "hivemind/model/profile.hpp"
 #include "hivemind/model/zoo.hpp"
 #include "hivemind/sim/random.hpp"
-#include "hivemind/sim/single_split.hpp"
 #include "hivemind/split/chain_costs.hpp"
+#include "hivemind/split/cost_model.hpp"
 #include "hivemind/split/objectives.hpp"
 #include "hivemind/split/sci.hpp"
 #include "hivemind/split/solve.hpp"
@@ -23,7 +23,6 @@ constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 constexpr std::uint64_t kPurposeArrivals = 0x41525256;  // "ARRV"
 constexpr std::uint64_t kPurposeForecast = 0x46435354;  // "FCST"
 constexpr double kEwmaAlpha = 0.3;
-constexpr double kPlanningFloor = 1e-3;
 // Longest trial: with kTaskGiveUpS twice it stays within Network's horizon limit.
 constexpr double kMaxDurationS = 1e9;
 
@@ -131,8 +130,17 @@ class Runner {
         net_(s, NetworkOptions{c.load, c.seed, c.coherence_s, c.start_offset_s,
                                c.duration_s + 2.0 * kTaskGiveUpS + 1.0, c.budget}) {
     L_ = m.layers;
-    sink_ = s.deliver == "sink";
     training_ = c.task == TaskKind::kTraining;
+    // What the task moves (split::TaskTraffic): the cut bytes; training sends each cut's
+    // gradient back over the link that carried it (the input's included: execute() sends it)
+    // and nothing after layer L (the loss is computed where layer L ran).
+    task_.layers = L_;
+    for (int x = 0; x <= L_; ++x) task_.cut_bytes.push_back(m.bytes_at(x));
+    task_.deliver = training_ ? split::Deliver::kNone : s.deliver;
+    if (training_) {
+      task_.gradient_bytes = task_.cut_bytes;
+      task_.gradient_bytes[L_] = -1.0;
+    }
     for (const auto& m : c.methods) max_history_ = std::max(max_history_, m.history);
     states_.resize(c.methods.size());
     for (std::size_t i = 0; i < states_.size(); ++i) {
@@ -332,10 +340,9 @@ class Runner {
       tab.version = ++last_version_;
     }
     for (int p = 0; p + 1 < P; ++p) {
-      // A node that saw (or forecasts) no capacity at all still plans: with a floor of 0.1%
-      // of the link's capacity every transfer on it looks very expensive but finite.
+      // The planning floor (split::planning_capacity): no capacity seen still plans.
       const double c =
-          std::max(cap[p], net_.link_info(route_->links[p]).capacity_bps * kPlanningFloor);
+          split::planning_capacity(cap[p], net_.link_info(route_->links[p]).capacity_bps);
       if (c == tab.planned[p]) continue;
       fill_transfer_row(p, c, cache, costs.transfer[p]);
       tab.planned[p] = c;
@@ -344,44 +351,34 @@ class Runner {
     return tab;
   }
 
+  // Node p's compute row (split::build_compute_row, Eq. 7 / 9) from its device's measured
+  // costs at its speed-up: in seconds times latency_unit, or in joules (active power).
   void fill_compute_row(int p, const CostCache& cache, std::vector<double>& row) const {
     const DeviceCosts& d = dev(p);
-    row.resize(L_);
-    const double sp = speed(p);
     if (d.relay) {  // a relay has no layer costs at all (forward_s is empty)
       row.assign(L_, kInf);
       return;
     }
-    for (int l = 0; l < L_; ++l) {
-      const double t = (training_ ? d.forward_s[l] + d.backward_s[l] : d.forward_s[l]) / sp;
-      if (!cache.energy) {
-        row[l] = t * cache.latency_unit;
-      } else {
-        row[l] = d.energy_counted ? t * d.active_power_w : 0.0;
-      }
-    }
+    const double unit =
+        !cache.energy ? cache.latency_unit : (d.energy_counted ? d.active_power_w : 0.0);
+    split::build_compute_row(
+        d.forward_s, training_ ? std::span<const double>(d.backward_s) : std::span<const double>(),
+        speed(p), unit, row);
   }
 
-  // Link p of the route at planning capacity c (bits/s).
+  // Link p of the route at planning capacity c (bits/s), as split::build_transfer_row's
+  // per-link numbers (radio physics stays here): latency c/8 bytes/s plus the link's overhead;
+  // energy the radio's power at rate c (0 without a radio power model).
   void fill_transfer_row(int p, double c, const CostCache& cache, std::vector<double>& row) const {
     const ScenarioLink& link = net_.link_info(route_->links[p]);
-    row.resize(L_ + 1);
-    for (int x = 0; x <= L_; ++x) {
-      const double bits = m_.bytes_at(x) * 8.0;
-      const bool moves = !(x == L_ && (training_ || !sink_));
-      if (!moves) {
-        row[x] = 0.0;
-      } else if (!cache.energy) {
-        double t = bits / c + link.overhead_s;
-        if (training_) t += bits / c + link.overhead_s;  // the gradient comes back (Eq. 8)
-        row[x] = t * cache.latency_unit;
-      } else if (link.radio_power.empty()) {
-        row[x] = 0.0;
-      } else {
-        row[x] = s_.radio_power_up.at(link.radio_power).energy_j(bits, c);
-        if (training_) row[x] += s_.radio_power_down.at(link.radio_power).energy_j(bits, c);
-      }
+    const double bytes_per_s = c / 8.0;
+    split::TransferCost up{bytes_per_s, 1.0, link.overhead_s}, down = up;
+    if (cache.energy) {
+      const bool radio = !link.radio_power.empty();
+      up = {bytes_per_s, radio ? s_.radio_power_up.at(link.radio_power).power_w(c) : 0.0, 0.0};
+      down = {bytes_per_s, radio ? s_.radio_power_down.at(link.radio_power).power_w(c) : 0.0, 0.0};
     }
+    split::build_transfer_row(task_, up, down, cache.energy ? 1.0 : cache.latency_unit, row);
   }
 
   // One transfer of `bits` on route link p from time t; updates t, energy, exactness and the
@@ -400,7 +397,7 @@ class Runner {
     }
     const double rate = end > t ? bits / (end - t) : net_.capacity_bps(link, t);
     e.exact = e.exact && net_.block_index(end) == b0 && net_.capacity_bps(link, t) == planned_cap &&
-              planned_cap >= info.capacity_bps * kPlanningFloor;
+              planned_cap >= info.capacity_bps * split::kPlanningFloor;
     if (!info.radio_power.empty()) {
       const auto& model =
           up ? s_.radio_power_up.at(info.radio_power) : s_.radio_power_down.at(info.radio_power);
@@ -433,7 +430,7 @@ class Runner {
       if (b[p] == L_ && finishing == P - 1 && p < finishing) finishing = p;
       if (p + 1 < P) {
         const int x = b[p];
-        const bool moves = !(x == L_ && (training_ || !sink_));
+        const bool moves = x < L_ || task_.deliver == split::Deliver::kSink;
         if (moves) {
           // Sec. IV-F: the gap between node p+1's SCI computation and the data's arrival on its
           // incoming link.
@@ -498,7 +495,7 @@ class Runner {
     if (!multi && st.plan_version == tables.version) return;
     plan(spec, tables.costs, st.plan);
     st.planned =
-        st.plan.empty() ? kInf : plan_total(multi ? *energy_costs_ : tables.costs, st.plan);
+        st.plan.empty() ? kInf : split::plan_total(multi ? *energy_costs_ : tables.costs, st.plan);
     st.plan_version = multi ? 0 : tables.version;
   }
 
@@ -647,7 +644,7 @@ class Runner {
   const RunConfig& c_;
   Network net_;
   int L_ = 0;
-  bool sink_ = true;
+  split::TaskTraffic task_;
   bool training_ = false;
   std::vector<double> node_speed_;            // per scenario node: compute speed-up
   std::vector<const DeviceCosts*> node_dev_;  // per scenario node

@@ -480,9 +480,10 @@ Scenario parse_scenario(std::string_view json_text, std::string_view source) {
           opt_number(*it, "processing_ms", "sci", 3.0, false, 0.0, kMaxDelayMs) * 1e-3;
     }
     if (auto it = doc.find("deliver"); it != doc.end()) {
-      s.deliver = jf::string(*it, "deliver");
-      if (s.deliver != "sink" && s.deliver != "none")
-        throw InputError("deliver: \"" + s.deliver + "\" is not sink or none");
+      const std::string deliver = jf::string(*it, "deliver");
+      if (deliver != "sink" && deliver != "none")  // tasks do not return results to the UE
+        throw InputError("deliver: \"" + deliver + "\" is not sink or none");
+      s.deliver = split::parse_deliver(deliver);
     }
     return s;
   } catch (...) {

@@ -2,30 +2,24 @@
 
 #include <cassert>
 
+#include "hivemind/split/cost_model.hpp"
+
 namespace hivemind::split {
 
 ChainCosts compile(const Problem& problem) {
   const int L = problem.layers;
   const int P = problem.node_count();
+  const TaskTraffic task = TaskTraffic::of(problem);
   ChainCosts costs;
   costs.layers = L;
-  costs.compute.reserve(P);
-  for (const auto& node : problem.nodes) costs.compute.push_back(node.compute_s);
-  costs.transfer.assign(P - 1, std::vector<double>(L + 1, 0.0));
-  for (int p = 0; p + 1 < P; ++p) {
-    for (int x = 0; x <= L; ++x)
-      costs.transfer[p][x] = problem.links[p].up.transfer_s(problem.cut_bytes(x));  // Eq. 10
-    // Once layer L has run, links carry the result only when it must reach the sink.
-    if (problem.deliver != Deliver::kSink) costs.transfer[p][L] = 0.0;
-  }
+  costs.compute.resize(P);
+  for (int p = 0; p < P; ++p)  // Eq. 7: node p's own costs
+    build_compute_row(problem.nodes[p].compute_s, {}, 1.0, 1.0, costs.compute[p]);
+  costs.transfer.resize(P - 1);
+  for (int p = 0; p + 1 < P; ++p)  // Eq. 10, with the deliver mode: link p's own numbers
+    build_transfer_row(task, latency_of(problem.links[p].up), latency_of(problem.links[p].down),
+                       1.0, costs.transfer[p]);
   costs.finish.assign(P, 0.0);
-  if (problem.deliver == Deliver::kSource) {
-    // The node that finishes returns s_L to the UE over the down direction of every link
-    // between them.
-    for (int p = 1; p < P; ++p)
-      costs.finish[p] =
-          costs.finish[p - 1] + problem.links[p - 1].down.transfer_s(problem.cut_bytes(L));
-  }
   return costs;
 }
 
@@ -38,6 +32,24 @@ bool is_valid_plan(const ChainCosts& costs, const Boundaries& b) {
     prev = v;
   }
   return b.back() == costs.layers;
+}
+
+double plan_total(const ChainCosts& costs, const Boundaries& b) {
+  // Each node's layers summed, then the nodes, the links and the finish cost added to one
+  // total in that order (evaluate's parts sum to the same number, bit for bit).
+  const int P = costs.node_count();
+  double total = 0.0;
+  int first = 1;
+  int finishing = -1;
+  for (int p = 0; p < P; ++p) {
+    double node = 0.0;
+    for (int l = first; l <= b[p]; ++l) node += costs.compute[p][l - 1];
+    total += node;
+    if (finishing < 0 && b[p] == costs.layers) finishing = p;
+    first = b[p] + 1;
+  }
+  for (int p = 0; p + 1 < P; ++p) total += costs.transfer[p][b[p]];  // Eq. 1, second sum
+  return total + costs.finish[finishing];
 }
 
 PlanCost evaluate(const ChainCosts& costs, const Boundaries& b) {
@@ -56,9 +68,7 @@ PlanCost evaluate(const ChainCosts& costs, const Boundaries& b) {
     first = b[p] + 1;
   }
   cost.finish = costs.finish[cost.finishing_node];
-  for (double c : cost.node_compute) cost.total += c;
-  for (double c : cost.link_transfer) cost.total += c;
-  cost.total += cost.finish;
+  cost.total = plan_total(costs, b);
   return cost;
 }
 

@@ -8,22 +8,13 @@
 #include <string>
 
 #include "hivemind/error.hpp"
+#include "sci_chain.hpp"
 
 namespace hivemind::split {
 
+using namespace detail;  // incoming_at, downstream_at, size_output, kInf, run_chain
+
 namespace {
-
-constexpr double kInf = std::numeric_limits<double>::infinity();
-
-inline double incoming_at(const SciNodeInput& in, int i) {
-  if (in.incoming.empty()) return 0.0;
-  return in.incoming[static_cast<std::size_t>(i == 0 ? 0 : i - 1)];
-}
-
-inline double downstream_at(const SciNodeInput& in, int k, int L) {
-  if (in.downstream_zeta.empty()) return k == L + 1 ? 0.0 : kInf;
-  return in.downstream_zeta[static_cast<std::size_t>(k)];
-}
 
 // Effective last stop for split point set i (1..L+1): the user window, closed before the first
 // layer >= i with infinite compute, and made non-decreasing in i. `T` receives the prefix sums
@@ -47,11 +38,6 @@ void prepare(const SciNodeInput& in, std::span<const int> max_stop, std::vector<
     last[i] = std::max(r, i - 1);
   }
   last[0] = last[1];
-}
-
-void size_output(int L, SciNodeOutput& out) {
-  out.zeta.resize(static_cast<std::size_t>(L) + 2);
-  out.stop.resize(static_cast<std::size_t>(L) + 2);
 }
 
 }  // namespace
@@ -156,7 +142,20 @@ void validate(const NodeConstraints& c, int L, int P) {
   }
 }
 
+// The windowed and bottleneck nodes check their inputs as sci_node does, in every build type,
+// plus the window's size.
+static void check_window_node(const char* who, const SciNodeInput& in,
+                              std::span<const int> max_stop) {
+  check_sizes(who, in);
+  check_values(who, in);
+  const std::size_t L = in.compute.size();
+  if (!max_stop.empty() && max_stop.size() != L + 2)
+    throw InputError(std::string(who) + ": max_stop has " + std::to_string(max_stop.size()) +
+                     " values, expected L + 2 = " + std::to_string(L + 2) + " or none");
+}
+
 void sci_node_window(const SciNodeInput& in, std::span<const int> max_stop, SciNodeOutput& out) {
+  check_window_node("sci_node_window", in, max_stop);
   const int L = static_cast<int>(in.compute.size());
   size_output(L, out);
   thread_local std::vector<int> last, dq;
@@ -199,6 +198,7 @@ void sci_node_window(const SciNodeInput& in, std::span<const int> max_stop, SciN
 
 void sci_node_bottleneck(const SciNodeInput& in, std::span<const int> max_stop,
                          SciNodeOutput& out) {
+  check_window_node("sci_node_bottleneck", in, max_stop);
   const int L = static_cast<int>(in.compute.size());
   size_output(L, out);
   thread_local std::vector<int> last, st;
@@ -254,32 +254,18 @@ void sci_node_bottleneck(const SciNodeInput& in, std::span<const int> max_stop,
 
 double solve_chain(const ChainCosts& costs, const std::vector<std::vector<int>>& windows,
                    Combine combine, Boundaries& boundaries, std::vector<SciNodeOutput>* nodes_out) {
-  const int P = costs.node_count();
   thread_local std::vector<SciNodeOutput> local;
-  std::vector<SciNodeOutput>& nodes = nodes_out ? *nodes_out : local;
-  nodes.resize(static_cast<std::size_t>(P));
-  for (int p = P - 1; p >= 0; --p) {
-    SciNodeInput in;
-    in.compute = costs.compute[p];
-    if (p > 0) in.incoming = costs.transfer[p - 1];
-    in.finish = costs.finish[p];
-    if (p + 1 < P) in.downstream_zeta = nodes[p + 1].zeta;
-    std::span<const int> window;
-    if (!windows.empty()) window = windows[p];
-    if (combine == Combine::kSum)
-      sci_node_window(in, window, nodes[p]);
-    else
-      sci_node_bottleneck(in, window, nodes[p]);
-  }
-  const double cost = nodes[0].zeta[1];
-  boundaries.clear();
-  if (!std::isfinite(cost)) return kInf;
-  int x = 0;
-  for (int p = 0; p < P; ++p) {
-    x = sci_decide(nodes[p], x);
-    boundaries.push_back(x);
-  }
-  return cost;
+  return run_chain(
+      costs, nodes_out ? *nodes_out : local,
+      [&](int p, const SciNodeInput& in, SciNodeOutput& out) {
+        std::span<const int> window;
+        if (!windows.empty()) window = windows[p];
+        if (combine == Combine::kSum)
+          sci_node_window(in, window, out);
+        else
+          sci_node_bottleneck(in, window, out);
+      },
+      boundaries);
 }
 
 double evaluate_bottleneck(const ChainCosts& costs, const Boundaries& b) {

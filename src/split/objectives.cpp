@@ -8,6 +8,7 @@
 #include <string>
 
 #include "hivemind/error.hpp"
+#include "hivemind/split/cost_model.hpp"
 
 namespace hivemind::split {
 
@@ -101,24 +102,21 @@ ChainCosts compile_metric(const Problem& problem, const Metric& metric) {
   if (metric.from_problem) return compile(problem);
   const int L = problem.layers;
   const int P = problem.node_count();
+  const TaskTraffic task = TaskTraffic::of(problem);
   ChainCosts c;
   c.layers = L;
-  c.compute = metric.compute;
-  c.transfer.assign(P - 1, std::vector<double>(L + 1, 0.0));
+  c.compute.resize(P);
+  for (int p = 0; p < P; ++p) build_compute_row(metric.compute[p], {}, 1.0, 1.0, c.compute[p]);
+  c.transfer.resize(P - 1);
   for (int p = 0; p + 1 < P; ++p) {
+    // The metric's per-byte and per-transfer costs (Eq. 10 with 1/c = per_byte, psi = fixed).
     const MetricLink& link = metric.links[p];
-    for (int x = 0; x <= L; ++x)
-      c.transfer[p][x] = link.per_byte * problem.cut_bytes(x) + link.fixed;
-    if (problem.deliver != Deliver::kSink) c.transfer[p][L] = 0.0;
+    const TransferCost up{1.0, link.per_byte, link.fixed};
+    const TransferCost down{1.0, link.down_per_byte >= 0 ? link.down_per_byte : link.per_byte,
+                            link.down_fixed >= 0 ? link.down_fixed : link.fixed};
+    build_transfer_row(task, up, down, 1.0, c.transfer[p]);
   }
   c.finish.assign(P, 0.0);
-  if (problem.deliver == Deliver::kSource)
-    for (int p = 1; p < P; ++p) {
-      const MetricLink& link = metric.links[p - 1];
-      const double per_byte = link.down_per_byte >= 0 ? link.down_per_byte : link.per_byte;
-      const double fixed = link.down_fixed >= 0 ? link.down_fixed : link.fixed;
-      c.finish[p] = c.finish[p - 1] + per_byte * problem.cut_bytes(L) + fixed;
-    }
   return c;
 }
 

@@ -6,25 +6,13 @@
 
 #include "hivemind/error.hpp"
 #include "hivemind/split/chain_costs.hpp"
+#include "sci_chain.hpp"
 
 namespace hivemind::split {
 
+using namespace detail;  // incoming_at, downstream_at, size_output, kInf
+
 namespace {
-
-constexpr double kInf = std::numeric_limits<double>::infinity();
-
-// in_i of Algorithm 1: the cost of the data that lets node p start at layer i arriving, i.e.
-// the transfer of cut i-1 (the dummy layer 0's "output" is the model input, cut 0).
-inline double incoming_at(const SciNodeInput& in, int i) {
-  if (in.incoming.empty()) return 0.0;  // the source holds the input
-  return in.incoming[static_cast<std::size_t>(i == 0 ? 0 : i - 1)];
-}
-
-// zeta^{p+1}_k; for the sink there is no downstream node: only "everything done" is free.
-inline double downstream_at(const SciNodeInput& in, int k, int L) {
-  if (in.downstream_zeta.empty()) return k == L + 1 ? 0.0 : kInf;
-  return in.downstream_zeta[static_cast<std::size_t>(k)];
-}
 
 // True when every value is a cost: >= 0 or +inf (NaN and negative fail the comparison).
 // Branch-free, so the check costs a few cycles per value next to the solve itself.
@@ -50,11 +38,11 @@ inline bool all_costs(std::span<const double> values) {
                    " is not a cost (must be >= 0 or +inf)");
 }
 
-// The per-node functions' input checks, kept in Release builds: a node's downstream message
-// and link costs may come from another machine (Sec. IV-C: each node computes from what it
-// receives). Sizes first, O(1); sci_node checks the values inside its own loop (no extra pass),
-// algorithm1_node with check_values.
-void check_sizes(const char* who, const SciNodeInput& in) {
+}  // namespace
+
+// Sizes first, O(1); sci_node checks the values inside its own loop (no extra pass), the other
+// per-node functions with check_values.
+void detail::check_sizes(const char* who, const SciNodeInput& in) {
   const std::size_t L = in.compute.size();
   if (!in.incoming.empty() && in.incoming.size() != L + 1)
     throw InputError(std::string(who) + ": incoming has " + std::to_string(in.incoming.size()) +
@@ -67,18 +55,11 @@ void check_sizes(const char* who, const SciNodeInput& in) {
                      " (L = " + std::to_string(L) + " compute costs) or none at the sink");
 }
 
-void check_values(const char* who, const SciNodeInput& in) {
+void detail::check_values(const char* who, const SciNodeInput& in) {
   if (!(all_costs(in.compute) && all_costs(in.incoming) && all_costs(in.downstream_zeta) &&
         in.finish >= 0.0))
     refuse_value(who, in);
 }
-
-void size_output(int L, SciNodeOutput& out) {
-  out.zeta.resize(static_cast<std::size_t>(L) + 2);
-  out.stop.resize(static_cast<std::size_t>(L) + 2);
-}
-
-}  // namespace
 
 void sci_node(const SciNodeInput& in, SciNodeOutput& out) {
   check_sizes("sci_node", in);
@@ -195,30 +176,13 @@ void refuse_upstream_stop(const SciNodeOutput& node, int upstream_stop) {
 }
 
 double SciChainSolver::solve(const ChainCosts& costs, std::vector<int>& boundaries) {
-  const int P = costs.node_count();
-  nodes_.resize(static_cast<std::size_t>(P));
-  // Sink to source: each node needs only its own tables and its downstream neighbour's zeta.
-  for (int p = P - 1; p >= 0; --p) {
-    SciNodeInput in;
-    in.compute = costs.compute[p];
-    if (p > 0) in.incoming = costs.transfer[p - 1];
-    in.finish = costs.finish[p];
-    if (p + 1 < P) in.downstream_zeta = nodes_[p + 1].zeta;
-    if (variant_ == Variant::kLinear)
-      sci_node(in, nodes_[p]);
-    else
-      algorithm1_node(in, nodes_[p]);
-  }
-  const double cost = nodes_[0].zeta[1];
-  boundaries.clear();
-  if (!std::isfinite(cost)) return kInf;
-  // Source to sink: Sec. IV-C3, node p runs to n^p_{x+1} given the upstream stop x.
-  int x = 0;
-  for (int p = 0; p < P; ++p) {
-    x = sci_decide(nodes_[p], x);
-    boundaries.push_back(x);
-  }
-  return cost;
+  const bool linear = variant_ == Variant::kLinear;
+  return detail::run_chain(
+      costs, nodes_,
+      [linear](int, const SciNodeInput& in, SciNodeOutput& out) {
+        linear ? sci_node(in, out) : algorithm1_node(in, out);
+      },
+      boundaries);
 }
 
 }  // namespace hivemind::split

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "hivemind/error.hpp"
+#include "hivemind/split/cost_model.hpp"
 
 namespace hivemind::split {
 
@@ -16,9 +17,9 @@ double gradient_bytes_at(const Problem& problem, const TrainingSpec& spec, int x
 double migration_cost_s(const Problem& problem, double bytes, int from, int to) {
   double cost = 0.0;
   if (to > from)
-    for (int k = from; k < to; ++k) cost += problem.links[k].up.transfer_s(bytes);
+    for (int k = from; k < to; ++k) cost += latency_of(problem.links[k].up).of(bytes);
   else
-    for (int k = to; k < from; ++k) cost += problem.links[k].down.transfer_s(bytes);
+    for (int k = to; k < from; ++k) cost += latency_of(problem.links[k].down).of(bytes);
   return cost;
 }
 
@@ -79,24 +80,35 @@ ChainCosts compile_training(const Problem& problem, const TrainingSpec& spec) {
   validate(spec, problem);
   const int L = problem.layers;
   const int P = problem.node_count();
-  ChainCosts costs = compile(problem);  // forward pass, Eq. 7 and 10
+  // Row by row (cost_model.hpp): tau + tau' per node (Eq. 9, first sum) and epsilon + epsilon'
+  // per link (Eq. 9: the gradient of cut x goes back down the link that carried the cut up; none
+  // crosses cut 0 or cut L).
+  TaskTraffic task = TaskTraffic::of(problem);
+  task.gradient_bytes.assign(static_cast<std::size_t>(L) + 1, -1.0);
+  for (int x = 1; x < L; ++x) task.gradient_bytes[x] = gradient_bytes_at(problem, spec, x);
+  ChainCosts costs;
+  costs.layers = L;
+  costs.compute.resize(P);
   for (int p = 0; p < P; ++p)
-    for (int l = 1; l <= L; ++l) {
-      // Eq. 9, first sum: tau + tau'.
-      double c = costs.compute[p][l - 1] + spec.backward_compute_s[p][l - 1];
-      // Eq. 8, last sum: eta_l^{cur(l),p} for a layer that moves.
-      if (!spec.current_plan.empty()) {
+    build_compute_row(problem.nodes[p].compute_s, spec.backward_compute_s[p], 1.0, 1.0,
+                      costs.compute[p]);
+  costs.transfer.resize(P - 1);
+  for (int p = 0; p + 1 < P; ++p)
+    build_transfer_row(task, latency_of(problem.links[p].up), latency_of(problem.links[p].down),
+                       1.0, costs.transfer[p]);
+  costs.finish.assign(P, 0.0);
+  // Eq. 8, last sum: eta_l^{cur(l),p} for a layer that moves. Unlike the rows above it is not
+  // local: it needs the links between the layer's current node and p (a deployment hands each
+  // node its eta from the current plan).
+  if (!spec.current_plan.empty())
+    for (int p = 0; p < P; ++p)
+      for (int l = 1; l <= L; ++l) {
         const int from = node_of_layer(spec.current_plan, l);
         if (from != p)
-          c += spec.migration_weight *
-               migration_cost_s(problem, spec.parameter_bytes[l - 1], from, p);
+          costs.compute[p][l - 1] +=
+              spec.migration_weight *
+              migration_cost_s(problem, spec.parameter_bytes[l - 1], from, p);
       }
-      costs.compute[p][l - 1] = c;
-    }
-  // Eq. 9: epsilon + epsilon', the gradient going back down the link that carried the cut up.
-  for (int p = 0; p + 1 < P; ++p)
-    for (int x = 1; x < L; ++x)
-      costs.transfer[p][x] += problem.links[p].down.transfer_s(gradient_bytes_at(problem, spec, x));
   return costs;
 }
 
@@ -104,7 +116,7 @@ std::vector<double> parameter_push_costs(const Problem& problem, double push_byt
   const int P = problem.node_count();
   std::vector<double> omega(P, 0.0);
   for (int p = P - 2; p >= 0; --p)
-    omega[p] = omega[p + 1] + problem.links[p].up.transfer_s(push_bytes);
+    omega[p] = omega[p + 1] + latency_of(problem.links[p].up).of(push_bytes);
   return omega;
 }
 

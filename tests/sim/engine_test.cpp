@@ -13,7 +13,6 @@
 
 #include "hivemind/io.hpp"
 #include "hivemind/sim/report.hpp"
-#include "hivemind/sim/single_split.hpp"
 #include "hivemind/split/solve.hpp"
 #include "sim_test_support.hpp"
 
@@ -110,34 +109,6 @@ TEST(Engine, HiveMindNeverAboveABaselineWithExactInformation) {
         }
   }
   EXPECT_GT(exact, 1000);  // the property was exercised on many tasks
-}
-
-// The allocation-free total the simulator records is split::evaluate's, bit for bit, on any
-// plan (here the single split the simulator plans with and a random one). The single split
-// itself is split's (split::best_single_split, tested in tests/split).
-TEST(Engine, PlanTotalIsEvaluateBitForBit) {
-  std::mt19937_64 rng(7);
-  std::uniform_real_distribution<double> u(0.0, 1.0);
-  for (int t = 0; t < 2000; ++t) {
-    const int L = 1 + static_cast<int>(rng() % 8), P = 2 + static_cast<int>(rng() % 4);
-    split::ChainCosts c;
-    c.layers = L;
-    c.compute.assign(P, std::vector<double>(L));
-    c.transfer.assign(P - 1, std::vector<double>(L + 1));
-    c.finish.assign(P, 0.0);
-    for (auto& row : c.compute)
-      for (auto& x : row) x = u(rng);
-    for (auto& row : c.transfer)
-      for (auto& x : row) x = u(rng);
-    for (auto& x : c.finish) x = u(rng) < 0.3 ? u(rng) : 0.0;
-    const auto single = split::best_single_split(c);
-    EXPECT_EQ(plan_total(c, single), split::evaluate(c, single).total);
-    split::Boundaries any(P);
-    for (int p = 0; p + 1 < P; ++p) any[p] = static_cast<int>(rng() % (L + 1));
-    std::sort(any.begin(), any.end() - 1);
-    any.back() = L;
-    EXPECT_EQ(plan_total(c, any), split::evaluate(c, any).total);
-  }
 }
 
 }  // namespace

@@ -122,7 +122,11 @@ TEST(Evaluate, DeliverModes) {
   p.deliver = Deliver::kSource;  // MEC sends s_3 back to the UE: 2 / 4 + 0.25 = 0.75
   const PlanCost c = evaluate(compile(p), b);
   EXPECT_EQ(c.finishing_node, 1);
-  EXPECT_DOUBLE_EQ(c.finish, 0.75);
+  // The return is charged to the link it crosses (link 0, which carried cut 1 < L): local to
+  // the link's row, no finish cost.
+  EXPECT_DOUBLE_EQ(c.link_transfer[0], 0.5 + 0.75);
+  EXPECT_DOUBLE_EQ(c.link_transfer[1], 0.0);
+  EXPECT_EQ(c.finish, 0.0);
   EXPECT_DOUBLE_EQ(c.total, 0.5 + 5.0 / 3 + 0.5 + 0.75);
 }
 

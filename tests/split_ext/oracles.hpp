@@ -50,7 +50,7 @@ inline int owner(const Boundaries& b, int l) {
 struct Stages {
   std::vector<double> node;  // compute block per node
   std::vector<double> link;  // per link
-  double finish = 0.0;       // return to the source (deliver source) + omega
+  double finish = 0.0;       // omega (the return to the source is in the links' stages)
   double sum() const {
     double s = finish;
     for (double x : node) s += x;
@@ -76,9 +76,11 @@ Stages stages(int L, int P, Deliver deliver, const Boundaries& b, Compute comput
   for (int p = 0; p + 1 < P; ++p) {
     const int x = b[p];
     s.link[p] = (x == L && deliver != Deliver::kSink) ? 0.0 : up(p, bytes(x));
+    // Deliver::kSource: the result comes back to the UE over the down direction of every link
+    // between the UE and the finishing node, i.e. every link that carried a cut before L; it
+    // belongs to that link's stage (the local cost model of cost_model.hpp).
+    if (deliver == Deliver::kSource && x < L) s.link[p] += down(p, bytes(L));
   }
-  if (deliver == Deliver::kSource)
-    for (int q = finishing_node(b, L) - 1; q >= 0; --q) s.finish += down(q, bytes(L));
   return s;
 }
 
@@ -167,8 +169,8 @@ inline Stages metric_stages(const Problem& pr, const Metric& m, const Boundaries
       [&](int x) { return x == 0 ? pr.input_bytes : pr.output_bytes[x - 1]; });
 }
 
-// Eq. 12 edge by edge: node p's edge is its incoming transfer, its block and (finishing node)
-// its return cost.
+// Eq. 12 edge by edge: node p's edge is its incoming transfer (with the result's return over
+// that link, deliver source), its block and (finishing node) its finish cost.
 inline std::vector<double> edges(const Problem& pr, const Metric& m, const Boundaries& b) {
   const Stages s = metric_stages(pr, m, b);
   std::vector<double> e(b.size(), 0.0);

@@ -15,6 +15,7 @@
 
 #include "hivemind/sim/blockage.hpp"
 #include "hivemind/sim/radio.hpp"
+#include "hivemind/split/problem.hpp"
 
 namespace hivemind::sim {
 
@@ -117,7 +118,7 @@ struct Scenario {
   std::map<std::string, DeviceClass> devices;
   // SCI signalling: per hop, the node's processing time plus the SCI message transfer.
   double sci_processing_s = 0.003;
-  std::string deliver = "sink";  // "sink" | "none"
+  split::Deliver deliver = split::Deliver::kSink;  // kSink | kNone (split/problem.hpp)
 
   int ue_node() const;    // index of the single UE
   int sink_node() const;  // index of the single cloud node

@@ -16,17 +16,19 @@ struct ChainCosts {
   // compute[p][l-1]: cost of node p running layer l (tau^p_l). +inf forbids the placement.
   std::vector<std::vector<double>> compute;
   // transfer[p][x], p = 0..P-2, x = 0..L: cost of link p carrying cut x from node p to p+1
-  // (epsilon^p_x, Eq. 10). Under Deliver::kNone / kSource, transfer[p][L] = 0: nothing moves
-  // once the model has finished.
+  // (epsilon^p_x, Eq. 10; see build_transfer_row for training and the deliver modes). Under
+  // Deliver::kNone / kSource, transfer[p][L] = 0: nothing moves once the model has finished.
   std::vector<std::vector<double>> transfer;
-  // finish[p]: cost charged once to the node that runs layer L (the return path of
-  // Deliver::kSource; the parameter push omega^p of Eq. 13).
+  // finish[p]: cost charged once to the node that runs layer L (the parameter push omega^p of
+  // Eq. 13).
   std::vector<double> finish;
 
   int node_count() const { return static_cast<int>(compute.size()); }
 };
 
-// Compiles the paper's inference cost model (Eq. 1, 7, 10) with the problem's deliver mode.
+// Compiles the paper's inference cost model (Eq. 1, 7, 10) with the problem's deliver mode,
+// row by row (cost_model.hpp). Deliver::kSource's return path is in the link rows, so finish
+// is all zeros here (the extensions add omega to it).
 ChainCosts compile(const Problem& problem);
 
 // A plan: boundaries b_0..b_{P-1} with 0 <= b_0 <= ... <= b_{P-1} = L. Node p runs layers
@@ -44,6 +46,10 @@ struct PlanCost {
 
 // True when `b` is a well-formed plan for `costs` (sizes, order, b_{P-1} = L).
 bool is_valid_plan(const ChainCosts& costs, const Boundaries& b);
+
+// The total cost of plan b without the itemisation and its allocations (the simulator plans a
+// task every few milliseconds). Precondition: is_valid_plan(costs, b).
+double plan_total(const ChainCosts& costs, const Boundaries& b);
 
 // Direct evaluation of a plan, term by term: the independent oracle the solvers are checked
 // against. Precondition: is_valid_plan(costs, b).

@@ -22,14 +22,11 @@ enum class Deliver {
 Deliver parse_deliver(std::string_view text, std::string_view field = "deliver");
 std::string_view to_string(Deliver deliver);
 
-// One direction of a link: Eq. 10, epsilon = s / c + psi.
+// One direction of a link, the numbers of Eq. 10 (epsilon = s / c + psi; the cost itself is
+// computed in cost_model.hpp, latency_of).
 struct LinkDirection {
   double bandwidth_bytes_per_s = 1.0;  // c, > 0
-  double overhead_s = 0.0;             // psi, >= 0, paid once per transfer
-
-  // Cost (seconds) of sending `bytes` over this direction. A transfer of 0 bytes still
-  // pays the overhead: the paper's psi is per transfer, not per byte.
-  double transfer_s(double bytes) const { return bytes / bandwidth_bytes_per_s + overhead_s; }
+  double overhead_s = 0.0;             // psi, >= 0, paid once per transfer (also for 0 bytes)
 };
 
 // Link p joins node p and node p+1.
