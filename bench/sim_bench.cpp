@@ -36,8 +36,8 @@ int main(int argc, char** argv) {
       std::vector<MethodSpec> methods;
     };
     const std::vector<Row> rows = {
-        {"traces only", 60.0, {{"HiveMind", MethodKind::kHiveMind}}},
-        {"HiveMind only", 0.01, {{"HiveMind", MethodKind::kHiveMind}}},
+        {"traces only", 60.0, {{"HiveMind", hivemind::split::Method::kSci}}},
+        {"HiveMind only", 0.01, {{"HiveMind", hivemind::split::Method::kSci}}},
         {"HiveMind + 3 baselines", 0.01, standard_methods()},
     };
     std::printf(

@@ -136,7 +136,7 @@ std::vector<BenchRow> run_solver_bench(const BenchOptions& opt,
           std::vector<int> b;
           row = time_it([&] { sink = sink + solver.solve(costs, b); }, opt);
         } else {
-          const split::Method m = split::parse_method(method);
+          const split::Method m = split::parse_method(method).method;
           row = time_it([&] { sink = sink + split::solve(costs, m).cost; }, opt);
         }
         row.method = method;

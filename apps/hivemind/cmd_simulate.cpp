@@ -76,7 +76,7 @@ int run_simulate(const Argv& argv) {
   config.coherence_s = args.number_or("--coherence-ms", 0.0, 1.0, 1e9) * 1e-3;
   config.start_offset_s = args.number_or("--offset-s", 0.0, 0.0, 1e9);
   if (auto f = args.value("--predictive")) {
-    sim::MethodSpec m{"HiveMind predictive", sim::MethodKind::kPredictive};
+    sim::MethodSpec m{"HiveMind predictive", split::Method::kSci};
     if (*f == "oracle")
       m.forecaster = sim::Forecaster::kOracle;
     else if (*f == "last")

@@ -1,11 +1,11 @@
 #include <cmath>
+#include <cstdio>
 #include <iostream>
 #include <set>
 
 #include "args.hpp"
 #include "commands.hpp"
 #include "hivemind/error.hpp"
-#include "hivemind/split/chain_costs.hpp"
 #include "hivemind/split/extensions.hpp"
 #include "hivemind/split/solve.hpp"
 #include "report.hpp"
@@ -20,16 +20,8 @@ Finds the plan that splits the model of PROBLEM.json (format hivemind.problem/v1
 docs/formats.md) across its chain of nodes at minimum total cost.
 
 options:
-  --method NAME        sci (default; per-node Split Cost Information, O(L) per node),
-                       algorithm1 (the paper's Algorithm 1, O(L^2) per node),
-                       dijkstra (explicit graph of Eq. 5-7), brute (every plan; small only),
-                       ue-only, cloud-only, single-split (baselines)
-                       Extensions (docs/extensions.md; sections of the problem file):
-                       bottleneck (throughput: minimise the slowest stage),
-                       standard (baseline of a collaborative or rnn file: plan without
-                       omega / split one RNN step and repeat it),
-                       linear (Eq. 11), barrier (Eq. 12), exact (minimum best effort with
-                       every end-to-end limit met), opt-METRIC (one metric alone)
+  --method NAME        the method (default sci), one of:
+@METHODS@
   --deliver MODE       sink | none | source: where the result goes (overrides the file)
   --limit M=V[,M=V]    multi-objective: set the limit of metric M to V (overrides the file)
   --minimize M=W[,..]  multi-objective: minimise these metrics with these weights instead
@@ -41,6 +33,27 @@ options:
 Costs are in the problem's unit (seconds when compute is in seconds and bandwidth in
 bytes/s). Exit code 0 on success, 2 on bad input (also when no plan meets the constraints).
 )";
+
+// The help, with the method list from split's registry (split/methods.hpp).
+std::string solve_help() {
+  std::string methods;
+  bool extensions = false;
+  for (const auto& m : split::method_registry()) {
+    if (!m.on_tables && !extensions) {
+      methods += "                       extensions (docs/extensions.md; sections of the file):\n";
+      extensions = true;
+    }
+    const std::string name =
+        m.method == split::Method::kOptMetric ? "opt-METRIC" : std::string(m.name);
+    char line[200];
+    std::snprintf(line, sizeof line, "                       %-14s%s\n", name.c_str(),
+                  std::string(m.summary).c_str());
+    methods += line;
+  }
+  std::string help = kSolveHelp;
+  help.replace(help.find("@METHODS@\n"), 10, methods);
+  return help;
+}
 
 // "a=1,b=2" -> terms; InputError naming the option otherwise.
 std::vector<split::Objective::Term> parse_terms(const std::string& text,
@@ -71,57 +84,16 @@ std::vector<split::Objective::Term> parse_terms(const std::string& text,
   return out;
 }
 
-bool is_core_method(const std::string& name) {
-  for (auto m : split::all_methods())
-    if (split::to_string(m) == name) return true;
-  return false;
-}
-
-// Files with extension sections, extension methods and comparisons. Prints (and emits the
-// problem) only once everything has succeeded.
-int run_extended(const Args& args, split::ExtendedProblem ext, const std::string& format,
-                 const Budget& budget) {
-  if (args.value("--limit") || args.value("--minimize")) {
-    if (!ext.multi)
-      throw InputError("--limit/--minimize: the problem has no metrics and objective sections");
-    if (auto v = args.value("--limit")) {
-      for (const auto& t : parse_terms(*v, "--limit")) {
-        bool replaced = false;
-        for (auto& l : ext.multi->objective.limits)
-          if (l.metric == t.metric) {
-            l.value = t.value;
-            replaced = true;
-          }
-        if (!replaced) ext.multi->objective.limits.push_back(t);
-      }
-    }
-    if (auto v = args.value("--minimize"))
-      ext.multi->objective.minimize = parse_terms(*v, "--minimize");
-    split::validate(*ext.multi, ext.problem);
-  }
-  std::string out;
-  if (args.flag("--compare")) {
-    // A method that refuses (no feasible plan, or above the work budget) gets a row saying so;
-    // the comparison itself succeeds.
-    std::vector<CompareRow> rows;
-    for (const auto& m : split::applicable_methods(ext)) {
-      CompareRow row{m, std::nullopt, ""};
-      try {
-        row.solution = split::solve_extended(ext, m, budget);
-      } catch (const InputError& e) {
-        row.error = e.what();
-      }
-      rows.push_back(std::move(row));
-    }
-    out = format == "json" ? format_compare_json(rows) : format_compare_table(rows);
-  } else {
-    const split::ExtSolution s =
-        split::solve_extended(ext, args.value_or("--method", "sci"), budget);
-    out = format == "json" ? format_ext_json(s) : format_ext_table(s);
-  }
-  emit_problem(args, ext.problem);
-  std::cout << out;
-  return 0;
+// --limit / --minimize: the objective of the file, overridden.
+void apply_objective_options(const Args& args, split::ExtendedProblem& ext) {
+  if (!args.value("--limit") && !args.value("--minimize")) return;
+  if (!ext.multi)
+    throw InputError("--limit/--minimize: the problem has no metrics and objective sections");
+  if (auto v = args.value("--limit"))
+    split::set_limits(ext.multi->objective, parse_terms(*v, "--limit"));
+  if (auto v = args.value("--minimize"))
+    ext.multi->objective.minimize = parse_terms(*v, "--minimize");
+  split::validate(*ext.multi, ext.problem);
 }
 }  // namespace
 
@@ -132,28 +104,48 @@ int run_solve(const Argv& argv) {
   flags.insert(problem_source_flags().begin(), problem_source_flags().end());
   Args args(argv, options, flags);
   if (args.help()) {
-    std::cout << kSolveHelp << problem_source_help() << resource_options_help();
+    std::cout << solve_help() << problem_source_help() << resource_options_help();
     return 0;
   }
   const std::string format = args.value_or("--format", "table");
   if (format != "table" && format != "json")
     throw InputError("--format: unknown format \"" + format + "\" (expected table or json)");
-  const std::string method_name = args.value_or("--method", "sci");
   const Budget budget = args.budget();
+  // Parsed once: the problem with its sections, the method; the library solves, we format.
   split::ExtendedProblem ext = acquire_extended_problem(args, budget);
-  // Files with extension sections, extension methods and comparisons go through the extension
-  // solver; plain problems with core methods keep the core path (and its output) unchanged.
-  const bool extended = !is_core_method(method_name) || args.flag("--compare") ||
-                        args.value("--limit") || args.value("--minimize") || ext.any();
-  if (extended) return run_extended(args, std::move(ext), format, budget);
-  const split::Problem& problem = ext.problem;
-  const split::Solution solution = split::solve(problem, split::parse_method(method_name), budget);
+  const split::MethodChoice method = split::parse_method(args.value_or("--method", "sci"));
+  apply_objective_options(args, ext);
+  const bool json = format == "json";
+  std::string out;
+  if (args.flag("--compare")) {
+    // A method that refuses (no feasible plan, or above the work budget) gets a row saying so;
+    // the comparison itself succeeds.
+    std::vector<CompareRow> rows;
+    for (const auto& m : split::applicable_methods(ext)) {
+      CompareRow row{m.name(), std::nullopt, ""};
+      try {
+        row.solution = split::solve(ext, m, budget);
+      } catch (const InputError& e) {
+        row.error = e.what();
+      }
+      rows.push_back(std::move(row));
+    }
+    out = json ? format_compare_json(rows) : format_compare_table(rows);
+  } else {
+    const split::Plan plan = split::solve(ext, method, budget);
+    // A plain problem solved by a table method prints the plain report (compute and transfer
+    // per node); anything else every metric's end-to-end value.
+    const bool plain = !ext.any() && split::method_info(method.method).on_tables &&
+                       !args.value("--limit") && !args.value("--minimize");
+    if (plain)
+      out = (json ? format_json(plan) : format_table(plan)) +
+            problem_source_report(args, plan, json, budget);
+    else
+      out = json ? format_ext_json(plan) : format_ext_table(plan);
+  }
   // Print (and emit the problem) only once everything has succeeded: a failed run writes
   // nothing, on stdout or to --emit-problem.
-  std::string out =
-      format == "json" ? format_json(problem, solution) : format_table(problem, solution);
-  out += problem_source_report(args, problem, solution, format == "json", budget);
-  emit_problem(args, problem);
+  emit_problem(args, ext.problem);
   std::cout << out;
   return 0;
 }

@@ -34,13 +34,13 @@ static double return_transfer(const split::Problem& problem, const split::Bounda
   return total;
 }
 
-std::string format_table(const split::Problem& problem, const split::Solution& s) {
+std::string format_table(const split::Plan& s) {
+  const split::Problem& problem = s.problem;
   std::string out;
   char line[256];
   std::snprintf(line, sizeof line, "method %s, deliver %s, L = %d layers, P = %d nodes\n",
-                std::string(split::to_string(s.method)).c_str(),
-                std::string(split::to_string(problem.deliver)).c_str(), problem.layers,
-                problem.node_count());
+                s.method.name().c_str(), std::string(split::to_string(problem.deliver)).c_str(),
+                problem.layers, problem.node_count());
   out += line;
   std::snprintf(line, sizeof line, "%-4s %-16s %-10s %14s %14s %16s\n", "node", "name", "layers",
                 "compute [s]", "cut [bytes]", "transfer [s]");
@@ -69,7 +69,7 @@ std::string format_table(const split::Problem& problem, const split::Solution& s
   for (std::size_t p = 0; p < s.boundaries.size(); ++p)
     out += (p ? ", " : "") + std::to_string(s.boundaries[p]);
   out += "]\n";
-  if (s.method == split::Method::kDijkstra) {
+  if (s.method.method == split::Method::kDijkstra) {
     std::snprintf(line, sizeof line, "graph: %lld vertices, %lld edges\n",
                   static_cast<long long>(s.graph.vertices), static_cast<long long>(s.graph.edges));
     out += line;
@@ -77,11 +77,12 @@ std::string format_table(const split::Problem& problem, const split::Solution& s
   return out;
 }
 
-std::string format_json(const split::Problem& problem, const split::Solution& s) {
+std::string format_json(const split::Plan& s) {
+  const split::Problem& problem = s.problem;
   using ojson = nlohmann::ordered_json;
   auto num = [](double x) { return std::isfinite(x) ? ojson(x) : ojson(nullptr); };
   ojson doc;
-  doc["method"] = std::string(split::to_string(s.method));
+  doc["method"] = s.method.name();
   doc["deliver"] = std::string(split::to_string(problem.deliver));
   doc["cost"] = num(s.cost);
   doc["boundaries"] = s.boundaries;
@@ -103,7 +104,7 @@ std::string format_json(const split::Problem& problem, const split::Solution& s)
   doc["nodes"] = std::move(nodes);
   doc["finishing_node"] = s.breakdown.finishing_node;
   doc["return_transfer"] = num(return_transfer(problem, s.boundaries));
-  if (s.method == split::Method::kDijkstra)
+  if (s.method.method == split::Method::kDijkstra)
     doc["graph"] = {{"vertices", s.graph.vertices}, {"edges", s.graph.edges}};
   return doc.dump(2) + "\n";
 }
@@ -131,11 +132,11 @@ std::string boundaries_text(const split::Boundaries& b) {
   return out + "]";
 }
 
-nlohmann::ordered_json ext_json(const split::ExtSolution& s) {
+nlohmann::ordered_json ext_json(const split::Plan& s) {
   using ojson = nlohmann::ordered_json;
   auto num = [](double x) { return std::isfinite(x) ? ojson(x) : ojson(nullptr); };
   ojson doc;
-  doc["method"] = s.method;
+  doc["method"] = s.method.name();
   doc["deliver"] = std::string(split::to_string(s.problem.deliver));
   doc["cost"] = num(s.cost);
   doc["cost_measures"] = s.cost_name;
@@ -181,11 +182,11 @@ nlohmann::ordered_json ext_json(const split::ExtSolution& s) {
 
 }  // namespace
 
-std::string format_ext_table(const split::ExtSolution& s) {
+std::string format_ext_table(const split::Plan& s) {
   std::string out;
   char line[320];
   std::snprintf(line, sizeof line, "method %s, deliver %s, L = %d layers, P = %d nodes\n",
-                s.method.c_str(), std::string(split::to_string(s.problem.deliver)).c_str(),
+                s.method.name().c_str(), std::string(split::to_string(s.problem.deliver)).c_str(),
                 s.problem.layers, s.problem.node_count());
   out += line;
   std::snprintf(line, sizeof line, "%-4s %-16s %-10s %14s %14s %16s\n", "node", "name", "layers",
@@ -215,7 +216,7 @@ std::string format_ext_table(const split::ExtSolution& s) {
   return out;
 }
 
-std::string format_ext_json(const split::ExtSolution& s) { return ext_json(s).dump(2) + "\n"; }
+std::string format_ext_json(const split::Plan& s) { return ext_json(s).dump(2) + "\n"; }
 
 std::string format_compare_table(const std::vector<CompareRow>& rows) {
   // Columns: every metric named by the first solved row.

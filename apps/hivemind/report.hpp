@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "hivemind/split/extensions.hpp"
 #include "hivemind/split/problem.hpp"
 #include "hivemind/split/solve.hpp"
 
@@ -12,8 +13,9 @@ namespace hivemind::cli {
 
 // "3-7", "-" (runs nothing) for node p of plan b.
 std::string layer_range(const split::Boundaries& b, int p);
-std::string format_table(const split::Problem& problem, const split::Solution& solution);
-std::string format_json(const split::Problem& problem, const split::Solution& solution);
+// A plain problem's plan (no extension sections, a table method).
+std::string format_table(const split::Plan& plan);
+std::string format_json(const split::Plan& plan);
 // A number with 4 significant digits, "inf" when infinite.
 std::string fmt(double x);
 
@@ -25,14 +27,14 @@ namespace hivemind::cli {
 
 // The extensions (training, collaborative, RNN, multiple objectives, bottleneck, constraints):
 // the plan table plus every metric's end-to-end value.
-std::string format_ext_table(const split::ExtSolution& solution);
-std::string format_ext_json(const split::ExtSolution& solution);
+std::string format_ext_table(const split::Plan& solution);
+std::string format_ext_json(const split::Plan& solution);
 
 // One row per method (Fig. 18-style comparison): each metric's end-to-end value; a method that
 // finds no plan shows its error.
 struct CompareRow {
   std::string method;
-  std::optional<split::ExtSolution> solution;
+  std::optional<split::Plan> solution;
   std::string error;
 };
 std::string format_compare_table(const std::vector<CompareRow>& rows);

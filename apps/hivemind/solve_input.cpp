@@ -84,18 +84,14 @@ split::ExtendedProblem acquire_extended_problem(const Args& args, const Budget& 
   return ext;
 }
 
-split::Problem acquire_problem(const Args& args, const Budget& budget) {
-  return acquire_extended_problem(args, budget).problem;
-}
-
 void emit_problem(const Args& args, const split::Problem& problem) {
   if (auto path = args.value("--emit-problem"))
     write_text_file_atomic(*path, split::to_json(problem));
 }
 
-std::string problem_source_report(const Args& args, const split::Problem& problem,
-                                  const split::Solution& solution, bool json,
+std::string problem_source_report(const Args& args, const split::Plan& solution, bool json,
                                   const Budget& budget) {
+  const split::Problem& problem = solution.problem;
   if (!args.flag("--chain-sizes") || json) return "";
   split::Problem dag = problem_from_model(args, model::CutSizes::kDag, budget);
   dag.deliver = problem.deliver;
@@ -103,7 +99,8 @@ std::string problem_source_report(const Args& args, const split::Problem& proble
   const split::PlanCost chain_true = split::evaluate(dag_costs, solution.boundaries);
   // The optimum with true cut bytes (a baseline method's plan is compared with it too).
   const split::Solution best = split::solve(
-      dag_costs, split::is_optimal(solution.method) ? solution.method : split::Method::kSci,
+      dag_costs,
+      split::is_optimal(solution.method.method) ? solution.method.method : split::Method::kSci,
       budget);
   std::string out =
       "\n--chain-sizes: the plan above assumes a cut carries only the layer's "

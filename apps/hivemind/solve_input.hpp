@@ -23,16 +23,13 @@ const char* problem_source_help();
 // the paper's chain model; no extension sections), within `budget`. Applies --deliver to the
 // base problem. Writes nothing. Throws InputError.
 split::ExtendedProblem acquire_extended_problem(const Args& args, const Budget& budget = {});
-// Its base problem alone.
-split::Problem acquire_problem(const Args& args, const Budget& budget = {});
 // Writes --emit-problem FILE (atomically) when asked: the base problem that was solved. Called
 // only once the solve has succeeded, so a refused run (exit 2) leaves no file behind.
 void emit_problem(const Args& args, const split::Problem& problem);
 // Text to print after the solution, "" when there is none: with --chain-sizes (table format),
 // what the chain plan really costs with true cut bytes next to the DAG-aware optimum.
-// `problem` and `solution` are what solve printed (deliver override applied).
-std::string problem_source_report(const Args& args, const split::Problem& problem,
-                                  const split::Solution& solution, bool json,
+// `plan` is what solve printed (deliver override applied).
+std::string problem_source_report(const Args& args, const split::Plan& plan, bool json,
                                   const Budget& budget = {});
 
 }  // namespace hivemind::cli

@@ -391,7 +391,7 @@ class Reproducer {
     j.config.duration_s = duration_s_;
     j.config.period_s = 0.01;
     j.config.load = Load::kHigh;
-    j.config.methods = {{"HiveMind", MethodKind::kHiveMind}};
+    j.config.methods = {{"HiveMind", split::Method::kSci}};
     j.prefix = "chain5,high,1,";
     std::vector<Job> jobs{std::move(j)};
     run(jobs, "Fig. 6 (5-hop chain)");
@@ -791,7 +791,7 @@ class Reproducer {
     j.config.duration_s = 2 * window;
     j.config.period_s = 0.05;
     j.config.keep_plans = true;
-    j.config.methods = {{"HiveMind", MethodKind::kHiveMind}};
+    j.config.methods = {{"HiveMind", split::Method::kSci}};
     j.prefix = "mmwave-iab,low,1,";
     std::vector<Job> jobs{std::move(j)};
     run(jobs, "Fig. 15 (handover)");
@@ -852,15 +852,15 @@ class Reproducer {
     for (int seed = 1; seed <= seeds_; ++seed) {
       Job j = trial("mmwave-iab", "resnet18_224", seed, Load::kLow, 0.02);
       j.config.coherence_s = coherence;
-      j.config.methods = {{"HiveMind", MethodKind::kHiveMind}};
+      j.config.methods = {{"HiveMind", split::Method::kSci}};
       for (double s : sigmas) {
-        MethodSpec m{"predictive sigma=" + num(s), MethodKind::kPredictive, Forecaster::kOracle, s};
+        MethodSpec m{"predictive sigma=" + num(s), split::Method::kSci, Forecaster::kOracle, s};
         j.config.methods.push_back(m);
       }
       if (sigmas.size() == 1) {
         j.config.methods.push_back(
-            {"predictive last value", MethodKind::kPredictive, Forecaster::kLastValue});
-        j.config.methods.push_back({"predictive EWMA", MethodKind::kPredictive, Forecaster::kEwma});
+            {"predictive last value", split::Method::kSci, Forecaster::kLastValue});
+        j.config.methods.push_back({"predictive EWMA", split::Method::kSci, Forecaster::kEwma});
       }
       j.prefix = tag + "," + num(coherence * 1e3) + "," + std::to_string(seed) + ",";
       jobs.push_back(std::move(j));
@@ -1005,22 +1005,11 @@ class Reproducer {
     std::vector<Job> jobs;
     for (int seed = 1; seed <= seeds_; ++seed) {
       Job j = trial("mmwave-iab", "resnet18_224", seed, Load::kMid, 0.1);
-      j.config.methods = {
-          {"Opt. latency", MethodKind::kMultiObjective, {}, 0, 8, MultiVariant::kOptLatency},
-          {"Opt. energy", MethodKind::kMultiObjective, {}, 0, 8, MultiVariant::kOptEnergy},
-          {"Linear combine", MethodKind::kMultiObjective, {}, 0, 8, MultiVariant::kLinear},
-          {"HiveMind multi-objective (barrier)",
-           MethodKind::kMultiObjective,
-           {},
-           0,
-           8,
-           MultiVariant::kBarrier},
-          {"Exact constrained optimum",
-           MethodKind::kMultiObjective,
-           {},
-           0,
-           8,
-           MultiVariant::kExact}};
+      j.config.methods = {{"Opt. latency", {split::Method::kOptMetric, "latency_ms"}},
+                          {"Opt. energy", {split::Method::kOptMetric, "energy_j"}},
+                          {"Linear combine", split::Method::kLinear},
+                          {"HiveMind multi-objective (barrier)", split::Method::kBarrier},
+                          {"Exact constrained optimum", split::Method::kExact}};
       j.prefix = "mmwave-iab,mid," + std::to_string(seed) + ",";
       jobs.push_back(std::move(j));
     }

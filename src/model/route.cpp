@@ -133,7 +133,7 @@ split::Problem problem_from_route(const ModelProfile& profile, const Route& rout
 ChainComparison compare_chain_model(const split::Problem& dag, const split::Problem& chain,
                                     split::Method method, const Budget& budget) {
   ChainComparison c;
-  c.chain = split::solve(chain, method, budget);
+  c.chain = split::solve(split::compile(chain), method, budget);
   const split::ChainCosts dag_costs = split::compile(dag);
   c.chain_true = split::evaluate(dag_costs, c.chain.boundaries);
   c.dag = split::solve(dag_costs, method, budget);

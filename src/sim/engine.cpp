@@ -36,11 +36,44 @@ constexpr double kStepsPerRecord = 100.0;  // one task record (with the blockage
 }  // namespace
 
 std::vector<MethodSpec> standard_methods() {
-  return {{"HiveMind", MethodKind::kHiveMind},
-          {"UE only", MethodKind::kUeOnly},
-          {"Cloud only", MethodKind::kCloudOnly},
-          {"Single split", MethodKind::kSingleSplit}};
+  return {{"HiveMind", split::Method::kSci},
+          {"UE only", split::Method::kUeOnly},
+          {"Cloud only", split::Method::kCloudOnly},
+          {"Single split", split::Method::kSingleSplit}};
 }
+
+bool plans_on_metrics(const split::MethodChoice& method) {
+  switch (method.method) {
+    case split::Method::kOptMetric:
+    case split::Method::kLinear:
+    case split::Method::kBarrier:
+    case split::Method::kExact:
+      return true;
+    default:
+      return false;
+  }
+}
+
+namespace {
+// The metrics of the multi-objective tables, as opt-METRIC names them.
+constexpr const char* kLatencyMs = "latency_ms";
+constexpr const char* kEnergyJ = "energy_j";
+
+// Refuses a method the simulator cannot plan with, naming it.
+void check_method(const MethodSpec& m) {
+  const split::Method k = m.method.method;
+  if (k == split::Method::kOptMetric && m.method.metric != kLatencyMs &&
+      m.method.metric != kEnergyJ)
+    throw InputError("method " + m.label + ": " + m.method.name() +
+                     " is not a metric of the simulator (opt-latency_ms or opt-energy_j)");
+  if (!split::method_info(k).on_tables && !plans_on_metrics(m.method))
+    throw InputError("method " + m.label + ": " + m.method.name() +
+                     " is not simulated (it needs a problem's sections)");
+  if (plans_on_metrics(m.method) && m.forecaster != Forecaster::kNone)
+    throw InputError("method " + m.label + ": " + m.method.name() +
+                     " plans on the known capacities only (no forecaster)");
+}
+}  // namespace
 
 ModelCosts load_model_costs(const Scenario& scenario, const std::string& data_dir,
                             const std::string& name, const Budget& budget) {
@@ -129,6 +162,7 @@ class Runner {
         c_(c),
         net_(s, NetworkOptions{c.load, c.seed, c.coherence_s, c.start_offset_s,
                                c.duration_s + 2.0 * kTaskGiveUpS + 1.0, c.budget}) {
+    for (const auto& method : c.methods) check_method(method);
     L_ = m.layers;
     training_ = c.task == TaskKind::kTraining;
     // What the task moves (split::TaskTraffic): the cut bytes; training sends each cut's
@@ -184,8 +218,8 @@ class Runner {
     const double routes = static_cast<double>(net_.routes().size());
     bool predictive = false, multi = false;
     for (const auto& m : c_.methods) {
-      predictive = predictive || m.kind == MethodKind::kPredictive;
-      multi = multi || m.kind == MethodKind::kMultiObjective;
+      predictive = predictive || m.forecaster != Forecaster::kNone;
+      multi = multi || plans_on_metrics(m.method);
     }
     const double caches = 1.0 + (predictive ? 1.0 : 0.0) + (multi ? 2.0 : 0.0);
     const double cells = P * (L + 2.0);  // one cost table: P rows of L + 1 or L + 2 cells
@@ -193,13 +227,16 @@ class Runner {
     double per_task = P * kStepsPerHop + caches * cells * kStepsPerCell;
     for (const auto& m : c_.methods) {
       double plan = cells * kStepsPerCell;  // SCI, single split: a pass over the table
-      if (m.kind == MethodKind::kUeOnly || m.kind == MethodKind::kCloudOnly) plan = P;
-      if (m.kind == MethodKind::kMultiObjective && m.variant != MultiVariant::kOptLatency &&
-          m.variant != MultiVariant::kOptEnergy)
+      const split::Method k = m.method.method;
+      if (k == split::Method::kUeOnly || k == split::Method::kCloudOnly) plan = P;
+      if (k == split::Method::kAlgorithm1 || k == split::Method::kDijkstra ||
+          k == split::Method::kBrute)
+        plan = split::estimate_work(L, P, k).steps;
+      if (plans_on_metrics(m.method) && k != split::Method::kOptMetric)
         // The objective's tables copied, the UE-only plan evaluated twice, and for barrier and
         // exact every (i, j) block of every node (split/objectives.hpp: P (L+1)(L+2)/2 (1 + 3C),
         // C = 1; exact counts its own labels against the default budget as it builds them).
-        plan = 5.0 * cells * kStepsPerCell + (m.variant == MultiVariant::kLinear
+        plan = 5.0 * cells * kStepsPerCell + (k == split::Method::kLinear
                                                   ? cells * kStepsPerCell
                                                   : P * (L + 1.0) * (L + 2.0) / 2.0 * 4.0);
       const double execute = (L + P * kStepsPerHop) * (training_ ? 2.0 : 1.0);
@@ -462,24 +499,24 @@ class Runner {
   }
 
   void plan(const MethodSpec& spec, const split::ChainCosts& costs, std::vector<int>& b) {
-    const int P = costs.node_count();
-    switch (spec.kind) {
-      case MethodKind::kHiveMind:
-      case MethodKind::kPredictive:
+    if (plans_on_metrics(spec.method)) return plan_multi(spec, b);
+    switch (const split::Method m = spec.method.method) {
+      case split::Method::kSci:  // the hot path: buffers kept between tasks
         solver_.solve(costs, b);
         break;
-      case MethodKind::kUeOnly:
-        b.assign(P, L_);
+      case split::Method::kUeOnly:
+      case split::Method::kCloudOnly:
+        split::fixed_plan(m, L_, costs.node_count(), b);
         break;
-      case MethodKind::kCloudOnly:
-        b.assign(P, 0);
-        b.back() = L_;
-        break;
-      case MethodKind::kSingleSplit:
+      case split::Method::kSingleSplit:
         split::best_single_split(costs, single_split_scratch_, b);
         break;
-      case MethodKind::kMultiObjective:
-        plan_multi(spec, b);
+      default:  // algorithm1, dijkstra, brute (check_method refused the others)
+        try {
+          b = split::solve(costs, m, c_.budget).boundaries;
+        } catch (const InputError&) {  // no finite plan
+          b.clear();
+        }
         break;
     }
   }
@@ -491,7 +528,7 @@ class Runner {
   // its cost are reused as they are. (SCI on the same inputs sends the same messages and takes
   // the same decisions; the update's timing is still simulated for every task.)
   void plan_task(const MethodSpec& spec, MethodState& st, const CostCache::Tables& tables) {
-    const bool multi = spec.kind == MethodKind::kMultiObjective;
+    const bool multi = plans_on_metrics(spec.method);
     if (!multi && st.plan_version == tables.version) return;
     plan(spec, tables.costs, st.plan);
     st.planned =
@@ -508,19 +545,15 @@ class Runner {
       energy_costs_ = &cost_tables(energy_cache_, known_).costs;
       multi_ready_ = true;
     }
-    split::Boundaries ue(P, L_);
-    switch (spec.variant) {
-      case MultiVariant::kOptLatency:
-        solver_.solve(*lat_ms_costs_, b);
-        return;
-      case MultiVariant::kOptEnergy:
-        solver_.solve(*energy_costs_, b);
-        return;
-      default:
-        break;
+    const split::Method m = spec.method.method;
+    if (m == split::Method::kOptMetric) {
+      solver_.solve(spec.method.metric == kLatencyMs ? *lat_ms_costs_ : *energy_costs_, b);
+      return;
     }
+    split::Boundaries ue;
+    split::fixed_plan(split::Method::kUeOnly, L_, P, ue);
     split::CompiledObjective obj;
-    obj.names = {"latency_ms", "energy_j"};
+    obj.names = {kLatencyMs, kEnergyJ};
     obj.metric = {*lat_ms_costs_, *energy_costs_};
     obj.best_effort = *energy_costs_;
     obj.limited = {0};
@@ -528,17 +561,15 @@ class Runner {
     const double e_ue = split::evaluate(*energy_costs_, ue).total;
     const double t_ue = split::evaluate(*lat_ms_costs_, ue).total;
     obj.linear_weight = {t_ue > 0 ? e_ue / t_ue : 1.0};
-    switch (spec.variant) {
-      case MultiVariant::kLinear:
+    switch (m) {
+      case split::Method::kLinear:
         solver_.solve(split::linear_costs(obj), b);
         break;
-      case MultiVariant::kBarrier:
+      case split::Method::kBarrier:
         b = split::solve_barrier(obj, {}, nullptr, c_.budget);
         break;
-      case MultiVariant::kExact:
+      default:  // kExact
         b = split::solve_exact(obj, {}, c_.budget).boundaries;
-        break;
-      default:
         break;
     }
     if (b.empty()) solver_.solve(*lat_ms_costs_, b);
@@ -588,7 +619,7 @@ class Runner {
       MethodState& st = states_[mi];
       const CostCache::Tables* tables = known_tables_;
       const std::vector<double>* caps = &known_;
-      if (spec.kind == MethodKind::kPredictive) {
+      if (spec.forecaster != Forecaster::kNone) {
         predicted_ = known_;
         for (int p = 0; p + 1 < P; ++p) {
           const int link = route_->links[p];
@@ -606,6 +637,8 @@ class Runner {
               break;
             case Forecaster::kEwma:
               if (st.ewma_rate[link] > 0) predicted_[p] = st.ewma_rate[link];
+              break;
+            case Forecaster::kNone:
               break;
           }
         }

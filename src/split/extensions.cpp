@@ -79,20 +79,14 @@ std::string boundaries_text(const Boundaries& b) {
   return out + "]";
 }
 
-bool is_core_name(const std::string& method) {
-  for (Method c : all_methods())
-    if (to_string(c) == method) return true;
-  return false;
-}
-
 // "method NAME (L = .., P = ..)" for the budget's messages; L is the linearised one for rnn.
-std::string budget_subject(const ExtendedProblem& ext, const std::string& method, double L) {
+std::string budget_subject(const ExtendedProblem& ext, const MethodChoice& method, double L) {
   char buf[200];
   std::snprintf(buf, sizeof buf, " (L = %.0f, P = %d", L, ext.problem.node_count());
-  std::string s = "method " + method + buf;
-  if (ext.rnn && method != "standard")
+  std::string s = "method " + method.name() + buf;
+  if (ext.rnn && method.method != Method::kStandard)
     s += ", " + std::to_string(ext.rnn->steps) + " rnn steps linearised";
-  if (ext.multi && method == "exact") {
+  if (ext.multi && method.method == Method::kExact) {
     const std::size_t C = ext.multi->objective.limits.size();
     s += ", " + std::to_string(C) + (C == 1 ? " limit" : " limits");
   }
@@ -100,14 +94,21 @@ std::string budget_subject(const ExtendedProblem& ext, const std::string& method
 }
 
 // Layers of the problem the method plans on: R * L for rnn (except standard, which plans one step).
-double planned_layers(const ExtendedProblem& ext, const std::string& method) {
+double planned_layers(const ExtendedProblem& ext, const MethodChoice& method) {
   const double L = ext.problem.layers;
-  return ext.rnn && method != "standard" ? L * ext.rnn->steps : L;
+  return ext.rnn && method.method != Method::kStandard ? L * ext.rnn->steps : L;
+}
+
+// A plain problem (no sections) solved by a table method: compiled and solved on its tables.
+bool plain_table_solve(const ExtendedProblem& ext, const MethodChoice& method) {
+  return !ext.any() && method_info(method.method).on_tables;
 }
 
 }  // namespace
 
-WorkEstimate estimate_extended(const ExtendedProblem& ext, const std::string& method) {
+WorkEstimate estimate_work(const ExtendedProblem& ext, const MethodChoice& method) {
+  if (plain_table_solve(ext, method))
+    return estimate_work(ext.problem.layers, ext.problem.node_count(), method.method);
   const int P = ext.problem.node_count();
   const double Pd = P;
   const double L = planned_layers(ext, method);
@@ -120,7 +121,8 @@ WorkEstimate estimate_extended(const ExtendedProblem& ext, const std::string& me
   const double sci_steps = Pd * (L + 2);
   const double sci_bytes = Pd * (L + 2) * (sizeof(double) + sizeof(int));
 
-  if (method == "standard" && ext.rnn) {
+  const Method m = method.method;
+  if (m == Method::kStandard && ext.rnn) {
     // rnn_standard: one step's problem (cuts + H) compiled and solved by SCI; no linearisation.
     return {3 * values + sci_steps, 3 * T + sci_bytes};
   }
@@ -142,60 +144,78 @@ WorkEstimate estimate_extended(const ExtendedProblem& ext, const std::string& me
     // Each metric's tables, the best-effort sum and its copy as the primary tables (+ Eq. 11's
     // weighted sum for linear).
     const double M = static_cast<double>(ext.multi->metrics.size());
-    tables += 2 * M + 2 + (method == "linear" ? 2 : 0);
+    tables += 2 * M + 2 + (m == Method::kLinear ? 2 : 0);
     steps +=
-        (2 * M + (method == "linear" ? 2 + 2 * ext.multi->objective.limits.size() : 0)) * values;
+        (2 * M + (m == Method::kLinear ? 2 + 2 * ext.multi->objective.limits.size() : 0)) * values;
   }
   steps += tables * values;
   double bytes = tables * T;
 
-  if (method == "barrier" && ext.multi) {
+  if (m == Method::kBarrier && ext.multi) {
     const double C = static_cast<double>(ext.multi->objective.limits.size());
     steps += Pd * (L + 1) * (L + 2) / 2 * (1 + 3 * C);  // as solve_barrier counts it
     bytes += sci_bytes;
-  } else if (method == "exact" && ext.multi) {
+  } else if (m == Method::kExact && ext.multi) {
     const double D = 1.0 + static_cast<double>(ext.multi->objective.limits.size());
     steps += Pd * (L + 2) * D;  // at least one label per split point set; then counted
     bytes += D * (L + 1) * sizeof(double) + Pd * (L + 2) * 24;  // prefix sums, front headers
-  } else if (is_core_name(method)) {
-    const Method m = parse_method(method);
+  } else if (method_info(m).on_tables) {
     // The feasibility probe (one SCI pass), then the core method on the cost tables (its
     // estimate counts the tables it reads, already counted above).
     const WorkEstimate core = estimate_work(Li, P, m);
     steps += sci_steps + core.steps;
     bytes += sci_bytes + std::max(0.0, core.bytes - 2 * T);
   } else {
-    // bottleneck, standard (collaborative), linear, opt-METRIC, and unknown names: one SCI pass.
+    // bottleneck, standard (collaborative), linear, opt-METRIC: one SCI pass.
     steps += sci_steps;
     bytes += sci_bytes;
   }
   return {steps, bytes};
 }
 
-std::vector<std::string> applicable_methods(const ExtendedProblem& ext) {
-  std::vector<std::string> m;
+std::vector<MethodChoice> applicable_methods(const ExtendedProblem& ext) {
+  std::vector<MethodChoice> m;
   if (ext.multi) {
-    for (const auto& metric : ext.multi->metrics) m.push_back("opt-" + metric.name);
-    m.insert(m.end(), {"linear", "barrier", "exact"});
+    for (const auto& metric : ext.multi->metrics) m.emplace_back(Method::kOptMetric, metric.name);
+    m.insert(m.end(), {Method::kLinear, Method::kBarrier, Method::kExact});
     return m;
   }
-  m.push_back("sci");
-  if (ext.omega || ext.rnn) m.push_back("standard");
-  m.push_back("bottleneck");
-  if (!ext.constraints.has_memory()) m.insert(m.end(), {"ue-only", "cloud-only", "single-split"});
+  m.push_back(Method::kSci);
+  if (ext.omega || ext.rnn) m.push_back(Method::kStandard);
+  m.push_back(Method::kBottleneck);
+  if (!ext.constraints.has_memory())
+    m.insert(m.end(), {Method::kUeOnly, Method::kCloudOnly, Method::kSingleSplit});
   return m;
 }
 
-ExtSolution solve_extended(const ExtendedProblem& ext, const std::string& method,
-                           const Budget& budget) {
-  // The estimate first, from the sizes alone: a hostile size is refused before prepare()
-  // builds a single table (an rnn of 1e6 steps on 1e4 nodes would ask for 80 GB).
-  check_work(budget, estimate_extended(ext, method),
-             budget_subject(ext, method, planned_layers(ext, method)));
-  ExtSolution s;
+Plan solve(const ExtendedProblem& ext, const MethodChoice& method, const Budget& budget) {
+  const Method m = method.method;
+  const std::string name = method.name();
+  Plan s;
   s.method = method;
   Boundaries& b = s.boundaries;
-  if (method == "standard" && ext.rnn) {
+  if (plain_table_solve(ext, method)) {
+    // A plain problem and a table method: its estimate before the tables are compiled (which
+    // it counts), then the method on the tables.
+    const int L = ext.problem.layers, P = ext.problem.node_count();
+    check_work(budget, estimate_work(L, P, m), work_subject(m, L, P));
+    s.problem = ext.problem;
+    const ChainCosts costs = compile(ext.problem);
+    const Solution core = solve(costs, m, budget);
+    b = core.boundaries;
+    s.graph = core.graph;
+    s.breakdown = core.breakdown;
+    s.cost = core.cost;
+    s.cost_name = "total (sum of stages)";
+    s.metrics.push_back({"total", s.breakdown.total, "", 0.0, true});
+    s.metrics.push_back({"slowest_stage", evaluate_bottleneck(costs, b), "", 0.0, true});
+    return s;
+  }
+  // The estimate first, from the sizes alone: a hostile size is refused before prepare()
+  // builds a single table (an rnn of 1e6 steps on 1e4 nodes would ask for 80 GB).
+  check_work(budget, estimate_work(ext, method),
+             budget_subject(ext, method, planned_layers(ext, method)));
+  if (m == Method::kStandard && ext.rnn) {
     // Splits one step and repeats it: needs neither the linearised problem nor its tables.
     ChainCosts step_costs;
     const RnnStandard st = rnn_standard(ext.problem, *ext.rnn);
@@ -218,105 +238,110 @@ ExtSolution solve_extended(const ExtendedProblem& ext, const std::string& method
   s.problem = pr.problem;
   const ChainCosts& reported = pr.costs;  // the tables the breakdown is read from
 
-  if (method == "bottleneck") {
-    s.cost = solve_chain(pr.costs, pr.windows, Combine::kMax, b);
-    s.cost_name = "slowest stage (throughput objective)";
-    if (b.empty()) throw InputError("method bottleneck: " + constraint_reason(ext));
-  } else if (method == "standard") {
-    if (ext.omega) {
+  switch (m) {
+    case Method::kBottleneck:
+      s.cost = solve_chain(pr.costs, pr.windows, Combine::kMax, b);
+      s.cost_name = "slowest stage (throughput objective)";
+      if (b.empty()) throw InputError("method bottleneck: " + constraint_reason(ext));
+      break;
+    case Method::kStandard:
+      if (!ext.omega) throw InputError("method standard: needs a collaborative or rnn section");
       // Plan as if omega did not exist, then pay it (Fig. 19b's "standard HiveMind").
       solve_chain(pr.costs_without_omega, pr.windows, Combine::kSum, b);
       if (b.empty()) throw InputError("method standard: " + constraint_reason(ext));
       s.cost_name = "total, planned without omega then charged omega";
-    } else {
-      throw InputError("method standard: needs a collaborative or rnn section");
+      break;
+    case Method::kLinear: {
+      const CompiledObjective& obj = need_objective(pr, name);
+      s.cost = solve_chain(linear_costs(obj), pr.windows, Combine::kSum, b);
+      s.cost_name = "Eq. 11 weighted sum";
+      if (b.empty()) throw InputError("method linear: " + constraint_reason(ext));
+      break;
     }
-  } else if (method == "linear") {
-    const CompiledObjective& obj = need_objective(pr, method);
-    s.cost = solve_chain(linear_costs(obj), pr.windows, Combine::kSum, b);
-    s.cost_name = "Eq. 11 weighted sum";
-    if (b.empty()) throw InputError("method linear: " + constraint_reason(ext));
-  } else if (method == "barrier") {
-    const CompiledObjective& obj = need_objective(pr, method);
-    b = solve_barrier(obj, pr.windows, &s.cost, budget);
-    s.cost_name = "Eq. 12 (W_c on every edge)";
-    if (b.empty())
-      throw InputError(
-          "method barrier: every plan has an edge (incoming transfer + block) whose "
-          "limited metric reaches its threshold, where W_c is infinite (or " +
-          constraint_reason(ext) + "); try exact");
-  } else if (method == "exact") {
-    const CompiledObjective& obj = need_objective(pr, method);
-    const ExactResult r = solve_exact(obj, pr.windows, budget);
-    if (r.boundaries.empty()) {
-      std::string why;
-      bool each_alone = true;
-      for (std::size_t c = 0; c < obj.limited.size(); ++c) {
-        Boundaries alone;
-        const double best =
-            solve_chain(obj.metric[obj.limited[c]], pr.windows, Combine::kSum, alone);
-        each_alone = each_alone && best <= obj.threshold[c];
-        why += (why.empty() ? "" : "; ") + obj.names[obj.limited[c]] +
-               " <= " + show(obj.threshold[c]) + " (smallest end-to-end " +
-               obj.names[obj.limited[c]] + " of any plan: " + show(best) + ")";
+    case Method::kBarrier: {
+      const CompiledObjective& obj = need_objective(pr, name);
+      b = solve_barrier(obj, pr.windows, &s.cost, budget);
+      s.cost_name = "Eq. 12 (W_c on every edge)";
+      if (b.empty())
+        throw InputError(
+            "method barrier: every plan has an edge (incoming transfer + block) whose "
+            "limited metric reaches its threshold, where W_c is infinite (or " +
+            constraint_reason(ext) + "); try exact");
+      break;
+    }
+    case Method::kExact: {
+      const CompiledObjective& obj = need_objective(pr, name);
+      const ExactResult r = solve_exact(obj, pr.windows, budget);
+      if (r.boundaries.empty()) {
+        std::string why;
+        bool each_alone = true;
+        for (std::size_t c = 0; c < obj.limited.size(); ++c) {
+          Boundaries alone;
+          const double best =
+              solve_chain(obj.metric[obj.limited[c]], pr.windows, Combine::kSum, alone);
+          each_alone = each_alone && best <= obj.threshold[c];
+          why += (why.empty() ? "" : "; ") + obj.names[obj.limited[c]] +
+                 " <= " + show(obj.threshold[c]) + " (smallest end-to-end " +
+                 obj.names[obj.limited[c]] + " of any plan: " + show(best) + ")";
+        }
+        Boundaries any_plan;
+        if (obj.limited.empty() ||
+            !std::isfinite(solve_chain(obj.best_effort, pr.windows, Combine::kSum, any_plan)))
+          why = constraint_reason(ext);
+        throw InputError("method exact: no plan meets the thresholds: " + why +
+                         (each_alone && obj.limited.size() > 1
+                              ? " (each alone can be met, not all together)"
+                              : ""));
       }
-      Boundaries any_plan;
-      if (obj.limited.empty() ||
-          !std::isfinite(solve_chain(obj.best_effort, pr.windows, Combine::kSum, any_plan)))
-        why = constraint_reason(ext);
-      throw InputError("method exact: no plan meets the thresholds: " + why +
-                       (each_alone && obj.limited.size() > 1
-                            ? " (each alone can be met, not all together)"
-                            : ""));
+      b = r.boundaries;
+      s.cost = r.best_effort;
+      s.cost_name = "best effort, subject to every limit (exact)";
+      s.exact = r.stats;
+      break;
     }
-    b = r.boundaries;
-    s.cost = r.best_effort;
-    s.cost_name = "best effort, subject to every limit (exact)";
-    s.exact = r.stats;
-  } else if (method.rfind("opt-", 0) == 0) {
-    const CompiledObjective& obj = need_objective(pr, method);
-    const std::string name = method.substr(4);
-    int k = -1;
-    for (std::size_t q = 0; q < obj.names.size(); ++q)
-      if (obj.names[q] == name) k = static_cast<int>(q);
-    if (k < 0) throw InputError("method " + method + ": unknown metric \"" + name + "\"");
-    s.cost = solve_chain(obj.metric[k], pr.windows, Combine::kSum, b);
-    s.cost_name = "end-to-end " + name + " alone";
-    if (b.empty()) throw InputError("method " + method + ": " + constraint_reason(ext));
-  } else {
-    if (!is_core_name(method))
-      throw InputError("method: unknown method \"" + method +
-                       "\" (expected sci, algorithm1, dijkstra, brute, ue-only, cloud-only, "
-                       "single-split, bottleneck, standard, linear, barrier, exact or opt-METRIC)");
-    const Method m = parse_method(method);
-    if (!pr.windows.empty()) {
-      if (m == Method::kSci) {
-        solve_chain(pr.costs, pr.windows, Combine::kSum, b);
-        if (b.empty()) throw InputError("method sci: " + constraint_reason(ext));
-      } else if (is_optimal(m)) {
-        throw InputError("method " + method +
-                         ": memory budgets are solved by sci only (windowed SCI)");
+    case Method::kOptMetric: {
+      const CompiledObjective& obj = need_objective(pr, name);
+      int k = -1;
+      for (std::size_t q = 0; q < obj.names.size(); ++q)
+        if (obj.names[q] == method.metric) k = static_cast<int>(q);
+      if (k < 0) throw InputError("method " + name + ": unknown metric \"" + method.metric + "\"");
+      s.cost = solve_chain(obj.metric[k], pr.windows, Combine::kSum, b);
+      s.cost_name = "end-to-end " + method.metric + " alone";
+      if (b.empty()) throw InputError("method " + name + ": " + constraint_reason(ext));
+      break;
+    }
+    default:  // the table methods on the prepared tables
+      if (!pr.windows.empty()) {
+        if (m == Method::kSci) {
+          solve_chain(pr.costs, pr.windows, Combine::kSum, b);
+          if (b.empty()) throw InputError("method sci: " + constraint_reason(ext));
+        } else if (is_optimal(m)) {
+          throw InputError("method " + name +
+                           ": memory budgets are solved by sci only (windowed SCI)");
+        } else {
+          b = solve_baseline(pr.costs, m);
+          if (!plan_fits_windows(pr.windows, b))
+            throw InputError("method " + name +
+                             ": the baseline plan does not fit the memory budgets");
+        }
       } else {
-        b = solve_baseline(pr.costs, m);
-        if (!plan_fits_windows(pr.windows, b))
-          throw InputError("method " + method +
-                           ": the baseline plan does not fit the memory budgets");
+        Boundaries probe;
+        if (!std::isfinite(solve_chain(pr.costs, {}, Combine::kSum, probe)))
+          throw InputError("method " + name + ": " + constraint_reason(ext));
+        const Solution core = solve(pr.costs, m, budget);
+        b = core.boundaries;
+        s.graph = core.graph;
       }
-    } else {
-      Boundaries probe;
-      if (!std::isfinite(solve_chain(pr.costs, {}, Combine::kSum, probe)))
-        throw InputError("method " + method + ": " + constraint_reason(ext));
-      b = solve(pr.costs, m, budget).boundaries;
-    }
+      break;
   }
 
   s.breakdown = evaluate(reported, b);
-  if (s.cost_name.empty() || method == "standard") {
+  if (s.cost_name.empty() || m == Method::kStandard) {
     s.cost = s.breakdown.total;
     if (s.cost_name.empty()) s.cost_name = "total (sum of stages)";
   }
-  if (!std::isfinite(s.breakdown.total) && method != "bottleneck")
-    throw InputError("method " + method + ": its plan " + boundaries_text(b) +
+  if (!std::isfinite(s.breakdown.total) && m != Method::kBottleneck)
+    throw InputError("method " + name + ": its plan " + boundaries_text(b) +
                      " has infinite cost (it breaks the pinned layers)");
 
   if (pr.objective) {

@@ -98,6 +98,18 @@ void validate(const MultiObjective& multi, const Problem& problem) {
     throw InputError("objective.minimize: at least one best-effort metric is needed");
 }
 
+void set_limits(Objective& objective, const std::vector<Objective::Term>& limits) {
+  for (const auto& t : limits) {
+    bool replaced = false;
+    for (auto& l : objective.limits)
+      if (l.metric == t.metric) {
+        l.value = t.value;
+        replaced = true;
+      }
+    if (!replaced) objective.limits.push_back(t);
+  }
+}
+
 ChainCosts compile_metric(const Problem& problem, const Metric& metric) {
   if (metric.from_problem) return compile(problem);
   const int L = problem.layers;

@@ -14,55 +14,10 @@ namespace hivemind::split {
 
 namespace {
 constexpr double kInf = std::numeric_limits<double>::infinity();
-
-struct MethodName {
-  Method method;
-  std::string_view name;
-};
-constexpr MethodName kMethodNames[] = {
-    {Method::kSci, "sci"},
-    {Method::kAlgorithm1, "algorithm1"},
-    {Method::kDijkstra, "dijkstra"},
-    {Method::kBrute, "brute"},
-    {Method::kUeOnly, "ue-only"},
-    {Method::kCloudOnly, "cloud-only"},
-    {Method::kSingleSplit, "single-split"},
-};
 }  // namespace
 
-Method parse_method(std::string_view name) {
-  for (const auto& m : kMethodNames)
-    if (m.name == name) return m.method;
-  std::string valid;
-  for (const auto& m : kMethodNames) valid += (valid.empty() ? "" : ", ") + std::string(m.name);
-  throw InputError("method: unknown method \"" + std::string(name) + "\" (expected one of " +
-                   valid + ")");
-}
-
-std::string_view to_string(Method method) {
-  for (const auto& m : kMethodNames)
-    if (m.method == method) return m.name;
-  return "?";
-}
-
-const std::vector<Method>& all_methods() {
-  static const std::vector<Method> methods = [] {
-    std::vector<Method> v;
-    for (const auto& m : kMethodNames) v.push_back(m.method);
-    return v;
-  }();
-  return methods;
-}
-
-bool is_optimal(Method method) {
-  return method == Method::kSci || method == Method::kAlgorithm1 || method == Method::kDijkstra ||
-         method == Method::kBrute;
-}
-
-namespace {
-// What a refusal names: the method and its size (brute: its plans, dijkstra: its edges, with
-// the method to use instead, as their fixed caps used to say).
-std::string subject(Method method, int L, int P) {
+// Brute and dijkstra name their size and the method to use instead.
+std::string work_subject(Method method, int L, int P) {
   const std::string size = "L = " + std::to_string(L) + ", P = " + std::to_string(P);
   switch (method) {
     case Method::kBrute:
@@ -75,7 +30,6 @@ std::string subject(Method method, int L, int P) {
       return "method " + std::string(to_string(method)) + " (" + size + ")";
   }
 }
-}  // namespace
 
 std::uint64_t plan_count(int layers, int nodes) {
   // C(L + P - 1, P - 1): non-decreasing b_0..b_{P-2} in [0, L].
@@ -98,7 +52,7 @@ std::uint64_t plan_count(int layers, int nodes) {
 Boundaries solve_brute(const ChainCosts& costs, const Budget& budget) {
   const int L = costs.layers;
   const int P = costs.node_count();
-  check_work(budget, estimate_work(L, P, Method::kBrute), subject(Method::kBrute, L, P));
+  check_work(budget, estimate_work(L, P, Method::kBrute), work_subject(Method::kBrute, L, P));
   Boundaries current(P), best;
   double best_cost = kInf;
   // Node p starts at layer `first`; `acc` is the cost of nodes 0..p-1 and links 0..p-1.
@@ -197,7 +151,7 @@ GraphStats dijkstra_graph_size(int L, int P) {
 Boundaries solve_dijkstra(const ChainCosts& costs, GraphStats* stats, const Budget& budget) {
   const int L = costs.layers;
   const int P = costs.node_count();
-  check_work(budget, estimate_work(L, P, Method::kDijkstra), subject(Method::kDijkstra, L, P));
+  check_work(budget, estimate_work(L, P, Method::kDijkstra), work_subject(Method::kDijkstra, L, P));
   const Graph g = make_graph(L, P);
   const std::int64_t V = g.vertex_count();
 
@@ -275,15 +229,25 @@ Boundaries solve_dijkstra(const ChainCosts& costs, GraphStats* stats, const Budg
 }
 
 // ---------------------------------------------------------------------------------------------
+void fixed_plan(Method method, int layers, int nodes, Boundaries& b) {
+  if (method == Method::kUeOnly) {
+    b.assign(static_cast<std::size_t>(nodes), layers);
+  } else if (method == Method::kCloudOnly) {
+    b.assign(static_cast<std::size_t>(nodes), 0);
+    b.back() = layers;
+  } else {
+    throw InputError("method: " + std::string(to_string(method)) + " has no fixed plan");
+  }
+}
+
 Boundaries solve_baseline(const ChainCosts& costs, Method method) {
   const int L = costs.layers;
   const int P = costs.node_count();
   switch (method) {
     case Method::kUeOnly:
-      return Boundaries(P, L);
     case Method::kCloudOnly: {
-      Boundaries b(P, 0);
-      b.back() = L;
+      Boundaries b;
+      fixed_plan(method, L, P, b);
       return b;
     }
     case Method::kSingleSplit: {
@@ -378,6 +342,8 @@ WorkEstimate estimate_work(int layers, int nodes, Method method) {
       // One pass over the UE's and the cloud's layers and every link's cut (single split), or
       // one evaluation of the plan; single split keeps one suffix sum of L+1 values.
       return {P * (L + 2), input + 8 * (L + 1)};
+    default:  // not a table method: solve refuses it
+      break;
   }
   return {P * (L + 2), input};
 }
@@ -387,16 +353,13 @@ void check_work(const Budget& budget, const WorkEstimate& work, std::string_view
   check_bytes(budget, work.bytes, what);
 }
 
-Solution solve(const Problem& problem, Method method, const Budget& budget) {
-  check_work(budget, estimate_work(problem.layers, problem.node_count(), method),
-             subject(method, problem.layers, problem.node_count()));
-  return solve(compile(problem), method, budget);
-}
-
 Solution solve(const ChainCosts& costs, Method method, const Budget& budget) {
   const int L = costs.layers;
   const int P = costs.node_count();
-  check_work(budget, estimate_work(L, P, method), subject(method, L, P));
+  if (!method_info(method).on_tables)
+    throw InputError("method " + std::string(to_string(method)) +
+                     ": needs the problem's sections, not cost tables alone (solve the problem)");
+  check_work(budget, estimate_work(L, P, method), work_subject(method, L, P));
   Solution s;
   s.method = method;
   switch (method) {

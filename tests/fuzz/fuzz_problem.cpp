@@ -24,7 +24,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       budget.bytes = 64.0 * 1024 * 1024;
       for (const auto& method : hivemind::split::applicable_methods(ext)) {
         try {
-          hivemind::split::solve_extended(ext, method, budget);
+          hivemind::split::solve(ext, method, budget);
         } catch (const hivemind::InputError&) {  // over budget, or no feasible plan
         }
       }

@@ -20,15 +20,15 @@ Args parse(const std::vector<std::string>& argv) {
 TEST(SolveInput, ChainSizesReportsTrueCostOfTheChainPlan) {
   const Args args =
       parse({"--model", "resnet18", "--route", kData + "/routes/four_roles.json", "--chain-sizes"});
-  const split::Problem chain = acquire_problem(args);
-  const split::Solution planned = split::solve(split::compile(chain), split::Method::kSci);
-  const std::string report = problem_source_report(args, chain, planned, /*json=*/false);
+  const split::ExtendedProblem chain = acquire_extended_problem(args);
+  const split::Plan planned = split::solve(chain, split::Method::kSci);
+  const std::string report = problem_source_report(args, planned, /*json=*/false);
   EXPECT_NE(report.find("chain-model plan"), std::string::npos) << report;
   EXPECT_NE(report.find("DAG-aware plan"), std::string::npos) << report;
-  EXPECT_EQ(problem_source_report(args, chain, planned, /*json=*/true), "");
+  EXPECT_EQ(problem_source_report(args, planned, /*json=*/true), "");
   // Without --chain-sizes nothing is added.
   const Args plain = parse({"--model", "resnet18", "--route", kData + "/routes/four_roles.json"});
-  EXPECT_EQ(problem_source_report(plain, chain, planned, false), "");
+  EXPECT_EQ(problem_source_report(plain, planned, false), "");
 }
 
 }  // namespace

@@ -37,7 +37,7 @@ TEST(Engine, SameSeedSameCsvDifferentSeedDifferent) {
   c.duration_s = 5;
   c.period_s = 0.05;
   c.keep_plans = true;
-  c.methods.push_back({"predictive", MethodKind::kPredictive, Forecaster::kOracle, 0.1});
+  c.methods.push_back({"predictive", split::Method::kSci, Forecaster::kOracle, 0.1});
   const std::string a = csv_of(f, c), b = csv_of(f, c);
   EXPECT_EQ(a, b);
   c.seed = 2;
@@ -109,6 +109,37 @@ TEST(Engine, HiveMindNeverAboveABaselineWithExactInformation) {
         }
   }
   EXPECT_GT(exact, 1000);  // the property was exercised on many tasks
+}
+
+// The simulator plans with split's methods by their one vocabulary (split/methods.hpp): every
+// optimal table method gives a plan of the same planned cost as SCI on every task, and a
+// method that needs a problem's sections is refused with its name.
+TEST(Engine, PlansWithEverySplitTableMethod) {
+  const Fixture f = load("chain5");
+  RunConfig c;
+  c.duration_s = 2;
+  c.period_s = 0.1;
+  c.methods = {{"sci", split::Method::kSci},
+               {"alg1", split::Method::kAlgorithm1},
+               {"dijkstra", split::Method::kDijkstra}};
+  const RunResult r = run_simulation(f.scenario, f.model, c);
+  ASSERT_FALSE(r.records.empty());
+  for (std::size_t k = 0; k + 2 < r.records.size(); k += 3) {
+    const double sci = r.records[k].planned;
+    for (int m = 1; m <= 2; ++m)
+      EXPECT_NEAR(r.records[k + m].planned, sci, 1e-9 * (1 + sci)) << "task " << k / 3;
+  }
+  for (split::Method m : {split::Method::kBottleneck, split::Method::kStandard}) {
+    c.methods = {{"x", m}};
+    try {
+      run_simulation(f.scenario, f.model, c);
+      FAIL() << split::to_string(m);
+    } catch (const InputError& e) {
+      EXPECT_NE(std::string(e.what()).find("is not simulated"), std::string::npos) << e.what();
+    }
+  }
+  c.methods = {{"x", {split::Method::kOptMetric, "throughput"}}};
+  EXPECT_THROW(run_simulation(f.scenario, f.model, c), InputError);
 }
 
 }  // namespace

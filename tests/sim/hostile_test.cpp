@@ -323,8 +323,8 @@ TEST(Hostile, TheDefaultBudgetTakesTheShippedRuns) {
   EXPECT_LT(estimate_simulation(ch.scenario, ch.model, c).steps, 0.1 * budget.steps);
   c.period_s = 0.02;  // Figs. 16-17: coherence 10 ms, predictive methods
   c.coherence_s = 0.01;
-  c.methods.push_back({"p", MethodKind::kPredictive});
-  c.methods.push_back({"p2", MethodKind::kPredictive, Forecaster::kEwma});
+  c.methods.push_back({"p", split::Method::kSci, Forecaster::kOracle});
+  c.methods.push_back({"p2", split::Method::kSci, Forecaster::kEwma});
   const Work w = estimate_simulation(mm.scenario, mm.model, c);
   EXPECT_LT(w.steps, 0.1 * budget.steps);
   EXPECT_LT(w.bytes, 0.1 * budget.bytes);

@@ -12,6 +12,7 @@
 #include "../common/expect_refusal.hpp"
 #include "hivemind/error.hpp"
 #include "hivemind/split/chain_costs.hpp"
+#include "hivemind/split/extensions.hpp"
 #include "hivemind/split/paper_examples.hpp"
 #include "hivemind/split/solve.hpp"
 #include "random_problems.hpp"
@@ -83,17 +84,17 @@ TEST(Budget, TablesAreCountedBeforeTheyAreBuilt) {
   Problem p = paper_fig2_problem(1.0);
   expect_refusal(
       [&] {
-        solve(p, Method::kSci, Budget{1e9, 100});
+        solve(ExtendedProblem{p}, Method::kSci, Budget{1e9, 100});
       },
       {"method sci (L = 3, P = 3)", "--max-memory-mib"});
-  EXPECT_NO_THROW(solve(p, Method::kSci, Budget{1e9, 1e6}));
+  EXPECT_NO_THROW(solve(ExtendedProblem{p}, Method::kSci, Budget{1e9, 1e6}));
 }
 
 TEST(Budget, EveryMethodSolvesWithAGenerousBudget) {
   std::mt19937_64 rng(5);
   for (int t = 0; t < 200; ++t) {
     const ChainCosts costs = compile(random_problem(rng, {2, 4, 1, 12}));
-    for (Method m : all_methods()) {
+    for (Method m : table_methods()) {
       const Solution s = solve(costs, m, Budget{1e12, 1e12});
       EXPECT_TRUE(is_valid_plan(costs, s.boundaries)) << to_string(m);
       EXPECT_EQ(s.boundaries, solve(costs, m).boundaries) << to_string(m);  // default budget

@@ -56,20 +56,20 @@ TEST(Budget, ExactCountsItsLabels) {
   // Steps: refused once the labels built pass the budget, naming the front cap.
   expect_refusal(
       [&] {
-        solve_extended(ext, "exact", Budget{2e5, 1e9});
+        solve(ext, parse_method("exact"), Budget{2e5, 1e9});
       },
       {"method exact (L = 120, P = 6, 4 limits)", "front cap", "--max-steps"});
   // Bytes: the fronts kept pass 256 KiB (the up-front part, prefix sums and front headers,
   // is ~22 KB).
   expect_refusal(
       [&] {
-        solve_extended(ext, "exact", Budget{1e12, 256.0 * 1024});
+        solve(ext, parse_method("exact"), Budget{1e12, 256.0 * 1024});
       },
       {"method exact", "front cap", "--max-memory-mib"});
   // Smaller: solved within the default budget, and the same plan with a generous one.
   const ExtendedProblem small = wide_fronts(12, 3, 2, 2);
-  const ExtSolution a = solve_extended(small, "exact");
-  const ExtSolution b = solve_extended(small, "exact", Budget{1e12, 1e12});
+  const Plan a = solve(small, parse_method("exact"));
+  const Plan b = solve(small, parse_method("exact"), Budget{1e12, 1e12});
   EXPECT_EQ(a.boundaries, b.boundaries);
 }
 
@@ -78,10 +78,10 @@ TEST(Budget, BarrierRefusesItsQuadraticLoop) {
   const ExtendedProblem ext = wide_fronts(500, 3, 1, 3);
   expect_refusal(
       [&] {
-        solve_extended(ext, "barrier", Budget{1e6, 1e9});
+        solve(ext, parse_method("barrier"), Budget{1e6, 1e9});
       },
       {"method barrier (L = 500, P = 3)", "--max-steps"});
-  EXPECT_NO_THROW(solve_extended(ext, "barrier", Budget{1e8, 1e9}));
+  EXPECT_NO_THROW(solve(ext, parse_method("barrier"), Budget{1e8, 1e9}));
   // solve_barrier checks its own estimate too (the simulator calls it directly).
   const CompiledObjective obj = compile_objective(ext.problem, *ext.multi);
   expect_refusal(
@@ -99,10 +99,10 @@ TEST(Budget, RnnIsEstimatedBeforeItIsLinearised) {
   ext.rnn = RnnSpec{1'000'000, 4.0, -1};
   for (const char* m : {"sci", "bottleneck", "ue-only", "single-split", "algorithm1"})
     expect_refusal(
-        [&] { solve_extended(ext, m); },
+        [&] { solve(ext, parse_method(m)); },
         {std::string("method ") + m + " (L = 1000000, P = 10000", "rnn steps", "--max-"});
   // `standard` splits one step and repeats it: no linearisation, solved.
-  const ExtSolution s = solve_extended(ext, "standard");
+  const Plan s = solve(ext, parse_method("standard"));
   EXPECT_EQ(s.boundaries.size(), 10'000u);
   // Memory alone: a budget of 1 MiB refuses a small rnn's tables.
   ExtendedProblem small;
@@ -110,10 +110,10 @@ TEST(Budget, RnnIsEstimatedBeforeItIsLinearised) {
   small.rnn = RnnSpec{1000, 4.0, -1};
   expect_refusal(
       [&] {
-        solve_extended(small, "sci", Budget{1e12, 1024.0 * 1024});
+        solve(small, parse_method("sci"), Budget{1e12, 1024.0 * 1024});
       },
       {"--max-memory-mib"});
-  EXPECT_NO_THROW(solve_extended(small, "sci"));
+  EXPECT_NO_THROW(solve(small, parse_method("sci")));
 }
 
 TEST(Budget, CoreMethodsThroughTheExtensionSolver) {
@@ -121,20 +121,20 @@ TEST(Budget, CoreMethodsThroughTheExtensionSolver) {
   ext.problem = uniform_problem(2000, 3);
   expect_refusal(
       [&] {
-        solve_extended(ext, "algorithm1", Budget{1e6, 1e9});
+        solve(ext, parse_method("algorithm1"), Budget{1e6, 1e9});
       },
       {"method algorithm1 (L = 2000, P = 3)", "--max-steps"});
-  EXPECT_NO_THROW(solve_extended(ext, "algorithm1", Budget{1e8, 1e9}));
+  EXPECT_NO_THROW(solve(ext, parse_method("algorithm1"), Budget{1e8, 1e9}));
   // An unknown name is still refused as unknown (estimated as sci, then named).
-  expect_refusal([&] { solve_extended(ext, "fastest"); }, {"unknown method \"fastest\""});
+  expect_refusal([&] { solve(ext, parse_method("fastest")); }, {"unknown method \"fastest\""});
 }
 
 TEST(Budget, ExtensionsSolveWithAGenerousBudget) {
   const ExtendedProblem ext = wide_fronts(10, 3, 2, 4);
   for (const auto& m : applicable_methods(ext)) {
-    const ExtSolution a = solve_extended(ext, m);
-    const ExtSolution b = solve_extended(ext, m, Budget{1e12, 1e12});
-    EXPECT_EQ(a.boundaries, b.boundaries) << m;
+    const Plan a = solve(ext, m);
+    const Plan b = solve(ext, m, Budget{1e12, 1e12});
+    EXPECT_EQ(a.boundaries, b.boundaries) << m.name();
   }
 }
 

@@ -131,7 +131,7 @@ TEST(ExtensionsSolve, InfeasibleConstraintsAreAClearError) {
   const ExtendedProblem e = parse(R"({"constraints": {"pinned": {"1": "cloud", "2": "ue"}}})");
   for (const char* m : {"sci", "bottleneck"}) {
     try {
-      solve_extended(e, m);
+      solve(e, parse_method(m));
       FAIL() << m;
     } catch (const InputError& err) {
       EXPECT_NE(std::string(err.what()).find("no plan satisfies the pinned layers"),
@@ -143,13 +143,13 @@ TEST(ExtensionsSolve, InfeasibleConstraintsAreAClearError) {
   const ExtendedProblem m =
       parse(R"({"parameter_bytes": [3, 3], "constraints": {"memory_bytes": [4, 4]}})");
   try {
-    solve_extended(m, "sci");
+    solve(m, parse_method("sci"));
     FAIL();
   } catch (const InputError& err) {
     EXPECT_STREQ("method sci: no plan satisfies the memory budgets", err.what());
   }
-  EXPECT_THROW(solve_extended(m, "nonsense"), InputError);
-  EXPECT_THROW(solve_extended(m, "exact"), InputError);  // no metrics section
+  EXPECT_THROW(solve(m, parse_method("nonsense")), InputError);
+  EXPECT_THROW(solve(m, parse_method("exact")), InputError);  // no metrics section
 }
 
 }  // namespace

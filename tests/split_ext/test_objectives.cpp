@@ -122,7 +122,7 @@ void check_multi(std::uint64_t seed, int trials, int limits, int max_layers, int
     // exact: the constrained optimum, or a clear error.
     if (std::isfinite(want.exact)) {
       ++feasible;
-      const ExtSolution s = solve_extended(ext, "exact");
+      const Plan s = solve(ext, parse_method("exact"));
       ASSERT_EQ(want.exact, s.cost);
       ASSERT_EQ(want.exact, best_effort_of(ext, s.boundaries));
       ASSERT_TRUE(meets_limits(ext, s.boundaries));
@@ -133,7 +133,7 @@ void check_multi(std::uint64_t seed, int trials, int limits, int max_layers, int
     } else {
       ++infeasible;
       try {
-        solve_extended(ext, "exact");
+        solve(ext, parse_method("exact"));
         FAIL() << "exact returned a plan, brute force found none";
       } catch (const InputError& e) {
         ASSERT_NE(std::string(e.what()).find("method exact: no plan meets the thresholds"),
@@ -143,27 +143,27 @@ void check_multi(std::uint64_t seed, int trials, int limits, int max_layers, int
     }
     // linear: Eq. 11 optimum.
     if (std::isfinite(want.linear)) {
-      const ExtSolution s = solve_extended(ext, "linear");
+      const Plan s = solve(ext, parse_method("linear"));
       ASSERT_EQ(want.linear, linear_of(ext, s.boundaries));
     } else {
-      ASSERT_THROW(solve_extended(ext, "linear"), InputError);
+      ASSERT_THROW(solve(ext, parse_method("linear")), InputError);
     }
     // barrier: Eq. 12 optimum (values are not dyadic after W_c: compare with a tolerance).
     if (std::isfinite(want.barrier)) {
-      const ExtSolution s = solve_extended(ext, "barrier");
+      const Plan s = solve(ext, parse_method("barrier"));
       ASSERT_NEAR(want.barrier, barrier_of(ext, s.boundaries), 1e-9 * (1 + want.barrier));
       ASSERT_NEAR(want.barrier, s.cost, 1e-9 * (1 + want.barrier));
       if (!meets_limits(ext, s.boundaries)) ++barrier_violates;
       ASSERT_LE(want.exact,
                 best_effort_of(ext, s.boundaries) + (meets_limits(ext, s.boundaries) ? 0 : kInf));
     } else {
-      ASSERT_THROW(solve_extended(ext, "barrier"), InputError);
+      ASSERT_THROW(solve(ext, parse_method("barrier")), InputError);
       if (std::isfinite(want.exact)) ++barrier_refuses_feasible;
     }
     // opt-<metric>: each metric alone.
     for (std::size_t k = 0; k < ext.multi->metrics.size(); ++k) {
       if (!std::isfinite(want.opt[k])) continue;
-      const ExtSolution s = solve_extended(ext, "opt-" + ext.multi->metrics[k].name);
+      const Plan s = solve(ext, parse_method("opt-" + ext.multi->metrics[k].name));
       ASSERT_EQ(want.opt[k], s.metrics[k].value);
     }
   }
@@ -206,18 +206,18 @@ TEST(MultiObjective, HandExampleExactBeatsLinearAndBarrier) {
   m.objective.limits = {{"latency", 4.5}};
   m.objective.linear_weights = {{"latency", 4}};
   ext.multi = m;
-  const ExtSolution exact = solve_extended(ext, "exact");
+  const Plan exact = solve(ext, parse_method("exact"));
   EXPECT_EQ((Boundaries{1, 1}), exact.boundaries);
   EXPECT_EQ(1.0, exact.cost);
-  EXPECT_EQ((Boundaries{0, 1}), solve_extended(ext, "linear").boundaries);
-  EXPECT_EQ((Boundaries{1, 1}), solve_extended(ext, "barrier").boundaries);
+  EXPECT_EQ((Boundaries{0, 1}), solve(ext, parse_method("linear")).boundaries);
+  EXPECT_EQ((Boundaries{1, 1}), solve(ext, parse_method("barrier")).boundaries);
   // Tighten the limit to 3.5: only the cloud plan (latency 3) meets it.
   ext.multi->objective.limits = {{"latency", 3.5}};
-  EXPECT_EQ((Boundaries{0, 1}), solve_extended(ext, "exact").boundaries);
+  EXPECT_EQ((Boundaries{0, 1}), solve(ext, parse_method("exact")).boundaries);
   // 2.5: nothing meets it; the error says the smallest achievable latency.
   ext.multi->objective.limits = {{"latency", 2.5}};
   try {
-    solve_extended(ext, "exact");
+    solve(ext, parse_method("exact"));
     FAIL();
   } catch (const InputError& e) {
     EXPECT_STREQ(
@@ -251,11 +251,11 @@ TEST(MultiObjective, BarrierCanBreakTheEndToEndLimit) {
   m.objective.minimize = {{"energy", 1}};
   m.objective.limits = {{"latency", 4}};
   ext.multi = m;
-  const ExtSolution barrier = solve_extended(ext, "barrier");
+  const Plan barrier = solve(ext, parse_method("barrier"));
   EXPECT_EQ((Boundaries{0, 0, 1}), barrier.boundaries);
   EXPECT_EQ(5.0, barrier.metrics[0].value);
   EXPECT_FALSE(barrier.metrics[0].met);
-  const ExtSolution exact = solve_extended(ext, "exact");
+  const Plan exact = solve(ext, parse_method("exact"));
   EXPECT_EQ((Boundaries{0, 1, 1}), exact.boundaries);
   EXPECT_EQ(4.0, exact.metrics[0].value);
   EXPECT_TRUE(exact.metrics[0].met);

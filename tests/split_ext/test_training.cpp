@@ -53,7 +53,7 @@ TEST(Training, SciMatchesBruteForce) {
     double best = kInf;
     for_each_plan(ext.problem.layers, ext.problem.node_count(),
                   [&](const Boundaries& b) { best = std::min(best, training_cost(ext, b)); });
-    const ExtSolution s = solve_extended(ext, "sci");
+    const Plan s = solve(ext, parse_method("sci"));
     ASSERT_EQ(best, s.cost) << "trial " << trial;
     ASSERT_EQ(best, training_cost(ext, s.boundaries)) << "trial " << trial;
   }
@@ -70,8 +70,8 @@ TEST(Collaborative, OmegaAwareMatchesBruteForceAndBeatsStandard) {
     double best = kInf;
     for_each_plan(ext.problem.layers, ext.problem.node_count(),
                   [&](const Boundaries& b) { best = std::min(best, training_cost(ext, b)); });
-    const ExtSolution aware = solve_extended(ext, "sci");
-    const ExtSolution standard = solve_extended(ext, "standard");
+    const Plan aware = solve(ext, parse_method("sci"));
+    const Plan standard = solve(ext, parse_method("standard"));
     ASSERT_EQ(best, aware.cost) << "trial " << trial;
     ASSERT_EQ(training_cost(ext, standard.boundaries), standard.cost) << "trial " << trial;
     ASSERT_LE(aware.cost, standard.cost) << "trial " << trial;
@@ -106,7 +106,7 @@ TEST(Training, MigrationKeepsThePlanForASmallLinkChange) {
   // Link at 1 byte/s. Without migration: [0,2] cloud-only = 8/1 + 2 = 10; [1,2] = 4 + 0 + 1 = 5;
   // [2,2] = 8 -> [1,2] (the current plan) is best anyway. Now the link gets slightly faster,
   // 1.25 byte/s: cloud-only = 8/1.25 + 2 = 8.4 and still [1,2] = 5 -> stays, no migration.
-  const ExtSolution s = solve_extended(migration_case(1.25, 1.0), "sci");
+  const Plan s = solve(migration_case(1.25, 1.0), parse_method("sci"));
   EXPECT_EQ((Boundaries{1, 2}), s.boundaries);
   EXPECT_DOUBLE_EQ(5.0, s.cost);
 }
@@ -116,16 +116,16 @@ TEST(Training, MigrationDecidesWhenTheGainBeatsTheCost) {
   // 4 + 0 + 1 = 5: gain 1. Moving layer 1 UE -> MEC pays eta = 3 bytes / 4 = 0.75 (x weight).
   //  weight 1: [0,2] costs 4 + 0.75 = 4.75 < 5            -> moves (gain 1 > cost 0.75);
   //  weight 2: [0,2] costs 4 + 1.5  = 5.5  > 5            -> stays (gain 1 < cost 1.5).
-  const ExtSolution moves = solve_extended(migration_case(4.0, 1.0), "sci");
+  const Plan moves = solve(migration_case(4.0, 1.0), parse_method("sci"));
   EXPECT_EQ((Boundaries{0, 2}), moves.boundaries);
   EXPECT_DOUBLE_EQ(4.75, moves.cost);
-  const ExtSolution stays = solve_extended(migration_case(4.0, 2.0), "sci");
+  const Plan stays = solve(migration_case(4.0, 2.0), parse_method("sci"));
   EXPECT_EQ((Boundaries{1, 2}), stays.boundaries);
   EXPECT_DOUBLE_EQ(5.0, stays.cost);
   // And with no current plan (no migration term) the plan moves at any weight.
   ExtendedProblem free = migration_case(4.0, 2.0);
   free.training->current_plan.clear();
-  EXPECT_EQ((Boundaries{0, 2}), solve_extended(free, "sci").boundaries);
+  EXPECT_EQ((Boundaries{0, 2}), solve(free, parse_method("sci")).boundaries);
 }
 
 TEST(Collaborative, HandExampleShowsTheGain) {
@@ -143,8 +143,8 @@ TEST(Collaborative, HandExampleShowsTheGain) {
   p.links = {Link{{1.0, 0.0}, {1.0, 0.0}}};
   p.deliver = Deliver::kNone;
   ext.omega = std::vector<double>{5, 1};
-  const ExtSolution standard = solve_extended(ext, "standard");
-  const ExtSolution aware = solve_extended(ext, "sci");
+  const Plan standard = solve(ext, parse_method("standard"));
+  const Plan aware = solve(ext, parse_method("sci"));
   EXPECT_EQ((Boundaries{1, 1}), standard.boundaries);
   EXPECT_EQ(7.0, standard.cost);
   EXPECT_EQ((Boundaries{0, 1}), aware.boundaries);
@@ -208,7 +208,7 @@ TEST(Rnn, LinearisedSciMatchesBruteForce) {
     double best = kInf;
     for_each_plan(RL, ext.problem.node_count(),
                   [&](const Boundaries& b) { best = std::min(best, rnn_linear_cost(ext, b)); });
-    const ExtSolution s = solve_extended(ext, "sci");
+    const Plan s = solve(ext, parse_method("sci"));
     ASSERT_EQ(RL, s.problem.layers);
     ASSERT_EQ(best, s.cost) << "trial " << trial;
     ASSERT_EQ(best, rnn_linear_cost(ext, s.boundaries)) << "trial " << trial;
@@ -224,7 +224,7 @@ TEST(Rnn, StandardBaselineRepeatsTheModuleAndReturnsTheHiddenState) {
     const ExtendedProblem ext = random_rnn(r);
     const Problem& m = ext.problem;
     const RnnSpec& s = *ext.rnn;
-    const ExtSolution st = solve_extended(ext, "standard");
+    const Plan st = solve(ext, parse_method("standard"));
     const Boundaries& b = st.boundaries;
     Problem step = m;
     for (auto& x : step.output_bytes) x += s.hidden_bytes;
@@ -263,7 +263,7 @@ TEST(Rnn, HandExampleLinearisedBeatsStandard) {
   // Standard (step cuts carry s_l + H: cut 1 = 8, cut 2 = 9; cut 0 = 0.5):
   //   [1, 2]: UE layer 1 (0) + cut 1 (8) + MEC layer 2 (0) = 8 per step; hidden back MEC->UE 8.
   //   [2, 2]: 0 + 10 = 10; [0, 2]: 0.5 + 10 + 0 = 10.5. -> [1, 2]: 2 * 8 + 1 * 8 = 24.
-  const ExtSolution st = solve_extended(ext, "standard");
+  const Plan st = solve(ext, parse_method("standard"));
   EXPECT_EQ((Boundaries{1, 2}), st.boundaries);
   EXPECT_EQ(24.0, st.cost);
   // Linearised, 4 layers (costs UE 0,10,0,10; MEC 10,0,10,0), cuts (R = 2, X = 0.5, Y = 1, H = 8):
@@ -271,7 +271,7 @@ TEST(Rnn, HandExampleLinearisedBeatsStandard) {
   //   cut 4 = 1 + 8 + 1 = 10 (not carried: deliver none). Plans on 2 nodes: [k, 4]:
   //   k=0: 1 + 20 = 21; k=1: 0 + 8.5 + 10 = 18.5; k=2: 10 + 9.5 + 10 = 29.5;
   //   k=3: 10 + 9 + 0 = 19; k=4: 20. -> 18.5 with [1, 4]: the hidden state never travels back.
-  const ExtSolution lin = solve_extended(ext, "sci");
+  const Plan lin = solve(ext, parse_method("sci"));
   EXPECT_EQ((Boundaries{1, 4}), lin.boundaries);
   EXPECT_EQ(18.5, lin.cost);
 }

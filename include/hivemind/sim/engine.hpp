@@ -13,6 +13,7 @@
 #include "hivemind/budget.hpp"
 #include "hivemind/sim/network.hpp"
 #include "hivemind/sim/scenario.hpp"
+#include "hivemind/split/methods.hpp"
 
 namespace hivemind::sim {
 
@@ -43,40 +44,33 @@ ModelCosts load_model_costs(const Scenario& scenario, const std::string& data_di
 
 enum class TaskKind { kInference, kTraining };
 
-enum class MethodKind {
-  kHiveMind,    // SCI (Algorithm 1, O(L) per node) on the capacities known at t1
-  kPredictive,  // SCI on capacities forecast at t1 + Delta t (Sec. IV-F)
-  kUeOnly,
-  kCloudOnly,
-  kSingleSplit,     // best single cut between the UE and the cloud, MECs relay (Neurosurgeon)
-  kMultiObjective,  // Sec. V: energy best effort, latency <= threshold (variant below)
-};
-
-// Multi-objective planners (split/objectives.hpp), all on the same per-task tables:
-// latency (ms) and energy (J, counted devices' compute + radio).
-enum class MultiVariant {
-  kOptLatency,  // latency only
-  kOptEnergy,   // energy only
-  kLinear,      // Eq. 11: energy + w * latency, w = E_ue / T_ue (both normalised by UE-only)
-  kBarrier,     // Eq. 12: energy + W_c(latency_ms), W_c(x) = -1/(x - Phi) per edge (the paper)
-  kExact,       // the exact constrained optimum (Pareto labels)
-};
-
+// Where the link capacities a node plans with come from.
 enum class Forecaster {
-  kOracle,     // the true capacity at t1 + Delta t, times (1 + sigma * N(0,1)) (Fig. 17)
-  kLastValue,  // the rate the node measured on its last transfer over that link
-  kEwma,       // EWMA (alpha 0.3) of the measured rates
+  kNone,       // the capacities known at t1 (HiveMind as in the paper, Sec. IV-C)
+  kOracle,     // predictive (Sec. IV-F): the true capacity at t1 + Delta t, times
+               // (1 + sigma * N(0,1)) (Fig. 17)
+  kLastValue,  // predictive: the rate the node measured on its last transfer over that link
+  kEwma,       // predictive: EWMA (alpha 0.3) of the measured rates
 };
 
+// One compared method. Its planner is a split method (split/methods.hpp), by name:
+//  - sci, algorithm1, dijkstra, brute, ue-only, cloud-only, single-split plan on the task's
+//    objective tables (latency in s; counted energy in J for training, the paper's objective);
+//  - opt-latency_ms, opt-energy_j, linear, barrier, exact plan on the task's multi-objective
+//    tables (Sec. V / VII-D): best effort energy (J) with latency_ms <= threshold; linear weighs
+//    latency by w = E_ue / T_ue (both of the UE-only plan); a planner that finds no plan
+//    meeting the threshold falls back to the latency-optimal plan.
 struct MethodSpec {
   std::string label;
-  MethodKind kind = MethodKind::kHiveMind;
-  Forecaster forecaster = Forecaster::kOracle;
-  double sigma = 0.0;  // relative forecast error (oracle)
-  int history = 8;     // g: Delta t is the mean of the last g gaps
-  MultiVariant variant = MultiVariant::kBarrier;
+  split::MethodChoice method = split::Method::kSci;
+  Forecaster forecaster = Forecaster::kNone;  // predictive splitting unless kNone
+  double sigma = 0.0;                         // relative forecast error (oracle)
+  int history = 8;                            // g: Delta t is the mean of the last g gaps
   double threshold_s = 0.120;  // latency quality-assurance threshold Phi (Sec. VII-D)
 };
+
+// True for the methods that plan on the multi-objective tables (above).
+bool plans_on_metrics(const split::MethodChoice& method);
 
 // The paper's standard set: HiveMind, UE only, cloud only, single split.
 std::vector<MethodSpec> standard_methods();

@@ -48,10 +48,10 @@ ExtendedProblem parse_extended_problem(std::string_view json_text,
 // Reads the file (read_text_file) and parses it.
 ExtendedProblem load_extended_problem(const std::string& path);
 
-// Methods `solve_extended` takes (beyond the core ones: sci, algorithm1, dijkstra, brute,
-// ue-only, cloud-only, single-split): bottleneck, standard, linear, barrier, exact,
-// opt-<metric>.
-std::vector<std::string> applicable_methods(const ExtendedProblem& ext);
+// The methods that apply to `ext`, in the order --compare lists them: with metrics, opt-METRIC
+// per metric, linear, barrier, exact; otherwise sci, standard (collaborative / rnn), bottleneck
+// and, without memory budgets, the baselines.
+std::vector<MethodChoice> applicable_methods(const ExtendedProblem& ext);
 
 struct MetricValue {
   std::string name;
@@ -61,8 +61,9 @@ struct MetricValue {
   bool met = true;         // limit: value <= threshold
 };
 
-struct ExtSolution {
-  std::string method;
+// A plan and what it costs: the answer of solve for every method.
+struct Plan {
+  MethodChoice method;
   Problem problem;  // the problem the plan is for (linearised for rnn)
   Boundaries boundaries;
   double cost = 0.0;      // the method's own objective value
@@ -71,21 +72,23 @@ struct ExtSolution {
   std::vector<MetricValue> metrics;
   std::vector<std::string> notes;
   std::optional<ExactStats> exact;
+  GraphStats graph;  // dijkstra only
 };
 
-// Solves with `method`. Throws InputError for an unknown or inapplicable method and when no
-// plan is feasible (naming why: every placement forbidden, memory, thresholds), and when the
-// work estimate (estimate_extended) is above `budget`, before any table is built; `exact`
-// also counts its Pareto labels as it builds them and refuses once they pass the budget.
-ExtSolution solve_extended(const ExtendedProblem& ext, const std::string& method,
-                           const Budget& budget = {});
+// The one solve entry: a problem with its sections and a method (methods.hpp). A plain problem
+// (no sections) with a table method is compiled and solved on its tables (solve.hpp); every
+// other combination goes through the sections' tables (training, omega, rnn linearisation,
+// pins, memory windows, metrics). Throws InputError for an inapplicable method and when no plan
+// is feasible (naming why: every placement forbidden, memory, thresholds), and when the work
+// estimate (estimate_work below) is above `budget`, before any table is built; `exact` also
+// counts its Pareto labels as it builds them and refuses once they pass the budget.
+Plan solve(const ExtendedProblem& ext, const MethodChoice& method, const Budget& budget = {});
 
-// What solve_extended(ext, method) will need, from the sizes alone (L, P, R rnn steps, metrics,
-// limits, sections): the tables it compiles (the linearised rnn problem, the cost tables,
-// each metric's tables, the solver's messages; table_bytes each) and the method's steps (one
-// step = one cost read and added or compared, as in estimate_work). For `exact` it is the
-// lower bound of one label per split point set; the fronts are counted as they grow.
-// An unknown method name gets the estimate of sci (solve_extended then refuses the name).
-WorkEstimate estimate_extended(const ExtendedProblem& ext, const std::string& method);
+// What solve(ext, method) will need, from the sizes alone (L, P, R rnn steps, metrics, limits,
+// sections): the tables it compiles (the linearised rnn problem, the cost tables, each metric's
+// tables, the solver's messages; table_bytes each) and the method's steps (one step = one cost
+// read and added or compared, as in estimate_work(L, P, method)). For `exact` it is the lower
+// bound of one label per split point set; the fronts are counted as they grow.
+WorkEstimate estimate_work(const ExtendedProblem& ext, const MethodChoice& method);
 
 }  // namespace hivemind::split

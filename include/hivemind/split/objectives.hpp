@@ -57,6 +57,10 @@ struct MultiObjective {
 // Checks names, sizes and values; throws InputError naming the field.
 void validate(const MultiObjective& multi, const Problem& problem);
 
+// Sets the threshold of each term's metric to the term's value, adding a limit for a metric
+// that had none (e.g. `hivemind solve --limit latency=0.1`). Validate afterwards.
+void set_limits(Objective& objective, const std::vector<Objective::Term>& limits);
+
 // Each metric as ChainCosts (same deliver mode as the problem), plus the objective resolved to
 // indices. `best_effort` is sum_b w_b * metric_b as one table.
 struct CompiledObjective {

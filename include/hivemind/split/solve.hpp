@@ -1,4 +1,6 @@
-// One interface for every split method, selectable by name.
+// The methods that plan on cost tables alone (methods.hpp: sci, algorithm1, dijkstra, brute and
+// the baselines), their work estimates and their shared solve on ChainCosts. A problem with its
+// sections is solved by solve(ExtendedProblem, MethodChoice) (extensions.hpp), which calls this.
 #pragma once
 
 #include <cstdint>
@@ -8,26 +10,9 @@
 
 #include "hivemind/budget.hpp"
 #include "hivemind/split/chain_costs.hpp"
+#include "hivemind/split/methods.hpp"
 
 namespace hivemind::split {
-
-enum class Method {
-  kSci,          // per-node SCI in O(L) per node (Sec. IV-C, prefix sums + suffix minimum)
-  kAlgorithm1,   // Algorithm 1 literally, O(L^2) per node worst case
-  kDijkstra,     // explicit graph of Eq. 5-7 + Dijkstra (central formulation)
-  kBrute,        // enumerate all C(P+L-1, L) plans (small problems only)
-  kUeOnly,       // baseline: b = [L, ..., L]
-  kCloudOnly,    // baseline: b = [0, ..., 0, L]
-  kSingleSplit,  // baseline (Neurosurgeon): best single cut k, b = [k, ..., k, L]
-};
-
-// Names as used on the command line: sci, algorithm1, dijkstra, brute, ue-only, cloud-only,
-// single-split. parse_method throws InputError naming the value and the valid names.
-Method parse_method(std::string_view name);
-std::string_view to_string(Method method);
-const std::vector<Method>& all_methods();
-// True for the methods that return a global optimum (sci, algorithm1, dijkstra, brute).
-bool is_optimal(Method method);
 
 // Graph size of the Dijkstra formulation (vertices include virtual start and end).
 struct GraphStats {
@@ -76,13 +61,13 @@ WorkEstimate estimate_work(int layers, int nodes, Method method);
 // --max-memory-mib), "WHAT: needs ...", when `work` is above `budget`; steps are checked first.
 void check_work(const Budget& budget, const WorkEstimate& work, std::string_view what);
 
-// Solves with `method`. Throws InputError when the method's estimate is above `budget`, or
-// when no plan has finite cost.
+// Solves with `method` (a table method; any other throws InputError). Throws InputError when
+// the method's estimate is above `budget`, or when no plan has finite cost.
 Solution solve(const ChainCosts& costs, Method method, const Budget& budget = {});
 
-// The same from the problem: checks the estimate before compiling the cost tables (which it
-// counts), so nothing large is allocated for a refused input.
-Solution solve(const Problem& problem, Method method, const Budget& budget = {});
+// The subject of a refusal by check_work for table method `method` on L layers, P nodes: the
+// method and its size (brute: its plans, dijkstra: its edges, with the method to use instead).
+std::string work_subject(Method method, int layers, int nodes);
 
 // The individual methods, for callers that want one directly. Each returns the optimal (or
 // baseline) boundaries; ties broken towards lexicographically largest boundaries. They check
@@ -93,6 +78,11 @@ Boundaries solve_dijkstra(const ChainCosts& costs, GraphStats* stats = nullptr,
 // ue-only, cloud-only, single-split (best_single_split; when every cut costs +inf, the plan of
 // the largest cut, k = L, whose infinite cost the caller reports).
 Boundaries solve_baseline(const ChainCosts& costs, Method method);
+
+// The fixed plans of the ue-only (b = [L, ..., L]) and cloud-only (b = [0, ..., 0, L]) baselines
+// for L layers and P nodes, into `b` (no allocation once it is sized). Throws InputError for any
+// other method.
+void fixed_plan(Method method, int layers, int nodes, Boundaries& b);
 
 // The single-split baseline (Neurosurgeon, Kang et al. 2017): one cut k between the UE and
 // the cloud, every MEC relays, b = [k, ..., k, L]. O(L * P): the cost of cut k is the UE's
