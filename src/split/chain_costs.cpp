@@ -7,20 +7,14 @@
 namespace hivemind::split {
 
 ChainCosts compile(const Problem& problem) {
-  const int L = problem.layers;
-  const int P = problem.node_count();
-  const TaskTraffic task = TaskTraffic::of(problem);
-  ChainCosts costs;
-  costs.layers = L;
-  costs.compute.resize(P);
-  for (int p = 0; p < P; ++p)  // Eq. 7: node p's own costs
-    build_compute_row(problem.nodes[p].compute_s, {}, 1.0, 1.0, costs.compute[p]);
-  costs.transfer.resize(P - 1);
-  for (int p = 0; p + 1 < P; ++p)  // Eq. 10, with the deliver mode: link p's own numbers
-    build_transfer_row(task, latency_of(problem.links[p].up), latency_of(problem.links[p].down),
-                       1.0, costs.transfer[p]);
-  costs.finish.assign(P, 0.0);
-  return costs;
+  return build_chain_costs(
+      TaskTraffic::of(problem), problem.node_count(),
+      [&](int p, std::vector<double>& row) {  // Eq. 7: node p's own costs
+        build_compute_row(problem.nodes[p].compute_s, {}, 1.0, 1.0, row);
+      },
+      [&](int p) {  // Eq. 10, with the deliver mode: link p's own numbers
+        return std::pair{latency_of(problem.links[p].up), latency_of(problem.links[p].down)};
+      });
 }
 
 bool is_valid_plan(const ChainCosts& costs, const Boundaries& b) {

@@ -112,24 +112,19 @@ void set_limits(Objective& objective, const std::vector<Objective::Term>& limits
 
 ChainCosts compile_metric(const Problem& problem, const Metric& metric) {
   if (metric.from_problem) return compile(problem);
-  const int L = problem.layers;
-  const int P = problem.node_count();
-  const TaskTraffic task = TaskTraffic::of(problem);
-  ChainCosts c;
-  c.layers = L;
-  c.compute.resize(P);
-  for (int p = 0; p < P; ++p) build_compute_row(metric.compute[p], {}, 1.0, 1.0, c.compute[p]);
-  c.transfer.resize(P - 1);
-  for (int p = 0; p + 1 < P; ++p) {
-    // The metric's per-byte and per-transfer costs (Eq. 10 with 1/c = per_byte, psi = fixed).
-    const MetricLink& link = metric.links[p];
-    const TransferCost up{1.0, link.per_byte, link.fixed};
-    const TransferCost down{1.0, link.down_per_byte >= 0 ? link.down_per_byte : link.per_byte,
-                            link.down_fixed >= 0 ? link.down_fixed : link.fixed};
-    build_transfer_row(task, up, down, 1.0, c.transfer[p]);
-  }
-  c.finish.assign(P, 0.0);
-  return c;
+  return build_chain_costs(
+      TaskTraffic::of(problem), problem.node_count(),
+      [&](int p, std::vector<double>& row) {
+        build_compute_row(metric.compute[p], {}, 1.0, 1.0, row);
+      },
+      [&](int p) {
+        // The metric's per-byte and per-transfer costs (Eq. 10 with 1/c = per_byte, psi = fixed).
+        const MetricLink& link = metric.links[p];
+        return std::pair{
+            TransferCost{1.0, link.per_byte, link.fixed},
+            TransferCost{1.0, link.down_per_byte >= 0 ? link.down_per_byte : link.per_byte,
+                         link.down_fixed >= 0 ? link.down_fixed : link.fixed}};
+      });
 }
 
 ChainCosts weighted_sum(const std::vector<const ChainCosts*>& costs,

@@ -86,17 +86,14 @@ ChainCosts compile_training(const Problem& problem, const TrainingSpec& spec) {
   TaskTraffic task = TaskTraffic::of(problem);
   task.gradient_bytes.assign(static_cast<std::size_t>(L) + 1, -1.0);
   for (int x = 1; x < L; ++x) task.gradient_bytes[x] = gradient_bytes_at(problem, spec, x);
-  ChainCosts costs;
-  costs.layers = L;
-  costs.compute.resize(P);
-  for (int p = 0; p < P; ++p)
-    build_compute_row(problem.nodes[p].compute_s, spec.backward_compute_s[p], 1.0, 1.0,
-                      costs.compute[p]);
-  costs.transfer.resize(P - 1);
-  for (int p = 0; p + 1 < P; ++p)
-    build_transfer_row(task, latency_of(problem.links[p].up), latency_of(problem.links[p].down),
-                       1.0, costs.transfer[p]);
-  costs.finish.assign(P, 0.0);
+  ChainCosts costs = build_chain_costs(
+      task, P,
+      [&](int p, std::vector<double>& row) {
+        build_compute_row(problem.nodes[p].compute_s, spec.backward_compute_s[p], 1.0, 1.0, row);
+      },
+      [&](int p) {
+        return std::pair{latency_of(problem.links[p].up), latency_of(problem.links[p].down)};
+      });
   // Eq. 8, last sum: eta_l^{cur(l),p} for a layer that moves. Unlike the rows above it is not
   // local: it needs the links between the layer's current node and p (a deployment hands each
   // node its eta from the current plan).

@@ -92,10 +92,14 @@ TEST(CostModel, EachRowDependsOnlyOnItsOwnNodeOrLink) {
     p.links[k].up.bandwidth_bytes_per_s *= 2;
     p.links[k].down.overhead_s += 1.0;
     const ChainCosts after = compile(p);
-    for (int n = 0; n < p.node_count(); ++n)
-      if (n != q) EXPECT_EQ(before.compute[n], after.compute[n]);
-    for (int n = 0; n + 1 < p.node_count(); ++n)
-      if (n != k) EXPECT_EQ(before.transfer[n], after.transfer[n]);
+    for (int n = 0; n < p.node_count(); ++n) {
+      if (n == q) continue;
+      EXPECT_EQ(before.compute[n], after.compute[n]);
+    }
+    for (int n = 0; n + 1 < p.node_count(); ++n) {
+      if (n == k) continue;
+      EXPECT_EQ(before.transfer[n], after.transfer[n]);
+    }
     for (double f : after.finish) EXPECT_EQ(f, 0.0);  // no cross-node term
   }
 }

@@ -11,8 +11,10 @@
 #pragma once
 
 #include <span>
+#include <utility>
 #include <vector>
 
+#include "hivemind/split/chain_costs.hpp"
 #include "hivemind/split/problem.hpp"
 
 namespace hivemind::split {
@@ -78,5 +80,24 @@ void build_compute_row(std::span<const double> forward, std::span<const double> 
 // run, links carry nothing else.
 void build_transfer_row(const TaskTraffic& task, const TransferCost& up, const TransferCost& down,
                         double unit, std::vector<double>& row);
+
+// The whole chain's tables, row by row: compute_row(p, row) fills node p's compute row (with
+// build_compute_row), link_costs(p) returns link p's {up, down} TransferCost for
+// build_transfer_row (unit 1); finish all zeros.
+template <class ComputeRow, class LinkCosts>
+ChainCosts build_chain_costs(const TaskTraffic& task, int nodes, ComputeRow&& compute_row,
+                             LinkCosts&& link_costs) {
+  ChainCosts costs;
+  costs.layers = task.layers;
+  costs.compute.resize(static_cast<std::size_t>(nodes));
+  for (int p = 0; p < nodes; ++p) compute_row(p, costs.compute[p]);
+  costs.transfer.resize(static_cast<std::size_t>(nodes - 1));
+  for (int p = 0; p + 1 < nodes; ++p) {
+    const auto [up, down] = link_costs(p);
+    build_transfer_row(task, up, down, 1.0, costs.transfer[p]);
+  }
+  costs.finish.assign(static_cast<std::size_t>(nodes), 0.0);
+  return costs;
+}
 
 }  // namespace hivemind::split
