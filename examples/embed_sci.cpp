@@ -1,7 +1,8 @@
 // Embedding HiveMind: run the per-node SCI computation the way separate daemons would (Sec.
 // IV-C, Fig. 4, Algorithm 1) — each node only sees its own costs, its incoming link and the
 // message its downstream neighbour sent over the wire (sci_codec.hpp: node p encodes, node p-1
-// decodes and checks it) — then take the decisions downstream (Sec. IV-C3). Prints the plan and
+// decodes and checks it); it builds its own cost rows from them (cost_model.hpp) — then take
+// the decisions downstream (Sec. IV-C3). Prints the plan and
 // checks its cost against the one-call API within float32 rounding (the wire carries float32,
 // docs/formats.md), and shows a message of another model being refused.
 #include <cfloat>
@@ -12,6 +13,7 @@
 
 #include "hivemind/error.hpp"
 #include "hivemind/split/chain_costs.hpp"
+#include "hivemind/split/cost_model.hpp"
 #include "hivemind/split/paper_examples.hpp"
 #include "hivemind/split/sci.hpp"
 #include "hivemind/split/sci_codec.hpp"
@@ -20,8 +22,10 @@
 int main() {
   using namespace hivemind::split;
   const Problem problem = paper_fig2_problem(/*mec_cloud_capacity=*/0.5);
-  const ChainCosts costs = compile(problem);
-  const int P = costs.node_count();
+  const int P = problem.node_count();
+  const int L = problem.layers;
+  // What every node holds: the task (the model's cut bytes and the deliver mode).
+  const TaskTraffic task = TaskTraffic::of(problem);
   // Every node plans the same model: they agree on its architecture hash (L and cut bytes
   // here; a profiled model adds layer names and parameter bytes), not on latencies.
   const std::uint64_t arch = architecture_hash(problem);
@@ -31,13 +35,19 @@ int main() {
   std::vector<SciNodeOutput> node(P);
   std::vector<std::uint8_t> wire;  // the bytes node p sends node p-1
   for (int p = P - 1; p >= 0; --p) {
+    // Node p's own rows: its layer costs (Eq. 7) and its incoming link p-1 (Eq. 10), which it
+    // measures as the receiver.
+    std::vector<double> compute, incoming;
+    build_compute_row(problem.nodes[p].compute_s, {}, 1.0, 1.0, compute);
+    if (p > 0)
+      build_transfer_row(task, latency_of(problem.links[p - 1].up),
+                         latency_of(problem.links[p - 1].down), 1.0, incoming);
     SciNodeInput in;
-    in.compute = costs.compute[p];
-    if (p > 0) in.incoming = costs.transfer[p - 1];
-    in.finish = costs.finish[p];
+    in.compute = compute;
+    in.incoming = incoming;
     SciMessage received;
     if (p + 1 < P) {  // decode and check what node p+1 sent: this model, this round, from p+1
-      received = decode_sci(wire, {costs.layers, arch, static_cast<std::uint32_t>(p + 1)});
+      received = decode_sci(wire, {L, arch, static_cast<std::uint32_t>(p + 1)});
       if (received.header.epoch != epoch) return 1;
       in.downstream_zeta = received.zeta;
     }
@@ -51,6 +61,7 @@ int main() {
   std::vector<int> plan;
   int stop = 0;
   for (int p = 0; p < P; ++p) plan.push_back(stop = sci_decide(node[p], stop));
+  const ChainCosts costs = compile(problem);  // the whole chain's tables, to check the plan
   const double cost = evaluate(costs, plan).total;
   std::printf("plan [%d, %d, %d], cost %.4f\n", plan[0], plan[1], plan[2], cost);
 
@@ -58,7 +69,7 @@ int main() {
   Problem other = problem;
   other.output_bytes[0] *= 2;
   try {
-    decode_sci(wire, {costs.layers, architecture_hash(other), 1u});
+    decode_sci(wire, {L, architecture_hash(other), 1u});
     return 1;
   } catch (const hivemind::InputError& e) {
     std::printf("a node planning another model refuses it: %s\n", e.what());

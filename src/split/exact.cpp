@@ -8,6 +8,7 @@
 #include "hivemind/budget.hpp"
 #include "hivemind/error.hpp"
 #include "hivemind/split/objectives.hpp"
+#include "hivemind/split/sci_codec.hpp"
 
 namespace hivemind::split {
 
@@ -124,7 +125,7 @@ struct NodeFronts {
 }  // namespace
 
 ExactResult solve_exact(const CompiledObjective& obj, const std::vector<std::vector<int>>& windows,
-                        const Budget& budget) {
+                        const Budget& budget, std::vector<ParetoMessage>* wire) {
   const int C = static_cast<int>(obj.limited.size());
   if (C > kMaxExactLimits)
     throw InputError("objective.limits: " + std::to_string(C) +
@@ -266,11 +267,20 @@ ExactResult solve_exact(const CompiledObjective& obj, const std::vector<std::vec
   for (int p = 1; p < P; ++p) {  // node 0 sends no message
     std::size_t labels = 0;
     for (const Front& f : nodes[p].front) labels += f.size();
-    const std::size_t bytes = static_cast<std::size_t>(L + 2) * 4 + labels * D * 4;
+    const std::size_t bytes = pareto_message_bytes(L, D, labels);  // the codec's wire size
     result.stats.max_message_bytes = std::max(result.stats.max_message_bytes, bytes);
     result.stats.total_message_bytes += bytes;
     result.stats.max_labels = std::max(result.stats.max_labels, labels);
     result.stats.total_labels += labels;
+    if (wire) {  // node p's message for node p-1, in the codec's form (labels in order)
+      ParetoMessage m;
+      m.header.sender = static_cast<std::uint32_t>(p);
+      m.values_per_label = D;
+      m.fronts.resize(nodes[p].front.size());
+      for (std::size_t i = 0; i < m.fronts.size(); ++i)
+        for (const Label& l : nodes[p].front[i]) m.fronts[i].emplace_back(l.v, l.v + D);
+      wire->push_back(std::move(m));
+    }
   }
   const Front& top = nodes[0].front[1];
   if (top.empty()) return result;

@@ -125,8 +125,11 @@ struct ExactResult {
 // merges each downstream front once; with memory windows the union is taken per i instead.
 // The source picks the cheapest label of front_1; each label remembers its stop and the index
 // of the downstream label it extends, so the decisions run downstream as in Sec. IV-C3
-// (upstream sends "cut x, label k"). Wire size of one message: for each i = 0..L+1 a uint32
-// label count, then per label (1 + C) float32 values.
+// (upstream sends "cut x, label k"). Wire size of one message (sci_codec.hpp,
+// pareto_message_bytes): the 32-byte header, for each i = 0..L+1 a uint32 label count, then per
+// label (1 + C) float32 values. With `wire`, each node p >= 1's message is also returned in the
+// codec's form (ParetoMessage, sender p, epoch and architecture 0 for the caller to set), in
+// node order.
 // Throws InputError when there are more than kMaxExactLimits limits.
 //
 // Front cap: the fronts have no polynomial bound (resource-constrained shortest path), so their
@@ -136,7 +139,8 @@ struct ExactResult {
 // bytes of the fronts kept (their capacity, 48 B a label) and of the merge buffer about to be
 // reserved, on top of the D cost tables read. As soon as either passes `budget`, InputError
 // naming --max-steps or --max-memory-mib.
+struct ParetoMessage;
 ExactResult solve_exact(const CompiledObjective& obj, const std::vector<std::vector<int>>& windows,
-                        const Budget& budget = {});
+                        const Budget& budget = {}, std::vector<ParetoMessage>* wire = nullptr);
 
 }  // namespace hivemind::split
