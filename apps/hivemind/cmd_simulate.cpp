@@ -91,6 +91,7 @@ int run_simulate(const Argv& argv) {
   const std::string model_name = args.value_or("--model", "resnet18_224");
   const sim::ModelCosts model =
       sim::load_model_costs(scenario, data_dir(), model_name, config.budget);
+  if (!model.derivation.empty()) std::fprintf(stderr, "hivemind: %s\n", model.derivation.c_str());
 
   // A bad --out fails before the run. Both files or neither: they are staged and moved in
   // together at the end.

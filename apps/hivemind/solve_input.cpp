@@ -21,11 +21,17 @@ model::DeviceCatalog catalog_from(const Args& args) {
       args.value_or("--devices", data_dir() + "/devices/devices.json"));
 }
 
-split::Problem problem_from_model(const Args& args, model::CutSizes sizes, const Budget& budget) {
+// `note`: print the one-line note on classes derived from the profile's measurement (once per
+// run: --chain-sizes builds the problem twice).
+split::Problem problem_from_model(const Args& args, model::CutSizes sizes, const Budget& budget,
+                                  bool note = false) {
   const auto model_name = args.value("--model");
   const auto route_path = args.value("--route");
   if (!route_path) throw InputError("--route: required with --model");
-  const model::ModelProfile profile = model::load_model(*model_name, data_dir());
+  std::vector<model::Derivation> derived;
+  const model::ModelProfile profile = model::load_model(*model_name, data_dir(), &derived);
+  if (note && !derived.empty())
+    std::fprintf(stderr, "hivemind: %s\n", model::describe(derived, *model_name).c_str());
   const model::Route route = model::load_route(*route_path);
   return model::problem_from_route(profile, route, catalog_from(args), sizes, budget);
 }
@@ -71,7 +77,8 @@ split::ExtendedProblem acquire_extended_problem(const Args& args, const Budget& 
       throw InputError("give either PROBLEM.json or --model with --route, not both (got \"" +
                        args.positional()[0] + "\")");
     ext.problem = problem_from_model(
-        args, args.flag("--chain-sizes") ? model::CutSizes::kChain : model::CutSizes::kDag, budget);
+        args, args.flag("--chain-sizes") ? model::CutSizes::kChain : model::CutSizes::kDag, budget,
+        /*note=*/true);
   } else {
     for (const char* option : {"--route", "--devices"})
       if (args.value(option)) throw InputError(std::string(option) + ": needs --model");

@@ -77,10 +77,11 @@ void check_method(const MethodSpec& m) {
 
 ModelCosts load_model_costs(const Scenario& scenario, const std::string& data_dir,
                             const std::string& name, const Budget& budget) {
-  // The zoo profile (hivemind::model, data/zoo/): exact byte sizes for the architecture and,
-  // per measured run, the measured latencies scaled by whole-model / sum-of-layers (latencies
-  // estimated from FLOPs where no measurement exists, e.g. the R-CNN).
-  const model::ModelProfile prof = model::load_model(name, data_dir);
+  // The profile (a zoo model, data/zoo/, or a user's file): exact byte sizes for the
+  // architecture and, per measured run, its latencies (a user's profile measured on one class
+  // gets the others derived, latency_model.hpp).
+  std::vector<model::Derivation> derived;
+  const model::ModelProfile prof = model::load_model(name, data_dir, &derived);
   // Forward and backward per layer and device class, plus the cut sizes.
   check_bytes(
       budget,
@@ -91,6 +92,7 @@ ModelCosts load_model_costs(const Scenario& scenario, const std::string& data_di
   costs.model = prof.model;
   costs.layers = static_cast<int>(prof.layers.size());
   costs.input_bytes = prof.input_bytes;
+  costs.derivation = model::describe(derived, name);
   for (const auto& l : prof.layers) costs.cut_bytes.push_back(l.cut_bytes);
   for (const auto& [cls, d] : scenario.devices) {
     DeviceCosts dc;
@@ -101,8 +103,8 @@ ModelCosts load_model_costs(const Scenario& scenario, const std::string& data_di
     } else {
       const model::DeviceProfile* dev = prof.device(d.measured_run);
       if (!dev)
-        throw InputError("model " + name + ": the zoo profile has no \"" + d.measured_run +
-                         "\" run");
+        throw InputError("model " + name + ": the profile has no \"" + d.measured_run +
+                         "\" run (and none could be derived: it has no device class)");
       // Backward: the measured module backward; functional nodes have none measured and are
       // assumed to cost their forward time.
       for (const auto& l : dev->layers) {

@@ -3,12 +3,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <string>
 
 #include "hivemind/io.hpp"
+#include "hivemind/model/zoo.hpp"
 #include "hivemind/split/problem_io.hpp"
 
 namespace {
@@ -58,6 +60,34 @@ TEST(Cli, EveryShippedRouteSolvesEveryZooModel) {
       EXPECT_NE(r.out.find("boundaries ["), std::string::npos) << r.out;
       EXPECT_EQ(r.err, "");
     }
+}
+
+// One measurement is enough (issue 12): a profile with a single class named as `hivemind
+// profile` names this machine's ("cpu") plans on every shipped route and simulates in every
+// shipped scenario; one stderr line says which classes were derived from which.
+TEST(Cli, OneMeasurementPlansOnEveryRouteAndSimulatesEveryScenario) {
+  hivemind::model::ModelProfile p = hivemind::model::load_model("resnet18", kData);
+  hivemind::model::DeviceProfile cpu = *p.device("cpu1");
+  cpu.device_class = "cpu";
+  p.devices = {cpu};
+  p.model = "my_resnet";
+  const std::string file = write("my_resnet.json", hivemind::model::to_json(p));
+  const std::string note = "hivemind: profile " + file + ": derived cpu1, cpu16, cuda from cpu";
+  for (const char* route : {"four_roles", "five_hops", "measured_runs"}) {
+    const Result r =
+        run("solve --model " + file + " --route " + kData + "/routes/" + route + ".json");
+    EXPECT_EQ(r.code, 0) << route << ": " << r.err;
+    EXPECT_NE(r.out.find("boundaries ["), std::string::npos) << r.out;
+    EXPECT_EQ(r.err.rfind(note, 0), 0u) << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  }
+  for (const char* scenario : {"chain5", "mmwave-iab", "sub6"}) {
+    const Result r = run(std::string("simulate ") + scenario + " --model " + file +
+                         " --duration 1 --period-ms 200");
+    EXPECT_EQ(r.code, 0) << scenario << ": " << r.err;
+    EXPECT_NE(r.out.find("HiveMind"), std::string::npos) << r.out;
+    EXPECT_EQ(r.err.rfind(note, 0), 0u) << r.err;
+  }
 }
 
 TEST(Cli, EmittedProblemSolvesToTheSameAnswer) {

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "hivemind/model/latency_model.hpp"
 #include "hivemind/model/profile.hpp"
 
 namespace hivemind::model {
@@ -50,7 +51,11 @@ std::string canonical_zoo_name(const std::string& name);
 
 // A model by zoo name or alias (read from <data_dir>/zoo/<name>.json) or by path to a profile
 // file (anything containing '/' or ending in ".json"). Throws InputError naming the value and
-// listing the zoo names when neither.
-ModelProfile load_model(const std::string& name_or_path, const std::string& data_dir);
+// listing the zoo names when neither. One measurement is enough: a profile file that lacks
+// some of kMeasuredRuns gets them derived from a class it has (latency_model.hpp, with
+// <data_dir>/devices/latency_models.json); `derived` (if given) receives what was derived, for
+// the caller's one-line note (describe()).
+ModelProfile load_model(const std::string& name_or_path, const std::string& data_dir,
+                        std::vector<Derivation>* derived = nullptr);
 
 }  // namespace hivemind::model

@@ -32,6 +32,9 @@ struct ModelCosts {
   double input_bytes = 0.0;
   std::vector<double> cut_bytes;  // bytes crossing the cut after layer l (index l-1)
   std::map<std::string, DeviceCosts> devices;
+  // Classes derived from the profile's measurement (model::load_model), as one line for the
+  // user; empty when the profile had every measured run.
+  std::string derivation;
   double bytes_at(int cut) const { return cut == 0 ? input_bytes : cut_bytes[cut - 1]; }
 };
 
