@@ -272,6 +272,10 @@ std::vector<Derivation> derive_missing_classes(ModelProfile& profile,
       const double ratio = f_ref > 0 ? target->estimate_s(layer.kind, layer.flops) / f_ref : 1.0;
       d.layers[l].forward_s = from.layers[l].forward_s * ratio;
       d.layers[l].backward_s = from.layers[l].backward_s * ratio;
+      if (!std::isfinite(d.layers[l].forward_s) || !std::isfinite(d.layers[l].backward_s))
+        throw InputError("profile " + profile.model + ": layers[" + std::to_string(l) +
+                         "]: its time on " + target->device_class + " derived from " +
+                         from.device_class + " is not finite (FLOPs " + fmt(layer.flops) + ")");
     }
     Derivation r = best;
     r.target = target->device_class;
