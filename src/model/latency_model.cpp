@@ -257,6 +257,9 @@ std::vector<Derivation> derive_missing_classes(ModelProfile& profile,
     throw InputError("profile " + profile.model +
                      ": no layer has a positive measured time to derive other classes from");
   const LatencyModel& ref = *find_model(models, best.reference);
+  std::size_t known = 0;
+  for (const auto& layer : profile.layers) known += layer.flops >= 0 ? 1 : 0;
+  best.flops_known = static_cast<double>(known) / static_cast<double>(profile.layers.size());
   std::vector<Derivation> done;
   for (const LatencyModel* target : missing) {
     const DeviceProfile& from = profile.devices[best_device];
@@ -292,8 +295,12 @@ std::string describe(const std::vector<Derivation>& derived, const std::string& 
   const Derivation& d = derived.front();
   return "profile " + profile_name + ": derived " + targets + " from " + d.from +
          " (measured; its layers fit the " + d.reference + " latency model x " + fmt(d.scale) +
-         ", median error " + fmt((std::exp(d.fit_error) - 1) * 100, "%.0f") +
-         "%); see docs/models.md, \"One measurement\"";
+         ", median error " + fmt((std::exp(d.fit_error) - 1) * 100, "%.0f") + "%)" +
+         (d.flops_known < 0.5 ? "; WARNING: " + fmt((1 - d.flops_known) * 100, "%.0f") +
+                                    "% of its layers have no FLOPs, so their derived times only "
+                                    "scale by a per-group overhead ratio"
+                              : std::string()) +
+         "; see docs/models.md, \"One measurement\"";
 }
 
 }  // namespace hivemind::model

@@ -83,11 +83,12 @@ std::vector<LatencyModel> load_latency_models(const std::string& path);
 
 // One class added to a profile by derive_missing_classes.
 struct Derivation {
-  std::string target;      // the class derived, e.g. "cuda"
-  std::string from;        // the profile's measured class it comes from, e.g. "cpu"
-  std::string reference;   // the catalogued class whose model fits `from` best
-  double scale = 1.0;      // k: from's times / the reference model's
-  double fit_error = 0.0;  // median |log(t / (k f_R))| over from's layers
+  std::string target;        // the class derived, e.g. "cuda"
+  std::string from;          // the profile's measured class it comes from, e.g. "cpu"
+  std::string reference;     // the catalogued class whose model fits `from` best
+  double scale = 1.0;        // k: from's times / the reference model's
+  double fit_error = 0.0;    // median |log(t / (k f_R))| over from's layers
+  double flops_known = 1.0;  // fraction of the layers whose FLOPs the profile gives
 };
 
 // Adds to `profile` a derived device profile for every class of `models` it lacks (the
@@ -98,7 +99,8 @@ std::vector<Derivation> derive_missing_classes(ModelProfile& profile,
                                                const std::vector<LatencyModel>& models);
 
 // One line for the user, e.g. "profile my.json: derived cpu1, cpu16, cuda from cpu (measured;
-// its layers fit the cpu1 latency model x 0.62, median error 18%); see docs/models.md";
+// its layers fit the cpu1 latency model x 0.62, median error 18%); see docs/models.md", with a
+// warning when most layers have no FLOPs (then each layer group only scales by one factor);
 // "" when nothing was derived.
 std::string describe(const std::vector<Derivation>& derived, const std::string& profile_name);
 
