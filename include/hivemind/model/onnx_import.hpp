@@ -2,14 +2,22 @@
 // target linking onnx and protobuf; docs/profiling.md).
 //
 // Reads the model's graph, fixes the input shapes, runs ONNX shape inference and turns it into
-// a model profile: every node except Constant is a layer, in the graph's (topological) order,
+// a model profile. Nodes computed from constants alone fold into parameters: Constant, Shape
+// and Size of a statically shaped value, and every other deterministic standard op whose
+// inputs are all initializers or folded values (the Identity nodes on shared initializers,
+// Reshape/Cast/Transpose of weights and the Shape/Gather/Unsqueeze/Concat arithmetic that
+// torch.onnx.export emits). Every other node is a layer, in the graph's (topological) order,
 // named by the node's name (or its op type, repeated ones suffixed _1, _2, ...). Output bytes:
-// the node's outputs that later nodes or the graph's outputs read. Cut bytes after layer i:
-// every value produced at or before i (graph inputs included; initializers and Constant
-// outputs, the weights, excluded) that a node after i or the graph's outputs still read.
+// the node's outputs that later layers or the graph's outputs read. Cut bytes after layer i:
+// every value produced by a layer at or before i (graph inputs included) that a layer after i
+// or the graph's outputs still read; constants (initializers and folded values) never cross a
+// cut, the layer reading one recomputes or holds it. Parameter bytes: the constants a layer
+// reads, except pure shape metadata (values that depend on Shape/Size of an activation) and
+// BatchNormalization's running statistics.
 // FLOPs (a multiply-add = 2) for Conv, ConvTranspose, Gemm, MatMul, BatchNormalization, pooling,
 // Softmax and element-wise ops; data movement (Reshape, Concat, ...) = 0; others unknown (-1).
-// With no measurement, latencies are estimated from FLOPs: t = overhead + flops / throughput.
+// With no measurement, latencies are estimated from FLOPs: t = overhead + flops / throughput;
+// the fitted classes of kMeasuredRuns keep their order per layer (cuda <= cpu16 <= cpu1).
 #pragma once
 
 #include <string>
@@ -31,7 +39,9 @@ struct OnnxImportOptions {
   long long batch = 1;
   // Latency estimates added as device profiles, one per fit: t = overhead_s + flops /
   // flops_per_s per layer (flops unknown: overhead_s); backward the same with 2 x flops. The
-  // device class is the fit's `run`.
+  // device class is the fit's `run`. Fits of kMeasuredRuns with layers > 0 (fitted on
+  // data/measured) are capped per layer at the fitted class before them in kMeasuredRuns, so a
+  // faster class is never estimated slower; fits with layers == 0 (--gflops) stay as given.
   std::vector<FlopsFit> estimates;
 };
 
