@@ -17,6 +17,16 @@ namespace {
 // A hostile file must not ask for gigabytes before anything else is checked.
 constexpr std::size_t kMaxLayers = 1'000'000;
 constexpr std::size_t kMaxDevices = 1'000;
+constexpr int kMaxThreads = 1'000'000;
+
+// An optional metadata string: absent or a non-empty string.
+std::string optional_text(const json& object, const char* key, const std::string& path) {
+  auto it = object.find(key);
+  if (it == object.end()) return {};
+  std::string s = jf::string(*it, path + "." + key);
+  if (s.empty()) throw InputError(path + "." + key + ": empty (leave the field out instead)");
+  return s;
+}
 
 std::string quote(const std::string& s) { return json(s).dump(); }
 
@@ -89,6 +99,11 @@ void validate(const ModelProfile& profile) {
       check_size(device.layers[l].backward_s, at + ".backward_s" + i);
       check_size(device.layers[l].energy_j, at + ".energy_j" + i);
     }
+    if (device.threads && (*device.threads < 1 || *device.threads > kMaxThreads))
+      throw InputError(at + ".threads: " + std::to_string(*device.threads) +
+                       " is out of range [1, " + std::to_string(kMaxThreads) + "]");
+    if (device.whole_model_forward_s)
+      check_size(*device.whole_model_forward_s, at + ".whole_model_forward_s");
   }
 }
 
@@ -147,6 +162,12 @@ ModelProfile parse_model_profile(std::string_view json_text, std::string_view so
         const auto energy = cost_array(j, "energy_j", at, L, /*required=*/false);
         device.layers.resize(L);
         for (std::size_t l = 0; l < L; ++l) device.layers[l] = {fwd[l], bwd[l], energy[l]};
+        device.runtime = optional_text(j, "runtime", at);
+        device.machine = optional_text(j, "machine", at);
+        if (auto t = j.find("threads"); t != j.end())
+          device.threads = static_cast<int>(jf::integer(*t, at + ".threads", 1, kMaxThreads));
+        if (auto w = j.find("whole_model_forward_s"); w != j.end())
+          device.whole_model_forward_s = jf::number(*w, at + ".whole_model_forward_s");
         p.devices.push_back(std::move(device));
       }
     }
@@ -195,6 +216,11 @@ std::string to_json(const ModelProfile& profile) {
     out += i == 0 ? "\n" : ",\n";
     out += "    {\"device_class\": " + ojson(d.device_class).dump() + ",\n";
     out += "     \"source\": " + ojson(d.source).dump() + ",\n";
+    if (!d.runtime.empty()) out += "     \"runtime\": " + ojson(d.runtime).dump() + ",\n";
+    if (d.threads) out += "     \"threads\": " + ojson(*d.threads).dump() + ",\n";
+    if (!d.machine.empty()) out += "     \"machine\": " + ojson(d.machine).dump() + ",\n";
+    if (d.whole_model_forward_s)
+      out += "     \"whole_model_forward_s\": " + ojson(*d.whole_model_forward_s).dump() + ",\n";
     out += "     \"forward_s\": " + ojson(fwd).dump();
     if (any_bwd) out += ",\n     \"backward_s\": " + ojson(bwd).dump();
     if (any_energy) out += ",\n     \"energy_j\": " + ojson(energy).dump();

@@ -45,6 +45,48 @@ TEST(Profile, ParsesAndRoundTrips) {
   EXPECT_EQ(q.devices[0].layers[0].forward_s, 0.5);
 }
 
+// The optional measurement metadata of a device (runtime, threads, machine, whole-model
+// forward): absent in kValid and in every shipped profile, read and written back when present.
+TEST(Profile, MetadataIsOptionalAndRoundTrips) {
+  const ModelProfile plain = parse_model_profile(kValid, "tiny.json");
+  const DeviceProfile& d0 = plain.devices[0];
+  EXPECT_EQ(d0.runtime, "");
+  EXPECT_FALSE(d0.threads.has_value());
+  EXPECT_EQ(d0.machine, "");
+  EXPECT_FALSE(d0.whole_model_forward_s.has_value());
+  // Without metadata, to_json writes none.
+  EXPECT_EQ(to_json(plain).find("threads"), std::string::npos);
+
+  std::string text = kValid;
+  const std::string source = R"("source": "made up",)";
+  text.replace(text.find(source), source.size(),
+               source + R"( "runtime": "LibTorch 1.13.0", "threads": 16,
+     "machine": "Intel Xeon; 16 logical CPUs; Linux 6.1 x86_64", "whole_model_forward_s": 0.625,)");
+  const ModelProfile p = parse_model_profile(text, "meta.json");
+  const DeviceProfile& d = p.devices[0];
+  EXPECT_EQ(d.runtime, "LibTorch 1.13.0");
+  ASSERT_TRUE(d.threads.has_value());
+  EXPECT_EQ(*d.threads, 16);
+  EXPECT_EQ(d.machine, "Intel Xeon; 16 logical CPUs; Linux 6.1 x86_64");
+  ASSERT_TRUE(d.whole_model_forward_s.has_value());
+  EXPECT_EQ(*d.whole_model_forward_s, 0.625);
+  const std::string out = to_json(p);
+  const ModelProfile q = parse_model_profile(out, "again");
+  EXPECT_EQ(to_json(q), out);
+  EXPECT_EQ(q.devices[0].runtime, d.runtime);
+  EXPECT_EQ(q.devices[0].threads, d.threads);
+  EXPECT_EQ(q.devices[0].machine, d.machine);
+  EXPECT_EQ(q.devices[0].whole_model_forward_s, d.whole_model_forward_s);
+
+  // validate() checks them in memory too (producers call it before writing).
+  ModelProfile bad = p;
+  bad.devices[0].threads = 0;
+  EXPECT_THROW(validate(bad), InputError);
+  bad = p;
+  bad.devices[0].whole_model_forward_s = -1.0;
+  EXPECT_THROW(validate(bad), InputError);
+}
+
 struct Bad {
   const char* find;     // text of kValid to replace
   const char* replace;  // with this
@@ -86,6 +128,16 @@ INSTANTIATE_TEST_SUITE_P(
         Bad{"[1, 0.5]", "[1, -0.5]", "devices[0].backward_s[1]: -0.5 is negative"},
         Bad{"\"device_class\": \"cpu\"", "\"device_class\": \"\"",
             "devices[0].device_class: empty"},
+        Bad{"\"source\": \"made up\",", "\"source\": \"made up\", \"threads\": 0,",
+            "devices[0].threads: 0 is out of range [1, 1000000]"},
+        Bad{"\"source\": \"made up\",", "\"source\": \"made up\", \"threads\": 2.5,",
+            "devices[0].threads: expected an integer, got number 2.5"},
+        Bad{"\"source\": \"made up\",", "\"source\": \"made up\", \"runtime\": \"\",",
+            "devices[0].runtime: empty (leave the field out instead)"},
+        Bad{"\"source\": \"made up\",", "\"source\": \"made up\", \"machine\": 3,",
+            "devices[0].machine: expected a string, got number 3"},
+        Bad{"\"source\": \"made up\",", "\"source\": \"made up\", \"whole_model_forward_s\": -0.5,",
+            "devices[0].whole_model_forward_s: -0.5 is negative"},
         Bad{"\"layers\": [", "\"layers\": [], \"x\": [",
             "layers: empty (a model has at least one layer)"},
         Bad{"{\n  \"format\"", "[{\n  \"format\"",

@@ -4,6 +4,7 @@
 // all produce this; `hivemind solve --model` consumes it.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -34,6 +35,14 @@ struct DeviceProfile {
   std::string device_class;       // "ue", "iab-mec", "core-mec", "cloud", "cpu", "cuda", ...
   std::string source;             // how the numbers were obtained (measured / derived / estimated)
   std::vector<LayerCost> layers;  // one per model layer
+
+  // Optional measurement metadata (absent in older files, in derived and estimated classes):
+  // what a profiler ran on, so a profile says where its numbers come from.
+  std::string runtime = {};                          // "LibTorch 1.13.0"; empty = not recorded
+  std::optional<int> threads = {};                   // intra-op CPU threads used, >= 1
+  std::string machine = {};                          // "AMD EPYC; 2 logical CPUs; Linux ..."
+  std::optional<double> whole_model_forward_s = {};  // median forward of the whole model in one
+                                                     // call (compare with forward_total_s())
 
   double forward_total_s() const;
 };
