@@ -36,11 +36,16 @@ const char* kUsage =
     "  --no-backward       skip the backward (training) latency\n"
     "  --power-w W         device power in watts: energy = forward latency x W\n"
     "                      (default: RAPL package power when /sys/class/powercap is readable)\n"
-    "  --threads N         LibTorch intra-op threads (default: LibTorch's choice)\n"
+    "  --threads N         LibTorch intra-op threads (default: LibTorch's choice, i.e.\n"
+    "                      OMP_NUM_THREADS if set, else the physical cores LibTorch counts;\n"
+    "                      the count used is measured, printed by --summary and recorded)\n"
     "  --seed N            seed of the random inputs (default 0)\n"
     "  --classes N         classes of the built-in resnet18 (default 1000)\n"
     "  --out FILE          write the JSON to FILE (atomically) instead of stdout\n"
-    "  --summary           print a per-layer table and totals on stderr\n";
+    "  --summary           print a per-layer table on stderr, then the whole-model forward\n"
+    "                      beside the sum of the layers' forwards, threads, runtime, machine\n\n"
+    "The profile records per device: runtime (LibTorch version), threads, machine and\n"
+    "whole_model_forward_s (docs/models.md).\n";
 
 int run(const std::vector<std::string>& argv) {
   using hivemind::cli::Args;
@@ -107,12 +112,21 @@ int run(const std::vector<std::string>& argv) {
                    p.layers[i].name.c_str(), p.layers[i].kind.c_str(), p.layers[i].output_bytes,
                    p.layers[i].cut_bytes, d.layers[i].forward_s * 1e3,
                    d.layers[i].backward_s * 1e3);
+    // Whole model against the sum of its layers: run one by one, each layer pays the
+    // interpreter's call and a device synchronisation, and misses what the graph executor
+    // optimises across layers; a scripted model's executor may also be slower than its layers.
+    const double whole = result.whole_model_s, sum = result.sum_layer_forward_s;
     std::fprintf(stderr,
-                 "%zu layers, %d threads: whole-model forward %.4f ms (median), sum of layer "
-                 "forward medians %.4f ms, sum of backward medians %.4f ms; energy: %s\n",
-                 p.layers.size(), result.threads, result.whole_model_s * 1e3,
-                 result.sum_layer_forward_s * 1e3, result.sum_layer_backward_s * 1e3,
-                 result.energy_source.c_str());
+                 "%zu layers on %s, %d %s (%s); %s; %s\n"
+                 "forward: whole model %.4f ms (median of %d calls), sum of layer medians "
+                 "%.4f ms = %.2f x the whole model\n"
+                 "backward: sum of layer medians %.4f ms%s\n"
+                 "energy: %s\n",
+                 p.layers.size(), d.device_class.c_str(), result.threads,
+                 result.threads == 1 ? "thread" : "threads", result.threads_origin.c_str(),
+                 result.runtime.c_str(), result.machine.c_str(), whole * 1e3, o.reps, sum * 1e3,
+                 whole > 0 ? sum / whole : 0.0, result.sum_layer_backward_s * 1e3,
+                 o.backward ? "" : " (not measured: --no-backward)", result.energy_source.c_str());
   }
   hivemind::model::emit_profile(out, json);
   return 0;

@@ -133,4 +133,48 @@ def forward(self, tokens, h):
   return m;
 }
 
+// Control flow as torch.jit.script leaves it (inputs 1,3,8,8, 4 channels inside):
+//  - two blocks `if self.use_res: return x + self.conv(x) else: return self.conv(x)` on a bool
+//    module attribute (MobileNet-V2's InvertedResidual and its use_res_connect), True in
+//    block_a, False in block_b: constants of the module, so each is inlined;
+//  - `if bool(y.sum() > 0.0)` on a tensor value, fc in one branch and fc_alt in the other: stays
+//    one layer "if" whose parameters are both linears';
+//  - `for _ in range(self.steps)` over mix (steps = 3, an int attribute): one layer "loop".
+inline torch::jit::Module control_flow_model(TorchModelFactory& f) {
+  auto block = [&](bool use_res) {
+    auto b = f.make("InvertedResidual");
+    b.register_module("conv", f.conv3x3(4, 4));
+    b.register_attribute("use_res", c10::BoolType::get(), use_res);
+    b.define(R"(
+def forward(self, x):
+    if self.use_res:
+        return x + self.conv.forward(x)
+    else:
+        return self.conv.forward(x)
+)");
+    return b;
+  };
+  auto m = f.make("ControlFlow");
+  m.register_module("stem", f.conv3x3(3, 4));
+  m.register_module("block_a", block(true));
+  m.register_module("block_b", block(false));
+  m.register_module("fc", f.linear(4 * 8 * 8, 10));
+  m.register_module("fc_alt", f.linear(4 * 8 * 8, 10));
+  m.register_module("mix", f.linear(10, 10));
+  m.register_attribute("steps", c10::IntType::get(), 3);
+  m.define(R"(
+def forward(self, x):
+    x = self.block_b.forward(self.block_a.forward(self.stem.forward(x)))
+    y = torch.flatten(x, 1)
+    if bool(y.sum() > 0.0):
+        z = self.fc.forward(y)
+    else:
+        z = self.fc_alt.forward(y)
+    for _ in range(self.steps):
+        z = self.mix.forward(z)
+    return z
+)");
+  return m;
+}
+
 }  // namespace hivemind::test

@@ -1,16 +1,27 @@
 // The LibTorch profiler on TorchScript models built here (torch_models.hpp): layer order,
-// byte sizes worked out by hand, cut bytes > output bytes across a skip connection, latencies
-// present, and the CLI (`hivemind profile`, the hivemind-profile executable) on good and
-// malformed input. No timing is asserted beyond "measured, positive".
+// byte sizes worked out by hand, cut bytes > output bytes across a skip connection, scripted
+// control flow (prim::If on a module attribute inlined, parameters inside If/Loop blocks
+// counted), latencies present, and the CLI (`hivemind profile`, the hivemind-profile
+// executable) on good and malformed input; torchvision's MobileNet-V2 and ResNet-18 exported at
+// test time with Debian's /usr/bin/python3, scripted and traced, profiled alike; the thread
+// count printed and recorded is the one used. No timing is asserted beyond "measured,
+// positive" and "the summary prints what the profile records".
 #include <gtest/gtest.h>
 #include <sys/wait.h>
+#include <torch/version.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <regex>
 #include <sstream>
 #include <string>
+#include <thread>
 
 #include "hivemind/error.hpp"
 #include "hivemind/io.hpp"
@@ -165,6 +176,42 @@ TEST(TorchProfile, ResNet18MatchesTheMeasuredFxProfile) {
   EXPECT_EQ(skip_cuts, 8 * 5 + 3 * 2);
 }
 
+// Scripted control flow (torch_models.hpp, control_flow_model): the Ifs on the blocks' bool
+// attribute are constants of the module and are inlined, so their convolutions are layers of
+// their own (block_b, use_res False, has no add); the If on a tensor value and the Loop stay
+// one layer each, carrying the parameters read inside their blocks; every parameter of the
+// module is counted exactly once.
+TEST(TorchProfile, ScriptedControlFlowIsInlinedAndItsParametersCounted) {
+  TempDir dir("hivemind_model_torch_");
+  test::TorchModelFactory f;
+  auto model = test::control_flow_model(f);
+  double module_param_bytes = 0;
+  for (const auto& p : model.parameters()) module_param_bytes += p.numel() * p.element_size();
+  const auto path = save(model, dir.file("control.pt"));
+  const ModelProfile p = profile_torchscript(quick(path, "1,3,8,8")).profile;
+  ASSERT_EQ(names(p), (std::vector<std::string>{"stem", "block_a_conv", "add", "block_b_conv",
+                                                "flatten", "sum", "gt", "if", "loop"}));
+  EXPECT_EQ(p.layers[1].kind, "Conv2d");
+  EXPECT_EQ(p.layers[7].kind, "if");
+  EXPECT_EQ(p.layers[8].kind, "loop");
+  // conv3x3(3->4) 112 floats, conv3x3(4->4) 148 floats, Linear(256->10) 2570 floats (fc and
+  // fc_alt, both in the If), Linear(10->10) 110 floats (mix, read three times by the Loop).
+  const double params[] = {448, 592, 0, 592, 0, 0, 0, 2 * 2570 * 4, 110 * 4};
+  double total = 0;
+  for (std::size_t i = 0; i < p.layers.size(); ++i) {
+    EXPECT_DOUBLE_EQ(p.layers[i].param_bytes, params[i]) << p.layers[i].name;
+    total += p.layers[i].param_bytes;
+  }
+  EXPECT_DOUBLE_EQ(total, module_param_bytes);
+  // block_a's skip: its input crosses the cut after its conv, beside the conv's output.
+  EXPECT_DOUBLE_EQ(p.layers[1].output_bytes, 4 * 64 * 4);
+  EXPECT_DOUBLE_EQ(p.layers[1].cut_bytes, 2 * 4 * 64 * 4);
+  // The If and the Loop produce the 1x10 logits.
+  EXPECT_DOUBLE_EQ(p.layers[7].output_bytes, 40);
+  EXPECT_DOUBLE_EQ(p.layers[8].output_bytes, 40);
+  for (const auto& c : p.devices[0].layers) EXPECT_GT(c.forward_s, 0);
+}
+
 TEST(TorchProfile, InputSpecs) {
   auto s = parse_torch_inputs("1,3,224,224");
   ASSERT_EQ(s.size(), 1u);
@@ -251,6 +298,199 @@ TEST(TorchProfileCli, MalformedInputsExitTwoWithOneLine) {
   expect_bad(good + " --input 1,3,4,4", "--input: forward fails on these inputs", dir);
   expect_bad(good + " --input 1,3,8,8 --reps 0", "--reps", dir);
   expect_bad(good + " --input 1,3,8,8 --bogus", "--bogus: unknown option", dir);
+}
+
+// ---- torchvision, scripted and traced ----
+
+// A folder in the build tree (beside this test executable), removed afterwards.
+struct BuildTreeDir {
+  fs::path path;
+  explicit BuildTreeDir(const std::string& name) {
+    path = fs::read_symlink("/proc/self/exe").parent_path() /
+           (name + "_" + std::to_string(::getpid()) + "_" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(path);
+    fs::create_directories(path);
+  }
+  ~BuildTreeDir() {
+    std::error_code ec;
+    fs::remove_all(path, ec);
+  }
+  std::string file(const std::string& name) const { return (path / name).string(); }
+};
+
+// What the export script reports (tests/model_torch/torch_export_torchvision.py).
+struct TorchvisionExport {
+  std::string torch_version;
+  int threads = 0;                            // Python torch's default intra-op threads
+  std::map<std::string, double> param_bytes;  // per model
+};
+
+// Exports MODELS scripted and traced at SIZE x SIZE with Debian's /usr/bin/python3 (never the
+// python3 first on PATH, which may have no torch). Fails the test, never skips it.
+TorchvisionExport export_torchvision(const BuildTreeDir& dir, int size,
+                                     const std::vector<std::string>& models) {
+  const std::string script =
+      std::string(HIVEMIND_DATA_DIR) + "/../tests/model_torch/torch_export_torchvision.py";
+  std::string cmd = "TORCH_HOME=" + dir.file("torch_home") + " /usr/bin/python3 -B " + script +
+                    " " + dir.path.string() + " " + std::to_string(size);
+  for (const auto& m : models) cmd += " " + m;
+  const std::string out = dir.file("export.json"), err = dir.file("export.err");
+  const int status = std::system((cmd + " >" + out + " 2>" + err).c_str());
+  TorchvisionExport e;
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    ADD_FAILURE() << cmd << " failed (needs Debian's python3-torch and python3-torchvision: "
+                  << "make deps):\n"
+                  << read_text_file(err);
+    return e;
+  }
+  const auto j = parse_json(read_text_file(out), "export.json");
+  e.torch_version = j.at("torch").get<std::string>();
+  e.threads = j.at("threads").get<int>();
+  for (const auto& m : models)
+    e.param_bytes[m] = j.at("models").at(m).at("param_bytes").get<double>();
+  return e;
+}
+
+// Profiles with the hivemind-profile executable (one pass: bytes and layers, not timing).
+ModelProfile profile_file(const std::string& model, const std::string& input, const TempDir& dir,
+                          const std::string& extra = "") {
+  const std::string out = model + ".json";
+  const ProcessResult r = run(kProfileExe + " " + model + " --input " + input +
+                                  " --warmup 0 --reps 1 --no-backward --out " + out + " " + extra,
+                              dir);
+  EXPECT_EQ(r.rc, 0) << model << "\n" << r.err;
+  return load_model_profile(out);
+}
+
+double param_total(const ModelProfile& p) {
+  double sum = 0;
+  for (const auto& l : p.layers) sum += l.param_bytes;
+  return sum;
+}
+
+// torchvision's MobileNet-V2 and ResNet-18 (random weights, 64x64 input), scripted and traced,
+// profile alike. What agrees exactly, layer for layer: the number of layers, names, kinds,
+// output bytes, cut bytes and parameter bytes, and the input bytes; the parameter total is
+// every nn.Parameter of the Python model. Before the If on InvertedResidual.use_res_connect was
+// inlined, the scripted MobileNet-V2 gave 27 layers and 6,776,352 of its 14,019,488 parameter
+// bytes. (Models whose trace records shape arithmetic as tensor ops, such as ShuffleNet-V2's
+// channel shuffle, differ by those layers: docs/profiling.md.)
+TEST(TorchProfileTorchvision, ScriptedAndTracedAgreeLayerForLayer) {
+  TempDir tmp("hivemind_model_torch_");
+  BuildTreeDir dir("torchvision");
+  const std::vector<std::string> models = {"mobilenet_v2", "resnet18"};
+  const TorchvisionExport e = export_torchvision(dir, 64, models);
+  ASSERT_FALSE(e.param_bytes.empty());
+  EXPECT_DOUBLE_EQ(e.param_bytes.at("mobilenet_v2"), 14019488);
+  EXPECT_DOUBLE_EQ(e.param_bytes.at("resnet18"), 46758048);
+  const std::map<std::string, std::size_t> layer_counts = {{"mobilenet_v2", 153}, {"resnet18", 69}};
+  for (const auto& name : models) {
+    SCOPED_TRACE(name);
+    const ModelProfile s = profile_file(dir.file(name + "_script.pt"), "1,3,64,64", tmp);
+    const ModelProfile t = profile_file(dir.file(name + "_trace.pt"), "1,3,64,64", tmp);
+    EXPECT_EQ(s.layers.size(), layer_counts.at(name));
+    ASSERT_EQ(s.layers.size(), t.layers.size());
+    EXPECT_DOUBLE_EQ(s.input_bytes, t.input_bytes);
+    EXPECT_DOUBLE_EQ(param_total(s), e.param_bytes.at(name));
+    EXPECT_DOUBLE_EQ(param_total(t), e.param_bytes.at(name));
+    int residual_adds = 0;
+    for (std::size_t i = 0; i < s.layers.size(); ++i) {
+      const auto& a = s.layers[i];
+      const auto& b = t.layers[i];
+      EXPECT_EQ(a.name, b.name) << i;
+      EXPECT_EQ(a.kind, b.kind) << i;
+      EXPECT_NE(a.kind, "if") << a.name;  // no block left folded into one layer
+      EXPECT_DOUBLE_EQ(a.output_bytes, b.output_bytes) << a.name;
+      EXPECT_DOUBLE_EQ(a.cut_bytes, b.cut_bytes) << a.name;
+      EXPECT_DOUBLE_EQ(a.param_bytes, b.param_bytes) << a.name;
+      if (a.kind == "add" || a.kind == "add_") ++residual_adds;  // x + f(x), out += identity
+    }
+    // The skip connections: MobileNet-V2 has 10 blocks with use_res_connect, ResNet-18 8.
+    EXPECT_EQ(residual_adds, name == "mobilenet_v2" ? 10 : 8);
+  }
+
+  // The default thread count is LibTorch's choice, the one Python's torch reports on this
+  // machine, and it is what the summary prints and the profile records.
+  const std::string out = dir.file("mobilenet_v2_summary.json");
+  const ProcessResult r = run(kProfileExe + " " + dir.file("mobilenet_v2_script.pt") +
+                                  " --input 1,3,64,64 --warmup 1 --reps 2 --no-backward "
+                                  "--summary --out " +
+                                  out,
+                              tmp);
+  ASSERT_EQ(r.rc, 0) << r.err;
+  const ModelProfile p = load_model_profile(out);
+  ASSERT_TRUE(p.devices[0].threads.has_value());
+  EXPECT_EQ(*p.devices[0].threads, e.threads);
+  const std::string said = std::to_string(e.threads) + (e.threads == 1 ? " thread" : " threads") +
+                           " (LibTorch's default";
+  EXPECT_NE(r.err.find(said), std::string::npos) << r.err;
+}
+
+// The summary's whole-model line, parsed: whole-model ms, calls, sum of layers ms.
+struct SummaryLine {
+  double whole_ms = -1, sum_ms = -1, ratio = -1;
+  int calls = 0;
+};
+SummaryLine summary_forward(const std::string& err) {
+  static const std::regex re(
+      R"(forward: whole model ([0-9.]+) ms \(median of ([0-9]+) calls\), sum of layer medians )"
+      R"(([0-9.]+) ms = ([0-9.]+) x the whole model)");
+  std::smatch m;
+  SummaryLine s;
+  if (std::regex_search(err, m, re)) {
+    s.whole_ms = std::stod(m[1]);
+    s.calls = std::stoi(m[2]);
+    s.sum_ms = std::stod(m[3]);
+    s.ratio = std::stod(m[4]);
+  }
+  return s;
+}
+
+// --threads N and OMP_NUM_THREADS: the count printed is the team an ATen parallel region really
+// got, recorded in the profile with the runtime and the machine; --summary prints the
+// whole-model forward beside the sum of the layers' forwards, as the profile records them.
+TEST(TorchProfileCli, ThreadsPrintedAreTheThreadsUsedAndRecorded) {
+  TempDir dir("hivemind_model_torch_");
+  test::TorchModelFactory f;
+  const auto path = save(test::residual_model(f), dir.file("res.pt"));
+  struct Case {
+    std::string env, args, said;
+    int threads;
+  };
+  const std::vector<Case> cases = {
+      {"", "--threads 2", "2 threads (--threads 2)", 2},
+      {"OMP_NUM_THREADS=3 ", "", "3 threads (OMP_NUM_THREADS=3)", 3},
+      {"OMP_NUM_THREADS=3 ", "--threads 1", "1 thread (--threads 1)", 1}};
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.env + c.args);
+    const std::string out = dir.file("res.json");
+    const ProcessResult r =
+        run(c.env + kProfileExe + " " + path +
+                " --input 1,3,8,8 --warmup 1 --reps 3 --summary --out " + out + " " + c.args,
+            dir);
+    ASSERT_EQ(r.rc, 0) << r.err;
+    EXPECT_NE(r.err.find("6 layers on cpu, " + c.said + "; LibTorch " + TORCH_VERSION + "; "),
+              std::string::npos)
+        << r.err;
+    const ModelProfile p = load_model_profile(out);
+    const DeviceProfile& d = p.devices[0];
+    ASSERT_TRUE(d.threads.has_value());
+    EXPECT_EQ(*d.threads, c.threads);
+    EXPECT_EQ(d.runtime, std::string("LibTorch ") + TORCH_VERSION);
+    EXPECT_NE(d.machine.find(std::to_string(std::thread::hardware_concurrency()) + " logical CPUs"),
+              std::string::npos)
+        << d.machine;
+    EXPECT_NE(r.err.find(d.machine), std::string::npos) << r.err;
+    // The summary's numbers are the profile's (printed in ms with 4 decimals).
+    ASSERT_TRUE(d.whole_model_forward_s.has_value());
+    EXPECT_GT(*d.whole_model_forward_s, 0);
+    const SummaryLine s = summary_forward(r.err);
+    EXPECT_EQ(s.calls, 3) << r.err;
+    EXPECT_NEAR(s.whole_ms, *d.whole_model_forward_s * 1e3, 1e-4) << r.err;
+    EXPECT_NEAR(s.sum_ms, d.forward_total_s() * 1e3, 1e-4) << r.err;
+    EXPECT_NEAR(s.ratio, d.forward_total_s() / *d.whole_model_forward_s, 0.006) << r.err;
+  }
 }
 
 // A hivemind executable without its profiler siblings (a build without LibTorch/ONNX) says so.

@@ -49,16 +49,21 @@ struct TorchProfileOptions {
   double power_w = -1.0;               // device power (watts) for energy; < 0 = RAPL if
                                        // readable, else energy not measured (0)
   int threads = 0;                     // intra-op threads; 0 = LibTorch's default
+                                       // (OMP_NUM_THREADS, else the physical cores it counts)
   unsigned long long seed = 0;         // for the random float inputs
 };
 
 struct TorchProfileResult {
   ModelProfile profile;               // one device profile, validated
-  double whole_model_s = 0.0;         // median forward of the whole module (module.forward)
+  double whole_model_s = 0.0;         // median forward of the whole module (module.forward),
+                                      // after the graph executor's profiling/optimising calls
   double sum_layer_forward_s = 0.0;   // sum of the per-layer medians
   double sum_layer_backward_s = 0.0;  // sum of the per-layer backward medians
   std::string energy_source;          // "--power-w 15 W", "RAPL ...", "not measured"
-  int threads = 0;                    // intra-op threads used
+  int threads = 0;                    // intra-op threads used: the team an ATen parallel region got
+  std::string threads_origin;  // "--threads 4", "OMP_NUM_THREADS=4", "LibTorch's default: ..."
+  std::string runtime;         // "LibTorch 1.13.0" (the headers it was built with)
+  std::string machine;         // CPU model, logical CPUs, OS (DeviceProfile::machine)
 };
 
 // Loads, runs and measures. Throws InputError (one line) for a missing or non-TorchScript

@@ -18,9 +18,13 @@
 #include "hivemind/model/torch_profiler.hpp"
 
 #include <ATen/Parallel.h>
+#include <sys/utsname.h>
 #include <torch/csrc/autograd/autograd.h>
+#include <torch/csrc/jit/ir/ir.h>
+#include <torch/csrc/jit/passes/constant_propagation.h>
 #include <torch/csrc/jit/passes/inliner.h>
 #include <torch/csrc/jit/passes/lower_tuples.h>
+#include <torch/csrc/jit/runtime/graph_executor.h>
 #include <torch/csrc/jit/runtime/interpreter.h>
 #include <torch/cuda.h>
 #include <torch/script.h>
@@ -30,12 +34,16 @@
 #include <chrono>
 #include <cmath>
 #include <cstdint>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <functional>
 #include <map>
+#include <mutex>
+#include <optional>
 #include <set>
 #include <sstream>
+#include <thread>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -183,8 +191,31 @@ std::string op_name(const jit::Node* n) {
   return s;
 }
 
-// Parameters already counted for a layer: (owning module object, attribute slot).
+// Parameters already counted: (owning module object, attribute slot). One set for the whole
+// model: a parameter is carried by the first layer that reads it (a module called twice
+// carries its parameters on its first call, docs/models.md).
 using ParamSet = std::set<std::pair<const void*, std::size_t>>;
+
+// Every node of `block` and of the blocks nested in it, in order.
+void for_each_node(jit::Block* block, const std::function<void(jit::Node*)>& f) {
+  for (jit::Node* n : block->nodes()) {
+    f(n);
+    for (jit::Block* b : n->blocks()) for_each_node(b, f);
+  }
+}
+
+// A value that can become a graph constant without changing what forward computes: immutable
+// (bool, int, float, string, None, or a tuple of these), as TorchScript's freezing and
+// constant propagation treat module attributes (torch/csrc/jit/passes/freeze_module.cpp).
+bool is_immutable_constant(const c10::IValue& v) {
+  if (v.isBool() || v.isInt() || v.isDouble() || v.isString() || v.isNone()) return true;
+  if (v.isTuple()) {
+    for (const auto& e : v.toTupleRef().elements())
+      if (!is_immutable_constant(e)) return false;
+    return true;
+  }
+  return false;
+}
 
 // One layer: its nodes of the inlined graph, its own graph and how to feed it.
 struct Layer {
@@ -209,14 +240,18 @@ class Profiler {
  private:
   void load();
   void make_inputs();
+  void fold_module_constants();
   void partition();
   void build_layer_graphs();
+  // Counts the parameter a prim::GetAttr node reads, if it is one not counted before.
+  void count_param(Layer& layer, jit::Node* get_attr);
   jit::Value* import_value(Layer& layer, std::unordered_map<jit::Value*, jit::Value*>& map,
-                           jit::Value* v, ParamSet& params_seen);
+                           jit::Value* v);
   // Values of the inlined graph (not free, not self) that reading `v` needs.
   void needed_by(jit::Value* v, std::unordered_set<jit::Value*>& out,
                  std::unordered_set<jit::Node*>& seen);
-  c10::IValue resolve_attr(jit::Value* v);
+  // The object a chain of prim::GetAttr from self reads, or nullopt when `v` is not one.
+  std::optional<c10::IValue> resolve_attr(jit::Value* v);
   void sync();
   // One forward pass over the layers; times each when `times` is given.
   void forward_pass(std::unordered_map<jit::Value*, c10::IValue>& env, std::vector<double>* times);
@@ -233,6 +268,7 @@ class Profiler {
   std::vector<std::unordered_map<jit::Value*, jit::Value*>> layer_maps_;  // inlined -> layer
   std::unordered_map<jit::Value*, int> last_use_;  // value -> last layer reading it
                                                    // (layers_.size() = the result)
+  ParamSet params_seen_;
 };
 
 void Profiler::load() {
@@ -295,11 +331,47 @@ void Profiler::make_inputs() {
   }
 }
 
+// torch.jit.script keeps `if self.use_res_connect:` (MobileNet-V2's InvertedResidual), `if
+// self.training:` and the like as prim::If nodes on a module attribute, so a whole block would be
+// one layer and the parameters read inside its branches would go uncounted. The attributes are
+// constants of this eval-mode module: every read of an immutable attribute (bool, number,
+// string, None, tuple of these) that forward never assigns (no prim::SetAttr of that name)
+// becomes a prim::Constant, as torch.jit.freeze does (freeze_module.cpp), and TorchScript's
+// constant propagation (passes/constant_propagation.cpp: an If with a constant condition is
+// replaced by the nodes of the branch taken, its outputs by that branch's) folds what depends on
+// them. The nodes of the taken branch keep their call stacks, so they group into layers one by
+// one as a traced model's do. Conditions on tensor values stay prim::If (a layer "if").
+void Profiler::fold_module_constants() {
+  std::set<std::string> assigned;
+  std::vector<jit::Node*> reads;
+  for_each_node(graph_->block(), [&](jit::Node* n) {
+    if (n->kind() == jit::prim::SetAttr) assigned.insert(n->s(jit::attr::name));
+    if (n->kind() == jit::prim::GetAttr) reads.push_back(n);
+  });
+  bool folded = false;
+  for (jit::Node* n : reads) {
+    if (assigned.count(n->s(jit::attr::name))) continue;
+    const auto v = resolve_attr(n->output());
+    if (!v || !is_immutable_constant(*v)) continue;
+    jit::WithInsertPoint guard(n);
+    jit::Value* c = graph_->insertConstant(*v);
+    // Keep the attribute's declared type (Optional[int] holding an int, say).
+    c->setType(n->output()->type());
+    n->output()->replaceAllUsesWith(c);
+    folded = true;
+  }
+  if (!folded) return;
+  for (jit::Node* n : reads)
+    if (!n->hasUses()) n->destroy();
+  jit::ConstantPropagationImmutableTypes(graph_);
+}
+
 void Profiler::partition() {
   graph_ = module_.get_method("forward").graph()->copy();
   jit::Inline(*graph_);
   // A module returning a tuple that its caller unpacks: connect the values directly.
   jit::LowerSimpleTuples(graph_);
+  fold_module_constants();
 
   // Leaf-call key of a node: the module path and call sites down to its innermost module, or
   // empty when that module has children (then every tensor op is a layer of its own).
@@ -415,13 +487,15 @@ void Profiler::partition() {
                      [](jit::Node* a, jit::Node* b) { return a->isBefore(b); });
 }
 
-c10::IValue Profiler::resolve_attr(jit::Value* v) {
-  if (v == graph_->inputs()[0]) return module_._ivalue();
+std::optional<c10::IValue> Profiler::resolve_attr(jit::Value* v) {
+  if (v == graph_->inputs()[0]) return c10::IValue(module_._ivalue());
   jit::Node* n = v->node();
-  if (n->kind() != jit::prim::GetAttr) return c10::IValue();
-  c10::IValue owner = resolve_attr(n->input(0));
-  if (!owner.isObject()) return c10::IValue();
-  return owner.toObject()->getAttr(n->s(jit::attr::name));
+  if (n->kind() != jit::prim::GetAttr) return std::nullopt;
+  const auto owner = resolve_attr(n->input(0));
+  if (!owner || !owner->isObject()) return std::nullopt;
+  const auto& obj = owner->toObject();
+  if (!obj->type()->findAttributeSlot(n->s(jit::attr::name))) return std::nullopt;
+  return obj->getAttr(n->s(jit::attr::name));
 }
 
 void Profiler::needed_by(jit::Value* v, std::unordered_set<jit::Value*>& out,
@@ -436,8 +510,19 @@ void Profiler::needed_by(jit::Value* v, std::unordered_set<jit::Value*>& out,
   for (jit::Value* in : n->inputs()) needed_by(in, out, seen);  // a free node
 }
 
+void Profiler::count_param(Layer& layer, jit::Node* get_attr) {
+  const auto owner = resolve_attr(get_attr->input(0));
+  if (!owner || !owner->isObject()) return;
+  const auto& obj = owner->toObject();
+  const auto slot = obj->type()->findAttributeSlot(get_attr->s(jit::attr::name));
+  if (!slot || !obj->type()->is_parameter(*slot)) return;
+  const c10::IValue p = obj->getSlot(*slot);
+  if (p.isTensor() && params_seen_.insert({obj.get(), *slot}).second)
+    layer.param_bytes += ivalue_bytes(p);
+}
+
 jit::Value* Profiler::import_value(Layer& layer, std::unordered_map<jit::Value*, jit::Value*>& map,
-                                   jit::Value* v, ParamSet& params_seen) {
+                                   jit::Value* v) {
   if (auto it = map.find(v); it != map.end()) return it->second;
   jit::Node* n = v->node();
   const bool own = layer_of_.count(n) && &layers_[layer_of_.at(n)] == &layer;
@@ -450,23 +535,11 @@ jit::Value* Profiler::import_value(Layer& layer, std::unordered_map<jit::Value*,
     return in;
   }
   // A free node: clone it (and what it reads) into this layer.
-  for (jit::Value* in : n->inputs()) import_value(layer, map, in, params_seen);
+  for (jit::Value* in : n->inputs()) import_value(layer, map, in);
   jit::Node* c = layer.graph->createClone(n, [&](jit::Value* x) { return map.at(x); });
   layer.graph->insertNode(c);
   for (std::size_t i = 0; i < n->outputs().size(); ++i) map[n->output(i)] = c->output(i);
-  if (n->kind() == jit::prim::GetAttr) {
-    // A parameter read: count its bytes once per layer.
-    c10::IValue owner = resolve_attr(n->input(0));
-    if (owner.isObject()) {
-      const auto& obj = owner.toObject();
-      const auto slot = obj->type()->findAttributeSlot(n->s(jit::attr::name));
-      if (slot && obj->type()->is_parameter(*slot)) {
-        const c10::IValue p = obj->getSlot(*slot);
-        if (p.isTensor() && params_seen.insert({obj.get(), *slot}).second)
-          layer.param_bytes += ivalue_bytes(p);
-      }
-    }
-  }
+  if (n->kind() == jit::prim::GetAttr) count_param(layer, n);  // a parameter read
   return map.at(v);
 }
 
@@ -481,7 +554,6 @@ void Profiler::build_layer_graphs() {
     Layer& layer = layers_[k];
     layer.graph = std::make_shared<jit::Graph>();
     std::unordered_map<jit::Value*, jit::Value*> map;
-    ParamSet params_seen;
     map[graph_->inputs()[0]] = layer.graph->addInput()->setType(graph_->inputs()[0]->type());
     for (jit::Node* n : layer.nodes) {
       // Everything the node reads, captured values of its blocks included.
@@ -505,11 +577,17 @@ void Profiler::build_layer_graphs() {
         if (map.count(x)) continue;
         auto p = producer_.find(x);
         if (p != producer_.end() && p->second == static_cast<int>(k)) continue;  // cloned below
-        import_value(layer, map, x, params_seen);
+        import_value(layer, map, x);
       }
       jit::Node* c = layer.graph->createClone(n, [&](jit::Value* x) { return map.at(x); });
       layer.graph->insertNode(c);
       for (std::size_t i = 0; i < n->outputs().size(); ++i) map[n->output(i)] = c->output(i);
+      // Parameters read inside the blocks of a prim::If / prim::Loop kept as one layer (a
+      // condition on a tensor value) belong to that layer: cloned with it, counted here.
+      for (jit::Block* b : n->blocks())
+        for_each_node(b, [&](jit::Node* m) {
+          if (m->kind() == jit::prim::GetAttr) count_param(layer, m);
+        });
       const std::string kind = n->kind().toUnqualString();
       if (n->kind().is_aten() && !kind.empty() && kind.back() == '_' && kind.front() != '_')
         layer.in_place = true;
@@ -659,23 +737,78 @@ struct Rapl {
   }
 };
 
+// The intra-op threads an ATen parallel region really runs on in this thread: the distinct
+// at::get_thread_num() of a parallel_for over enough chunks for every thread (grain 1), as
+// ATen's OpenMP and native backends hand out one chunk per thread (ATen/ParallelOpenMP.h).
+// This is what every parallel kernel of the profiled passes gets, whatever asked for it.
+int intra_op_team_size() {
+  const int asked = std::max(1, at::get_num_threads());
+#if AT_PARALLEL_OPENMP && !defined(_OPENMP)
+  return asked;  // parallel_for is serial in a translation unit without OpenMP: not observable
+#endif
+  std::mutex m;
+  std::set<int> ids;
+  at::parallel_for(0, static_cast<int64_t>(asked) * 64, 1, [&](int64_t, int64_t) {
+    std::lock_guard<std::mutex> lock(m);
+    ids.insert(at::get_thread_num());
+  });
+  return static_cast<int>(ids.size());
+}
+
+// "AMD EPYC; 2 logical CPUs; Linux 6.1.0 x86_64" (+ "; cuda:0" for a GPU run): the CPU model
+// of /proc/cpuinfo, std::thread::hardware_concurrency and uname(2).
+std::string machine_description(const c10::Device& device) {
+  std::string cpu;
+  std::ifstream info("/proc/cpuinfo");
+  for (std::string line; cpu.empty() && std::getline(info, line);)
+    if (line.rfind("model name", 0) == 0)
+      if (auto colon = line.find(':'); colon != std::string::npos) {
+        cpu = line.substr(colon + 1);
+        cpu.erase(0, cpu.find_first_not_of(" \t"));
+      }
+  std::ostringstream s;
+  s << (cpu.empty() ? std::string("unknown CPU") : cpu) << "; "
+    << std::thread::hardware_concurrency() << " logical CPUs";
+  struct utsname u;
+  if (::uname(&u) == 0) s << "; " << u.sysname << " " << u.release << " " << u.machine;
+  if (device.is_cuda()) s << "; " << device.str();
+  return s.str();
+}
+
+// Where the thread count comes from (at::get_num_threads' default is intraop_default_num_threads
+// in ATen/ParallelCommon.cpp: OMP_NUM_THREADS, then MKL_NUM_THREADS, then the physical cores
+// LibTorch's cpuinfo counts, which can be fewer than the logical CPUs on a virtual machine).
+std::string threads_origin(int requested) {
+  if (requested > 0) return "--threads " + std::to_string(requested);
+  for (const char* var : {"OMP_NUM_THREADS", "MKL_NUM_THREADS"})
+    if (const char* v = std::getenv(var); v && *v) return std::string(var) + "=" + v;
+  return "LibTorch's default: the physical cores it counts";
+}
+
 TorchProfileResult Profiler::run() {
   if (opt_.reps < 1) throw InputError("--reps: " + std::to_string(opt_.reps) + " is < 1");
   if (opt_.warmup < 0) throw InputError("--warmup: " + std::to_string(opt_.warmup) + " is < 0");
   if (opt_.threads > 0) at::set_num_threads(opt_.threads);
+  const int threads = intra_op_team_size();
   load();
   make_inputs();
-  // The whole module first: a forward that fails on these inputs is the user's error.
+  // The whole module first: a forward that fails on these inputs is the user's error. Its
+  // graph executor profiles the first calls and optimises after them (LibTorch's profiling
+  // executor, getNumProfiledRuns(), default 1), which takes far longer than a forward: those
+  // calls are never timed, whatever --warmup says.
   std::vector<double> whole;
+  int whole_warmup = opt_.warmup;
+  if (jit::getExecutorMode() && jit::getProfilingMode())
+    whole_warmup = std::max(whole_warmup, static_cast<int>(jit::getNumProfiledRuns()) + 1);
   {
     torch::NoGradGuard no_grad;
     try {
-      for (int i = 0; i < opt_.warmup + opt_.reps; ++i) {
+      for (int i = 0; i < whole_warmup + opt_.reps; ++i) {
         sync();
         const auto t0 = Clock::now();
         module_.forward(inputs_);
         sync();
-        if (i >= opt_.warmup) whole.push_back(seconds_since(t0));
+        if (i >= whole_warmup) whole.push_back(seconds_since(t0));
       }
     } catch (const std::exception& e) {
       throw InputError("--input: forward fails on these inputs: " + torch_error_line(e));
@@ -733,7 +866,10 @@ TorchProfileResult Profiler::run() {
   }
 
   TorchProfileResult result;
-  result.threads = at::get_num_threads();
+  result.threads = threads;
+  result.threads_origin = threads_origin(opt_.threads);
+  result.runtime = std::string("LibTorch ") + TORCH_VERSION;
+  result.machine = machine_description(device_);
   result.whole_model_s = median(whole);
   ModelProfile& p = result.profile;
   p.model = opt_.model_name.empty() ? std::filesystem::path(opt_.model_path).stem().string()
@@ -774,14 +910,18 @@ TorchProfileResult Profiler::run() {
     result.sum_layer_backward_s += c.backward_s;
   }
   std::ostringstream src;
-  src << "measured by hivemind-profile (LibTorch " << TORCH_VERSION_MAJOR << "."
-      << TORCH_VERSION_MINOR << ", " << opt_.device << ", " << result.threads
-      << " threads): per-layer median of " << opt_.reps << " passes after " << opt_.warmup
-      << " warm-up; whole-model forward " << result.whole_model_s * 1e3 << " ms, sum of layers "
-      << result.sum_layer_forward_s * 1e3 << " ms; backward "
+  src << "measured by hivemind-profile (" << result.runtime << ", " << opt_.device << ", "
+      << result.threads << (result.threads == 1 ? " thread" : " threads") << " ("
+      << result.threads_origin << ")): per-layer median of " << opt_.reps << " passes after "
+      << opt_.warmup << " warm-up; whole-model forward " << result.whole_model_s * 1e3
+      << " ms, sum of layers " << result.sum_layer_forward_s * 1e3 << " ms; backward "
       << (opt_.backward ? "eval mode, all-ones gradients" : "not measured") << "; energy "
       << result.energy_source;
   dev.source = src.str();
+  dev.runtime = result.runtime;
+  dev.threads = result.threads;
+  dev.machine = result.machine;
+  dev.whole_model_forward_s = result.whole_model_s;
   p.source = "hivemind-profile " + std::filesystem::path(opt_.model_path).filename().string();
   p.devices.push_back(std::move(dev));
   validate(p);
