@@ -12,7 +12,12 @@
 //   - constants, attribute reads, list/tuple packing and scalar arithmetic are not layers: each
 //     layer that reads them recomputes them;
 //   - a repeated name gets _1, _2, ... (a module called twice), as torch.fx names nodes, so a
-//     TorchScript ResNet lines up with data/measured/.
+//     TorchScript ResNet lines up with data/measured/;
+//   - before grouping, module attributes of immutable type that forward never assigns are
+//     constants (the module is in eval()), and an If on them is replaced by its branch taken: a
+//     scripted model's `if self.use_res_connect:` block yields the layers its trace does.
+// Parameter bytes: every nn.Parameter once, on the first layer that reads it (inside the blocks
+// of an If/Loop layer too).
 // Output bytes of a layer: its tensors that later layers or the model's result read. Cut
 // bytes after layer i: every tensor produced at or before i (model inputs included) that a
 // layer after i, or the result, still reads (liveness on the inlined graph).

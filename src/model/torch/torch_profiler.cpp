@@ -5,6 +5,8 @@
 //  1. torch::jit::load, eval(), copy of forward's graph, torch::jit::Inline: every submodule
 //     call is expanded in execution order and each node keeps its call stack (which module
 //     instance, called from where).
+//  1b. Module attributes of immutable type become constants and constant propagation inlines
+//     the Ifs they decide (fold_module_constants: scripted control flow).
 //  2. The graph's top-level nodes are grouped into layers (header comment): leaf-module calls,
 //     other tensor operations; "free" nodes (constants, attribute reads, list packing, scalar
 //     arithmetic) belong to no layer and are recomputed by every layer that reads them.
