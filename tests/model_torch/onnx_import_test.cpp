@@ -1,7 +1,9 @@
 // ONNX import on models written here with the ONNX protobuf API (no downloads): layer order,
 // shapes from shape inference, bytes and FLOPs worked out by hand, a skip connection whose
-// cut exceeds the layer's output, FLOPs-based latency estimates, and `hivemind profile
-// MODEL.onnx` on good and malformed files; the result solves with `hivemind solve`.
+// cut exceeds the layer's output, nodes computed from constants folded (what torch.onnx.export
+// writes around the layers), FLOPs-based latency estimates and their classes' order, and
+// `hivemind profile MODEL.onnx` on good and malformed files; the result solves with
+// `hivemind solve`. Models exported by PyTorch itself: onnx_torch_test.cpp.
 #include "hivemind/model/onnx_import.hpp"
 
 #include <gtest/gtest.h>
@@ -12,6 +14,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <string>
 
 #include "hivemind/error.hpp"
@@ -180,6 +183,248 @@ TEST(OnnxImport, BatchNamesAndEstimates) {
   EXPECT_DOUBLE_EQ(p.devices[0].layers[0].forward_s, 1e-5 + 2 * 14080 / 1e9);
   EXPECT_DOUBLE_EQ(p.devices[0].layers[0].backward_s, 1e-5 + 4 * 14080 / 1e9);
   EXPECT_DOUBLE_EQ(p.devices[0].layers[6].forward_s, 1e-5);  // flatten: 0 FLOPs
+}
+
+// What torch.onnx.export writes around the layers, in miniature: x [1,3,4,4] ->
+//   Identity(w), Identity(b)                    (shared initializers, as exported)
+//   conv = Conv(x, w', b')                      [1,2,4,4]
+//   Shape(conv) -> Gather(0) -> Unsqueeze, Unsqueeze(-1) -> Concat   (x.view(x.size(0), -1))
+//   reshape = Reshape(conv, that shape)         [1,32]
+//   Cast(fc16 float16 [32,5] -> float)          (a weight cast in forward)
+//   matmul = MatMul(reshape, cast)              [1,5]
+//   out = Identity(matmul)                      (an Identity on an activation stays a layer)
+// At opset 13 ONNX 1.12's shape inference cannot follow the shape arithmetic into Reshape
+// (the importer evaluates it); at opset 14 its data propagation does.
+onnx::ModelProto exported_style_onnx(int opset = 13) {
+  onnx::ModelProto m;
+  m.set_ir_version(8);
+  m.set_producer_name("hivemind-test");
+  m.add_opset_import()->set_version(opset);
+  auto* g = m.mutable_graph();
+  g->set_name("exported");
+  set_shape(g->add_input(), "x", {"1", "3", "4", "4"});
+  add_weight(g, "w", {2, 3, 1, 1});
+  add_weight(g, "b", {2});
+  auto* h = g->add_initializer();  // float16 [32, 5]: 320 bytes, 640 once cast to float
+  h->set_name("fc16");
+  h->set_data_type(onnx::TensorProto::FLOAT16);
+  h->add_dims(32);
+  h->add_dims(5);
+  for (int i = 0; i < 160; ++i) h->add_int32_data(0x3C00);  // 1.0 in float16 bits
+  auto int64_constant = [&](const std::string& name, const std::vector<long long>& dims,
+                            const std::vector<long long>& values) {
+    auto* c = add_node(g, "Constant", "", {}, {name});
+    auto* a = c->add_attribute();
+    a->set_name("value");
+    a->set_type(onnx::AttributeProto::TENSOR);
+    a->mutable_t()->set_data_type(onnx::TensorProto::INT64);
+    for (long long d : dims) a->mutable_t()->add_dims(d);
+    for (long long v : values) a->mutable_t()->add_int64_data(v);
+  };
+  add_node(g, "Identity", "", {"w"}, {"w_shared"});
+  add_node(g, "Identity", "", {"b"}, {"b_shared"});
+  add_node(g, "Conv", "conv", {"x", "w_shared", "b_shared"}, {"c"});
+  add_node(g, "Shape", "", {"c"}, {"shape"});
+  int64_constant("zero", {}, {0});
+  add_int(add_node(g, "Gather", "", {"shape", "zero"}, {"n"}), "axis", 0);
+  int64_constant("axes", {1}, {0});
+  add_node(g, "Unsqueeze", "", {"n", "axes"}, {"n1"});
+  int64_constant("minus_one", {}, {-1});
+  add_node(g, "Unsqueeze", "", {"minus_one", "axes"}, {"m1"});
+  add_int(add_node(g, "Concat", "", {"n1", "m1"}, {"new_shape"}), "axis", 0);
+  add_node(g, "Reshape", "reshape", {"c", "new_shape"}, {"r"});
+  add_int(add_node(g, "Cast", "", {"fc16"}, {"fc"}), "to", onnx::TensorProto::FLOAT);
+  add_node(g, "MatMul", "matmul", {"r", "fc"}, {"y"});
+  add_node(g, "Identity", "out", {"y"}, {"z"});
+  set_shape(g->add_output(), "z", {"1", "5"});
+  return m;
+}
+
+TEST(OnnxImport, NodesComputedFromConstantsFoldIntoParameters) {
+  TempDir dir("hivemind_model_onnx_");
+  for (int opset : {13, 14}) {
+    SCOPED_TRACE("opset " + std::to_string(opset));
+    OnnxImportOptions o;
+    o.model_path = write(exported_style_onnx(opset), dir.file("exported.onnx"));
+    const ModelProfile p = import_onnx(o);
+    // 11 of the 15 nodes fold: the two Identity on weights, Shape, Gather, the two Unsqueeze,
+    // Concat, Cast and the three Constant nodes; the Identity on an activation stays a layer.
+    std::vector<std::string> names;
+    for (const auto& l : p.layers) names.push_back(l.name);
+    ASSERT_EQ(names, (std::vector<std::string>{"conv", "reshape", "matmul", "out"}));
+    EXPECT_NE(p.source.find("11 nodes computed from constants folded"), std::string::npos)
+        << p.source;
+    EXPECT_DOUBLE_EQ(p.input_bytes, 192);  // 1x3x4x4 float32
+    // Activations only cross the cuts: conv 1x2x4x4 = 128 B, reshape 1x32 = 128 B, 1x5 = 20 B.
+    const double out[] = {128, 128, 20, 20};
+    const double cut[] = {128, 128, 20, 20};
+    // conv: 32 outputs x (2 x 3 + 1 bias); matmul: 5 outputs x 2 x 32.
+    const double flops[] = {224, 0, 320, 0};
+    // conv: w (6 floats) + b (2) through their Identity; reshape: the shape is metadata, not a
+    // parameter; matmul: the float16 weight as it reads it, cast to float (160 x 4 B).
+    const double params[] = {32, 0, 640, 0};
+    for (std::size_t i = 0; i < 4; ++i) {
+      EXPECT_DOUBLE_EQ(p.layers[i].output_bytes, out[i]) << names[i];
+      EXPECT_DOUBLE_EQ(p.layers[i].cut_bytes, cut[i]) << names[i];
+      EXPECT_DOUBLE_EQ(p.layers[i].flops, flops[i]) << names[i];
+      EXPECT_DOUBLE_EQ(p.layers[i].param_bytes, params[i]) << names[i];
+    }
+  }
+}
+
+// Shape arithmetic of every op the importer evaluates, at opset 13 where ONNX 1.12's shape
+// inference does not carry the values into Expand: x [2,3,5,4] and row [1,1] (inputs) ->
+//   s = Shape(x); hw = Slice(s, 2, INT64_MAX) = [5,4]; hwp = Gather(hw,0) * Gather(hw,1) = 20
+//   chw = Gather(s,1) * hwp = 60; n = Size(x) / chw = 2; Squeeze(Unsqueeze(n)) round trip
+//   shape1 = Cast(Cast(Concat(Unsqueeze(n), Unsqueeze(chw)), int32), int64) = [2,60]
+//   e1 = Expand(row, shape1)                       (layer: 2x60 floats = 480 B)
+//   rev = Slice(s, -1, -3, axis 0, step -1) = [4,5]; shape2 = rev - 1 + 1
+//   e2 = Expand(row, shape2)                       (layer: 4x5 floats = 80 B)
+onnx::ModelProto arithmetic_onnx() {
+  onnx::ModelProto m;
+  m.set_ir_version(8);
+  m.set_producer_name("hivemind-test");
+  m.add_opset_import()->set_version(13);
+  auto* g = m.mutable_graph();
+  g->set_name("arithmetic");
+  set_shape(g->add_input(), "x", {"2", "3", "5", "4"});
+  set_shape(g->add_input(), "row", {"1", "1"});
+  auto constant = [&](const std::string& name, const std::vector<long long>& dims,
+                      const std::vector<long long>& values) {
+    auto* c = add_node(g, "Constant", "", {}, {name});
+    auto* a = c->add_attribute();
+    a->set_name("value");
+    a->set_type(onnx::AttributeProto::TENSOR);
+    a->mutable_t()->set_data_type(onnx::TensorProto::INT64);
+    for (long long d : dims) a->mutable_t()->add_dims(d);
+    for (long long v : values) a->mutable_t()->add_int64_data(v);
+  };
+  add_node(g, "Shape", "", {"x"}, {"s"});
+  constant("two", {1}, {2});
+  constant("big", {1}, {std::numeric_limits<long long>::max()});
+  add_node(g, "Slice", "", {"s", "two", "big"}, {"hw"});
+  constant("i0", {}, {0});
+  constant("i1", {}, {1});
+  add_node(g, "Gather", "", {"hw", "i0"}, {"h"});
+  add_node(g, "Gather", "", {"hw", "i1"}, {"w"});
+  add_node(g, "Mul", "", {"h", "w"}, {"hwp"});
+  add_node(g, "Gather", "", {"s", "i1"}, {"c"});
+  add_node(g, "Mul", "", {"c", "hwp"}, {"chw"});
+  add_node(g, "Size", "", {"x"}, {"size"});
+  add_node(g, "Div", "", {"size", "chw"}, {"n"});
+  constant("axis0", {1}, {0});
+  add_node(g, "Unsqueeze", "", {"n", "axis0"}, {"nu"});
+  add_node(g, "Squeeze", "", {"nu", "axis0"}, {"nn"});
+  add_node(g, "Unsqueeze", "", {"nn", "axis0"}, {"nu2"});
+  add_node(g, "Unsqueeze", "", {"chw", "axis0"}, {"chwu"});
+  add_int(add_node(g, "Concat", "", {"nu2", "chwu"}, {"shape1"}), "axis", 0);
+  add_int(add_node(g, "Cast", "", {"shape1"}, {"shape1_32"}), "to", onnx::TensorProto::INT32);
+  add_int(add_node(g, "Cast", "", {"shape1_32"}, {"shape1_64"}), "to", onnx::TensorProto::INT64);
+  add_node(g, "Expand", "e1", {"row", "shape1_64"}, {"y1"});
+  constant("minus1", {1}, {-1});
+  constant("minus3", {1}, {-3});
+  add_node(g, "Slice", "", {"s", "minus1", "minus3", "axis0", "minus1"}, {"rev"});
+  add_node(g, "Sub", "", {"rev", "i1"}, {"rev_1"});
+  add_node(g, "Add", "", {"rev_1", "i1"}, {"shape2"});
+  add_node(g, "Expand", "e2", {"row", "shape2"}, {"y2"});
+  set_shape(g->add_output(), "y1", {"a", "b"});
+  set_shape(g->add_output(), "y2", {"c", "d"});
+  return m;
+}
+
+TEST(OnnxImport, ShapeArithmeticIsEvaluated) {
+  TempDir dir("hivemind_model_onnx_");
+  OnnxImportOptions o;
+  o.model_path = write(arithmetic_onnx(), dir.file("arithmetic.onnx"));
+  const ModelProfile p = import_onnx(o);
+  // 28 nodes: the two Expand are layers, the other 26 (7 Constant, 19 arithmetic) fold.
+  ASSERT_EQ(p.layers.size(), 2u);
+  EXPECT_EQ(p.layers[0].name, "e1");
+  EXPECT_EQ(p.layers[1].name, "e2");
+  EXPECT_NE(p.source.find("26 nodes computed from constants folded"), std::string::npos)
+      << p.source;
+  EXPECT_DOUBLE_EQ(p.input_bytes, 480 + 4);
+  EXPECT_DOUBLE_EQ(p.layers[0].output_bytes, 480);  // [2, 60]
+  EXPECT_DOUBLE_EQ(p.layers[1].output_bytes, 80);   // [4, 5]
+  // x is read by Shape and Size only: no cut carries it. After e1: row (e2 reads it) and y1.
+  EXPECT_DOUBLE_EQ(p.layers[0].cut_bytes, 4 + 480);
+  EXPECT_DOUBLE_EQ(p.layers[1].cut_bytes, 480 + 80);
+  EXPECT_DOUBLE_EQ(p.layers[0].param_bytes, 0);  // shape metadata, not parameters
+}
+
+TEST(OnnxImport, NodesOnActivationsOrRandomStayLayers) {
+  TempDir dir("hivemind_model_onnx_");
+  auto m = exported_style_onnx();
+  auto* g = m.mutable_graph();
+  // A random tensor shaped like a constant is not a constant: RandomNormalLike(fc) + matmul.
+  add_node(g, "RandomNormalLike", "noise", {"fc"}, {"noise"});
+  add_node(g, "Add", "noisy", {"noise", "fc"}, {"fc_noisy"});
+  OnnxImportOptions o;
+  o.model_path = write(m, dir.file("random.onnx"));
+  const ModelProfile p = import_onnx(o);
+  std::vector<std::string> names;
+  for (const auto& l : p.layers) names.push_back(l.name);
+  EXPECT_EQ(names,
+            (std::vector<std::string>{"conv", "reshape", "matmul", "out", "noise", "noisy"}));
+}
+
+// The estimates of a FLOPs fit per class, on a layer of `flops`.
+FlopsFit fit_of(const std::string& run, double overhead_us, double flops_per_s, int layers) {
+  FlopsFit f;
+  f.run = run;
+  f.overhead_s = overhead_us * 1e-6;
+  f.flops_per_s = flops_per_s;
+  f.layers = layers;
+  return f;
+}
+
+void expect_ordered(const ModelProfile& p) {
+  const DeviceProfile* cpu1 = p.device("cpu1");
+  const DeviceProfile* cpu16 = p.device("cpu16");
+  const DeviceProfile* cuda = p.device("cuda");
+  ASSERT_TRUE(cpu1 && cpu16 && cuda);
+  for (std::size_t l = 0; l < p.layers.size(); ++l) {
+    EXPECT_LE(cuda->layers[l].forward_s, cpu16->layers[l].forward_s) << p.layers[l].name;
+    EXPECT_LE(cpu16->layers[l].forward_s, cpu1->layers[l].forward_s) << p.layers[l].name;
+    EXPECT_LE(cuda->layers[l].backward_s, cpu16->layers[l].backward_s) << p.layers[l].name;
+    EXPECT_LE(cpu16->layers[l].backward_s, cpu1->layers[l].backward_s) << p.layers[l].name;
+  }
+  EXPECT_LE(cuda->forward_total_s(), cpu16->forward_total_s());
+  EXPECT_LE(cpu16->forward_total_s(), cpu1->forward_total_s());
+}
+
+TEST(OnnxImport, FittedEstimatesKeepTheClassesOrder) {
+  TempDir dir("hivemind_model_onnx_");
+  OnnxImportOptions o;
+  o.model_path = write(residual_onnx(), dir.file("res.onnx"));
+  // A GPU fit with a large per-layer overhead: alone it would put every small layer of this
+  // model above cpu16.
+  o.estimates = {fit_of("cpu1", 10, 1e9, 100), fit_of("cpu16", 5, 1e10, 100),
+                 fit_of("cuda", 20, 1e13, 100)};
+  ModelProfile p = import_onnx(o);
+  expect_ordered(p);
+  const DeviceProfile* cuda = p.device("cuda");
+  // conv1 (14080 FLOPs): cpu16 5 us + 1.408 us < cuda 20 us + 0.0014 us: capped at cpu16.
+  EXPECT_DOUBLE_EQ(cuda->layers[0].forward_s, 5e-6 + 14080 / 1e10);
+  EXPECT_DOUBLE_EQ(cuda->layers[0].backward_s, 5e-6 + 2 * 14080 / 1e10);
+  EXPECT_DOUBLE_EQ(cuda->layers[6].forward_s, 5e-6);  // flatten, 0 FLOPs: cpu16's overhead
+  EXPECT_NE(cuda->source.find("8 of 8 layers capped at the cpu16 estimate"), std::string::npos)
+      << cuda->source;
+  EXPECT_EQ(p.device("cpu16")->source.find("capped"), std::string::npos);  // already below cpu1
+
+  // A class the user gave (--gflops: layers == 0) stays as given, even named cuda.
+  o.estimates = {fit_of("cpu16", 5, 1e10, 100), fit_of("cuda", 20, 1e13, 0)};
+  p = import_onnx(o);
+  EXPECT_DOUBLE_EQ(p.device("cuda")->layers[6].forward_s, 20e-6);
+
+  // The fits `hivemind profile` uses (data/measured): ordered too, on this model and on the
+  // exported-style one.
+  o.estimates.clear();
+  for (const auto& run : kMeasuredRuns)
+    o.estimates.push_back(fit_flops_model(std::string(HIVEMIND_DATA_DIR) + "/measured", run));
+  expect_ordered(import_onnx(o));
+  o.model_path = write(exported_style_onnx(), dir.file("exported.onnx"));
+  expect_ordered(import_onnx(o));
 }
 
 TEST(OnnxImport, InputSpecsAndSymbolicDimensions) {

@@ -4,6 +4,7 @@
 #include "hivemind/model/onnx_import.hpp"
 
 #include <onnx/checker.h>
+#include <onnx/defs/tensor_proto_util.h>
 #include <onnx/onnx_pb.h>
 #include <onnx/shape_inference/implementation.h>
 
@@ -11,7 +12,9 @@
 #include <cstdio>
 #include <filesystem>
 #include <functional>
+#include <limits>
 #include <map>
+#include <optional>
 #include <set>
 #include <unordered_map>
 
@@ -221,6 +224,261 @@ Fold fold_kind(const onnx::NodeProto& n, const std::unordered_map<std::string, b
   return parameter ? Fold::kParameter : Fold::kShape;
 }
 
+// ---- Evaluating shape arithmetic ----
+// ONNX 1.12's shape inference follows Shape -> Gather -> Unsqueeze -> Concat into a shape
+// input by data propagation only for some ops and opsets (Reshape from opset 14, not 13),
+// so the view(x.size(0), -1) of an opset-13 export leaves the Reshape's output without a
+// shape. It does read the values of Constant nodes. So the folded integer values are
+// evaluated here and their nodes replaced by Constant nodes holding them, then shape
+// inference runs again (evaluate_shape_arithmetic).
+
+// A small integer tensor: a shape, an index, an axis list.
+struct IntTensor {
+  int type = onnx::TensorProto::INT64;  // INT64 or INT32
+  std::vector<long long> dims;
+  std::vector<long long> data;
+};
+constexpr double kMaxEvaluated = 4096;  // elements; larger values are not shape arithmetic
+
+bool is_int_type(int t) { return t == onnx::TensorProto::INT64 || t == onnx::TensorProto::INT32; }
+
+std::optional<IntTensor> int_tensor(const onnx::TensorProto& t) {
+  if (!is_int_type(t.data_type()) || t.data_location() == onnx::TensorProto::EXTERNAL)
+    return std::nullopt;
+  IntTensor v;
+  v.type = t.data_type();
+  v.dims.assign(t.dims().begin(), t.dims().end());
+  for (long long d : v.dims)
+    if (d < 0) return std::nullopt;
+  const double n = product(v.dims);
+  if (n > kMaxEvaluated) return std::nullopt;
+  try {
+    if (v.type == onnx::TensorProto::INT64) {
+      const auto d = onnx::ParseData<int64_t>(&t);
+      v.data.assign(d.begin(), d.end());
+    } else {
+      const auto d = onnx::ParseData<int32_t>(&t);
+      v.data.assign(d.begin(), d.end());
+    }
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+  if (static_cast<double>(v.data.size()) != n) return std::nullopt;
+  return v;
+}
+
+onnx::TensorProto to_proto(const IntTensor& v) {
+  onnx::TensorProto t;
+  t.set_data_type(v.type);
+  for (long long d : v.dims) t.add_dims(d);
+  for (long long x : v.data) {
+    if (v.type == onnx::TensorProto::INT64)
+      t.add_int64_data(x);
+    else
+      t.add_int32_data(static_cast<int32_t>(x));
+  }
+  return t;
+}
+
+const onnx::AttributeProto* find_attr(const onnx::NodeProto& n, const std::string& name) {
+  for (const auto& a : n.attribute())
+    if (a.name() == name) return &a;
+  return nullptr;
+}
+
+// The value of a Constant node when it is a small integer tensor.
+std::optional<IntTensor> constant_value(const onnx::NodeProto& n) {
+  if (const auto* a = find_attr(n, "value"); a && a->has_t()) return int_tensor(a->t());
+  IntTensor v;
+  if (const auto* a = find_attr(n, "value_int")) {
+    v.data = {a->i()};
+    return v;
+  }
+  if (const auto* a = find_attr(n, "value_ints"); a && a->ints_size() <= kMaxEvaluated) {
+    v.data.assign(a->ints().begin(), a->ints().end());
+    v.dims = {static_cast<long long>(v.data.size())};
+    return v;
+  }
+  return std::nullopt;
+}
+
+// Normalises axis `a` of a rank-`rank` tensor (negative counts from the end); -1 if outside.
+long long norm_axis(long long a, long long rank) {
+  if (a < 0) a += rank;
+  return a >= 0 && a < rank ? a : -1;
+}
+
+// The node's single output computed from its inputs' values, for the ops of shape arithmetic
+// (the ONNX operator definitions: Shape, Size, Identity, Cast, Gather, Unsqueeze, Squeeze,
+// Concat, Slice on 1-D values, integer Add/Sub/Mul/Div); nullopt when not covered.
+std::optional<IntTensor> evaluate(
+    const onnx::NodeProto& n, long long opset, const std::function<const IntTensor*(int)>& in,
+    const std::function<const ValueInfo*(const std::string&)>& shape_of) {
+  const std::string& op = n.op_type();
+  auto ints_input_or_attr = [&](int index, const std::string& attr,
+                                std::vector<long long>& out) -> bool {
+    if (index < n.input_size() && !n.input(index).empty()) {
+      const IntTensor* t = in(index);
+      if (!t) return false;
+      out = t->data;
+      return true;
+    }
+    out = attr_ints(n, attr);
+    return true;
+  };
+  if (op == "Shape" || op == "Size") {
+    const ValueInfo* x = n.input_size() > 0 ? shape_of(n.input(0)) : nullptr;
+    if (!x || !x->known) return std::nullopt;
+    IntTensor v;
+    const long long rank = static_cast<long long>(x->shape.size());
+    if (op == "Size") {
+      v.data = {static_cast<long long>(x->numel())};
+      return v;
+    }
+    long long start = attr_int(n, "start", 0), end = attr_int(n, "end", rank);
+    if (start < 0) start += rank;
+    if (end < 0) end += rank;
+    start = std::clamp(start, 0LL, rank);
+    end = std::clamp(end, 0LL, rank);
+    for (long long i = start; i < end; ++i) v.data.push_back(x->shape[i]);
+    v.dims = {static_cast<long long>(v.data.size())};
+    return v;
+  }
+  const IntTensor* a = n.input_size() > 0 && !n.input(0).empty() ? in(0) : nullptr;
+  if (!a) return std::nullopt;
+  const long long rank = static_cast<long long>(a->dims.size());
+  if (op == "Identity") return *a;
+  if (op == "Cast") {
+    const long long to = attr_int(n, "to", 0);
+    if (!is_int_type(static_cast<int>(to))) return std::nullopt;
+    IntTensor v = *a;
+    v.type = static_cast<int>(to);
+    return v;
+  }
+  if (op == "Gather") {
+    const IntTensor* idx = n.input_size() > 1 ? in(1) : nullptr;
+    if (!idx || rank != 1 || norm_axis(attr_int(n, "axis", 0), 1) != 0) return std::nullopt;
+    IntTensor v;
+    v.type = a->type;
+    v.dims = idx->dims;
+    const long long size = static_cast<long long>(a->data.size());
+    for (long long i : idx->data) {
+      if (i < 0) i += size;
+      if (i < 0 || i >= size) return std::nullopt;
+      v.data.push_back(a->data[i]);
+    }
+    return v;
+  }
+  if (op == "Unsqueeze" || op == "Squeeze") {
+    std::vector<long long> axes;
+    if (!ints_input_or_attr(1, "axes", axes)) return std::nullopt;
+    IntTensor v = *a;
+    if (op == "Unsqueeze") {
+      const long long out_rank = rank + static_cast<long long>(axes.size());
+      std::vector<bool> inserted(out_rank, false);
+      for (long long x : axes) {
+        const long long k = norm_axis(x, out_rank);
+        if (k < 0 || inserted[k]) return std::nullopt;
+        inserted[k] = true;
+      }
+      v.dims.clear();
+      std::size_t from = 0;
+      for (long long k = 0; k < out_rank; ++k) v.dims.push_back(inserted[k] ? 1 : a->dims[from++]);
+      return v;
+    }
+    std::vector<bool> removed(rank, axes.empty());
+    for (long long x : axes) {
+      const long long k = norm_axis(x, rank);
+      if (k < 0 || a->dims[k] != 1) return std::nullopt;
+      removed[k] = true;
+    }
+    v.dims.clear();
+    for (long long k = 0; k < rank; ++k)
+      if (!(removed[k] && a->dims[k] == 1)) v.dims.push_back(a->dims[k]);
+    return v;
+  }
+  if (op == "Concat") {
+    if (rank != 1 || norm_axis(attr_int(n, "axis", 0), 1) != 0) return std::nullopt;
+    IntTensor v;
+    v.type = a->type;
+    for (int i = 0; i < n.input_size(); ++i) {
+      const IntTensor* t = in(i);
+      if (!t || t->dims.size() != 1 || t->type != a->type) return std::nullopt;
+      v.data.insert(v.data.end(), t->data.begin(), t->data.end());
+    }
+    v.dims = {static_cast<long long>(v.data.size())};
+    return v;
+  }
+  if (op == "Slice") {
+    if (rank != 1) return std::nullopt;
+    std::vector<long long> starts, ends, axes, steps;
+    if (opset < 10) {
+      starts = attr_ints(n, "starts");
+      ends = attr_ints(n, "ends");
+      axes = attr_ints(n, "axes");
+    } else if (!ints_input_or_attr(1, "", starts) || !ints_input_or_attr(2, "", ends) ||
+               !ints_input_or_attr(3, "", axes) || !ints_input_or_attr(4, "", steps)) {
+      return std::nullopt;
+    }
+    if (starts.size() != 1 || ends.size() != 1 || axes.size() > 1 || steps.size() > 1 ||
+        (!axes.empty() && norm_axis(axes[0], 1) != 0))
+      return std::nullopt;
+    const long long dim = static_cast<long long>(a->data.size());
+    const long long step = steps.empty() ? 1 : steps[0];
+    if (step == 0) return std::nullopt;
+    // Negative positions count from the end; then clamped to [0, dim] (step > 0) or
+    // [-1, dim - 1] (step < 0), as the operator's definition says.
+    auto position = [&](long long x) { return x < 0 ? (x < -dim ? -1 : x + dim) : x; };
+    long long s = position(starts[0]), e = position(ends[0]);
+    if (step > 0) {
+      s = std::clamp(s, 0LL, dim);
+      e = std::clamp(e, 0LL, dim);
+    } else {
+      s = std::clamp(s, 0LL, dim - 1);
+      e = std::clamp(e, -1LL, dim - 1);
+    }
+    IntTensor v;
+    v.type = a->type;
+    for (long long i = s; step > 0 ? i < e : i > e; i += step) v.data.push_back(a->data[i]);
+    v.dims = {static_cast<long long>(v.data.size())};
+    return v;
+  }
+  if (op == "Add" || op == "Sub" || op == "Mul" || op == "Div") {
+    const IntTensor* b = n.input_size() > 1 ? in(1) : nullptr;
+    if (!b || b->type != a->type) return std::nullopt;
+    // Broadcasting of equal shapes, or of a one-element operand of no higher rank.
+    IntTensor v;
+    v.type = a->type;
+    if (a->dims == b->dims) {
+      v.dims = a->dims;
+    } else if (b->data.size() == 1 && b->dims.size() <= a->dims.size()) {
+      v.dims = a->dims;
+    } else if (a->data.size() == 1 && a->dims.size() <= b->dims.size()) {
+      v.dims = b->dims;
+    } else {
+      return std::nullopt;
+    }
+    const std::size_t count = v.dims == a->dims ? a->data.size() : b->data.size();
+    for (std::size_t i = 0; i < count; ++i) {
+      const long long x = a->data[a->data.size() == 1 ? 0 : i];
+      const long long y = b->data[b->data.size() == 1 ? 0 : i];
+      long long r = 0;
+      bool overflow = false;
+      if (op == "Add") overflow = __builtin_add_overflow(x, y, &r);
+      if (op == "Sub") overflow = __builtin_sub_overflow(x, y, &r);
+      if (op == "Mul") overflow = __builtin_mul_overflow(x, y, &r);
+      if (op == "Div") {
+        if (y == 0 || (x == std::numeric_limits<long long>::min() && y == -1)) return std::nullopt;
+        r = x / y;  // integer division truncates (as onnxruntime does)
+      }
+      if (overflow) return std::nullopt;
+      v.data.push_back(r);
+    }
+    return v;
+  }
+  return std::nullopt;
+}
+
 // The fitted classes keep their order: for every layer, forward and backward, cuda <= cpu16 <=
 // cpu1 (kMeasuredRuns, slowest first). The three FLOPs fits are independent least-squares
 // lines, and on data/measured the cuda fit's per-layer overhead comes out above cpu16's (about
@@ -347,30 +605,101 @@ ModelProfile import_onnx(const OnnxImportOptions& o) {
     if (!used_overrides.count(s.first))
       throw InputError("--input: the model has no input \"" + s.first + "\"");
 
-  try {
-    onnx::shape_inference::InferShapes(model, onnx::OpSchemaRegistry::Instance(),
-                                       onnx::ShapeInferenceOptions(true, 1, true));
-  } catch (const std::exception& e) {
-    throw InputError(path + ": shape inference failed: " + first_line(e.what()));
-  }
-  for (const auto& v : g->input())
-    if (!weights.count(v.name())) info[v.name()] = info_of(v.type());
-  for (const auto& v : g->value_info()) info[v.name()] = info_of(v.type());
-  for (const auto& v : g->output()) {
-    const ValueInfo vi = info_of(v.type());
-    if (vi.known || !info.count(v.name())) info[v.name()] = vi;
-  }
+  auto lookup = [&](const std::string& v) -> const ValueInfo* {
+    auto it = info.find(v);
+    return it == info.end() ? nullptr : &it->second;
+  };
+  auto static_shape = [&](const std::string& v) {
+    const ValueInfo* x = lookup(v);
+    return x && x->known;
+  };
+  auto infer_shapes = [&] {
+    try {
+      onnx::shape_inference::InferShapes(model, onnx::OpSchemaRegistry::Instance(),
+                                         onnx::ShapeInferenceOptions(true, 1, true));
+    } catch (const std::exception& e) {
+      throw InputError(path + ": shape inference failed: " + first_line(e.what()));
+    }
+    for (const auto& v : g->input())
+      if (!weights.count(v.name())) info[v.name()] = info_of(v.type());
+    for (const auto& v : g->value_info()) info[v.name()] = info_of(v.type());
+    for (const auto& v : g->output()) {
+      const ValueInfo vi = info_of(v.type());
+      if (vi.known || !info.count(v.name())) info[v.name()] = vi;
+    }
+  };
+  infer_shapes();
+
   // Constant folding: a node whose value follows from the weights and the fixed input shapes
   // alone is not a layer (fold_kind). Its outputs join the constants, like the initializers:
   // a layer reading one counts it as parameter bytes (unless it is only shape metadata), no
   // cut carries it, the node that reads it recomputes it (as the TorchScript profiler does
   // for constants and scalar arithmetic, docs/profiling.md).
+  std::unordered_map<std::string, Fold> replaced;  // Constant made here -> the node's fold
+  auto node_fold = [&](const onnx::NodeProto& n,
+                       const std::unordered_map<std::string, bool>& constants) {
+    if (n.op_type() == "Constant" && n.output_size() == 1)
+      if (auto r = replaced.find(n.output(0)); r != replaced.end()) return r->second;
+    return fold_kind(n, constants, static_shape);
+  };
+
+  // Where shape inference left a node's output without a static shape, the folded integer
+  // values are evaluated and their nodes become Constant nodes holding them, and shape
+  // inference runs again; at most a round per value that gains a shape (see IntTensor).
+  long long opset = 0;
+  for (const auto& set : model.opset_import())
+    if (set.domain().empty() || set.domain() == "ai.onnx") opset = set.version();
+  auto any_unknown = [&] {
+    for (const auto& n : g->node())
+      for (const auto& out : n.output())
+        if (!out.empty() && !static_shape(out)) return true;
+    return false;
+  };
+  auto evaluate_shape_arithmetic = [&] {
+    std::unordered_map<std::string, IntTensor> values;
+    for (const auto& t : g->initializer())
+      if (auto v = int_tensor(t)) values[t.name()] = std::move(*v);
+    std::unordered_map<std::string, bool> constants;
+    for (const auto& w : weights) constants[w] = true;
+    bool any = false;
+    for (auto& n : *g->mutable_node()) {
+      const Fold fold = node_fold(n, constants);
+      if (fold == Fold::kLayer) continue;
+      for (const auto& out : n.output())
+        if (!out.empty()) constants[out] = fold == Fold::kParameter;
+      if (n.output_size() != 1 || n.output(0).empty()) continue;
+      if (n.op_type() == "Constant") {
+        if (auto v = constant_value(n)) values[n.output(0)] = std::move(*v);
+        continue;
+      }
+      auto v = evaluate(
+          n, opset,
+          [&](int i) -> const IntTensor* {
+            auto it = values.find(n.input(i));
+            return it == values.end() ? nullptr : &it->second;
+          },
+          lookup);
+      if (!v) continue;
+      const std::string out = n.output(0), name = n.name();
+      replaced[out] = fold;
+      n.Clear();
+      n.set_op_type("Constant");
+      n.set_name(name);
+      n.add_output(out);
+      auto* a = n.add_attribute();
+      a->set_name("value");
+      a->set_type(onnx::AttributeProto::TENSOR);
+      *a->mutable_t() = to_proto(*v);
+      values[out] = std::move(*v);
+      any = true;
+    }
+    return any;
+  };
+  for (int round = 0; round < 64 && any_unknown() && evaluate_shape_arithmetic(); ++round)
+    infer_shapes();
+
   std::unordered_map<std::string, bool> constants;  // value -> counts as parameter bytes
   for (const auto& w : weights) constants[w] = true;
-  auto static_shape = [&](const std::string& v) {
-    auto it = info.find(v);
-    return it != info.end() && it->second.known;
-  };
 
   // Layers in graph order, which ONNX requires to be topological (checked again here).
   struct Layer {
@@ -388,7 +717,7 @@ ModelProfile import_onnx(const OnnxImportOptions& o) {
       if (!in.empty() && !producer.count(in) && !constants.count(in))
         throw InputError(path + ": node " + std::to_string(i) + " (" + n.op_type() + ") reads \"" +
                          in + "\" before any node produces it");
-    const Fold fold = fold_kind(n, constants, static_shape);
+    const Fold fold = node_fold(n, constants);
     if (fold != Fold::kLayer) {
       ++folded;
       for (const auto& out : n.output())
@@ -435,11 +764,6 @@ ModelProfile import_onnx(const OnnxImportOptions& o) {
                        std::to_string(it->second.elem_type) + " of unknown size");
     return it->second.bytes();
   };
-  auto lookup = [&](const std::string& v) -> const ValueInfo* {
-    auto it = info.find(v);
-    return it == info.end() ? nullptr : &it->second;
-  };
-
   ModelProfile p;
   p.model = o.model_name.empty() ? std::filesystem::path(path).stem().string() : o.model_name;
   p.source = "hivemind-profile-onnx " + std::filesystem::path(path).filename().string() +
