@@ -17,10 +17,11 @@ namespace {
 
 const char* kUsage =
     "usage: hivemind profile MODEL.onnx [options]\n\n"
-    "Imports an ONNX model: layer order (graph order, one layer per node), output and cut bytes\n"
-    "from ONNX shape inference, parameters and FLOPs, and latencies estimated from FLOPs\n"
-    "(nothing is run). Writes its profile (hivemind.profile/v1 JSON) for `hivemind solve\n"
-    "--model` (docs/profiling.md).\n\n"
+    "Imports an ONNX model: layer order (graph order, one layer per node; nodes computed from\n"
+    "constants alone, such as torch.onnx.export's Identity nodes on weights and its shape\n"
+    "arithmetic, fold into parameters), output and cut bytes from ONNX shape inference,\n"
+    "parameters and FLOPs, and latencies estimated from FLOPs (nothing is run). Writes its\n"
+    "profile (hivemind.profile/v1 JSON) for `hivemind solve --model` (docs/profiling.md).\n\n"
     "options:\n"
     "  --input SPEC        shapes of graph inputs, NAME=D0,D1,... separated by ';'\n"
     "                      (needed for symbolic dimensions other than the first)\n"
@@ -30,7 +31,8 @@ const char* kUsage =
     "  --overhead-us U     per-layer overhead of that estimate in microseconds (default 0)\n"
     "  --device-class C    name of that device class (default \"flops\")\n"
     "  --no-fit            skip the cpu1/cpu16/cuda estimates (by default each is a FLOPs fit\n"
-    "                      on the measured layers of data/measured, as for the zoo)\n"
+    "                      on the measured layers of data/measured, as for the zoo, capped per\n"
+    "                      layer so that cuda <= cpu16 <= cpu1)\n"
     "  --out FILE          write the JSON to FILE (atomically) instead of stdout\n"
     "  --summary           print a per-layer table on stderr\n";
 

@@ -352,6 +352,39 @@ TEST(OnnxImport, ShapeArithmeticIsEvaluated) {
   EXPECT_DOUBLE_EQ(p.layers[0].param_bytes, 0);  // shape metadata, not parameters
 }
 
+// Hostile values in the shape arithmetic (huge, negative, zero indices, axes, steps): each
+// import ends with a profile or one InputError, never a crash or an exception of another kind.
+TEST(OnnxImport, HostileShapeArithmeticFailsCleanly) {
+  TempDir dir("hivemind_model_onnx_");
+  const long long values[] = {std::numeric_limits<long long>::max(),
+                              std::numeric_limits<long long>::min(),
+                              0,
+                              -1,
+                              4096,
+                              -4096};
+  int profiles = 0, errors = 0;
+  const auto model = arithmetic_onnx();
+  for (int node = 0; node < model.graph().node_size(); ++node) {
+    if (model.graph().node(node).op_type() != "Constant") continue;
+    for (long long value : values) {
+      auto m = model;
+      auto* t = m.mutable_graph()->mutable_node(node)->mutable_attribute(0)->mutable_t();
+      for (int i = 0; i < t->int64_data_size(); ++i) t->set_int64_data(i, value);
+      OnnxImportOptions o;
+      o.model_path = write(m, dir.file("hostile.onnx"));
+      try {
+        import_onnx(o);
+        ++profiles;
+      } catch (const InputError& e) {
+        EXPECT_EQ(std::string(e.what()).find('\n'), std::string::npos) << e.what();
+        ++errors;
+      }
+    }
+  }
+  EXPECT_EQ(profiles + errors, 7 * 6);
+  EXPECT_GT(errors, 0);
+}
+
 TEST(OnnxImport, NodesOnActivationsOrRandomStayLayers) {
   TempDir dir("hivemind_model_onnx_");
   auto m = exported_style_onnx();

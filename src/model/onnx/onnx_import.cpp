@@ -260,7 +260,7 @@ std::optional<IntTensor> int_tensor(const onnx::TensorProto& t) {
       const auto d = onnx::ParseData<int32_t>(&t);
       v.data.assign(d.begin(), d.end());
     }
-  } catch (const std::exception&) {
+  } catch (...) {  // ONNX's ValidationError on a malformed tensor, or bad_alloc
     return std::nullopt;
   }
   if (static_cast<double>(v.data.size()) != n) return std::nullopt;
@@ -332,6 +332,7 @@ std::optional<IntTensor> evaluate(
     IntTensor v;
     const long long rank = static_cast<long long>(x->shape.size());
     if (op == "Size") {
+      if (!(x->numel() < 9e18)) return std::nullopt;
       v.data = {static_cast<long long>(x->numel())};
       return v;
     }
@@ -439,7 +440,9 @@ std::optional<IntTensor> evaluate(
     }
     IntTensor v;
     v.type = a->type;
-    for (long long i = s; step > 0 ? i < e : i > e; i += step) v.data.push_back(a->data[i]);
+    // A stride beyond the dimension takes one element, as the step does, without overflow.
+    const long long stride = step > 0 ? std::min(step, dim + 1) : std::max(step, -(dim + 1));
+    for (long long i = s; step > 0 ? i < e : i > e; i += stride) v.data.push_back(a->data[i]);
     v.dims = {static_cast<long long>(v.data.size())};
     return v;
   }
