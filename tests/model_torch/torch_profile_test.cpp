@@ -332,8 +332,10 @@ TorchvisionExport export_torchvision(const BuildTreeDir& dir, int size,
                                      const std::vector<std::string>& models) {
   const std::string script =
       std::string(HIVEMIND_DATA_DIR) + "/../tests/model_torch/torch_export_torchvision.py";
-  std::string cmd = "TORCH_HOME=" + dir.file("torch_home") + " /usr/bin/python3 -B " + script +
-                    " " + dir.path.string() + " " + std::to_string(size);
+  // Without OMP_NUM_THREADS / MKL_NUM_THREADS: the threads reported are LibTorch's own choice.
+  std::string cmd =
+      "env -u OMP_NUM_THREADS -u MKL_NUM_THREADS TORCH_HOME=" + dir.file("torch_home") +
+      " /usr/bin/python3 -B " + script + " " + dir.path.string() + " " + std::to_string(size);
   for (const auto& m : models) cmd += " " + m;
   const std::string out = dir.file("export.json"), err = dir.file("export.err");
   const int status = std::system((cmd + " >" + out + " 2>" + err).c_str());
@@ -413,7 +415,8 @@ TEST(TorchProfileTorchvision, ScriptedAndTracedAgreeLayerForLayer) {
   // The default thread count is LibTorch's choice, the one Python's torch reports on this
   // machine, and it is what the summary prints and the profile records.
   const std::string out = dir.file("mobilenet_v2_summary.json");
-  const ProcessResult r = run(kProfileExe + " " + dir.file("mobilenet_v2_script.pt") +
+  const ProcessResult r = run("env -u OMP_NUM_THREADS -u MKL_NUM_THREADS " + kProfileExe + " " +
+                                  dir.file("mobilenet_v2_script.pt") +
                                   " --input 1,3,64,64 --warmup 1 --reps 2 --no-backward "
                                   "--summary --out " +
                                   out,

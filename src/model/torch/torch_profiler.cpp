@@ -243,6 +243,7 @@ class Profiler {
   void load();
   void make_inputs();
   void fold_module_constants();
+  void fold_module_constants_in_place();
   void partition();
   void build_layer_graphs();
   // Counts the parameter a prim::GetAttr node reads, if it is one not counted before.
@@ -344,6 +345,17 @@ void Profiler::make_inputs() {
 // them. The nodes of the taken branch keep their call stacks, so they group into layers one by
 // one as a traced model's do. Conditions on tensor values stay prim::If (a layer "if").
 void Profiler::fold_module_constants() {
+  // A pass that refuses this graph (a TORCH_CHECK in LibTorch) leaves it unfolded: profiled as
+  // before, control flow as single layers, rather than not at all.
+  const std::shared_ptr<jit::Graph> unfolded = graph_->copy();
+  try {
+    fold_module_constants_in_place();
+  } catch (const c10::Error&) {
+    graph_ = unfolded;
+  }
+}
+
+void Profiler::fold_module_constants_in_place() {
   std::set<std::string> assigned;
   std::vector<jit::Node*> reads;
   for_each_node(graph_->block(), [&](jit::Node* n) {
