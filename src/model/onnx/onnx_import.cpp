@@ -186,7 +186,7 @@ double node_flops(const onnx::NodeProto& n,
 enum class Fold {
   kLayer,      // computes on activations (or is random, has a subgraph, is a custom op)
   kParameter,  // computed from initializers and Constant nodes only: a weight
-  kShape,      // also reads the static shape of an activation (Shape, Size): shape metadata
+  kShape,      // depends on a Shape or Size (of any value): shape metadata, not a weight
 };
 
 // A node folds when its outputs are fixed once the weights and the input shapes are:
@@ -207,15 +207,16 @@ Fold fold_kind(const onnx::NodeProto& n, const std::unordered_map<std::string, b
   const std::string& op = n.op_type();
   if (op == "Constant") return Fold::kParameter;
   if (random.count(op)) return Fold::kLayer;
-  bool any = false, parameter = true;
+  const bool shape_op = op == "Shape" || op == "Size";  // their value is metadata only
+  bool any = false, parameter = !shape_op;
   for (int i = 0; i < n.input_size(); ++i) {
     const std::string& in = n.input(i);
     if (in.empty()) continue;
     any = true;
     if (auto c = constants.find(in); c != constants.end()) {
       parameter = parameter && c->second;
-    } else if (i == 0 && (op == "Shape" || op == "Size") && static_shape(in)) {
-      parameter = false;
+    } else if (i == 0 && shape_op && static_shape(in)) {
+      continue;
     } else {
       return Fold::kLayer;
     }
