@@ -177,4 +177,18 @@ def forward(self, x):
   return m;
 }
 
+// Scripted DenseNet's pattern: a list built in forward, appended to, then concatenated
+// (not supported by the profiler: it says so). Input 1,3,8,8.
+inline torch::jit::Module appended_list_model(TorchModelFactory& f) {
+  auto m = f.make("DenseBlock");
+  m.register_module("conv", f.conv3x3(3, 4));
+  m.define(R"(
+def forward(self, x):
+    features = [x]
+    features.append(self.conv.forward(x))
+    return torch.cat(features, 1)
+)");
+  return m;
+}
+
 }  // namespace hivemind::test

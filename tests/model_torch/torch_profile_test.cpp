@@ -282,6 +282,7 @@ TEST(TorchProfileCli, MalformedInputsExitTwoWithOneLine) {
   TempDir dir("hivemind_model_torch_");
   test::TorchModelFactory f;
   const auto good = save(test::chain_model(f), dir.file("chain.pt"));
+  const auto appended = save(test::appended_list_model(f), dir.file("dense.pt"));
   const auto text = dir.file("notes.pt");
   { std::ofstream(text) << "this is not a TorchScript archive\n"; }
   const auto zip_like = dir.file("broken.pt");
@@ -297,6 +298,11 @@ TEST(TorchProfileCli, MalformedInputsExitTwoWithOneLine) {
   // A shape forward() cannot take (fc expects 256 features).
   expect_bad(good + " --input 1,3,4,4", "--input: forward fails on these inputs", dir);
   expect_bad(good + " --input 1,3,8,8 --reps 0", "--reps", dir);
+  // A list appended to in forward (scripted DenseNet): refused, naming the op, not mismeasured.
+  expect_bad(appended + " --input 1,3,8,8",
+             "dense.pt: forward changes a list it builds (aten::append), which layers run one by "
+             "one cannot share: not supported; trace the model (torch.jit.trace) instead",
+             dir);
   expect_bad(good + " --input 1,3,8,8 --bogus", "--bogus: unknown option", dir);
 }
 

@@ -244,6 +244,7 @@ class Profiler {
   void make_inputs();
   void fold_module_constants();
   void fold_module_constants_in_place();
+  void refuse_mutated_free_containers();
   void partition();
   void build_layer_graphs();
   // Counts the parameter a prim::GetAttr node reads, if it is one not counted before.
@@ -380,12 +381,41 @@ void Profiler::fold_module_constants_in_place() {
   jit::ConstantPropagationImmutableTypes(graph_);
 }
 
+// A list or dict built by a free node (`features = [x]`) is rebuilt by every layer that reads
+// it, and a mutation of it (`features.append(y)`, scripted DenseNet's dense block) has no tensor
+// output, so it would run in no layer: later layers would read the list without its entries,
+// failing or, worse, measuring the wrong tensors. Such a model is refused, naming the op. (A
+// container built and mutated inside the block of one If/Loop layer is cloned with that block
+// and is fine.) A write is what the op's schema declares: an input with a write alias (a!).
+void Profiler::refuse_mutated_free_containers() {
+  for_each_node(graph_->block(), [&](jit::Node* n) {
+    const c10::FunctionSchema* schema = n->maybeSchema();
+    if (!schema) return;
+    const auto& args = schema->arguments();
+    for (std::size_t i = 0; i < args.size() && i < n->inputs().size(); ++i) {
+      const c10::AliasInfo* alias = args[i].alias_info();
+      if (!alias || !alias->isWrite()) continue;
+      jit::Value* v = n->input(i);
+      const auto kind = v->type()->kind();
+      if (kind != c10::TypeKind::ListType && kind != c10::TypeKind::DictType) continue;
+      jit::Node* producer = v->node();
+      if (producer->owningBlock() != graph_->block() || !is_free(producer)) continue;
+      throw InputError(opt_.model_path + ": forward changes a " +
+                       (kind == c10::TypeKind::ListType ? "list" : "dict") + " it builds (" +
+                       n->kind().toQualString() +
+                       "), which layers run one by one cannot share: not supported; trace the "
+                       "model (torch.jit.trace) instead");
+    }
+  });
+}
+
 void Profiler::partition() {
   graph_ = module_.get_method("forward").graph()->copy();
   jit::Inline(*graph_);
   // A module returning a tuple that its caller unpacks: connect the values directly.
   jit::LowerSimpleTuples(graph_);
   fold_module_constants();
+  refuse_mutated_free_containers();
 
   // Leaf-call key of a node: the module path and call sites down to its innermost module, or
   // empty when that module has children (then every tensor op is a layer of its own).
