@@ -28,6 +28,7 @@
 #include "hivemind/model/measured.hpp"
 #include "hivemind/model/profile.hpp"
 #include "hivemind/model/torch_profiler.hpp"
+#include "hivemind/model/zoo.hpp"
 #include "profiler_test_support.hpp"
 #include "torch_models.hpp"
 
@@ -174,6 +175,12 @@ TEST(TorchProfile, ResNet18MatchesTheMeasuredFxProfile) {
   EXPECT_DOUBLE_EQ(params, m.param_bytes);
   // Inside each of the 8 blocks, the 5 (or 7 with downsample) layers before the add.
   EXPECT_EQ(skip_cuts, 8 * 5 + 3 * 2);
+  // FLOPs, layer for layer, those of the zoo's architecture (src/model/arch.cpp), on which the
+  // latency models that derive other device classes were fitted (latency_model.hpp).
+  const ModelProfile zoo = load_model("resnet18_32", HIVEMIND_DATA_DIR);
+  ASSERT_EQ(zoo.layers.size(), p.layers.size());
+  for (std::size_t i = 0; i < p.layers.size(); ++i)
+    EXPECT_DOUBLE_EQ(p.layers[i].flops, zoo.layers[i].flops) << p.layers[i].name;
 }
 
 // Scripted control flow (torch_models.hpp, control_flow_model): the Ifs on the blocks' bool

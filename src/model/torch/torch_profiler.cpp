@@ -33,6 +33,7 @@
 #include <torch/version.h>
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <cmath>
 #include <cstdint>
@@ -229,10 +230,73 @@ struct Layer {
   std::shared_ptr<jit::Graph> graph;  // input 0 = the root module (self)
   std::unique_ptr<jit::Code> code;
   double param_bytes = 0.0;
+  std::vector<at::Tensor> params;    // every parameter it reads (shared ones too), for FLOPs
   double unread_output_bytes = 0.0;  // output bytes when no later layer reads the output
   bool in_place = false;             // has an in-place op (x.add_(...)): autograd needs the
                                      // inputs to be non-leaf
 };
+
+// Elements of every tensor in `v` (tuples, lists and dicts included).
+double ivalue_numel(const c10::IValue& v) {
+  if (v.isTensor()) return v.toTensor().defined() ? static_cast<double>(v.toTensor().numel()) : 0.0;
+  double sum = 0.0;
+  if (v.isTuple()) {
+    for (const auto& e : v.toTupleRef().elements()) sum += ivalue_numel(e);
+  } else if (v.isList()) {
+    for (const c10::IValue& e : v.toListRef()) sum += ivalue_numel(e);
+  }
+  return sum;
+}
+
+// Forward FLOPs of a layer from its kind, its parameters and the sizes of the tensors around
+// it, with the zoo's conventions (src/model/arch.cpp): a multiply-add is 2 FLOPs, a bias add
+// 1 per output, batch norm 2 per element, an element-wise op or a pooling 1 per element, shape
+// and copy operations 0. -1 (unknown) for what the rules do not cover (recurrent modules,
+// matmul without known inner size). The derivation of other device classes (latency_model.hpp)
+// scales each layer by its FLOPs; unknown FLOPs only scale by the group's overhead.
+double layer_flops(const std::string& kind, const std::vector<at::Tensor>& params, double in_numel,
+                   double out_numel, const c10::IValue* first_input) {
+  std::string k;
+  for (char c : kind) k += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  auto has = [&](const char* s) { return k.find(s) != std::string::npos; };
+  const at::Tensor* weight = nullptr;
+  bool bias = false;
+  for (const auto& t : params) {
+    if (t.dim() >= 2 && !weight) weight = &t;
+    if (t.dim() == 1) bias = true;
+  }
+  if (has("conv")) {
+    if (!weight || weight->size(0) == 0) return -1.0;
+    const double per_output = static_cast<double>(weight->numel()) / weight->size(0);
+    return out_numel * (2.0 * per_output + (bias ? 1 : 0));
+  }
+  if (has("grucell")) {
+    double weights = 0;  // W_ih and W_hh, 3H x (I + H)
+    for (const auto& t : params)
+      if (t.dim() == 2) weights += static_cast<double>(t.numel());
+    return 2.0 * weights * (out_numel > 0 ? 1.0 : 0.0) + 16.0 * out_numel;
+  }
+  if (has("gru") || has("lstm") || has("rnn")) return -1.0;
+  if (has("embedding")) return 0.0;
+  if (has("linear") || has("addmm") || has("gemm")) {
+    if (!weight) return -1.0;
+    return out_numel * (2.0 * static_cast<double>(weight->size(-1)) + (bias ? 1 : 0));
+  }
+  if (has("matmul") || k == "mm" || has("bmm") || k == "einsum") {
+    if (first_input && first_input->isTensor() && first_input->toTensor().dim() >= 1)
+      return 2.0 * out_numel * static_cast<double>(first_input->toTensor().size(-1));
+    return -1.0;
+  }
+  if (has("norm")) return 2.0 * out_numel;
+  if (has("pool")) return in_numel;
+  for (const char* free :
+       {"flatten", "view",       "reshape",     "dropout",   "identity",  "size",    "getitem",
+        "cat",     "contiguous", "permute",     "transpose", "unsqueeze", "squeeze", "construct",
+        "unpack",  "chunk",      "split",       "detach",    "expand",    "select",  "slice",
+        "stack",   "to",         "numtotensor", "int",       "len"})
+    if (k == free || (std::string(free).size() > 3 && has(free))) return 0.0;
+  return out_numel;  // element-wise: relu, add, mul, sigmoid, hardswish, softmax, ...
+}
 
 class Profiler {
  public:
@@ -561,6 +625,7 @@ void Profiler::count_param(Layer& layer, jit::Node* get_attr) {
   const auto slot = obj->type()->findAttributeSlot(get_attr->s(jit::attr::name));
   if (!slot || !obj->type()->is_parameter(*slot)) return;
   const c10::IValue p = obj->getSlot(*slot);
+  if (p.isTensor()) layer.params.push_back(p.toTensor());
   if (p.isTensor() && params_seen_.insert({obj.get(), *slot}).second)
     layer.param_bytes += ivalue_bytes(p);
 }
@@ -888,6 +953,41 @@ TorchProfileResult Profiler::run() {
     for (jit::Value* v : layers_[k].outputs) out_bytes[k] += ivalue_bytes(env.at(v));
   for (std::size_t k = 0; k < L; ++k)
     if (layers_[k].outputs.empty()) out_bytes[k] = layers_[k].unread_output_bytes;
+  // FLOPs from the sizes of the last pass (layer_flops).
+  std::vector<double> flops(L, -1.0);
+  for (std::size_t k = 0; k < L; ++k) {
+    const Layer& layer = layers_[k];
+    double in_numel = 0, out_numel = 0;
+    const c10::IValue* first = nullptr;
+    for (jit::Value* v : layer.inputs)
+      if (auto it = env.find(v); it != env.end()) {
+        if (!first && it->second.isTensor()) first = &it->second;
+        in_numel += ivalue_numel(it->second);
+      }
+    for (jit::Value* v : layer.outputs) out_numel += ivalue_numel(env.at(v));
+    if (layer.outputs.empty()) continue;  // dead layer: its size is unknown here
+    flops[k] = layer_flops(layer.kind, layer.params, in_numel, out_numel, first);
+    // Max pooling compares kernel - 1 times per output (src/model/arch.cpp), when the kernel
+    // is a constant of the graph.
+    for (jit::Node* n : layer.nodes) {
+      const std::string op = n->kind().toQualString();
+      if (op.rfind("aten::max_pool", 0) != 0 || n->inputs().size() < 2) continue;
+      // The kernel: a constant int list, or a ListConstruct of constant ints.
+      std::vector<std::int64_t> kernel;
+      if (const auto c = jit::toIValue(n->input(1)); c && c->isIntList()) {
+        kernel = c->toIntVector();
+      } else if (n->input(1)->node()->kind() == jit::prim::ListConstruct) {
+        for (jit::Value* d : n->input(1)->node()->inputs())
+          if (const auto c = jit::toIValue(d); c && c->isInt()) kernel.push_back(c->toInt());
+        if (kernel.size() != n->input(1)->node()->inputs().size()) kernel.clear();
+      }
+      if (!kernel.empty()) {
+        double size = 1;
+        for (const auto d : kernel) size *= static_cast<double>(d);
+        flops[k] = out_numel * (size - 1);
+      }
+    }
+  }
   for (const auto& [v, last] : last_use_) {
     // Alive across every cut k with producer <= k < last use.
     const int p = producer_.at(v);
@@ -943,7 +1043,7 @@ TorchProfileResult Profiler::run() {
     lp.output_bytes = out_bytes[k];
     lp.cut_bytes = cut_bytes[k];
     lp.param_bytes = layers_[k].param_bytes;
-    lp.flops = -1.0;
+    lp.flops = flops[k];
     p.layers.push_back(lp);
     LayerCost c;
     c.forward_s = median(fwd[k]);
