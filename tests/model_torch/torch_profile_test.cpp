@@ -237,6 +237,40 @@ TEST(TorchProfile, InputSpecs) {
 const std::string kProfileExe = HIVEMIND_PROFILE_EXE;
 const std::string kHivemind = HIVEMIND_EXE;
 
+// Issue 12's acceptance: a model measured once on this machine (class "cpu", what `hivemind
+// profile` writes) plans on every shipped route and simulates in every shipped scenario; the
+// classes those need are derived from the measurement, said in one stderr line.
+TEST(TorchProfileCli, OneMeasurementHerePlansAndSimulatesEverywhere) {
+  TempDir dir("hivemind_model_torch_");
+  const std::string model = dir.file("resnet18.pt");
+  save_torchscript_resnet18(model, /*classes=*/10);
+  const std::string profile = dir.file("resnet18.json");
+  const ProcessResult p =
+      run(kHivemind + " profile " + model +
+              " --input 1,3,32,32 --warmup 1 --reps 2 --no-backward --out " + profile,
+          dir);
+  ASSERT_EQ(p.rc, 0) << p.err;
+  ASSERT_EQ(load_model_profile(profile).devices.size(), 1u);
+  const std::string note = "hivemind: profile " + profile + ": derived cpu1, cpu16, cuda from cpu";
+  const std::string data = HIVEMIND_DATA_DIR;
+  for (const char* route : {"four_roles", "five_hops", "measured_runs"}) {
+    const ProcessResult s = run(
+        kHivemind + " solve --model " + profile + " --route " + data + "/routes/" + route + ".json",
+        dir);
+    EXPECT_EQ(s.rc, 0) << route << ": " << s.err;
+    EXPECT_NE(s.out.find("boundaries ["), std::string::npos) << s.out;
+    EXPECT_EQ(s.err.rfind(note, 0), 0u) << s.err;
+    EXPECT_EQ(s.err.find("WARNING"), std::string::npos) << "the profile has FLOPs: " << s.err;
+  }
+  for (const char* scenario : {"chain5", "mmwave-iab", "sub6"}) {
+    const ProcessResult s = run(kHivemind + " simulate " + scenario + " --model " + profile +
+                                    " --duration 1 --period-ms 200",
+                                dir);
+    EXPECT_EQ(s.rc, 0) << scenario << ": " << s.err;
+    EXPECT_EQ(s.err.rfind(note, 0), 0u) << s.err;
+  }
+}
+
 TEST(TorchProfileCli, HivemindProfileWritesTheProfile) {
   TempDir dir("hivemind_model_torch_");
   test::TorchModelFactory f;
