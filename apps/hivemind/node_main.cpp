@@ -1,0 +1,99 @@
+// hivemind-node: one HiveMind node as a daemon (issue 13, first step; include/hivemind/runtime/
+// node.hpp). It prints "port N" on its first stdout line once it listens, serves the SCI update
+// and the decisions of node.proto, and stops on SIGTERM/SIGINT or after --max-seconds.
+// With --plan it is the source (node 0): it runs one planning round through the chain, prints
+// the plan and exits.
+#include <grpc/support/log.h>
+#include <sys/prctl.h>
+
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <iostream>
+#include <thread>
+
+#include "args.hpp"
+#include "hivemind/error.hpp"
+#include "hivemind/runtime/node.hpp"
+#include "hivemind/split/problem_io.hpp"
+
+namespace {
+
+constexpr const char* kHelp = R"(usage: hivemind-node --problem PROBLEM.json --position P [options]
+
+One node of a HiveMind chain as a daemon (gRPC, proto/hivemind/v1/node.proto). From the problem
+file it keeps only what node P knows (Sec. IV-C): its own per-layer compute costs, the link it
+receives data on, the task's cut bytes and deliver mode. It takes part in the SCI update
+(Algorithm 1) with the codec's messages and keeps its split table.
+
+options:
+  --problem FILE        the problem (hivemind.problem/v1); node P's part is used
+  --position P          this node's position, 0 = the source (UE)
+  --downstream ADDR     host:port of node P+1 (every node but the sink)
+  --listen ADDR         where to listen (default 127.0.0.1:0: a free port, printed)
+  --plan                source only: run one planning round through the chain, print the
+                        plan (boundaries, cost, SCI message bytes, round time) and exit
+  --epoch N             the planning round's number (default 1)
+  --timeout-s S         deadline of each call to the downstream node (default 5)
+  --max-seconds S       stop serving after S seconds (default 3600)
+  --die-with-parent     stop when the parent process dies (tests)
+  -h, --help            this help
+
+Exit code 0 on success, 2 on bad input or a planning round that fails (one line on stderr).
+)";
+
+std::atomic<bool> g_stop{false};
+void on_signal(int) { g_stop = true; }
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace hivemind;
+  return run_guarded("hivemind-node", [&] {
+    const std::vector<std::string> argv_vec(argv + 1, argv + argc);
+    cli::Args args(argv_vec,
+                   {"--problem", "--position", "--downstream", "--listen", "--epoch", "--timeout-s",
+                    "--max-seconds"},
+                   {"--plan", "--die-with-parent"});
+    if (args.help()) {
+      std::cout << kHelp;
+      return 0;
+    }
+    if (args.flag("--die-with-parent")) ::prctl(PR_SET_PDEATHSIG, SIGTERM);
+    // gRPC's own log lines would break "one line on stderr": every failure it reports reaches
+    // us as a status, which we print as that one line.
+    gpr_set_log_function([](gpr_log_func_args*) {});
+    const auto problem_path = args.value("--problem");
+    if (!problem_path) throw InputError("--problem: required");
+    const split::Problem problem = split::load_problem(*problem_path);
+    const int position =
+        static_cast<int>(args.integer_or("--position", -1, 0, problem.node_count() - 1));
+    if (position < 0) throw InputError("--position: required");
+    runtime::NodeConfig config =
+        runtime::node_config_from_problem(problem, position, args.value_or("--downstream", ""));
+    config.call_timeout_s = args.number_or("--timeout-s", 5.0, 1e-3, 3600);
+    if (args.flag("--plan")) {
+      const auto epoch = static_cast<std::uint64_t>(args.integer_or("--epoch", 1, 0, 1LL << 62));
+      const runtime::PlanResult r = runtime::plan_from_source(config, epoch);
+      std::printf("boundaries [");
+      for (std::size_t i = 0; i < r.boundaries.size(); ++i)
+        std::printf("%s%d", i ? ", " : "", r.boundaries[i]);
+      std::printf("]\ncost %.9g\nsci_message_bytes %zu\nround_ms %.3f\n", r.cost, r.message_bytes,
+                  r.round_s * 1e3);
+      return 0;
+    }
+    runtime::NodeServer server(config, args.value_or("--listen", "127.0.0.1:0"));
+    std::printf("port %d\n", server.port());
+    std::fflush(stdout);
+    std::signal(SIGTERM, on_signal);
+    std::signal(SIGINT, on_signal);
+    const double max_s = args.number_or("--max-seconds", 3600.0, 1e-3, 1e7);
+    const auto end = std::chrono::steady_clock::now() +
+                     std::chrono::microseconds(static_cast<long long>(max_s * 1e6));
+    while (!g_stop && std::chrono::steady_clock::now() < end)
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    server.shutdown();
+    return 0;
+  });
+}

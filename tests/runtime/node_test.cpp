@@ -1,0 +1,151 @@
+// Node daemons as real processes on loopback (issue 13, first step): hivemind-node per chain
+// node, the SCI update and the decisions through gRPC with the codec's messages. The plan's
+// cost equals the library's in-process SCI cost within float32 rounding (docs/formats.md:
+// compare costs, not boundaries); a node planning another model is refused with one line.
+#include "hivemind/runtime/node.hpp"
+
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <random>
+#include <thread>
+
+#include "../split/random_problems.hpp"
+#include "hivemind/error.hpp"
+#include "hivemind/io.hpp"
+#include "hivemind/process.hpp"
+#include "hivemind/split/problem_io.hpp"
+#include "hivemind/split/sci.hpp"
+#include "hivemind/split/solve.hpp"
+
+namespace hivemind::runtime {
+namespace {
+
+namespace fs = std::filesystem;
+
+// The daemons of one chain, stopped by PID (SIGTERM, then reaped) whatever the test does.
+class Chain {
+ public:
+  explicit Chain(fs::path dir) : dir_(std::move(dir)) { fs::create_directories(dir_); }
+  ~Chain() {
+    for (pid_t pid : pids_) ::kill(pid, SIGTERM);
+    for (pid_t pid : pids_) wait_for(pid, 10.0);
+  }
+  // Starts nodes P-1 .. 1 of the problem file (sink first: each needs its downstream port);
+  // returns the address of node 1.
+  std::string start(const std::string& problem_file, int nodes) {
+    std::string downstream;
+    for (int p = nodes - 1; p >= 1; --p) {
+      const std::string out = (dir_ / ("node" + std::to_string(p) + ".out")).string();
+      std::vector<std::string> argv = {
+          HIVEMIND_NODE_EXE, "--problem",     problem_file, "--position",
+          std::to_string(p), "--max-seconds", "120",        "--die-with-parent"};
+      if (!downstream.empty()) argv.insert(argv.end(), {"--downstream", downstream});
+      pids_.push_back(spawn({argv, "", out}));
+      downstream = "127.0.0.1:" + std::to_string(port_of(out));
+    }
+    return downstream;
+  }
+
+ private:
+  static int port_of(const std::string& out) {
+    for (int i = 0; i < 500; ++i) {  // bounded: 10 s
+      if (fs::exists(out)) {
+        const std::string text = read_text_file(out);
+        if (text.rfind("port ", 0) == 0 && text.find('\n') != std::string::npos)
+          return std::stoi(text.substr(5));
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    throw std::runtime_error("node did not report its port: " + out);
+  }
+  fs::path dir_;
+  std::vector<pid_t> pids_;
+};
+
+fs::path temp_dir(const std::string& name) {
+  return fs::temp_directory_path() / ("hivemind_runtime_" + std::to_string(::getpid())) / name;
+}
+
+TEST(NodeDaemons, DistributedPlanCostsWhatTheLibrarySolves) {
+  std::mt19937_64 rng(2026);
+  split::testing::RandomSpec spec;
+  spec.min_nodes = 2;
+  spec.max_nodes = 5;
+  spec.max_layers = 60;
+  for (int trial = 0; trial < 4; ++trial) {
+    const split::Problem problem =
+        trial == 0 ? split::load_problem(std::string(HIVEMIND_EXAMPLES) + "/fig2.json")
+                   : split::testing::random_problem(rng, spec);
+    const fs::path dir = temp_dir("trial" + std::to_string(trial));
+    fs::create_directories(dir);
+    const std::string file = (dir / "problem.json").string();
+    write_text_file_atomic(file, split::to_json(problem));
+    Chain chain(dir);
+    const std::string node1 = chain.start(file, problem.node_count());
+    const PlanResult r = plan_from_source(node_config_from_problem(problem, 0, node1), /*epoch=*/7);
+    const split::Solution want = split::solve(split::compile(problem), split::Method::kSci);
+    ASSERT_EQ(r.boundaries.size(), static_cast<std::size_t>(problem.node_count()));
+    // The plan is valid and costs the optimum within float32 rounding of the messages.
+    const double got = split::evaluate(split::compile(problem), r.boundaries).total;
+    const double tol = 1e-6 * (1 + want.cost) * problem.node_count();
+    EXPECT_NEAR(got, want.cost, tol) << "trial " << trial;
+    EXPECT_NEAR(r.cost, want.cost, tol) << "trial " << trial;
+    EXPECT_EQ(r.message_bytes, split::sci_message_bytes(problem.layers));
+  }
+}
+
+TEST(NodeDaemons, ANodeOfAnotherModelIsRefused) {
+  const split::Problem problem = split::load_problem(std::string(HIVEMIND_EXAMPLES) + "/fig2.json");
+  split::Problem other = problem;
+  other.output_bytes[0] *= 2;  // another model: its architecture hash differs
+  const fs::path dir = temp_dir("other");
+  fs::create_directories(dir);
+  const std::string file = (dir / "other.json").string();
+  write_text_file_atomic(file, split::to_json(other));
+  Chain chain(dir);
+  const std::string node1 = chain.start(file, other.node_count());
+  try {
+    plan_from_source(node_config_from_problem(problem, 0, node1), 1);
+    FAIL() << "planned with a node of another model";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("different model"), std::string::npos) << e.what();
+  }
+  // A dead neighbour: no answer in time, one line.
+  NodeConfig dead = node_config_from_problem(problem, 0, "127.0.0.1:1");
+  dead.call_timeout_s = 0.5;
+  EXPECT_THROW(plan_from_source(dead, 1), InputError);
+}
+
+TEST(NodeDaemons, BadFlagsAreOneLineAndExitTwo) {
+  const fs::path dir = temp_dir("flags");
+  fs::create_directories(dir);
+  const std::string fig2 = std::string(HIVEMIND_EXAMPLES) + "/fig2.json";
+  const std::string out = (dir / "out.txt").string();
+  for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{
+           {},                                      // no --problem
+           {"--problem", fig2},                     // no --position
+           {"--problem", fig2, "--position", "7"},  // outside the chain
+           {"--problem", fig2, "--position", "1"},  // no --downstream
+           {"--problem", (dir / "missing.json").string(), "--position", "0"},
+           {"--problem", fig2, "--position", "2", "--listen", "256.0.0.1:0"},
+           {"--problem", fig2, "--position", "0", "--downstream", "127.0.0.1:1", "--plan",
+            "--timeout-s", "0.5"}}) {
+    std::vector<std::string> argv = {HIVEMIND_NODE_EXE};
+    argv.insert(argv.end(), args.begin(), args.end());
+    const ExitStatus st = run_process({argv, "", out}, 30.0);
+    EXPECT_EQ(st.code, 2) << args.size();
+    const std::string text = read_text_file(out);
+    EXPECT_EQ(std::count(text.begin(), text.end(), '\n'), 1) << text;
+    EXPECT_EQ(text.rfind("hivemind-node: ", 0), 0u) << text;
+  }
+}
+
+}  // namespace
+}  // namespace hivemind::runtime
