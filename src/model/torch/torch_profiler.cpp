@@ -1,5 +1,5 @@
-// The LibTorch layer profiler (include/hivemind/model/torch_profiler.hpp). One translation
-// unit on purpose: LibTorch headers are slow to compile.
+// The LibTorch layer profiler (include/hivemind/model/torch_profiler.hpp). Steps 1-3 (layers,
+// their graphs, liveness) live in torch_layers.cpp, shared with the layer-range executor.
 //
 // How it works:
 //  1. torch::jit::load, eval(), copy of forward's graph, torch::jit::Inline: every submodule
@@ -23,9 +23,6 @@
 #include <sys/utsname.h>
 #include <torch/csrc/autograd/autograd.h>
 #include <torch/csrc/jit/ir/ir.h>
-#include <torch/csrc/jit/passes/constant_propagation.h>
-#include <torch/csrc/jit/passes/inliner.h>
-#include <torch/csrc/jit/passes/lower_tuples.h>
 #include <torch/csrc/jit/runtime/graph_executor.h>
 #include <torch/csrc/jit/runtime/interpreter.h>
 #include <torch/cuda.h>
@@ -52,10 +49,18 @@
 
 #include "hivemind/error.hpp"
 #include "hivemind/model/profiler_cli.hpp"
+#include "torch_layers.hpp"
 
 namespace hivemind::model {
 
 namespace jit = torch::jit;
+using torch_layers::collect_tensors;
+using torch_layers::Env;
+using torch_layers::ivalue_bytes;
+using torch_layers::Layer;
+using torch_layers::LayerGraph;
+using torch_layers::torch_device;
+using torch_layers::torch_error_line;
 
 // ---------------------------------------------------------------------------------------------
 // Input specs.
@@ -99,142 +104,6 @@ double median(std::vector<double> v) {
   const std::size_t n = v.size();
   return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
-
-// The line of a LibTorch error a user needs: the last non-empty line (TorchScript errors end
-// with "RuntimeError: <cause>" after a traceback), without the C++ backtrace.
-std::string torch_error_line(const std::exception& e) {
-  std::string text;
-  if (auto* ce = dynamic_cast<const c10::Error*>(&e))
-    text = ce->what_without_backtrace();
-  else
-    text = e.what();
-  std::istringstream in(text);
-  std::string line, last, first;
-  while (std::getline(in, line)) {
-    const auto b = line.find_first_not_of(" \t\r");
-    if (b == std::string::npos) continue;
-    line = line.substr(b);
-    if (first.empty()) first = line;
-    last = line;
-  }
-  std::string out = last.empty() ? first : last;
-  if (out.size() > 300) out = out.substr(0, 300) + "...";
-  return out;
-}
-
-bool type_has_tensor(const c10::TypePtr& t) {
-  if (t->kind() == c10::TypeKind::TensorType) return true;
-  for (const auto& c : t->containedTypes())
-    if (type_has_tensor(c)) return true;
-  return false;
-}
-
-bool node_has_tensor_output(const jit::Node* n) {
-  for (const jit::Value* v : n->outputs())
-    if (type_has_tensor(v->type())) return true;
-  return false;
-}
-
-// Bytes of the tensors in an IValue (lists, tuples and dicts summed).
-double ivalue_bytes(const c10::IValue& v) {
-  if (v.isTensor()) {
-    const auto& t = v.toTensor();
-    return t.defined() ? static_cast<double>(t.numel()) * static_cast<double>(t.element_size())
-                       : 0.0;
-  }
-  double sum = 0.0;
-  if (v.isTuple()) {
-    for (const auto& e : v.toTupleRef().elements()) sum += ivalue_bytes(e);
-  } else if (v.isList()) {
-    for (const c10::IValue& e : v.toListRef()) sum += ivalue_bytes(e);
-  } else if (v.isGenericDict()) {
-    for (const auto& kv : v.toGenericDict()) sum += ivalue_bytes(kv.value());
-  }
-  return sum;
-}
-
-void collect_tensors(const c10::IValue& v, std::vector<at::Tensor>& out) {
-  if (v.isTensor()) {
-    out.push_back(v.toTensor());
-  } else if (v.isTuple()) {
-    for (const auto& e : v.toTupleRef().elements()) collect_tensors(e, out);
-  } else if (v.isList()) {
-    for (const c10::IValue& e : v.toListRef()) collect_tensors(e, out);
-  }
-}
-
-// Nodes that are not layers: recomputed inside every layer that reads them.
-bool is_free(const jit::Node* n) {
-  if (!n->blocks().empty() || n->hasSideEffects()) return false;
-  const auto k = n->kind();
-  if (k == jit::prim::Constant || k == jit::prim::GetAttr || k == jit::prim::ListConstruct ||
-      k == jit::prim::TupleConstruct || k == jit::prim::DictConstruct)
-    return true;
-  return !node_has_tensor_output(n);
-}
-
-// Unpacking a layer's tuple/list result belongs to that layer.
-bool is_glue(const jit::Node* n) {
-  const auto k = n->kind();
-  return k == jit::prim::TupleUnpack || k == jit::prim::ListUnpack || k == jit::prim::TupleIndex;
-}
-
-// "__torch__.torchvision.models.resnet.___torch_mangle_3.BasicBlock" -> "BasicBlock".
-std::string short_class_name(const std::string& qualified) {
-  const auto dot = qualified.rfind('.');
-  return dot == std::string::npos ? qualified : qualified.substr(dot + 1);
-}
-
-// "aten::add" -> "add", "prim::If" -> "if".
-std::string op_name(const jit::Node* n) {
-  std::string s = n->kind().toUnqualString();
-  if (n->kind().is_prim()) {
-    for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  }
-  return s;
-}
-
-// Parameters already counted: (owning module object, attribute slot). One set for the whole
-// model: a parameter is carried by the first layer that reads it (a module called twice
-// carries its parameters on its first call, docs/models.md).
-using ParamSet = std::set<std::pair<const void*, std::size_t>>;
-
-// Every node of `block` and of the blocks nested in it, in order.
-void for_each_node(jit::Block* block, const std::function<void(jit::Node*)>& f) {
-  for (jit::Node* n : block->nodes()) {
-    f(n);
-    for (jit::Block* b : n->blocks()) for_each_node(b, f);
-  }
-}
-
-// A value that can become a graph constant without changing what forward computes: immutable
-// (bool, int, float, string, None, or a tuple of these), as TorchScript's freezing and
-// constant propagation treat module attributes (torch/csrc/jit/passes/freeze_module.cpp).
-bool is_immutable_constant(const c10::IValue& v) {
-  if (v.isBool() || v.isInt() || v.isDouble() || v.isString() || v.isNone()) return true;
-  if (v.isTuple()) {
-    for (const auto& e : v.toTupleRef().elements())
-      if (!is_immutable_constant(e)) return false;
-    return true;
-  }
-  return false;
-}
-
-// One layer: its nodes of the inlined graph, its own graph and how to feed it.
-struct Layer {
-  std::string name, kind;
-  std::vector<jit::Node*> nodes;      // in graph order
-  std::vector<jit::Value*> inputs;    // values of the inlined graph it reads (model inputs or
-                                      // outputs of earlier layers), = its graph inputs 1..
-  std::vector<jit::Value*> outputs;   // values of its own that later layers / the result read
-  std::shared_ptr<jit::Graph> graph;  // input 0 = the root module (self)
-  std::unique_ptr<jit::Code> code;
-  double param_bytes = 0.0;
-  std::vector<at::Tensor> params;    // every parameter it reads (shared ones too), for FLOPs
-  double unread_output_bytes = 0.0;  // output bytes when no later layer reads the output
-  bool in_place = false;             // has an in-place op (x.add_(...)): autograd needs the
-                                     // inputs to be non-leaf
-};
 
 // Elements of every tensor in `v` (tuples, lists and dicts included).
 double ivalue_numel(const c10::IValue& v) {
@@ -304,475 +173,32 @@ class Profiler {
   TorchProfileResult run();
 
  private:
-  void load();
-  void make_inputs();
-  void fold_module_constants();
-  void fold_module_constants_in_place();
-  void refuse_mutated_free_containers();
-  void partition();
-  void build_layer_graphs();
-  // Counts the parameter a prim::GetAttr node reads, if it is one not counted before.
-  void count_param(Layer& layer, jit::Node* get_attr);
-  jit::Value* import_value(Layer& layer, std::unordered_map<jit::Value*, jit::Value*>& map,
-                           jit::Value* v);
-  // Values of the inlined graph (not free, not self) that reading `v` needs.
-  void needed_by(jit::Value* v, std::unordered_set<jit::Value*>& out,
-                 std::unordered_set<jit::Node*>& seen);
-  // The object a chain of prim::GetAttr from self reads, or nullopt when `v` is not one.
-  std::optional<c10::IValue> resolve_attr(jit::Value* v);
-  void sync();
   // One forward pass over the layers; times each when `times` is given.
-  void forward_pass(std::unordered_map<jit::Value*, c10::IValue>& env, std::vector<double>* times);
-  double time_backward(std::size_t k, const std::unordered_map<jit::Value*, c10::IValue>& env);
+  void forward_pass(Env& env, std::vector<double>* times);
+  double time_backward(std::size_t k, const Env& env);
 
   TorchProfileOptions opt_;
-  c10::Device device_ = c10::Device(c10::kCPU);
-  jit::Module module_;
-  std::shared_ptr<jit::Graph> graph_;  // inlined forward
-  std::vector<c10::IValue> inputs_;    // model inputs, without self
-  std::vector<Layer> layers_;
-  std::unordered_map<jit::Node*, int> layer_of_;   // node -> layer index
-  std::unordered_map<jit::Value*, int> producer_;  // value -> layer index, -1 = model input
-  std::vector<std::unordered_map<jit::Value*, jit::Value*>> layer_maps_;  // inlined -> layer
-  std::unordered_map<jit::Value*, int> last_use_;  // value -> last layer reading it
-                                                   // (layers_.size() = the result)
-  ParamSet params_seen_;
+  std::unique_ptr<LayerGraph> g_;
+  std::vector<double> unread_output_bytes_;  // per layer, when no later layer reads its output
 };
 
-void Profiler::load() {
-  if (opt_.device == "cpu") {
-    device_ = c10::Device(c10::kCPU);
-  } else if (opt_.device == "cuda") {
-    if (!torch::cuda::is_available())
-      throw InputError("--device: cuda is not available (this LibTorch has no CUDA or no GPU)");
-    device_ = c10::Device(c10::kCUDA);
-  } else {
-    throw InputError("--device: \"" + opt_.device + "\" is not cpu or cuda");
-  }
-  std::error_code ec;
-  if (!std::filesystem::is_regular_file(opt_.model_path, ec)) {
-    if (std::filesystem::exists(opt_.model_path, ec))
-      throw InputError(opt_.model_path + ": not a regular file");
-    throw InputError(opt_.model_path + ": cannot open (no such file)");
-  }
-  try {
-    module_ = jit::load(opt_.model_path, device_);
-  } catch (const std::exception& e) {
-    throw InputError(opt_.model_path +
-                     ": not a TorchScript model (torch::jit::load: " + torch_error_line(e) + ")");
-  }
-  if (!module_.find_method("forward"))
-    throw InputError(opt_.model_path + ": TorchScript module has no forward method");
-  module_.eval();
-}
-
-void Profiler::make_inputs() {
-  auto method = module_.get_method("forward");
-  const auto& schema = method.function().getSchema();
-  const std::size_t n_args = schema.arguments().size() - 1;  // without self
-  if (opt_.inputs.size() != n_args) {
-    std::string names;
-    for (std::size_t i = 1; i < schema.arguments().size(); ++i)
-      names += (i > 1 ? ", " : "") + schema.arguments()[i].name();
-    throw InputError("--input: forward(" + names + ") takes " + std::to_string(n_args) +
-                     " input(s), --input gives " + std::to_string(opt_.inputs.size()));
-  }
-  torch::manual_seed(opt_.seed);
-  for (std::size_t i = 0; i < n_args; ++i) {
-    const auto& arg = schema.arguments()[i + 1];
-    if (arg.type()->kind() != c10::TypeKind::TensorType)
-      throw InputError("--input: forward argument \"" + arg.name() + "\" has type " +
-                       arg.type()->repr_str() + "; only Tensor arguments are supported");
-    const auto& s = opt_.inputs[i];
-    auto options = torch::TensorOptions().device(device_);
-    const std::vector<int64_t> shape(s.shape.begin(), s.shape.end());
-    at::Tensor t;
-    if (s.dtype == "float32")
-      t = torch::randn(shape, options.dtype(torch::kFloat32));
-    else if (s.dtype == "float64")
-      t = torch::randn(shape, options.dtype(torch::kFloat64));
-    else if (s.dtype == "int64")
-      t = torch::zeros(shape, options.dtype(torch::kInt64));
-    else
-      t = torch::zeros(shape, options.dtype(torch::kInt32));
-    inputs_.emplace_back(std::move(t));
-  }
-}
-
-// torch.jit.script keeps `if self.use_res_connect:` (MobileNet-V2's InvertedResidual), `if
-// self.training:` and the like as prim::If nodes on a module attribute, so a whole block would be
-// one layer and the parameters read inside its branches would go uncounted. The attributes are
-// constants of this eval-mode module: every read of an immutable attribute (bool, number,
-// string, None, tuple of these) that forward never assigns (no prim::SetAttr of that name)
-// becomes a prim::Constant, as torch.jit.freeze does (freeze_module.cpp), and TorchScript's
-// constant propagation (passes/constant_propagation.cpp: an If with a constant condition is
-// replaced by the nodes of the branch taken, its outputs by that branch's) folds what depends on
-// them. The nodes of the taken branch keep their call stacks, so they group into layers one by
-// one as a traced model's do. Conditions on tensor values stay prim::If (a layer "if").
-void Profiler::fold_module_constants() {
-  // A pass that refuses this graph (a TORCH_CHECK in LibTorch) leaves it unfolded: profiled as
-  // before, control flow as single layers, rather than not at all.
-  const std::shared_ptr<jit::Graph> unfolded = graph_->copy();
-  try {
-    fold_module_constants_in_place();
-  } catch (const c10::Error&) {
-    graph_ = unfolded;
-  }
-}
-
-void Profiler::fold_module_constants_in_place() {
-  std::set<std::string> assigned;
-  std::vector<jit::Node*> reads;
-  for_each_node(graph_->block(), [&](jit::Node* n) {
-    if (n->kind() == jit::prim::SetAttr) assigned.insert(n->s(jit::attr::name));
-    if (n->kind() == jit::prim::GetAttr) reads.push_back(n);
-  });
-  bool folded = false;
-  for (jit::Node* n : reads) {
-    if (assigned.count(n->s(jit::attr::name))) continue;
-    const auto v = resolve_attr(n->output());
-    if (!v || !is_immutable_constant(*v)) continue;
-    jit::WithInsertPoint guard(n);
-    jit::Value* c = graph_->insertConstant(*v);
-    // Keep the attribute's declared type (Optional[int] holding an int, say).
-    c->setType(n->output()->type());
-    n->output()->replaceAllUsesWith(c);
-    folded = true;
-  }
-  if (!folded) return;
-  for (jit::Node* n : reads)
-    if (!n->hasUses()) n->destroy();
-  jit::ConstantPropagationImmutableTypes(graph_);
-}
-
-// A list or dict built by a free node (`features = [x]`) is rebuilt by every layer that reads
-// it, and a mutation of it (`features.append(y)`, scripted DenseNet's dense block) has no tensor
-// output, so it would run in no layer: later layers would read the list without its entries,
-// failing or, worse, measuring the wrong tensors. Such a model is refused, naming the op. (A
-// container built and mutated inside the block of one If/Loop layer is cloned with that block
-// and is fine.) A write is what the op's schema declares: an input with a write alias (a!).
-void Profiler::refuse_mutated_free_containers() {
-  for_each_node(graph_->block(), [&](jit::Node* n) {
-    const c10::FunctionSchema* schema = n->maybeSchema();
-    if (!schema) return;
-    const auto& args = schema->arguments();
-    for (std::size_t i = 0; i < args.size() && i < n->inputs().size(); ++i) {
-      const c10::AliasInfo* alias = args[i].alias_info();
-      if (!alias || !alias->isWrite()) continue;
-      jit::Value* v = n->input(i);
-      const auto kind = v->type()->kind();
-      if (kind != c10::TypeKind::ListType && kind != c10::TypeKind::DictType) continue;
-      jit::Node* producer = v->node();
-      if (producer->owningBlock() != graph_->block() || !is_free(producer)) continue;
-      throw InputError(opt_.model_path + ": forward changes a " +
-                       (kind == c10::TypeKind::ListType ? "list" : "dict") + " it builds (" +
-                       n->kind().toQualString() +
-                       "), which layers run one by one cannot share: not supported; trace the "
-                       "model (torch.jit.trace) instead");
-    }
-  });
-}
-
-void Profiler::partition() {
-  graph_ = module_.get_method("forward").graph()->copy();
-  jit::Inline(*graph_);
-  // A module returning a tuple that its caller unpacks: connect the values directly.
-  jit::LowerSimpleTuples(graph_);
-  fold_module_constants();
-  refuse_mutated_free_containers();
-
-  // Leaf-call key of a node: the module path and call sites down to its innermost module, or
-  // empty when that module has children (then every tensor op is a layer of its own).
-  struct CallKey {
-    std::vector<std::string> path;
-    std::string key;   // path + call sites; equal for the nodes of one call
-    std::string kind;  // class of the leaf module
-  };
-  auto call_key = [&](const jit::Node* n) -> CallKey {
-    CallKey ck;
-    auto cs = n->callstack();
-    if (!cs) return ck;
-    std::vector<std::string> path;
-    std::string key, kind;
-    jit::Module m = module_;
-    bool resolvable = true;
-    std::size_t leaf_len = 0;
-    std::string leaf_key, leaf_kind;
-    for (const auto& entry : (*cs)->vec()) {
-      const auto& mi = std::get<2>(entry);
-      const auto& range = std::get<1>(entry);
-      key += std::to_string(range.start()) + ":" + std::to_string(range.end()) + "/";
-      if (!mi) continue;
-      const std::string name = mi->instance_name();
-      if (name == "SELF") continue;
-      if (name == "INSTANCE_NAME_UNKNOWN") resolvable = false;
-      path.push_back(name);
-      key += name + "/";
-      if (resolvable) {
-        auto sub = m.attr(name, c10::IValue());
-        if (sub.isObject() && sub.toObject()->type()->is_module()) {
-          m = jit::Module(sub.toObject());
-        } else {
-          resolvable = false;
-        }
-      }
-      if (resolvable && m.children().size() == 0) {
-        leaf_len = path.size();
-        leaf_key = key;
-        leaf_kind = short_class_name(m.type()->name() ? m.type()->name()->qualifiedName()
-                                                      : std::string("Module"));
-        break;  // deeper entries are helper functions inside the leaf module
-      }
-    }
-    if (leaf_len == 0) return ck;
-    path.resize(leaf_len);
-    ck.path = path;
-    ck.key = leaf_key;
-    ck.kind = leaf_kind;
-    return ck;
-  };
-
-  std::map<std::string, int> name_count;
-  auto unique_name = [&](const std::string& base) {
-    const int c = name_count[base]++;
-    return c == 0 ? base : base + "_" + std::to_string(c);
-  };
-
-  std::string current_key;          // key of the leaf call the last layer is, or ""
-  std::vector<jit::Node*> pending;  // tensor-less ops waiting for the next layer
-  for (jit::Node* n : graph_->nodes()) {
-    if (is_glue(n)) {
-      auto it = layer_of_.find(n->input(0)->node());
-      if (it != layer_of_.end()) {
-        layers_[it->second].nodes.push_back(n);
-        layer_of_[n] = it->second;
-      }
-      continue;  // else unpacking free values: free itself
-    }
-    if (is_free(n)) continue;
-    const CallKey ck = call_key(n);
-    if (!ck.key.empty() && ck.key == current_key && !layers_.empty()) {
-      layers_.back().nodes.push_back(n);
-      layer_of_[n] = static_cast<int>(layers_.size()) - 1;
-      continue;
-    }
-    if (ck.key.empty() && !node_has_tensor_output(n)) {
-      // An assertion or a side effect outside leaf modules: runs with the next layer.
-      pending.push_back(n);
-      continue;
-    }
-    Layer layer;
-    if (!ck.key.empty()) {
-      std::string base;
-      for (std::size_t i = 0; i < ck.path.size(); ++i) base += (i ? "_" : "") + ck.path[i];
-      layer.name = unique_name(base);
-      layer.kind = ck.kind;
-      current_key = ck.key;
-    } else {
-      layer.name = unique_name(op_name(n));
-      layer.kind = op_name(n);
-      current_key.clear();
-    }
-    const int index = static_cast<int>(layers_.size());
-    for (jit::Node* p : pending) {
-      layer.nodes.push_back(p);
-      layer_of_[p] = index;
-    }
-    pending.clear();
-    layer.nodes.push_back(n);
-    layer_of_[n] = index;
-    layers_.push_back(std::move(layer));
-  }
-  if (layers_.empty())
-    throw InputError(opt_.model_path + ": forward has no tensor operation (no layer to profile)");
-  for (jit::Node* p : pending) {
-    layers_.back().nodes.push_back(p);
-    layer_of_[p] = static_cast<int>(layers_.size()) - 1;
-  }
-  // Nodes of one layer must stay in graph order (glue/pending nodes were appended).
-  for (auto& layer : layers_)
-    std::stable_sort(layer.nodes.begin(), layer.nodes.end(),
-                     [](jit::Node* a, jit::Node* b) { return a->isBefore(b); });
-}
-
-std::optional<c10::IValue> Profiler::resolve_attr(jit::Value* v) {
-  if (v == graph_->inputs()[0]) return c10::IValue(module_._ivalue());
-  jit::Node* n = v->node();
-  if (n->kind() != jit::prim::GetAttr) return std::nullopt;
-  const auto owner = resolve_attr(n->input(0));
-  if (!owner || !owner->isObject()) return std::nullopt;
-  const auto& obj = owner->toObject();
-  if (!obj->type()->findAttributeSlot(n->s(jit::attr::name))) return std::nullopt;
-  return obj->getAttr(n->s(jit::attr::name));
-}
-
-void Profiler::needed_by(jit::Value* v, std::unordered_set<jit::Value*>& out,
-                         std::unordered_set<jit::Node*>& seen) {
-  if (v == graph_->inputs()[0]) return;  // self
-  jit::Node* n = v->node();
-  if (n->kind() == jit::prim::Param || layer_of_.count(n)) {
-    out.insert(v);
-    return;
-  }
-  if (!seen.insert(n).second) return;
-  for (jit::Value* in : n->inputs()) needed_by(in, out, seen);  // a free node
-}
-
-void Profiler::count_param(Layer& layer, jit::Node* get_attr) {
-  const auto owner = resolve_attr(get_attr->input(0));
-  if (!owner || !owner->isObject()) return;
-  const auto& obj = owner->toObject();
-  const auto slot = obj->type()->findAttributeSlot(get_attr->s(jit::attr::name));
-  if (!slot || !obj->type()->is_parameter(*slot)) return;
-  const c10::IValue p = obj->getSlot(*slot);
-  if (p.isTensor()) layer.params.push_back(p.toTensor());
-  if (p.isTensor() && params_seen_.insert({obj.get(), *slot}).second)
-    layer.param_bytes += ivalue_bytes(p);
-}
-
-jit::Value* Profiler::import_value(Layer& layer, std::unordered_map<jit::Value*, jit::Value*>& map,
-                                   jit::Value* v) {
-  if (auto it = map.find(v); it != map.end()) return it->second;
-  jit::Node* n = v->node();
-  const bool own = layer_of_.count(n) && &layers_[layer_of_.at(n)] == &layer;
-  if (own) throw std::logic_error("profile: layer value used before its node");
-  if (n->kind() == jit::prim::Param || layer_of_.count(n)) {
-    // A model input or a value of an earlier layer: an input of this layer's graph.
-    jit::Value* in = layer.graph->addInput()->setType(v->type());
-    layer.inputs.push_back(v);
-    map[v] = in;
-    return in;
-  }
-  // A free node: clone it (and what it reads) into this layer.
-  for (jit::Value* in : n->inputs()) import_value(layer, map, in);
-  jit::Node* c = layer.graph->createClone(n, [&](jit::Value* x) { return map.at(x); });
-  layer.graph->insertNode(c);
-  for (std::size_t i = 0; i < n->outputs().size(); ++i) map[n->output(i)] = c->output(i);
-  if (n->kind() == jit::prim::GetAttr) count_param(layer, n);  // a parameter read
-  return map.at(v);
-}
-
-void Profiler::build_layer_graphs() {
-  // Which layer reads which value (through free nodes too), and who produces it.
-  for (jit::Value* in : graph_->inputs()) producer_[in] = -1;
-  for (std::size_t k = 0; k < layers_.size(); ++k)
-    for (jit::Node* n : layers_[k].nodes)
-      for (jit::Value* out : n->outputs()) producer_[out] = static_cast<int>(k);
-
-  for (std::size_t k = 0; k < layers_.size(); ++k) {
-    Layer& layer = layers_[k];
-    layer.graph = std::make_shared<jit::Graph>();
-    std::unordered_map<jit::Value*, jit::Value*> map;
-    map[graph_->inputs()[0]] = layer.graph->addInput()->setType(graph_->inputs()[0]->type());
-    for (jit::Node* n : layer.nodes) {
-      // Everything the node reads, captured values of its blocks included.
-      std::vector<jit::Value*> reads;
-      std::function<void(jit::Block*, std::unordered_set<jit::Value*>&)> scan =
-          [&](jit::Block* b, std::unordered_set<jit::Value*>& inside) {
-            for (jit::Value* p : b->inputs()) inside.insert(p);
-            for (jit::Node* m : b->nodes()) {
-              for (jit::Value* x : m->inputs())
-                if (!inside.count(x)) reads.push_back(x);
-              for (jit::Block* sb : m->blocks()) scan(sb, inside);
-              for (jit::Value* o : m->outputs()) inside.insert(o);
-            }
-            for (jit::Value* x : b->return_node()->inputs())
-              if (!inside.count(x)) reads.push_back(x);
-          };
-      for (jit::Value* x : n->inputs()) reads.push_back(x);
-      std::unordered_set<jit::Value*> inside;
-      for (jit::Block* b : n->blocks()) scan(b, inside);
-      for (jit::Value* x : reads) {
-        if (map.count(x)) continue;
-        auto p = producer_.find(x);
-        if (p != producer_.end() && p->second == static_cast<int>(k)) continue;  // cloned below
-        import_value(layer, map, x);
-      }
-      jit::Node* c = layer.graph->createClone(n, [&](jit::Value* x) { return map.at(x); });
-      layer.graph->insertNode(c);
-      for (std::size_t i = 0; i < n->outputs().size(); ++i) map[n->output(i)] = c->output(i);
-      // Parameters read inside the blocks of a prim::If / prim::Loop kept as one layer (a
-      // condition on a tensor value) belong to that layer: cloned with it, counted here.
-      for (jit::Block* b : n->blocks())
-        for_each_node(b, [&](jit::Node* m) {
-          if (m->kind() == jit::prim::GetAttr) count_param(layer, m);
-        });
-      const std::string kind = n->kind().toUnqualString();
-      if (n->kind().is_aten() && !kind.empty() && kind.back() == '_' && kind.front() != '_')
-        layer.in_place = true;
-    }
-    for (jit::Value* in : layer.inputs)
-      last_use_[in] = std::max(last_use_[in], static_cast<int>(k));
-    // Outputs are registered once every layer's inputs are known (below); keep the map.
-    layer_maps_.push_back(std::move(map));
-  }
-  // The model's result reads through free nodes (a TupleConstruct) too.
-  {
-    std::unordered_set<jit::Value*> need;
-    std::unordered_set<jit::Node*> seen;
-    for (jit::Value* out : graph_->outputs()) needed_by(out, need, seen);
-    for (jit::Value* v : need) last_use_[v] = static_cast<int>(layers_.size());
-  }
-  for (std::size_t k = 0; k < layers_.size(); ++k) {
-    Layer& layer = layers_[k];
-    for (jit::Node* n : layer.nodes)
-      for (jit::Value* out : n->outputs()) {
-        auto it = last_use_.find(out);
-        if (it != last_use_.end() && it->second > static_cast<int>(k)) {
-          layer.outputs.push_back(out);
-          layer.graph->registerOutput(layer_maps_[k].at(out));
-        }
-      }
-    if (layer.outputs.empty()) {
-      // Dead layer (nothing reads it): still return its last node's outputs so it runs.
-      for (jit::Value* out : layer.nodes.back()->outputs())
-        layer.graph->registerOutput(layer_maps_[k].at(out));
-    }
-    layer.code = std::make_unique<jit::Code>(layer.graph, layer.name);
-  }
-}
-
-void Profiler::sync() {
-  if (device_.is_cuda()) torch::cuda::synchronize();
-}
-
-void Profiler::forward_pass(std::unordered_map<jit::Value*, c10::IValue>& env,
-                            std::vector<double>* times) {
+void Profiler::forward_pass(Env& env, std::vector<double>* times) {
   env.clear();
-  for (std::size_t i = 0; i < inputs_.size(); ++i) env[graph_->inputs()[i + 1]] = inputs_[i];
-  for (std::size_t k = 0; k < layers_.size(); ++k) {
-    Layer& layer = layers_[k];
-    jit::Stack stack;
-    stack.reserve(layer.inputs.size() + 1);
-    stack.emplace_back(module_._ivalue());
-    for (jit::Value* v : layer.inputs) stack.push_back(env.at(v));
-    jit::InterpreterState state(*layer.code);
-    sync();
-    const auto t0 = Clock::now();
-    state.run(stack);
-    sync();
-    if (times) times[k].push_back(seconds_since(t0));
-    if (!layer.outputs.empty()) {
-      // The interpreter leaves the graph's outputs on the stack, in order.
-      const std::size_t base = stack.size() - layer.outputs.size();
-      for (std::size_t i = 0; i < layer.outputs.size(); ++i)
-        env[layer.outputs[i]] = std::move(stack[base + i]);
-    } else {
-      // Nothing reads it (an in-place op whose result is the mutated input): its own output
-      // is what the interpreter returned.
-      double bytes = 0;
-      for (const auto& v : stack) bytes += ivalue_bytes(v);
-      layer.unread_output_bytes = bytes;
-    }
+  for (std::size_t i = 0; i < g_->inputs.size(); ++i)
+    env[g_->graph->inputs()[i + 1]] = g_->inputs[i];
+  unread_output_bytes_.assign(g_->layers.size(), 0.0);
+  for (std::size_t k = 0; k < g_->layers.size(); ++k) {
+    double s = 0;
+    unread_output_bytes_[k] = g_->run_layer(k, env, times ? &s : nullptr);
+    if (times) times[k].push_back(s);
   }
 }
 
-double Profiler::time_backward(std::size_t k,
-                               const std::unordered_map<jit::Value*, c10::IValue>& env) {
-  Layer& layer = layers_[k];
+double Profiler::time_backward(std::size_t k, const Env& env) {
+  const Layer& layer = g_->layers[k];
   torch::AutoGradMode grad(true);
   jit::Stack stack;
-  stack.emplace_back(module_._ivalue());
+  stack.emplace_back(g_->module._ivalue());
   for (jit::Value* v : layer.inputs) {
     c10::IValue x = env.at(v);
     if (x.isTensor() && x.toTensor().is_floating_point()) {
@@ -794,10 +220,10 @@ double Profiler::time_backward(std::size_t k,
       }
   }
   if (outs.empty()) return 0.0;  // nothing differentiable (integer ops, no parameters)
-  sync();
+  g_->sync();
   const auto t0 = Clock::now();
   torch::autograd::backward(outs, grads);
-  sync();
+  g_->sync();
   return seconds_since(t0);
 }
 
@@ -899,8 +325,8 @@ TorchProfileResult Profiler::run() {
   if (opt_.warmup < 0) throw InputError("--warmup: " + std::to_string(opt_.warmup) + " is < 0");
   if (opt_.threads > 0) at::set_num_threads(opt_.threads);
   const int threads = intra_op_team_size();
-  load();
-  make_inputs();
+  g_ = std::make_unique<LayerGraph>(opt_.model_path, torch_device(opt_.device));
+  g_->make_inputs(opt_.inputs, opt_.seed);
   // The whole module first: a forward that fails on these inputs is the user's error. Its
   // graph executor profiles the first calls and optimises after them (LibTorch's profiling
   // executor, getNumProfiledRuns(), default 1), which takes far longer than a forward: those
@@ -913,22 +339,21 @@ TorchProfileResult Profiler::run() {
     torch::NoGradGuard no_grad;
     try {
       for (int i = 0; i < whole_warmup + opt_.reps; ++i) {
-        sync();
+        g_->sync();
         const auto t0 = Clock::now();
-        module_.forward(inputs_);
-        sync();
+        g_->module.forward(g_->inputs);
+        g_->sync();
         if (i >= whole_warmup) whole.push_back(seconds_since(t0));
       }
     } catch (const std::exception& e) {
       throw InputError("--input: forward fails on these inputs: " + torch_error_line(e));
     }
   }
-  partition();
-  build_layer_graphs();
+  g_->build();
 
-  const std::size_t L = layers_.size();
+  const std::size_t L = g_->layers.size();
   std::vector<std::vector<double>> fwd(L), bwd(L);
-  std::unordered_map<jit::Value*, c10::IValue> env;
+  Env env;
   const Rapl rapl = opt_.power_w < 0 ? Rapl::open() : Rapl();
   double rapl_j = 0, rapl_s = 0;
   try {
@@ -948,15 +373,15 @@ TorchProfileResult Profiler::run() {
   // Bytes from the last pass (shapes do not change between passes).
   std::vector<double> out_bytes(L, 0.0), cut_bytes(L, 0.0);
   double input_bytes = 0;
-  for (const auto& x : inputs_) input_bytes += ivalue_bytes(x);
+  for (const auto& x : g_->inputs) input_bytes += ivalue_bytes(x);
   for (std::size_t k = 0; k < L; ++k)
-    for (jit::Value* v : layers_[k].outputs) out_bytes[k] += ivalue_bytes(env.at(v));
+    for (jit::Value* v : g_->layers[k].outputs) out_bytes[k] += ivalue_bytes(env.at(v));
   for (std::size_t k = 0; k < L; ++k)
-    if (layers_[k].outputs.empty()) out_bytes[k] = layers_[k].unread_output_bytes;
+    if (g_->layers[k].outputs.empty()) out_bytes[k] = unread_output_bytes_[k];
   // FLOPs from the sizes of the last pass (layer_flops).
   std::vector<double> flops(L, -1.0);
   for (std::size_t k = 0; k < L; ++k) {
-    const Layer& layer = layers_[k];
+    const Layer& layer = g_->layers[k];
     double in_numel = 0, out_numel = 0;
     const c10::IValue* first = nullptr;
     for (jit::Value* v : layer.inputs)
@@ -988,9 +413,9 @@ TorchProfileResult Profiler::run() {
       }
     }
   }
-  for (const auto& [v, last] : last_use_) {
+  for (const auto& [v, last] : g_->last_use) {
     // Alive across every cut k with producer <= k < last use.
-    const int p = producer_.at(v);
+    const int p = g_->producer.at(v);
     auto it = env.find(v);
     if (it == env.end()) continue;
     const double bytes = ivalue_bytes(it->second);
@@ -1013,7 +438,7 @@ TorchProfileResult Profiler::run() {
   result.threads = threads;
   result.threads_origin = threads_origin(opt_.threads);
   result.runtime = std::string("LibTorch ") + TORCH_VERSION;
-  result.machine = machine_description(device_);
+  result.machine = machine_description(g_->device);
   result.whole_model_s = median(whole);
   ModelProfile& p = result.profile;
   p.model = opt_.model_name.empty() ? std::filesystem::path(opt_.model_path).stem().string()
@@ -1038,11 +463,11 @@ TorchProfileResult Profiler::run() {
   }
   for (std::size_t k = 0; k < L; ++k) {
     LayerProfile lp;
-    lp.name = layers_[k].name;
-    lp.kind = layers_[k].kind;
+    lp.name = g_->layers[k].name;
+    lp.kind = g_->layers[k].kind;
     lp.output_bytes = out_bytes[k];
     lp.cut_bytes = cut_bytes[k];
-    lp.param_bytes = layers_[k].param_bytes;
+    lp.param_bytes = g_->layers[k].param_bytes;
     lp.flops = flops[k];
     p.layers.push_back(lp);
     LayerCost c;
