@@ -60,11 +60,7 @@ class NodeLogic {
       hivemind::v1::SciRequest req;
       req.set_epoch(epoch);
       hivemind::v1::SciReply reply;
-      grpc::ClientContext ctx;
-      const grpc::Status s = stub_->Sci(&with_deadline(ctx, c_.call_timeout_s), req, &reply);
-      if (!s.ok())
-        throw InputError(
-            status_line(s, "node " + std::to_string(c_.position + 1) + " at " + c_.downstream));
+      call(&hivemind::v1::Node::Stub::Sci, req, reply);
       const std::string& bytes = reply.message();
       if (received_bytes) *received_bytes = bytes.size();
       split::decode_sci(
@@ -99,11 +95,7 @@ class NodeLogic {
       hivemind::v1::PlanRequest req;
       req.set_upstream_stop(stop);
       hivemind::v1::PlanReply reply;
-      grpc::ClientContext ctx;
-      const grpc::Status s = stub_->Plan(&with_deadline(ctx, c_.call_timeout_s), req, &reply);
-      if (!s.ok())
-        throw InputError(
-            status_line(s, "node " + std::to_string(c_.position + 1) + " at " + c_.downstream));
+      call(&hivemind::v1::Node::Stub::Plan, req, reply);
       b.insert(b.end(), reply.boundaries().begin(), reply.boundaries().end());
     }
     return b;
@@ -115,6 +107,20 @@ class NodeLogic {
   }
 
  private:
+  // One unary call to the downstream neighbour under the node's deadline; a failure is one
+  // InputError line naming the neighbour.
+  template <class Request, class Reply>
+  void call(grpc::Status (hivemind::v1::Node::Stub::*method)(grpc::ClientContext*, const Request&,
+                                                             Reply*),
+            const Request& request, Reply& reply) {
+    grpc::ClientContext ctx;
+    const grpc::Status s =
+        (stub_.get()->*method)(&with_deadline(ctx, c_.call_timeout_s), request, &reply);
+    if (!s.ok())
+      throw InputError(
+          status_line(s, "node " + std::to_string(c_.position + 1) + " at " + c_.downstream));
+  }
+
   NodeConfig c_;
   Rows rows_;
   std::unique_ptr<hivemind::v1::Node::Stub> stub_;
