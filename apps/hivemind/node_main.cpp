@@ -31,6 +31,10 @@ options:
   --problem FILE        the problem (hivemind.problem/v1); node P's part is used
   --position P          this node's position, 0 = the source (UE)
   --downstream ADDR     host:port of node P+1 (every node but the sink)
+  --model FILE.pt       the TorchScript model it executes for split tasks (its layers must be
+                        the problem's: build the problem from its profile); without it the
+                        node only plans
+  --input SPEC          the model's input shapes, as hivemind profile --input (with --model)
   --listen ADDR         where to listen (default 127.0.0.1:0: a free port, printed)
   --plan                source only: run one planning round through the chain, print the
                         plan (boundaries, cost, SCI message bytes, round time) and exit
@@ -54,7 +58,7 @@ int main(int argc, char** argv) {
     const std::vector<std::string> argv_vec(argv + 1, argv + argc);
     cli::Args args(argv_vec,
                    {"--problem", "--position", "--downstream", "--listen", "--epoch", "--timeout-s",
-                    "--max-seconds"},
+                    "--max-seconds", "--model", "--input"},
                    {"--plan", "--die-with-parent"});
     if (args.help()) {
       std::cout << kHelp;
@@ -73,6 +77,16 @@ int main(int argc, char** argv) {
     runtime::NodeConfig config =
         runtime::node_config_from_problem(problem, position, args.value_or("--downstream", ""));
     config.call_timeout_s = args.number_or("--timeout-s", 5.0, 1e-3, 3600);
+    if (auto model = args.value("--model")) {
+      const auto input = args.value("--input");
+      if (!input) throw InputError("--input: required with --model");
+      auto executor =
+          std::make_shared<model::TorchLayerExecutor>(*model, model::parse_torch_inputs(*input));
+      if (static_cast<int>(executor->layer_count()) != problem.layers)
+        throw InputError("--model: " + *model + " has " + std::to_string(executor->layer_count()) +
+                         " layers, the problem " + std::to_string(problem.layers));
+      config.executor = std::move(executor);
+    }
     if (args.flag("--plan")) {
       const auto epoch = static_cast<std::uint64_t>(args.integer_or("--epoch", 1, 0, 1LL << 62));
       const runtime::PlanResult r = runtime::plan_from_source(config, epoch);

@@ -1,6 +1,7 @@
 #include "hivemind/runtime/node.hpp"
 
 #include <grpcpp/grpcpp.h>
+#include <torch/serialize.h>
 
 #include <chrono>
 #include <mutex>
@@ -41,6 +42,25 @@ std::string status_line(const grpc::Status& s, const std::string& who) {
   return who + ": " +
          (s.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED ? "no answer in time"
                                                                 : s.error_message());
+}
+
+// The live values of a cut on the wire: one tuple, torch.save's pickle format.
+std::string pickle(const std::vector<c10::IValue>& values) {
+  const std::vector<char> bytes = torch::pickle_save(c10::ivalue::Tuple::create(values));
+  return std::string(bytes.begin(), bytes.end());
+}
+
+std::vector<c10::IValue> unpickle(const std::string& bytes, const std::string& what) {
+  try {
+    const c10::IValue v = torch::pickle_load(std::vector<char>(bytes.begin(), bytes.end()));
+    if (!v.isTuple()) throw InputError(what + ": not a tuple of values");
+    const auto& elements = v.toTupleRef().elements();
+    return std::vector<c10::IValue>(elements.begin(), elements.end());
+  } catch (const InputError&) {
+    throw;
+  } catch (const std::exception& e) {
+    throw InputError(what + ": not a pickled tuple of tensors (" + one_line(e.what()) + ")");
+  }
 }
 
 // One planning step of node p: the downstream message (if any) decoded and checked, then
@@ -101,6 +121,45 @@ class NodeLogic {
     return b;
   }
 
+  // A task arriving at this node with the live values of cut x: its layers x+1..stop (its own
+  // decision, Sec. IV-C3), then downstream or, after layer L, the result.
+  void run(std::uint64_t task, int x, const std::vector<c10::IValue>& live, std::size_t bytes_in,
+           hivemind::v1::TaskReply& reply) {
+    if (!c_.executor) throw InputError("node " + std::to_string(c_.position) + " runs no model");
+    int stop = 0;
+    {
+      std::lock_guard lock(mu_);
+      stop = split::sci_decide(table_, x);
+    }
+    const auto t0 = Clock::now();
+    const std::vector<c10::IValue> out =
+        c_.executor->run(static_cast<std::size_t>(x) + 1, static_cast<std::size_t>(stop), live);
+    hivemind::v1::NodeRun me;
+    me.set_position(c_.position);
+    me.set_first_layer(x + 1);
+    me.set_last_layer(stop);
+    me.set_compute_s(std::chrono::duration<double>(Clock::now() - t0).count());
+    me.set_bytes_in(bytes_in);
+    if (stop == c_.task.layers || c_.sink) {
+      if (stop != c_.task.layers)
+        throw InputError("the sink stopped at layer " + std::to_string(stop) + " of " +
+                         std::to_string(c_.task.layers));
+      const std::vector<char> bytes = torch::pickle_save(c_.executor->result(out));
+      reply.set_result(std::string(bytes.begin(), bytes.end()));
+      *reply.add_runs() = me;
+      return;
+    }
+    hivemind::v1::TaskRequest req;
+    req.set_task(task);
+    req.set_cut(stop);
+    req.set_live(pickle(out));
+    hivemind::v1::TaskReply down;
+    call(&hivemind::v1::Node::Stub::Run, req, down);
+    reply.set_result(down.result());
+    *reply.add_runs() = me;
+    for (const auto& r : down.runs()) *reply.add_runs() = r;
+  }
+
   double zeta1() {
     std::lock_guard lock(mu_);
     return table_.zeta.size() > 1 ? table_.zeta[1] : 0.0;
@@ -140,6 +199,18 @@ class Service final : public hivemind::v1::Node::Service {
       return grpc::Status::OK;
     } catch (const std::exception& e) {  // a bad message or a dead neighbour: an error reply
       return {grpc::StatusCode::FAILED_PRECONDITION, one_line(e.what())};
+    }
+  }
+
+  grpc::Status Run(grpc::ServerContext*, const hivemind::v1::TaskRequest* req,
+                   hivemind::v1::TaskReply* reply) override {
+    try {
+      const std::vector<c10::IValue> live =
+          unpickle(req->live(), "task " + std::to_string(req->task()));
+      logic_.run(req->task(), req->cut(), live, req->live().size(), *reply);
+      return grpc::Status::OK;
+    } catch (const std::exception& e) {  // a bad message, a failing layer, a dead neighbour
+      return {grpc::StatusCode::INVALID_ARGUMENT, one_line(e.what())};
     }
   }
 
@@ -206,18 +277,49 @@ void NodeServer::shutdown() {
   }
 }
 
-PlanResult plan_from_source(const NodeConfig& source, std::uint64_t epoch) {
-  if (source.position != 0)
-    throw InputError("plan_from_source: node " + std::to_string(source.position) +
-                     " is not the source");
+struct Source::Impl {
+  explicit Impl(NodeConfig c) : config(std::move(c)), logic(config) {}
+  NodeConfig config;
+  NodeLogic logic;
+  std::vector<int> boundaries;
+};
+
+Source::Source(NodeConfig config) {
+  if (config.position != 0)
+    throw InputError("source: node " + std::to_string(config.position) + " is not the source");
+  impl_ = std::make_unique<Impl>(std::move(config));
+}
+
+Source::~Source() = default;
+
+PlanResult Source::plan(std::uint64_t epoch) {
   const auto t0 = Clock::now();
-  NodeLogic logic(source);
   PlanResult r;
-  logic.update(epoch, &r.message_bytes);
-  r.boundaries = logic.plan(0);
-  r.cost = logic.zeta1();
+  impl_->logic.update(epoch, &r.message_bytes);
+  r.boundaries = impl_->logic.plan(0);
+  r.cost = impl_->logic.zeta1();
   r.round_s = std::chrono::duration<double>(Clock::now() - t0).count();
+  impl_->boundaries = r.boundaries;
   return r;
+}
+
+TaskResult Source::run(std::uint64_t task, const std::vector<c10::IValue>& inputs) {
+  if (impl_->boundaries.empty()) throw InputError("source: run a planning round first");
+  const auto t0 = Clock::now();
+  hivemind::v1::TaskReply reply;
+  impl_->logic.run(task, 0, inputs, 0, reply);
+  TaskResult r;
+  r.output = torch::pickle_load(std::vector<char>(reply.result().begin(), reply.result().end()));
+  for (const auto& n : reply.runs())
+    r.runs.push_back({n.position(), n.first_layer(), n.last_layer(), n.compute_s(),
+                      static_cast<std::size_t>(n.bytes_in())});
+  r.boundaries = impl_->boundaries;
+  r.end_to_end_s = std::chrono::duration<double>(Clock::now() - t0).count();
+  return r;
+}
+
+PlanResult plan_from_source(const NodeConfig& source, std::uint64_t epoch) {
+  return Source(source).plan(epoch);
 }
 
 }  // namespace hivemind::runtime

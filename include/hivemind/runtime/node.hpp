@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "hivemind/model/torch_executor.hpp"
 #include "hivemind/split/cost_model.hpp"
 #include "hivemind/split/problem.hpp"
 
@@ -26,7 +27,11 @@ struct NodeConfig {
   std::vector<double> compute_s;        // its own tau^p_l, l = 1..L
   std::optional<split::Link> incoming;  // link p-1 (absent at the source)
   std::string downstream;               // host:port of node p+1 (empty at the sink)
-  double call_timeout_s = 5.0;          // deadline of each call to the downstream neighbour
+  double call_timeout_s =
+      5.0;  // deadline of each call to the downstream neighbour  // The model it executes (split
+            // tasks); null: the node only plans. Its layers must be the
+  // problem's (L and cut bytes from the same profile).
+  std::shared_ptr<const model::TorchLayerExecutor> executor;
 };
 
 // Node `position`'s knowledge of a problem (hivemind.problem/v1): its own compute row, its
@@ -63,5 +68,36 @@ struct PlanResult {
 // Throws InputError (one line) when a neighbour does not answer in time or sends a message
 // this node refuses.
 PlanResult plan_from_source(const NodeConfig& source, std::uint64_t epoch);
+
+// One node's part of a split task.
+struct NodeRun {
+  int position = 0;
+  int first_layer = 1, last_layer = 0;  // first > last: it only relayed
+  double compute_s = 0.0;
+  std::size_t bytes_in = 0;  // pickled values it received (0 at the source)
+};
+
+struct TaskResult {
+  c10::IValue output;           // forward's result
+  std::vector<NodeRun> runs;    // node 0 first
+  std::vector<int> boundaries;  // the plan the task followed
+  double end_to_end_s = 0.0;
+};
+
+// The source (node 0) in the caller's process: plan() runs a planning round through the chain;
+// run() then executes one split task (Fig. 5, step 2): layers 1..b_0 here on `inputs`, the live
+// values of its cut sent downstream, where each node runs to its own stop; the result returns
+// here. Both throw InputError (one line) on any failure; run() before plan() too.
+class Source {
+ public:
+  explicit Source(NodeConfig config);
+  ~Source();
+  PlanResult plan(std::uint64_t epoch);
+  TaskResult run(std::uint64_t task, const std::vector<c10::IValue>& inputs);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
 
 }  // namespace hivemind::runtime
