@@ -85,6 +85,13 @@ int main(int argc, char** argv) {
       if (static_cast<int>(executor->layer_count()) != problem.layers)
         throw InputError("--model: " + *model + " has " + std::to_string(executor->layer_count()) +
                          " layers, the problem " + std::to_string(problem.layers));
+      // The problem must be this model's: every cut carries what the executor's cut holds.
+      for (int x = 0; x <= problem.layers; ++x)
+        if (executor->cut_bytes(static_cast<std::size_t>(x)) != problem.cut_bytes(x))
+          throw InputError("--model: cut " + std::to_string(x) + " of " + *model + " carries " +
+                           std::to_string(executor->cut_bytes(static_cast<std::size_t>(x))) +
+                           " bytes, the problem says " + std::to_string(problem.cut_bytes(x)) +
+                           " (build the problem from this model's profile)");
       config.executor = std::move(executor);
     }
     if (args.flag("--plan")) {
