@@ -99,6 +99,13 @@ double planned_layers(const ExtendedProblem& ext, const MethodChoice& method) {
   return ext.rnn && method.method != Method::kStandard ? L * ext.rnn->steps : L;
 }
 
+// The metrics of a plan without an objective section: its total and its slowest stage on the
+// tables it was costed on.
+void add_stage_metrics(Plan& s, double total, const ChainCosts& costs) {
+  s.metrics.push_back({"total", total, "", 0.0, true});
+  s.metrics.push_back({"slowest_stage", evaluate_bottleneck(costs, s.boundaries), "", 0.0, true});
+}
+
 // A plain problem (no sections) solved by a table method: compiled and solved on its tables.
 bool plain_table_solve(const ExtendedProblem& ext, const MethodChoice& method) {
   return !ext.any() && method_info(method.method).on_tables;
@@ -207,8 +214,7 @@ Plan solve(const ExtendedProblem& ext, const MethodChoice& method, const Budget&
     s.breakdown = core.breakdown;
     s.cost = core.cost;
     s.cost_name = "total (sum of stages)";
-    s.metrics.push_back({"total", s.breakdown.total, "", 0.0, true});
-    s.metrics.push_back({"slowest_stage", evaluate_bottleneck(costs, b), "", 0.0, true});
+    add_stage_metrics(s, s.breakdown.total, costs);
     return s;
   }
   // The estimate first, from the sizes alone: a hostile size is refused before prepare()
@@ -230,8 +236,7 @@ Plan solve(const ExtendedProblem& ext, const MethodChoice& method, const Budget&
     s.breakdown = evaluate(step_costs, b);
     if (!std::isfinite(s.breakdown.total))
       throw InputError("method standard: its plan " + boundaries_text(b) + " has infinite cost");
-    s.metrics.push_back({"total", s.cost, "", 0.0, true});
-    s.metrics.push_back({"slowest_stage", evaluate_bottleneck(step_costs, b), "", 0.0, true});
+    add_stage_metrics(s, s.cost, step_costs);
     return s;
   }
   const Prepared pr = prepare(ext);
@@ -368,8 +373,7 @@ Plan solve(const ExtendedProblem& ext, const MethodChoice& method, const Budget&
         if (obj.names[k] == t.metric) be += t.value * totals[k];
     s.metrics.push_back({"best_effort", be, "", 0.0, true});
   } else {
-    s.metrics.push_back({"total", s.breakdown.total, "", 0.0, true});
-    s.metrics.push_back({"slowest_stage", evaluate_bottleneck(reported, b), "", 0.0, true});
+    add_stage_metrics(s, s.breakdown.total, reported);
     if (ext.omega)
       s.metrics.push_back(
           {"parameter_push", (*ext.omega)[s.breakdown.finishing_node], "", 0.0, true});
