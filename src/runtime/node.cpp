@@ -17,6 +17,18 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
+// Largest message a node accepts: a cut's live values can be far above gRPC's 4 MB default
+// (VGG-16 at 224 px: 12.8 MB after its first convolution); bounded like every input file
+// (hivemind/io.hpp, 256 MiB).
+constexpr int kMaxMessageBytes = 256 * 1024 * 1024;
+
+grpc::ChannelArguments channel_arguments() {
+  grpc::ChannelArguments args;
+  args.SetMaxReceiveMessageSize(kMaxMessageBytes);
+  args.SetMaxSendMessageSize(kMaxMessageBytes);
+  return args;
+}
+
 // Node p's own rows (cost_model.hpp): its compute row (Eq. 7) and its incoming link's row
 // (Eq. 10), built from its own data.
 struct Rows {
@@ -69,8 +81,8 @@ class NodeLogic {
  public:
   explicit NodeLogic(NodeConfig c) : c_(std::move(c)), rows_(own_rows(c_)) {
     if (!c_.sink)
-      stub_ = hivemind::v1::Node::NewStub(
-          grpc::CreateChannel(c_.downstream, grpc::InsecureChannelCredentials()));
+      stub_ = hivemind::v1::Node::NewStub(grpc::CreateCustomChannel(
+          c_.downstream, grpc::InsecureChannelCredentials(), channel_arguments()));
   }
 
   // Runs the update below this node and this node's step; returns its encoded message.
@@ -261,6 +273,7 @@ NodeServer::NodeServer(NodeConfig config, const std::string& listen) : impl_(new
   impl_->service = std::make_unique<Service>(std::move(config));
   grpc::ServerBuilder builder;
   builder.AddListeningPort(listen, grpc::InsecureServerCredentials(), &impl_->port);
+  builder.SetMaxReceiveMessageSize(kMaxMessageBytes);
   builder.RegisterService(impl_->service.get());
   impl_->server = builder.BuildAndStart();
   if (!impl_->server || impl_->port == 0) throw InputError("--listen: cannot listen on " + listen);
