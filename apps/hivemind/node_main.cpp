@@ -30,7 +30,9 @@ receives data on, the task's cut bytes and deliver mode. It takes part in the SC
 options:
   --problem FILE        the problem (hivemind.problem/v1); node P's part is used
   --position P          this node's position, 0 = the source (UE)
-  --downstream ADDR     host:port of node P+1 (every node but the sink)
+  --downstream ADDRS    host:port of every node after P, comma-separated, neighbour first
+                        (every node but the sink); the others are used only to bypass a
+                        neighbour that misses its deadline
   --model FILE.pt       the TorchScript model it executes for split tasks (its layers must be
                         the problem's: build the problem from its profile); without it the
                         node only plans
@@ -39,7 +41,21 @@ options:
   --plan                source only: run one planning round through the chain, print the
                         plan (boundaries, cost, SCI message bytes, round time) and exit
   --epoch N             the planning round's number (default 1)
-  --timeout-s S         deadline of each call to the downstream node (default 5)
+  --timeout-s S         deadline of each call downstream (default 5); a task's covers the
+                        whole rest of the chain
+  --emulate-devices     pad each layer's real time up to its profile time x dilation
+  --emulate-links       shape each send downstream to (bytes / bandwidth + overhead) x
+                        dilation (a token bucket plus delay; re-shapeable while running)
+  --dilation D          the emulation's time dilation, >= 1 (default 1): run every emulated
+                        time D times slower so that classes faster than this machine can be
+                        padded (docs/runtime.md)
+  --no-estimate         plan with the configured incoming link; by default the node estimates
+                        it from the transfers it receives (EWMA) for the next SCI update
+  --tls-ca F --tls-cert F --tls-key F
+                        mutual TLS (PEM files): serve and call only with certificates signed
+                        by the CA
+  --log-level L         error | warn | info | debug (default error: quiet, failures are
+                        replies), on stderr; warn shows bypassed nodes, info SCI rounds
   --max-seconds S       stop serving after S seconds (default 3600)
   --die-with-parent     stop when the parent process dies (tests)
   -h, --help            this help
@@ -56,10 +72,12 @@ int main(int argc, char** argv) {
   using namespace hivemind;
   return run_guarded("hivemind-node", [&] {
     const std::vector<std::string> argv_vec(argv + 1, argv + argc);
-    cli::Args args(argv_vec,
-                   {"--problem", "--position", "--downstream", "--listen", "--epoch", "--timeout-s",
-                    "--max-seconds", "--model", "--input"},
-                   {"--plan", "--die-with-parent"});
+    cli::Args args(
+        argv_vec,
+        {"--problem", "--position", "--downstream", "--listen", "--epoch", "--timeout-s",
+         "--max-seconds", "--model", "--input", "--dilation", "--tls-ca", "--tls-cert", "--tls-key",
+         "--log-level"},
+        {"--plan", "--die-with-parent", "--emulate-devices", "--emulate-links", "--no-estimate"});
     if (args.help()) {
       std::cout << kHelp;
       return 0;
@@ -74,9 +92,23 @@ int main(int argc, char** argv) {
     const int position =
         static_cast<int>(args.integer_or("--position", -1, 0, problem.node_count() - 1));
     if (position < 0) throw InputError("--position: required");
-    runtime::NodeConfig config =
-        runtime::node_config_from_problem(problem, position, args.value_or("--downstream", ""));
+    std::vector<std::string> downstream;
+    if (const auto list = args.value("--downstream")) {
+      std::size_t start = 0;
+      for (std::size_t comma; (comma = list->find(',', start)) != std::string::npos;
+           start = comma + 1)
+        downstream.push_back(list->substr(start, comma - start));
+      downstream.push_back(list->substr(start));
+    }
+    runtime::NodeConfig config = runtime::node_config_from_problem(problem, position, downstream);
     config.call_timeout_s = args.number_or("--timeout-s", 5.0, 1e-3, 3600);
+    config.emulation.devices = args.flag("--emulate-devices");
+    config.emulation.links = args.flag("--emulate-links");
+    config.emulation.dilation = args.number_or("--dilation", 1.0, 1.0, 1e6);
+    config.estimate_links = !args.flag("--no-estimate");
+    config.tls = {args.value_or("--tls-ca", ""), args.value_or("--tls-cert", ""),
+                  args.value_or("--tls-key", "")};
+    config.log_level = runtime::parse_log_level(args.value_or("--log-level", "error"));
     if (auto model = args.value("--model")) {
       const auto input = args.value("--input");
       if (!input) throw InputError("--input: required with --model");

@@ -3,9 +3,15 @@
 #include <grpcpp/grpcpp.h>
 #include <torch/serialize.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <limits>
 #include <mutex>
+#include <thread>
 
+#include "credentials.hpp"
 #include "hivemind/error.hpp"
 #include "hivemind/split/sci.hpp"
 #include "hivemind/split/sci_codec.hpp"
@@ -16,6 +22,7 @@ namespace hivemind::runtime {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+constexpr double kInf = std::numeric_limits<double>::infinity();
 
 // Largest message a node accepts: a cut's live values can be far above gRPC's 4 MB default
 // (VGG-16 at 224 px: 12.8 MB after its first convolution); bounded like every input file
@@ -26,28 +33,37 @@ grpc::ChannelArguments channel_arguments() {
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(kMaxMessageBytes);
   args.SetMaxSendMessageSize(kMaxMessageBytes);
+  // A neighbour that comes back is re-admitted at the next SCI update: reconnect within
+  // 0.1-1 s, not gRPC's default backoff of up to 120 s.
+  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
+  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 100);
+  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
   return args;
 }
 
-// Node p's own rows (cost_model.hpp): its compute row (Eq. 7) and its incoming link's row
-// (Eq. 10), built from its own data.
-struct Rows {
-  std::vector<double> compute, incoming;
-};
-
-Rows own_rows(const NodeConfig& c) {
-  Rows r;
-  split::build_compute_row(c.compute_s, {}, 1.0, 1.0, r.compute);
-  if (c.incoming)
-    split::build_transfer_row(c.task, split::latency_of(c.incoming->up),
-                              split::latency_of(c.incoming->down), 1.0, r.incoming);
-  return r;
+double seconds_since(Clock::time_point t0) {
+  return std::chrono::duration<double>(Clock::now() - t0).count();
 }
 
-grpc::ClientContext& with_deadline(grpc::ClientContext& ctx, double seconds) {
-  ctx.set_deadline(std::chrono::system_clock::now() +
-                   std::chrono::microseconds(static_cast<long long>(seconds * 1e6)));
-  return ctx;
+std::int64_t unix_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+void sleep_until(Clock::time_point t) {
+  if (Clock::now() < t) std::this_thread::sleep_until(t);
+}
+
+Clock::duration to_duration(double seconds) {
+  return std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
+}
+
+// A transport failure: the neighbour is absent (dead, unreachable, or missed its deadline).
+// Any other status is an answer (an error reply from a live node).
+bool absent(const grpc::Status& s) {
+  return s.error_code() == grpc::StatusCode::UNAVAILABLE ||
+         s.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED;
 }
 
 std::string status_line(const grpc::Status& s, const std::string& who) {
@@ -75,83 +91,266 @@ std::vector<c10::IValue> unpickle(const std::string& bytes, const std::string& w
   }
 }
 
-// One planning step of node p: the downstream message (if any) decoded and checked, then
-// sci_node on its own rows (Algorithm 1).
-class NodeLogic {
+// The emulated link out of a node (Emulation::links): a FIFO token bucket without burst (a
+// transfer starts when the previous one has left, then takes bytes / bandwidth) plus the
+// link's overhead as a delay, all times `dilation`. Thread-safe.
+class LinkShaper {
  public:
-  explicit NodeLogic(NodeConfig c) : c_(std::move(c)), rows_(own_rows(c_)) {
-    if (!c_.sink)
-      stub_ = hivemind::v1::Node::NewStub(grpc::CreateCustomChannel(
-          c_.downstream, grpc::InsecureChannelCredentials(), channel_arguments()));
+  explicit LinkShaper(double dilation) : dilation_(dilation) {}
+  // Waits until `bytes` have crossed `links` (chained: a bypass crosses several), returns the
+  // emulated time (what the sender waited).
+  double send(double bytes, const std::vector<split::LinkDirection>& links) {
+    double total = 0.0, serial = 0.0;
+    for (const auto& d : links) {
+      total += split::latency_of(d).of(bytes);
+      serial += bytes / d.bandwidth_bytes_per_s;
+    }
+    total *= dilation_;
+    Clock::time_point start;
+    {
+      std::lock_guard lock(mu_);
+      start = std::max(Clock::now(), free_at_);
+      free_at_ = start + to_duration(serial * dilation_);
+    }
+    sleep_until(start + to_duration(total));
+    return total;
   }
 
-  // Runs the update below this node and this node's step; returns its encoded message.
-  std::vector<std::uint8_t> update(std::uint64_t epoch, std::size_t* received_bytes = nullptr) {
-    split::SciMessage down;
-    if (!c_.sink) {
-      hivemind::v1::SciRequest req;
-      req.set_epoch(epoch);
-      hivemind::v1::SciReply reply;
-      call(&hivemind::v1::Node::Stub::Sci, req, reply);
-      const std::string& bytes = reply.message();
-      if (received_bytes) *received_bytes = bytes.size();
-      split::decode_sci(
-          std::span(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size()),
-          {c_.task.layers, c_.architecture, static_cast<std::uint32_t>(c_.position + 1)}, down);
-      if (down.header.epoch != epoch)
-        throw InputError("SCI message: epoch " + std::to_string(down.header.epoch) +
-                         ", this round is " + std::to_string(epoch));
+ private:
+  double dilation_;
+  std::mutex mu_;
+  Clock::time_point free_at_{};
+};
+
+// The receiver's estimate of its incoming link (Sec. IV-F uses the links' current state):
+// an EWMA of the seconds per byte beyond the link's overhead, from the transfers it sees;
+// transfers under 1 KiB say little about bandwidth and are not counted.
+class LinkEstimator {
+ public:
+  LinkEstimator(split::LinkDirection configured, double weight, double dilation)
+      : configured_(configured), weight_(weight), dilation_(dilation) {}
+  void observe(double bytes, double seconds) {
+    if (bytes < 1024.0 || !(seconds >= 0.0)) return;
+    const double excess = std::max(seconds / dilation_ - configured_.overhead_s, 0.0);
+    const double sample = std::max(excess / bytes, 1e-15);  // floor: 1 PB/s
+    seconds_per_byte_ =
+        seconds_per_byte_ ? (1 - weight_) * *seconds_per_byte_ + weight_ * sample : sample;
+  }
+  split::LinkDirection current() const {
+    split::LinkDirection d = configured_;
+    if (seconds_per_byte_) d.bandwidth_bytes_per_s = 1.0 / *seconds_per_byte_;
+    return d;
+  }
+
+ private:
+  split::LinkDirection configured_;
+  double weight_, dilation_;
+  std::optional<double> seconds_per_byte_;
+};
+
+// A node's view of one downstream node: its address, the link into it, a channel.
+struct Peer {
+  int position = 0;
+  std::string address;
+  split::Link link;
+  std::unique_ptr<hivemind::v1::Node::Stub> stub;
+};
+
+class Logger {
+ public:
+  Logger(LogLevel level, int position) : level_(level), position_(position) {}
+  template <class... A>
+  void operator()(LogLevel level, const char* format, A... a) const {
+    if (level > level_) return;
+    static const char* kNames[] = {"error", "warn", "info", "debug"};
+    char line[512];
+    std::snprintf(line, sizeof line, format, a...);
+    std::fprintf(stderr, "hivemind-node[%d] %s: %s\n", position_, kNames[static_cast<int>(level)],
+                 line);
+  }
+
+ private:
+  LogLevel level_;
+  int position_;
+};
+
+// Node p's logic: the SCI step (Algorithm 1) on its own rows and the downstream message, its
+// decisions (Sec. IV-C3), its part of split tasks, and the bypass of dead neighbours.
+class NodeLogic {
+ public:
+  explicit NodeLogic(NodeConfig c)
+      : c_(std::move(c)),
+        log_(c_.log_level, c_.position),
+        shaper_(c_.emulation.dilation),
+        estimator_(c_.incoming ? c_.incoming->up : split::LinkDirection{}, c_.ewma_weight,
+                   c_.emulation.dilation) {
+    check_tls(c_.tls);
+    const auto credentials = channel_credentials(c_.tls);
+    for (std::size_t k = 0; k < c_.downstream.size(); ++k) {
+      Peer peer{c_.position + 1 + static_cast<int>(k), c_.downstream[k].address,
+                c_.downstream[k].link, nullptr};
+      peer.stub = hivemind::v1::Node::NewStub(
+          grpc::CreateCustomChannel(peer.address, credentials, channel_arguments()));
+      peers_.push_back(std::move(peer));
     }
-    split::SciNodeInput in;
-    in.compute = rows_.compute;
-    in.incoming = rows_.incoming;
-    if (!c_.sink) in.downstream_zeta = down.zeta;
+    if (!c_.downstream.empty()) out_link_ = c_.downstream.front().link.up;
+    split::build_compute_row(c_.compute_s, {}, 1.0, 1.0, compute_row_);
+    relay_compute_.assign(c_.compute_s.size(), kInf);
+  }
+
+  // The SCI update below this node and this node's step (Algorithm 1); returns its encoded
+  // message. The first downstream node that answers is the one it plans through: the nodes
+  // before it are absent for this round, their compute removed and their links chained.
+  // `first`: the first downstream node tried (the ones before it were just found absent).
+  std::vector<std::uint8_t> update(std::uint64_t epoch, std::size_t* received_bytes = nullptr,
+                                   std::size_t first = 0,
+                                   std::optional<Clock::time_point> deadline = std::nullopt) {
+    const auto t0 = Clock::now();
+    split::SciMessage down;
+    std::size_t target = 0;
+    if (!c_.sink) {
+      std::string last_failure;
+      for (target = first; target < peers_.size(); ++target) {
+        hivemind::v1::SciRequest req;
+        req.set_epoch(epoch);
+        hivemind::v1::SciReply reply;
+        const grpc::Status s = call(target, &hivemind::v1::Node::Stub::Sci, req, reply, deadline);
+        if (s.ok()) {
+          const std::string& bytes = reply.message();
+          if (received_bytes) *received_bytes = bytes.size();
+          split::decode_sci(
+              std::span(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size()),
+              {c_.task.layers, c_.architecture,
+               static_cast<std::uint32_t>(peers_[target].position)},
+              down);
+          if (down.header.epoch != epoch)
+            throw InputError("SCI message: epoch " + std::to_string(down.header.epoch) +
+                             ", this round is " + std::to_string(epoch));
+          break;
+        }
+        if (!absent(s) || target + 1 == peers_.size())
+          throw InputError(status_line(s, who(target)));  // an error reply, or the sink is gone
+        log_(LogLevel::kWarn, "SCI epoch %llu: %s; bypassing it",
+             static_cast<unsigned long long>(epoch), status_line(s, who(target)).c_str());
+      }
+    }
     std::lock_guard lock(mu_);
+    split::SciNodeInput in;
+    in.compute = compute_row_;
+    if (c_.incoming) {
+      split::build_transfer_row(
+          c_.task, split::latency_of(c_.estimate_links ? estimator_.current() : c_.incoming->up),
+          split::latency_of(c_.incoming->down), 1.0, incoming_row_);
+      in.incoming = incoming_row_;
+    }
+    if (!c_.sink) {
+      // Nodes p+1 .. p+target are absent: one relay step without compute whose incoming
+      // transfer is their links' (links p .. p+target-1) chained; the message of node
+      // p+target+1 already holds the link into it.
+      if (target > 0) {
+        relay_row_.assign(static_cast<std::size_t>(c_.task.layers) + 1, 0.0);
+        for (std::size_t k = 0; k < target; ++k) {
+          split::build_transfer_row(c_.task, split::latency_of(peers_[k].link.up),
+                                    split::latency_of(peers_[k].link.down), 1.0, scratch_row_);
+          for (std::size_t x = 0; x < relay_row_.size(); ++x) relay_row_[x] += scratch_row_[x];
+        }
+        split::sci_node({relay_compute_, relay_row_, 0.0, down.zeta}, relay_);
+        in.downstream_zeta = relay_.zeta;
+      } else {
+        in.downstream_zeta = down.zeta;
+      }
+    }
     split::sci_node(in, table_);
+    target_ = target;
+    epoch_ = epoch;
     std::vector<std::uint8_t> out;
     if (c_.position > 0)
       split::encode_sci({c_.architecture, epoch, static_cast<std::uint32_t>(c_.position)},
                         table_.zeta, out);
+    log_(LogLevel::kInfo, "SCI epoch %llu: message %zu B up, round below and here %.3f ms",
+         static_cast<unsigned long long>(epoch), out.size(), seconds_since(t0) * 1e3);
     return out;
   }
 
-  // This node's stop for upstream stop x, then the downstream decisions.
-  std::vector<int> plan(int x) {
+  // One SCI step on a given downstream message (the benchmark's stream): no call downstream,
+  // the table is not kept.
+  void step(const std::string& downstream, std::vector<std::uint8_t>& out) {
+    std::lock_guard lock(mu_);
+    split::SciNodeInput in;
+    in.compute = compute_row_;
+    if (c_.incoming) {
+      split::build_transfer_row(c_.task, split::latency_of(c_.incoming->up),
+                                split::latency_of(c_.incoming->down), 1.0, incoming_row_);
+      in.incoming = incoming_row_;
+    }
+    if (!c_.sink) {
+      split::decode_sci(
+          std::span(reinterpret_cast<const std::uint8_t*>(downstream.data()), downstream.size()),
+          {c_.task.layers, c_.architecture, std::nullopt}, step_down_);
+      in.downstream_zeta = step_down_.zeta;
+    }
+    split::sci_node(in, step_table_);
+    split::encode_sci(
+        {c_.architecture, step_down_.header.epoch, static_cast<std::uint32_t>(c_.position)},
+        step_table_.zeta, out);
+  }
+
+  // This node's stop for upstream stop x, the absent nodes' (they stop where it does), then
+  // the decisions downstream.
+  void plan(int x, hivemind::v1::PlanReply& reply) {
     int stop = 0;
+    std::size_t target = 0;
     {
       std::lock_guard lock(mu_);
       stop = split::sci_decide(table_, x);
+      target = target_;
     }
-    std::vector<int> b{stop};
-    if (!c_.sink) {
-      hivemind::v1::PlanRequest req;
-      req.set_upstream_stop(stop);
-      hivemind::v1::PlanReply reply;
-      call(&hivemind::v1::Node::Stub::Plan, req, reply);
-      b.insert(b.end(), reply.boundaries().begin(), reply.boundaries().end());
+    reply.add_boundaries(stop);
+    if (c_.sink) return;
+    for (std::size_t k = 0; k < target; ++k) {
+      reply.add_boundaries(stop);
+      reply.add_absent(peers_[k].position);
     }
-    return b;
+    hivemind::v1::PlanRequest req;
+    req.set_upstream_stop(stop);
+    hivemind::v1::PlanReply down;
+    const grpc::Status s = call(target, &hivemind::v1::Node::Stub::Plan, req, down);
+    if (!s.ok()) throw InputError(status_line(s, who(target)));
+    for (int b : down.boundaries()) reply.add_boundaries(b);
+    for (int a : down.absent()) reply.add_absent(a);
   }
 
   // A task arriving at this node with the live values of cut x: its layers x+1..stop (its own
-  // decision, Sec. IV-C3), then downstream or, after layer L, the result.
-  void run(std::uint64_t task, int x, const std::vector<c10::IValue>& live, std::size_t bytes_in,
+  // decision, Sec. IV-C3), then downstream or, after layer L, the result. A neighbour that
+  // fails is bypassed: the task is re-sent from this node's cut (the last completed one) to
+  // the next live node, after a local SCI update without it.
+  void run(const hivemind::v1::TaskRequest& req, const std::vector<c10::IValue>& live,
+           std::int64_t arrived_unix_ns, Clock::time_point deadline,
            hivemind::v1::TaskReply& reply) {
     if (!c_.executor) throw InputError("node " + std::to_string(c_.position) + " runs no model");
+    const int x = req.cut();
     int stop = 0;
     {
       std::lock_guard lock(mu_);
       stop = split::sci_decide(table_, x);
+      if (req.links() == 1 && req.sent_unix_ns() > 0)
+        estimator_.observe(static_cast<double>(req.live().size()),
+                           static_cast<double>(arrived_unix_ns - req.sent_unix_ns()) * 1e-9);
     }
-    const auto t0 = Clock::now();
-    const std::vector<c10::IValue> out =
-        c_.executor->run(static_cast<std::size_t>(x) + 1, static_cast<std::size_t>(stop), live);
     hivemind::v1::NodeRun me;
     me.set_position(c_.position);
     me.set_first_layer(x + 1);
     me.set_last_layer(stop);
-    me.set_compute_s(std::chrono::duration<double>(Clock::now() - t0).count());
-    me.set_bytes_in(bytes_in);
+    me.set_bytes_in(req.live().size());
+    if (req.sent_unix_ns() > 0)
+      me.set_transfer_in_s(static_cast<double>(arrived_unix_ns - req.sent_unix_ns()) * 1e-9);
+    me.set_planned_transfer_in_s(req.planned_transfer_s());
+    const auto t0 = Clock::now();
+    const std::vector<c10::IValue> out = execute(x, stop, live);
+    me.set_compute_s(seconds_since(t0));
+    double planned = 0.0;
+    for (int l = x + 1; l <= stop; ++l) planned += c_.compute_s[static_cast<std::size_t>(l - 1)];
+    me.set_planned_compute_s(planned * c_.emulation.dilation);
     if (stop == c_.task.layers || c_.sink) {
       if (stop != c_.task.layers)
         throw InputError("the sink stopped at layer " + std::to_string(stop) + " of " +
@@ -161,67 +360,156 @@ class NodeLogic {
       *reply.add_runs() = me;
       return;
     }
-    hivemind::v1::TaskRequest req;
-    req.set_task(task);
-    req.set_cut(stop);
-    req.set_live(pickle(out));
+    hivemind::v1::TaskRequest next;
+    next.set_task(req.task());
+    next.set_cut(stop);
+    next.set_live(pickle(out));
     hivemind::v1::TaskReply down;
-    call(&hivemind::v1::Node::Stub::Run, req, down);
+    std::size_t target_used = 0;
+    for (std::size_t target = current_target();;) {
+      // The transfer over links p .. (the chosen node's): shaped when emulating.
+      next.set_sent_unix_ns(unix_ns());
+      next.set_links(static_cast<int>(target) + 1);
+      std::vector<split::LinkDirection> links;
+      {
+        std::lock_guard lock(mu_);
+        links.push_back(out_link_);
+      }
+      for (std::size_t k = 1; k <= target; ++k) links.push_back(peers_[k].link.up);
+      next.set_planned_transfer_s(
+          c_.emulation.links ? shaper_.send(static_cast<double>(next.live().size()), links) : 0.0);
+      const grpc::Status s = call(target, &hivemind::v1::Node::Stub::Run, next, down, deadline);
+      target_used = target;
+      if (s.ok()) break;
+      if (!absent(s) || target + 1 >= peers_.size() || Clock::now() >= deadline)
+        throw InputError(status_line(s, who(target)));
+      // Node target is absent: re-plan here without it, then retry from cut `stop`.
+      log_(LogLevel::kWarn, "task %llu: %s; bypassing it, retrying from cut %d",
+           static_cast<unsigned long long>(req.task()), status_line(s, who(target)).c_str(), stop);
+      me.set_retries(me.retries() + 1);
+      mark_absent(target, deadline);
+      target = current_target();
+      down.Clear();
+    }
+    for (std::size_t k = 0; k < target_used; ++k) me.add_bypassed(peers_[k].position);
     reply.set_result(down.result());
     *reply.add_runs() = me;
     for (const auto& r : down.runs()) *reply.add_runs() = r;
+  }
+
+  void shape(const split::LinkDirection& d) {
+    std::lock_guard lock(mu_);
+    out_link_ = d;
+    log_(LogLevel::kInfo, "link out shaped to %.6g B/s, overhead %.6g s", d.bandwidth_bytes_per_s,
+         d.overhead_s);
   }
 
   double zeta1() {
     std::lock_guard lock(mu_);
     return table_.zeta.size() > 1 ? table_.zeta[1] : 0.0;
   }
+  const NodeConfig& config() const { return c_; }
 
  private:
-  // One unary call to the downstream neighbour under the node's deadline; a failure is one
-  // InputError line naming the neighbour.
+  std::string who(std::size_t k) const {
+    return "node " + std::to_string(peers_[k].position) + " at " + peers_[k].address;
+  }
+
+  std::size_t current_target() {
+    std::lock_guard lock(mu_);
+    return target_;
+  }
+
+  // Node `k` of peers_ missed its deadline: a local SCI update of the current epoch starting
+  // after it (the nodes after it answer for this epoch again).
+  void mark_absent(std::size_t k, Clock::time_point deadline) {
+    std::uint64_t epoch = 0;
+    {
+      std::lock_guard lock(mu_);
+      epoch = epoch_;
+    }
+    update(epoch, nullptr, k + 1, deadline);
+  }
+
+  // Layers x+1..stop on this machine; when emulating the device, each layer's end is padded
+  // up to dilation x the profile's time of the layers so far (slack carried to later layers).
+  std::vector<c10::IValue> execute(int x, int stop, const std::vector<c10::IValue>& live) {
+    const auto i = static_cast<std::size_t>(x) + 1, j = static_cast<std::size_t>(stop);
+    if (!c_.emulation.devices || stop <= x) return c_.executor->run(i, j, live);
+    const auto t0 = Clock::now();
+    double target = 0.0;
+    std::vector<c10::IValue> values = live;
+    for (std::size_t l = i; l <= j; ++l) {
+      values = c_.executor->run(l, l, values);
+      target += c_.compute_s[l - 1] * c_.emulation.dilation;
+      sleep_until(t0 + to_duration(target));
+    }
+    return values;
+  }
+
+  // One unary call to peers_[k] under the node's deadline (or `deadline`, if sooner).
   template <class Request, class Reply>
-  void call(grpc::Status (hivemind::v1::Node::Stub::*method)(grpc::ClientContext*, const Request&,
-                                                             Reply*),
-            const Request& request, Reply& reply) {
+  grpc::Status call(std::size_t k,
+                    grpc::Status (hivemind::v1::Node::Stub::*method)(grpc::ClientContext*,
+                                                                     const Request&, Reply*),
+                    const Request& request, Reply& reply,
+                    std::optional<Clock::time_point> deadline = std::nullopt) {
+    Clock::time_point until = Clock::now() + to_duration(c_.call_timeout_s);
+    if (deadline) until = std::min(until, *deadline);
     grpc::ClientContext ctx;
-    const grpc::Status s =
-        (stub_.get()->*method)(&with_deadline(ctx, c_.call_timeout_s), request, &reply);
-    if (!s.ok())
-      throw InputError(
-          status_line(s, "node " + std::to_string(c_.position + 1) + " at " + c_.downstream));
+    ctx.set_deadline(std::chrono::system_clock::now() + (until - Clock::now()));
+    return (peers_[k].stub.get()->*method)(&ctx, request, &reply);
   }
 
   NodeConfig c_;
-  Rows rows_;
-  std::unique_ptr<hivemind::v1::Node::Stub> stub_;
+  Logger log_;
+  LinkShaper shaper_;
+  std::vector<Peer> peers_;
+  std::vector<double> compute_row_, relay_compute_, incoming_row_, relay_row_, scratch_row_;
   std::mutex mu_;
-  split::SciNodeOutput table_;  // the latest split table
+  LinkEstimator estimator_;          // guarded by mu_
+  split::LinkDirection out_link_{};  // guarded by mu_: link p as shaped now
+  split::SciNodeOutput table_;       // guarded by mu_: the latest split table
+  split::SciNodeOutput relay_;       // guarded by mu_: the absent nodes' relay step
+  std::size_t target_ = 0;           // guarded by mu_: peers_[target_] is planned through
+  std::uint64_t epoch_ = 0;          // guarded by mu_
+  split::SciMessage step_down_;      // guarded by mu_ (the stream's scratch)
+  split::SciNodeOutput step_table_;  // guarded by mu_
 };
+
+// Calls downstream end a little before the caller's own deadline, so that an absent node below
+// is reported (and bypassed) by its neighbour, not mistaken for this one.
+Clock::time_point inner_deadline(const grpc::ServerContext& ctx) {
+  const auto left = ctx.deadline() - std::chrono::system_clock::now();
+  if (left > std::chrono::hours(24 * 365)) return Clock::now() + std::chrono::hours(24 * 365);
+  return Clock::now() + std::chrono::duration_cast<Clock::duration>(left * 0.9);
+}
 
 class Service final : public hivemind::v1::Node::Service {
  public:
   explicit Service(NodeConfig c) : logic_(std::move(c)) {}
 
-  grpc::Status Sci(grpc::ServerContext*, const hivemind::v1::SciRequest* req,
+  grpc::Status Sci(grpc::ServerContext* ctx, const hivemind::v1::SciRequest* req,
                    hivemind::v1::SciReply* reply) override {
     try {
-      const std::vector<std::uint8_t> m = logic_.update(req->epoch());
+      const std::vector<std::uint8_t> m =
+          logic_.update(req->epoch(), nullptr, 0, inner_deadline(*ctx));
       reply->set_message(std::string(m.begin(), m.end()));
       return grpc::Status::OK;
-    } catch (const std::exception& e) {  // a bad message or a dead neighbour: an error reply
+    } catch (const std::exception& e) {  // a bad message or a dead sink: an error reply
       return {grpc::StatusCode::FAILED_PRECONDITION, one_line(e.what())};
     }
   }
 
-  grpc::Status Run(grpc::ServerContext*, const hivemind::v1::TaskRequest* req,
+  grpc::Status Run(grpc::ServerContext* ctx, const hivemind::v1::TaskRequest* req,
                    hivemind::v1::TaskReply* reply) override {
+    const std::int64_t arrived = unix_ns();
     try {
       const std::vector<c10::IValue> live =
           unpickle(req->live(), "task " + std::to_string(req->task()));
-      logic_.run(req->task(), req->cut(), live, req->live().size(), *reply);
+      logic_.run(*req, live, arrived, inner_deadline(*ctx), *reply);
       return grpc::Status::OK;
-    } catch (const std::exception& e) {  // a bad message, a failing layer, a dead neighbour
+    } catch (const std::exception& e) {  // a bad message, a failing layer, no live node left
       return {grpc::StatusCode::INVALID_ARGUMENT, one_line(e.what())};
     }
   }
@@ -229,7 +517,40 @@ class Service final : public hivemind::v1::Node::Service {
   grpc::Status Plan(grpc::ServerContext*, const hivemind::v1::PlanRequest* req,
                     hivemind::v1::PlanReply* reply) override {
     try {
-      for (int b : logic_.plan(req->upstream_stop())) reply->add_boundaries(b);
+      logic_.plan(req->upstream_stop(), *reply);
+      return grpc::Status::OK;
+    } catch (const std::exception& e) {
+      return {grpc::StatusCode::INVALID_ARGUMENT, one_line(e.what())};
+    }
+  }
+
+  grpc::Status Shape(grpc::ServerContext*, const hivemind::v1::ShapeRequest* req,
+                     hivemind::v1::ShapeReply*) override {
+    if (!(req->bandwidth_bytes_per_s() > 0.0) || !std::isfinite(req->bandwidth_bytes_per_s()))
+      return {grpc::StatusCode::INVALID_ARGUMENT, "shape: bandwidth_bytes_per_s " +
+                                                      std::to_string(req->bandwidth_bytes_per_s()) +
+                                                      " must be > 0"};
+    if (!(req->overhead_s() >= 0.0) || !std::isfinite(req->overhead_s()))
+      return {grpc::StatusCode::INVALID_ARGUMENT,
+              "shape: overhead_s " + std::to_string(req->overhead_s()) + " must be >= 0"};
+    if (logic_.config().sink)
+      return {grpc::StatusCode::FAILED_PRECONDITION, "shape: the sink sends nothing downstream"};
+    logic_.shape({req->bandwidth_bytes_per_s(), req->overhead_s()});
+    return grpc::Status::OK;
+  }
+
+  grpc::Status SciStream(
+      grpc::ServerContext*,
+      grpc::ServerReaderWriter<hivemind::v1::SciReply, hivemind::v1::SciStep>* stream) override {
+    hivemind::v1::SciStep step;
+    hivemind::v1::SciReply reply;
+    std::vector<std::uint8_t> out;
+    try {
+      while (stream->Read(&step)) {
+        logic_.step(step.downstream(), out);
+        reply.set_message(std::string(out.begin(), out.end()));
+        if (!stream->Write(reply)) break;
+      }
       return grpc::Status::OK;
     } catch (const std::exception& e) {
       return {grpc::StatusCode::INVALID_ARGUMENT, one_line(e.what())};
@@ -242,8 +563,16 @@ class Service final : public hivemind::v1::Node::Service {
 
 }  // namespace
 
+LogLevel parse_log_level(const std::string& name) {
+  if (name == "error") return LogLevel::kError;
+  if (name == "warn") return LogLevel::kWarn;
+  if (name == "info") return LogLevel::kInfo;
+  if (name == "debug") return LogLevel::kDebug;
+  throw InputError("--log-level: \"" + name + "\" is not one of error, warn, info, debug");
+}
+
 NodeConfig node_config_from_problem(const split::Problem& problem, int position,
-                                    const std::string& downstream) {
+                                    const std::vector<std::string>& downstream) {
   split::validate(problem);
   const int P = problem.node_count();
   if (position < 0 || position >= P)
@@ -254,12 +583,18 @@ NodeConfig node_config_from_problem(const split::Problem& problem, int position,
   c.sink = position == P - 1;
   c.task = split::TaskTraffic::of(problem);
   c.architecture = split::architecture_hash(problem);
-  c.compute_s = problem.nodes[position].compute_s;
-  if (position > 0) c.incoming = problem.links[position - 1];
-  if (!c.sink && downstream.empty())
-    throw InputError("--downstream: node " + std::to_string(position) +
-                     " is not the sink and needs its downstream neighbour's address");
-  c.downstream = downstream;
+  c.compute_s = problem.nodes[static_cast<std::size_t>(position)].compute_s;
+  if (position > 0) c.incoming = problem.links[static_cast<std::size_t>(position - 1)];
+  const std::size_t after = static_cast<std::size_t>(P - 1 - position);
+  if (downstream.size() != after)
+    throw InputError("--downstream: node " + std::to_string(position) + " of " + std::to_string(P) +
+                     " needs the addresses of the " + std::to_string(after) +
+                     " nodes after it, got " + std::to_string(downstream.size()));
+  for (std::size_t k = 0; k < after; ++k) {
+    if (downstream[k].empty())
+      throw InputError("--downstream: address " + std::to_string(k + 1) + " is empty");
+    c.downstream.push_back({downstream[k], problem.links[static_cast<std::size_t>(position) + k]});
+  }
   return c;
 }
 
@@ -270,9 +605,10 @@ struct NodeServer::Impl {
 };
 
 NodeServer::NodeServer(NodeConfig config, const std::string& listen) : impl_(new Impl) {
+  const auto credentials = server_credentials(config.tls);
   impl_->service = std::make_unique<Service>(std::move(config));
   grpc::ServerBuilder builder;
-  builder.AddListeningPort(listen, grpc::InsecureServerCredentials(), &impl_->port);
+  builder.AddListeningPort(listen, credentials, &impl_->port);
   builder.SetMaxReceiveMessageSize(kMaxMessageBytes);
   builder.RegisterService(impl_->service.get());
   impl_->server = builder.BuildAndStart();
@@ -291,10 +627,11 @@ void NodeServer::shutdown() {
 }
 
 struct Source::Impl {
-  explicit Impl(NodeConfig c) : config(std::move(c)), logic(config) {}
-  NodeConfig config;
+  explicit Impl(NodeConfig c) : logic(std::move(c)) {}
   NodeLogic logic;
   std::vector<int> boundaries;
+  double cost = 0.0;
+  std::uint64_t epoch = 0;
 };
 
 Source::Source(NodeConfig config) {
@@ -309,30 +646,75 @@ PlanResult Source::plan(std::uint64_t epoch) {
   const auto t0 = Clock::now();
   PlanResult r;
   impl_->logic.update(epoch, &r.message_bytes);
-  r.boundaries = impl_->logic.plan(0);
+  hivemind::v1::PlanReply reply;
+  impl_->logic.plan(0, reply);
+  r.boundaries.assign(reply.boundaries().begin(), reply.boundaries().end());
+  r.absent.assign(reply.absent().begin(), reply.absent().end());
   r.cost = impl_->logic.zeta1();
-  r.round_s = std::chrono::duration<double>(Clock::now() - t0).count();
+  r.round_s = seconds_since(t0);
   impl_->boundaries = r.boundaries;
+  impl_->cost = r.cost;
+  impl_->epoch = epoch;
   return r;
 }
 
 TaskResult Source::run(std::uint64_t task, const std::vector<c10::IValue>& inputs) {
   if (impl_->boundaries.empty()) throw InputError("source: run a planning round first");
+  const NodeConfig& c = impl_->logic.config();
   const auto t0 = Clock::now();
+  hivemind::v1::TaskRequest req;
+  req.set_task(task);
+  req.set_cut(0);
   hivemind::v1::TaskReply reply;
-  impl_->logic.run(task, 0, inputs, 0, reply);
+  impl_->logic.run(req, inputs, 0, Clock::now() + to_duration(c.call_timeout_s), reply);
   TaskResult r;
-  r.output = torch::pickle_load(std::vector<char>(reply.result().begin(), reply.result().end()));
-  for (const auto& n : reply.runs())
-    r.runs.push_back({n.position(), n.first_layer(), n.last_layer(), n.compute_s(),
-                      static_cast<std::size_t>(n.bytes_in())});
+  r.end_to_end_s = seconds_since(t0);
+  try {
+    r.output = torch::pickle_load(std::vector<char>(reply.result().begin(), reply.result().end()));
+  } catch (const std::exception& e) {
+    throw InputError("task " + std::to_string(task) + ": the result is not a pickled value (" +
+                     one_line(e.what()) + ")");
+  }
+  bool retried = false;
+  for (const auto& n : reply.runs()) {
+    NodeRun run;
+    run.position = n.position();
+    run.first_layer = n.first_layer();
+    run.last_layer = n.last_layer();
+    run.compute_s = n.compute_s();
+    run.planned_compute_s = n.planned_compute_s();
+    run.bytes_in = static_cast<std::size_t>(n.bytes_in());
+    run.transfer_in_s = n.transfer_in_s();
+    run.planned_transfer_in_s = n.planned_transfer_in_s();
+    run.retries = n.retries();
+    run.bypassed.assign(n.bypassed().begin(), n.bypassed().end());
+    retried = retried || run.retries > 0;
+    r.runs.push_back(std::move(run));
+  }
   r.boundaries = impl_->boundaries;
-  r.end_to_end_s = std::chrono::duration<double>(Clock::now() - t0).count();
+  r.planned_s = impl_->cost * c.emulation.dilation;
+  // A node was bypassed: the SCI is re-run from here without it (its compute removed), so the
+  // nodes upstream of the bypass plan on the chain as it now is.
+  if (retried) plan(impl_->epoch + 1);
   return r;
 }
 
 PlanResult plan_from_source(const NodeConfig& source, std::uint64_t epoch) {
   return Source(source).plan(epoch);
+}
+
+void shape_link(const std::string& address, const split::LinkDirection& up, const TlsFiles& tls,
+                double timeout_s) {
+  auto stub = hivemind::v1::Node::NewStub(
+      grpc::CreateCustomChannel(address, channel_credentials(tls), channel_arguments()));
+  hivemind::v1::ShapeRequest req;
+  req.set_bandwidth_bytes_per_s(up.bandwidth_bytes_per_s);
+  req.set_overhead_s(up.overhead_s);
+  hivemind::v1::ShapeReply reply;
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + to_duration(timeout_s));
+  const grpc::Status s = stub->Shape(&ctx, req, &reply);
+  if (!s.ok()) throw InputError(status_line(s, "shape " + address));
 }
 
 }  // namespace hivemind::runtime

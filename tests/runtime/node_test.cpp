@@ -37,20 +37,24 @@ class Chain {
     for (pid_t pid : pids_) ::kill(pid, SIGTERM);
     for (pid_t pid : pids_) wait_for(pid, 10.0);
   }
-  // Starts nodes P-1 .. 1 of the problem file (sink first: each needs its downstream port);
-  // returns the address of node 1.
-  std::string start(const std::string& problem_file, int nodes) {
-    std::string downstream;
+  // Starts nodes P-1 .. 1 of the problem file (sink first: each needs the addresses after it);
+  // returns the addresses of nodes 1 .. P-1.
+  std::vector<std::string> start(const std::string& problem_file, int nodes) {
+    std::vector<std::string> after;  // addresses of nodes p+1 .. P-1
     for (int p = nodes - 1; p >= 1; --p) {
       const std::string out = (dir_ / ("node" + std::to_string(p) + ".out")).string();
       std::vector<std::string> argv = {
           HIVEMIND_NODE_EXE, "--problem",     problem_file, "--position",
           std::to_string(p), "--max-seconds", "120",        "--die-with-parent"};
-      if (!downstream.empty()) argv.insert(argv.end(), {"--downstream", downstream});
+      if (!after.empty()) {
+        std::string list;
+        for (const auto& a : after) list += (list.empty() ? "" : ",") + a;
+        argv.insert(argv.end(), {"--downstream", list});
+      }
       pids_.push_back(spawn({argv, "", out}));
-      downstream = "127.0.0.1:" + std::to_string(port_of(out));
+      after.insert(after.begin(), "127.0.0.1:" + std::to_string(port_of(out)));
     }
-    return downstream;
+    return after;
   }
 
  private:
@@ -88,8 +92,8 @@ TEST(NodeDaemons, DistributedPlanCostsWhatTheLibrarySolves) {
     const std::string file = (dir / "problem.json").string();
     write_text_file_atomic(file, split::to_json(problem));
     Chain chain(dir);
-    const std::string node1 = chain.start(file, problem.node_count());
-    const PlanResult r = plan_from_source(node_config_from_problem(problem, 0, node1), /*epoch=*/7);
+    const std::vector<std::string> nodes = chain.start(file, problem.node_count());
+    const PlanResult r = plan_from_source(node_config_from_problem(problem, 0, nodes), /*epoch=*/7);
     const split::Solution want = split::solve(split::compile(problem), split::Method::kSci);
     ASSERT_EQ(r.boundaries.size(), static_cast<std::size_t>(problem.node_count()));
     // The plan is valid and costs the optimum within float32 rounding of the messages.
@@ -110,15 +114,15 @@ TEST(NodeDaemons, ANodeOfAnotherModelIsRefused) {
   const std::string file = (dir / "other.json").string();
   write_text_file_atomic(file, split::to_json(other));
   Chain chain(dir);
-  const std::string node1 = chain.start(file, other.node_count());
+  const std::vector<std::string> nodes = chain.start(file, other.node_count());
   try {
-    plan_from_source(node_config_from_problem(problem, 0, node1), 1);
+    plan_from_source(node_config_from_problem(problem, 0, nodes), 1);
     FAIL() << "planned with a node of another model";
   } catch (const InputError& e) {
     EXPECT_NE(std::string(e.what()).find("different model"), std::string::npos) << e.what();
   }
-  // A dead neighbour: no answer in time, one line.
-  NodeConfig dead = node_config_from_problem(problem, 0, "127.0.0.1:1");
+  // Dead nodes downstream (the neighbour, then the sink): no answer in time, one line.
+  NodeConfig dead = node_config_from_problem(problem, 0, {"127.0.0.1:1", "127.0.0.1:2"});
   dead.call_timeout_s = 0.5;
   EXPECT_THROW(plan_from_source(dead, 1), InputError);
 }
@@ -135,8 +139,9 @@ TEST(NodeDaemons, BadFlagsAreOneLineAndExitTwo) {
            {"--problem", fig2, "--position", "1"},  // no --downstream
            {"--problem", (dir / "missing.json").string(), "--position", "0"},
            {"--problem", fig2, "--position", "2", "--listen", "256.0.0.1:0"},
-           {"--problem", fig2, "--position", "0", "--downstream", "127.0.0.1:1", "--plan",
-            "--timeout-s", "0.5"}}) {
+           {"--problem", fig2, "--position", "0", "--downstream", "127.0.0.1:1", "--plan"},
+           {"--problem", fig2, "--position", "0", "--downstream", "127.0.0.1:1,127.0.0.1:2",
+            "--plan", "--timeout-s", "0.5"}}) {
     std::vector<std::string> argv = {HIVEMIND_NODE_EXE};
     argv.insert(argv.end(), args.begin(), args.end());
     const ExitStatus st = run_process({argv, "", out}, 30.0);

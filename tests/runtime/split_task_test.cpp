@@ -78,7 +78,7 @@ TEST(SplitTask, FiveNodesRunResNet18AsTheMonolithicForward) {
       for (pid_t pid : pids) wait_for(pid, 10.0);
     }
   } stop{pids};
-  std::string downstream;
+  std::vector<std::string> after;  // addresses of nodes n+1 .. 4
   for (int n = 4; n >= 1; --n) {
     const std::string out = (dir / ("node" + std::to_string(n) + ".out")).string();
     std::vector<std::string> argv = {HIVEMIND_NODE_EXE,
@@ -93,12 +93,16 @@ TEST(SplitTask, FiveNodesRunResNet18AsTheMonolithicForward) {
                                      "--max-seconds",
                                      "120",
                                      "--die-with-parent"};
-    if (!downstream.empty()) argv.insert(argv.end(), {"--downstream", downstream});
+    if (!after.empty()) {
+      std::string list;
+      for (const auto& a : after) list += (list.empty() ? "" : ",") + a;
+      argv.insert(argv.end(), {"--downstream", list});
+    }
     pids.push_back(spawn({argv, "", out}));
-    downstream = "127.0.0.1:" + std::to_string(port_of(out));
+    after.insert(after.begin(), "127.0.0.1:" + std::to_string(port_of(out)));
   }
-  const std::string node1 = downstream;
-  NodeConfig source = node_config_from_problem(p, 0, downstream);
+  const std::string node1 = after.front();
+  NodeConfig source = node_config_from_problem(p, 0, after);
   source.executor = executor;
   source.call_timeout_s = 30;
   Source ue(source);

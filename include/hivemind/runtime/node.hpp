@@ -14,31 +14,61 @@
 #include <vector>
 
 #include "hivemind/model/torch_executor.hpp"
+#include "hivemind/runtime/tls.hpp"
 #include "hivemind/split/cost_model.hpp"
 #include "hivemind/split/problem.hpp"
 
 namespace hivemind::runtime {
+
+// A node downstream of this one: its address and the link that brings data into it.
+struct DownstreamNode {
+  std::string address;  // host:port
+  split::Link link;     // link q-1 (into node q), as the route configures it
+};
+
+// Emulating a testbed on one machine (docs/runtime.md). Every emulated time is the profile's or
+// the link's time times `dilation`, so that the fastest device class can still be padded up to
+// on this machine (a cloud GPU's layers are faster than this CPU's; dilated, they are not).
+struct Emulation {
+  bool devices = false;   // pad each layer's real time up to dilation x its compute_s
+  bool links = false;     // shape each send to dilation x (bytes / bandwidth + overhead)
+  double dilation = 1.0;  // >= 1
+};
+
+enum class LogLevel { kError, kWarn, kInfo, kDebug };
+// "error" | "warn" | "info" | "debug"; InputError otherwise.
+LogLevel parse_log_level(const std::string& name);
 
 struct NodeConfig {
   int position = 0;                     // p: 0 = the source (UE)
   bool sink = false;                    // the last node of the chain
   split::TaskTraffic task;              // what every node holds
   std::uint64_t architecture = 0;       // split::architecture_hash of the model
-  std::vector<double> compute_s;        // its own tau^p_l, l = 1..L
+  std::vector<double> compute_s;        // its own tau^p_l, l = 1..L, seconds
   std::optional<split::Link> incoming;  // link p-1 (absent at the source)
-  std::string downstream;               // host:port of node p+1 (empty at the sink)
-  double call_timeout_s =
-      5.0;  // deadline of each call to the downstream neighbour  // The model it executes (split
-            // tasks); null: the node only plans. Its layers must be the
+  // Nodes p+1 .. P-1 in chain order (empty at the sink). The first is the neighbour it plans
+  // and sends through; the others, and their links, are used only to bypass a dead neighbour.
+  std::vector<DownstreamNode> downstream;
+  double call_timeout_s = 5.0;  // deadline of each call downstream (a task's: the whole rest)
+  // The receiver estimates its incoming link from the transfers it sees (EWMA of seconds per
+  // byte beyond the link's overhead, weight `ewma_weight` for the newest) and plans with the
+  // estimate at the next SCI update (Eq. 10). Off: it plans with the configured link.
+  bool estimate_links = true;
+  double ewma_weight = 0.5;
+  Emulation emulation;
+  TlsFiles tls;
+  LogLevel log_level = LogLevel::kError;  // log lines on stderr at this level and above
+  // The model it executes (split tasks); null: the node only plans. Its layers must be the
   // problem's (L and cut bytes from the same profile).
   std::shared_ptr<const model::TorchLayerExecutor> executor;
 };
 
 // Node `position`'s knowledge of a problem (hivemind.problem/v1): its own compute row, its
-// incoming link and the task; nothing of the other nodes. Throws InputError for a position
-// outside the chain.
+// incoming link, the task, and the addresses (with their links) of the nodes downstream of it,
+// `downstream[k]` being node position+1+k's. Throws InputError for a position outside the
+// chain or a downstream list that does not name every node after it.
 NodeConfig node_config_from_problem(const split::Problem& problem, int position,
-                                    const std::string& downstream);
+                                    const std::vector<std::string>& downstream);
 
 // The daemon: serves node.proto on `listen` ("127.0.0.1:0" picks a free port).
 class NodeServer {
@@ -57,10 +87,11 @@ class NodeServer {
 
 // What the source gets from one planning round.
 struct PlanResult {
-  std::vector<int> boundaries;    // b_0..b_{P-1}
-  double cost = 0.0;              // zeta^0_1, from the float32 messages (docs/formats.md)
+  std::vector<int> boundaries;    // b_0..b_{P-1} (a bypassed node's b_p = b_{p-1}: it runs none)
+  double cost = 0.0;              // zeta^0_1, seconds, from the float32 messages (docs/formats.md)
   std::size_t message_bytes = 0;  // the SCI message the source received
   double round_s = 0.0;           // wall time of the SCI update and the decisions
+  std::vector<int> absent;        // nodes bypassed in this round (no answer in time)
 };
 
 // The source's side (node 0, which runs in the caller's process): asks its downstream
@@ -69,20 +100,32 @@ struct PlanResult {
 // this node refuses.
 PlanResult plan_from_source(const NodeConfig& source, std::uint64_t epoch);
 
-// One node's part of a split task.
+// One node's part of a split task. Planned times are under the node's emulation dilation.
 struct NodeRun {
   int position = 0;
   int first_layer = 1, last_layer = 0;  // first > last: it only relayed
-  double compute_s = 0.0;
-  std::size_t bytes_in = 0;  // pickled values it received (0 at the source)
+  double compute_s = 0.0;               // measured: its layers (with padding when emulating)
+  double planned_compute_s = 0.0;       // dilation x sum of its tau^p_l
+  std::size_t bytes_in = 0;             // pickled values it received (0 at the source)
+  double transfer_in_s = 0.0;           // measured: upstream's send start to arrival here
+  double planned_transfer_in_s = 0.0;   // dilation x Eq. 10 for bytes_in on the link(s) used
+  int retries = 0;                      // tasks it re-sent past a dead neighbour
+  std::vector<int> bypassed;            // the dead nodes it sent past
 };
 
 struct TaskResult {
   c10::IValue output;           // forward's result
-  std::vector<NodeRun> runs;    // node 0 first
+  std::vector<NodeRun> runs;    // node 0 first; bypassed nodes are absent
   std::vector<int> boundaries;  // the plan the task followed
-  double end_to_end_s = 0.0;
+  double end_to_end_s = 0.0;    // measured at the source
+  double planned_s = 0.0;       // dilation x the plan's cost (zeta^0_1)
 };
+
+// Re-shapes the link out of the node at `address` (its sends downstream) during a run: the
+// emulated bandwidth and overhead of link p. Throws InputError when the node refuses or does
+// not answer within `timeout_s`.
+void shape_link(const std::string& address, const split::LinkDirection& up, const TlsFiles& tls,
+                double timeout_s = 5.0);
 
 // The source (node 0) in the caller's process: plan() runs a planning round through the chain;
 // run() then executes one split task (Fig. 5, step 2): layers 1..b_0 here on `inputs`, the live
