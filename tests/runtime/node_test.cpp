@@ -20,62 +20,19 @@
 #include "hivemind/error.hpp"
 #include "hivemind/io.hpp"
 #include "hivemind/process.hpp"
+#include "hivemind/runtime/local_chain.hpp"
 #include "hivemind/split/problem_io.hpp"
 #include "hivemind/split/sci.hpp"
 #include "hivemind/split/solve.hpp"
+#include "runtime_testing.hpp"
 
 namespace hivemind::runtime {
 namespace {
 
 namespace fs = std::filesystem;
 
-// The daemons of one chain, stopped by PID (SIGTERM, then reaped) whatever the test does.
-class Chain {
- public:
-  explicit Chain(fs::path dir) : dir_(std::move(dir)) { fs::create_directories(dir_); }
-  ~Chain() {
-    for (pid_t pid : pids_) ::kill(pid, SIGTERM);
-    for (pid_t pid : pids_) wait_for(pid, 10.0);
-  }
-  // Starts nodes P-1 .. 1 of the problem file (sink first: each needs the addresses after it);
-  // returns the addresses of nodes 1 .. P-1.
-  std::vector<std::string> start(const std::string& problem_file, int nodes) {
-    std::vector<std::string> after;  // addresses of nodes p+1 .. P-1
-    for (int p = nodes - 1; p >= 1; --p) {
-      const std::string out = (dir_ / ("node" + std::to_string(p) + ".out")).string();
-      std::vector<std::string> argv = {
-          HIVEMIND_NODE_EXE, "--problem",     problem_file, "--position",
-          std::to_string(p), "--max-seconds", "120",        "--die-with-parent"};
-      if (!after.empty()) {
-        std::string list;
-        for (const auto& a : after) list += (list.empty() ? "" : ",") + a;
-        argv.insert(argv.end(), {"--downstream", list});
-      }
-      pids_.push_back(spawn({argv, "", out}));
-      after.insert(after.begin(), "127.0.0.1:" + std::to_string(port_of(out)));
-    }
-    return after;
-  }
-
- private:
-  static int port_of(const std::string& out) {
-    for (int i = 0; i < 500; ++i) {  // bounded: 10 s
-      if (fs::exists(out)) {
-        const std::string text = read_text_file(out);
-        if (text.rfind("port ", 0) == 0 && text.find('\n') != std::string::npos)
-          return std::stoi(text.substr(5));
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    throw std::runtime_error("node did not report its port: " + out);
-  }
-  fs::path dir_;
-  std::vector<pid_t> pids_;
-};
-
-fs::path temp_dir(const std::string& name) {
-  return fs::temp_directory_path() / ("hivemind_runtime_" + std::to_string(::getpid())) / name;
-}
+using Chain = LocalChain;
+using testing::temp_dir;
 
 TEST(NodeDaemons, DistributedPlanCostsWhatTheLibrarySolves) {
   std::mt19937_64 rng(2026);
@@ -88,10 +45,9 @@ TEST(NodeDaemons, DistributedPlanCostsWhatTheLibrarySolves) {
         trial == 0 ? split::load_problem(std::string(HIVEMIND_EXAMPLES) + "/fig2.json")
                    : split::testing::random_problem(rng, spec);
     const fs::path dir = temp_dir("trial" + std::to_string(trial));
-    fs::create_directories(dir);
     const std::string file = (dir / "problem.json").string();
     write_text_file_atomic(file, split::to_json(problem));
-    Chain chain(dir);
+    Chain chain(HIVEMIND_NODE_EXE, dir);
     const std::vector<std::string> nodes = chain.start(file, problem.node_count());
     const PlanResult r = plan_from_source(node_config_from_problem(problem, 0, nodes), /*epoch=*/7);
     const split::Solution want = split::solve(split::compile(problem), split::Method::kSci);
@@ -110,10 +66,9 @@ TEST(NodeDaemons, ANodeOfAnotherModelIsRefused) {
   split::Problem other = problem;
   other.output_bytes[0] *= 2;  // another model: its architecture hash differs
   const fs::path dir = temp_dir("other");
-  fs::create_directories(dir);
   const std::string file = (dir / "other.json").string();
   write_text_file_atomic(file, split::to_json(other));
-  Chain chain(dir);
+  Chain chain(HIVEMIND_NODE_EXE, dir);
   const std::vector<std::string> nodes = chain.start(file, other.node_count());
   try {
     plan_from_source(node_config_from_problem(problem, 0, nodes), 1);
@@ -129,7 +84,6 @@ TEST(NodeDaemons, ANodeOfAnotherModelIsRefused) {
 
 TEST(NodeDaemons, BadFlagsAreOneLineAndExitTwo) {
   const fs::path dir = temp_dir("flags");
-  fs::create_directories(dir);
   const std::string fig2 = std::string(HIVEMIND_EXAMPLES) + "/fig2.json";
   const std::string out = (dir / "out.txt").string();
   for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{

@@ -18,107 +18,72 @@
 #include "hivemind/model/torch_executor.hpp"
 #include "hivemind/model/torch_profiler.hpp"
 #include "hivemind/process.hpp"
+#include "hivemind/runtime/local_chain.hpp"
 #include "hivemind/runtime/node.hpp"
 #include "hivemind/split/problem_io.hpp"
 #include "hivemind/split/solve.hpp"
 #include "hivemind/v1/node.grpc.pb.h"
+#include "runtime_testing.hpp"
 
 namespace hivemind::runtime {
 namespace {
 
 namespace fs = std::filesystem;
 
-int port_of(const std::string& out) {
-  for (int i = 0; i < 1500; ++i) {  // bounded: 30 s (a daemon loads the model first)
-    if (fs::exists(out)) {
-      const std::string text = read_text_file(out);
-      if (text.rfind("port ", 0) == 0 && text.find('\n') != std::string::npos)
-        return std::stoi(text.substr(5));
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  throw std::runtime_error("node did not report its port: " + read_text_file(out));
-}
+using Chain = LocalChain;
+using testing::temp_dir;
 
-TEST(SplitTask, FiveNodesRunResNet18AsTheMonolithicForward) {
-  const fs::path dir =
-      fs::temp_directory_path() / ("hivemind_split_task_" + std::to_string(::getpid()));
-  fs::create_directories(dir);
-  const std::string model = (dir / "resnet18.pt").string();
-  model::save_torchscript_resnet18(model, /*classes=*/10);
-  const std::string input = "1,3,32,32";
-  auto executor =
-      std::make_shared<const model::TorchLayerExecutor>(model, model::parse_torch_inputs(input));
-  const int L = static_cast<int>(executor->layer_count());
-  ASSERT_EQ(L, 69);
-
-  // A 5-node problem on this model's cuts whose optimum splits it four times: node p is cheap
-  // on its own segment of the layers, links are fast.
-  const std::vector<int> want = {14, 28, 42, 56, L};
+// A 5-node problem on the executor's cuts whose optimum splits it at `want` (node n is cheap
+// on its own segment of the layers, links are fast).
+split::Problem segmented_problem(const model::TorchLayerExecutor& executor,
+                                 const std::vector<int>& want) {
+  const int L = static_cast<int>(executor.layer_count());
   split::Problem p;
   p.layers = L;
-  p.input_bytes = executor->cut_bytes(0);
-  for (int x = 1; x <= L; ++x) p.output_bytes.push_back(executor->cut_bytes(x));
-  for (int n = 0; n < 5; ++n) {
+  p.input_bytes = executor.cut_bytes(0);
+  for (int x = 1; x <= L; ++x) p.output_bytes.push_back(executor.cut_bytes(x));
+  for (std::size_t n = 0; n < want.size(); ++n) {
     split::Node node{"n" + std::to_string(n), {}};
     const int first = n == 0 ? 1 : want[n - 1] + 1;
     for (int l = 1; l <= L; ++l) node.compute_s.push_back(l >= first && l <= want[n] ? 1e-3 : 1.0);
     p.nodes.push_back(node);
   }
-  for (int k = 0; k < 4; ++k) p.links.push_back({{1e9, 1e-4}, {1e9, 1e-4}});
-  ASSERT_EQ(split::solve(split::compile(p), split::Method::kSci).boundaries, want);
+  for (std::size_t k = 0; k + 1 < want.size(); ++k) p.links.push_back({{1e9, 1e-4}, {1e9, 1e-4}});
+  return p;
+}
+
+// Runs `tasks` split tasks of `model` across 5 processes (the source here, 4 daemons) split at
+// `want`; each output equals the monolithic forward, each node receives its cut's bytes.
+// Returns the address of node 1 (the chain keeps serving until `chain` goes).
+std::string run_split(Chain& chain, const fs::path& dir, const std::string& model,
+                      const std::string& input,
+                      const std::shared_ptr<const model::TorchLayerExecutor>& executor,
+                      const std::vector<int>& want, int tasks, std::unique_ptr<Source>& ue) {
+  const split::Problem p = segmented_problem(*executor, want);
+  EXPECT_EQ(split::solve(split::compile(p), split::Method::kSci).boundaries, want);
   const std::string problem = (dir / "problem.json").string();
   write_text_file_atomic(problem, split::to_json(p));
-
-  std::vector<pid_t> pids;
-  struct Stop {
-    std::vector<pid_t>& pids;
-    ~Stop() {
-      for (pid_t pid : pids) ::kill(pid, SIGTERM);
-      for (pid_t pid : pids) wait_for(pid, 10.0);
-    }
-  } stop{pids};
-  std::vector<std::string> after;  // addresses of nodes n+1 .. 4
-  for (int n = 4; n >= 1; --n) {
-    const std::string out = (dir / ("node" + std::to_string(n) + ".out")).string();
-    std::vector<std::string> argv = {HIVEMIND_NODE_EXE,
-                                     "--problem",
-                                     problem,
-                                     "--position",
-                                     std::to_string(n),
-                                     "--model",
-                                     model,
-                                     "--input",
-                                     input,
-                                     "--max-seconds",
-                                     "120",
-                                     "--die-with-parent"};
-    if (!after.empty()) {
-      std::string list;
-      for (const auto& a : after) list += (list.empty() ? "" : ",") + a;
-      argv.insert(argv.end(), {"--downstream", list});
-    }
-    pids.push_back(spawn({argv, "", out}));
-    after.insert(after.begin(), "127.0.0.1:" + std::to_string(port_of(out)));
-  }
-  const std::string node1 = after.front();
+  const std::vector<std::string> after =
+      chain.start(problem, 5, {"--model", model, "--input", input});
   NodeConfig source = node_config_from_problem(p, 0, after);
   source.executor = executor;
   source.call_timeout_s = 30;
-  Source ue(source);
-  const PlanResult plan = ue.plan(1);
+  ue = std::make_unique<Source>(source);
+  const PlanResult plan = ue->plan(1);
   EXPECT_EQ(plan.boundaries, want);
   torch::manual_seed(3);
-  for (int task = 0; task < 3; ++task) {
-    const std::vector<c10::IValue> in = {torch::randn({1, 3, 32, 32})};
-    const TaskResult r = ue.run(static_cast<std::uint64_t>(task), in);
+  const auto& example = executor->example_cut(0);
+  for (int task = 0; task < tasks; ++task) {
+    std::vector<c10::IValue> in;
+    for (const auto& v : example) in.emplace_back(torch::randn(v.toTensor().sizes()));
+    const TaskResult r = ue->run(static_cast<std::uint64_t>(task), in);
     const at::Tensor mono = executor->forward(in).toTensor();
     const at::Tensor split = r.output.toTensor();
-    ASSERT_EQ(split.sizes(), mono.sizes());
+    EXPECT_EQ(split.sizes(), mono.sizes());
     EXPECT_LE((split - mono).abs().max().item<double>(), 1e-5) << "task " << task;
-    ASSERT_EQ(r.runs.size(), 5u);
-    for (int n = 0; n < 5; ++n) {
-      EXPECT_EQ(r.runs[n].position, n);
+    EXPECT_EQ(r.runs.size(), 5u);
+    for (std::size_t n = 0; n < r.runs.size() && n < want.size(); ++n) {
+      EXPECT_EQ(r.runs[n].position, static_cast<int>(n));
       EXPECT_EQ(r.runs[n].last_layer, want[n]);
       if (n == 0) continue;
       // Node n received the live values of cut want[n-1]: their bytes plus the pickle's
@@ -128,6 +93,21 @@ TEST(SplitTask, FiveNodesRunResNet18AsTheMonolithicForward) {
       EXPECT_LE(static_cast<double>(r.runs[n].bytes_in), raw + 4096) << n;
     }
   }
+  return after.front();
+}
+
+TEST(SplitTask, FiveNodesRunResNet18AsTheMonolithicForward) {
+  const fs::path dir = temp_dir("split_task");
+  const std::string model = (dir / "resnet18.pt").string();
+  model::save_torchscript_resnet18(model, /*classes=*/10);
+  const std::string input = "1,3,32,32";
+  auto executor =
+      std::make_shared<const model::TorchLayerExecutor>(model, model::parse_torch_inputs(input));
+  ASSERT_EQ(executor->layer_count(), 69u);
+  Chain chain(HIVEMIND_NODE_EXE, dir);
+  std::unique_ptr<Source> ue;
+  const std::string node1 =
+      run_split(chain, dir, model, input, executor, {14, 28, 42, 56, 69}, 3, ue);
   // Malformed task messages to the first MEC: garbage bytes, a cut out of range, tensors of the
   // wrong shape. Each gets an error reply (one line) and the chain still serves the next task.
   auto stub =
@@ -156,11 +136,44 @@ TEST(SplitTask, FiveNodesRunResNet18AsTheMonolithicForward) {
     EXPECT_EQ(st.error_message().find('\n'), std::string::npos) << st.error_message();
   }
   const std::vector<c10::IValue> again = {torch::randn({1, 3, 32, 32})};
-  EXPECT_LE((ue.run(7, again).output.toTensor() - executor->forward(again).toTensor())
+  EXPECT_LE((ue->run(7, again).output.toTensor() - executor->forward(again).toTensor())
                 .abs()
                 .max()
                 .item<double>(),
             1e-5);
+  fs::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace hivemind::runtime
+
+namespace hivemind::runtime {
+namespace {
+
+// A model with long skips (concatenations across its body) traced by PyTorch itself
+// (skip_model.py with Debian's python3-torch): inner cuts carry several tensors.
+TEST(SplitTask, FiveNodesRunAPythonTracedModelWithSkips) {
+  const fs::path dir = temp_dir("skip_model");
+  const std::string model = (dir / "skipnet.pt").string();
+  const ExitStatus traced =
+      run_process({{HIVEMIND_TORCH_PYTHON, HIVEMIND_RUNTIME_TESTS "/skip_model.py", model},
+                   "",
+                   (dir / "trace.out").string()},
+                  120.0);
+  if (!traced.ok()) GTEST_SKIP() << HIVEMIND_TORCH_PYTHON << " cannot trace with torch";
+  const std::string input = "1,3,16,16";
+  auto executor =
+      std::make_shared<const model::TorchLayerExecutor>(model, model::parse_torch_inputs(input));
+  const int L = static_cast<int>(executor->layer_count());
+  ASSERT_GE(L, 5);
+  std::vector<int> want;
+  for (int n = 1; n <= 5; ++n) want.push_back(L * n / 5);
+  bool several = false;  // some inner cut carries more than one tensor
+  for (int x = 1; x < L; ++x) several = several || executor->cut_names(x).size() > 1;
+  EXPECT_TRUE(several);
+  Chain chain(HIVEMIND_NODE_EXE, dir);
+  std::unique_ptr<Source> ue;
+  run_split(chain, dir, model, input, executor, want, 2, ue);
   fs::remove_all(dir);
 }
 
