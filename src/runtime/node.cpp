@@ -548,7 +548,7 @@ class Service final : public hivemind::v1::Node::Service {
     try {
       while (stream->Read(&step)) {
         logic_.step(step.downstream(), out);
-        reply.set_message(std::string(out.begin(), out.end()));
+        reply.mutable_message()->assign(out.begin(), out.end());
         if (!stream->Write(reply)) break;
       }
       return grpc::Status::OK;
@@ -646,6 +646,7 @@ PlanResult Source::plan(std::uint64_t epoch) {
   const auto t0 = Clock::now();
   PlanResult r;
   impl_->logic.update(epoch, &r.message_bytes);
+  r.update_s = seconds_since(t0);
   hivemind::v1::PlanReply reply;
   impl_->logic.plan(0, reply);
   r.boundaries.assign(reply.boundaries().begin(), reply.boundaries().end());

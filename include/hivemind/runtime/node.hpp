@@ -90,7 +90,8 @@ struct PlanResult {
   std::vector<int> boundaries;    // b_0..b_{P-1} (a bypassed node's b_p = b_{p-1}: it runs none)
   double cost = 0.0;              // zeta^0_1, seconds, from the float32 messages (docs/formats.md)
   std::size_t message_bytes = 0;  // the SCI message the source received
-  double round_s = 0.0;           // wall time of the SCI update and the decisions
+  double update_s = 0.0;          // wall time of the SCI update (sink to source, Fig. 5 step 1)
+  double round_s = 0.0;           // ... and of the decisions down the chain after it
   std::vector<int> absent;        // nodes bypassed in this round (no answer in time)
 };
 

@@ -1,0 +1,239 @@
+// Runtime benchmark (issue 13, "Performance"): real hivemind-node daemons on loopback.
+//   1. SCI update round over 10 daemons (L = 52): the source's plan() — the update from the
+//      sink to the source and the decisions back down — median and 90th percentile.
+//      Goal <= 2 ms.
+//   2. SCI updates one daemon sustains over a bidirectional stream (SciStream: each message a
+//      downstream SCI message, each reply the node's own), per second of the daemon's CPU time
+//      (utime + stime of its process, /proc). Goal >= 100,000.
+//   3. ResNet-18 (224 px, the profiler's C++-built TorchScript) split over 5 local daemons
+//      without emulation vs the monolithic forward in this process: median end-to-end against
+//      median monolithic + the transfers' measured time over loopback. Goal <= 1.10x.
+// Usage: runtime_bench [ROUNDS] (default 200 SCI rounds; the stream sends 1000 x ROUNDS).
+#include <grpcpp/grpcpp.h>
+#include <torch/torch.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "hivemind/error.hpp"
+#include "hivemind/io.hpp"
+#include "hivemind/model/torch_executor.hpp"
+#include "hivemind/model/torch_profiler.hpp"
+#include "hivemind/runtime/local_chain.hpp"
+#include "hivemind/runtime/node.hpp"
+#include "hivemind/split/problem_io.hpp"
+#include "hivemind/split/sci.hpp"
+#include "hivemind/split/sci_codec.hpp"
+#include "hivemind/split/solve.hpp"
+#include "hivemind/v1/node.grpc.pb.h"
+
+namespace {
+
+using namespace hivemind;
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point t0) {
+  return std::chrono::duration<double>(Clock::now() - t0).count();
+}
+
+double quantile(std::vector<double> v, double q) {
+  std::sort(v.begin(), v.end());
+  return v[static_cast<std::size_t>(q * static_cast<double>(v.size() - 1))];
+}
+
+// CPU seconds (user + system) a process has used so far.
+double process_cpu_s(pid_t pid) {
+  std::ifstream f("/proc/" + std::to_string(pid) + "/stat");
+  std::string text((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  std::istringstream in(text.substr(text.rfind(')') + 2));  // fields after the command name
+  std::string field;
+  double utime = 0, stime = 0;
+  for (int i = 3; i <= 15 && in >> field; ++i) {
+    if (i == 14) utime = std::stod(field);
+    if (i == 15) stime = std::stod(field);
+  }
+  return (utime + stime) / static_cast<double>(::sysconf(_SC_CLK_TCK));
+}
+
+split::Problem random_problem(int layers, int nodes, unsigned seed) {
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<double> u(0.1, 1.0);
+  split::Problem p;
+  p.layers = layers;
+  p.input_bytes = 6e5 * u(rng);
+  for (int l = 0; l < layers; ++l) p.output_bytes.push_back(1e5 * u(rng) + 1e3);
+  for (int n = 0; n < nodes; ++n) {
+    split::Node node{"n" + std::to_string(n), {}};
+    const double speed = std::pow(3.0, n);
+    for (int l = 0; l < layers; ++l) node.compute_s.push_back(1e-3 * u(rng) / speed);
+    p.nodes.push_back(node);
+  }
+  for (int k = 0; k + 1 < nodes; ++k) {
+    const double c = 1e7 * u(rng) * (k + 1);
+    p.links.push_back({{c, 1e-3}, {c, 1e-3}});
+  }
+  return p;
+}
+
+void sci_round(const fs::path& dir, int rounds) {
+  const split::Problem p = random_problem(52, 10, 7);
+  const std::string file = (dir / "sci10.json").string();
+  write_text_file_atomic(file, split::to_json(p));
+  runtime::LocalChain chain(HIVEMIND_NODE_EXE, dir / "sci10");
+  const auto nodes = chain.start(file, 10);
+  runtime::Source source(runtime::node_config_from_problem(p, 0, nodes));
+  const double want = split::solve(split::compile(p), split::Method::kSci).cost;
+  std::vector<double> ms, update_ms;
+  double cost = 0;
+  std::size_t bytes = 0;
+  for (int r = 0; r < rounds + 10; ++r) {
+    const runtime::PlanResult plan = source.plan(static_cast<std::uint64_t>(r + 1));
+    if (r >= 10) {  // the first 10 warm the channels up
+      update_ms.push_back(plan.update_s * 1e3);
+      ms.push_back(plan.round_s * 1e3);
+    }
+    cost = plan.cost;
+    bytes = plan.message_bytes;
+  }
+  std::printf(
+      "1. SCI update round, 10 daemons, L=52, %d rounds: update (sink to source) median %.3f "
+      "ms, p90 %.3f ms (goal <= 2 ms); with the decisions back down median %.3f ms, p90 %.3f "
+      "ms; message %zu B; cost %.6g s vs library %.6g s\n",
+      rounds, quantile(update_ms, 0.5), quantile(update_ms, 0.9), quantile(ms, 0.5),
+      quantile(ms, 0.9), bytes, cost, want);
+}
+
+void sci_stream(const fs::path& dir, int updates) {
+  const split::Problem p = random_problem(52, 3, 11);
+  const std::string file = (dir / "stream.json").string();
+  write_text_file_atomic(file, split::to_json(p));
+  runtime::LocalChain chain(HIVEMIND_NODE_EXE, dir / "stream");
+  const auto nodes = chain.start(file, 3);
+  // Node 1 answers each step from node 2's message (its real one, from the library).
+  split::SciChainSolver solver;
+  std::vector<int> boundaries;
+  solver.solve(split::compile(p), boundaries);
+  const std::vector<std::uint8_t> down =
+      split::encode_sci({split::architecture_hash(p), 1, 2}, solver.nodes()[2].zeta);
+  hivemind::v1::SciStep step;
+  step.set_downstream(std::string(down.begin(), down.end()));
+  grpc::ChannelArguments args;
+  auto stub = hivemind::v1::Node::NewStub(
+      grpc::CreateCustomChannel(nodes[0], grpc::InsecureChannelCredentials(), args));
+  grpc::ClientContext ctx;
+  auto stream = stub->SciStream(&ctx);
+  const pid_t daemon = chain.pid(1);
+  const double cpu0 = process_cpu_s(daemon);
+  const auto t0 = Clock::now();
+  std::thread writer([&] {
+    for (int i = 0; i < updates; ++i)
+      if (!stream->Write(step)) break;
+    stream->WritesDone();
+  });
+  hivemind::v1::SciReply reply;
+  int got = 0;
+  while (got < updates && stream->Read(&reply)) ++got;
+  writer.join();
+  const double wall = seconds_since(t0);
+  const double cpu = process_cpu_s(daemon) - cpu0;
+  const grpc::Status s = stream->Finish();
+  std::printf(
+      "2. SCI stream, one daemon, L=52: %d updates in %.3f s wall, daemon CPU %.3f s: %.0f "
+      "updates per daemon CPU second (goal >= 100000), %.0f per wall second%s\n",
+      got, wall, cpu, got / std::max(cpu, 1e-9), got / wall,
+      s.ok() ? "" : (" (stream: " + s.error_message() + ")").c_str());
+}
+
+void split_vs_monolithic(const fs::path& dir, int runs) {
+  const std::string model = (dir / "resnet18.pt").string();
+  model::save_torchscript_resnet18(model, 1000);
+  const std::string input = "1,3,224,224";
+  auto executor =
+      std::make_shared<const model::TorchLayerExecutor>(model, model::parse_torch_inputs(input));
+  const int L = static_cast<int>(executor->layer_count());
+  const std::vector<int> want = {14, 28, 42, 56, L};
+  split::Problem p;
+  p.layers = L;
+  p.input_bytes = executor->cut_bytes(0);
+  for (int x = 1; x <= L; ++x) p.output_bytes.push_back(executor->cut_bytes(x));
+  for (std::size_t n = 0; n < want.size(); ++n) {
+    split::Node node{"n" + std::to_string(n), {}};
+    for (int l = 1; l <= L; ++l)
+      node.compute_s.push_back(l > (n ? want[n - 1] : 0) && l <= want[n] ? 1e-3 : 1.0);
+    p.nodes.push_back(node);
+  }
+  for (int k = 0; k < 4; ++k) p.links.push_back({{1e9, 1e-4}, {1e9, 1e-4}});
+  const std::string file = (dir / "resnet.json").string();
+  write_text_file_atomic(file, split::to_json(p));
+  runtime::LocalChain chain(HIVEMIND_NODE_EXE, dir / "resnet");
+  const auto nodes = chain.start(file, 5, {"--model", model, "--input", input, "--no-estimate"});
+  runtime::NodeConfig config = runtime::node_config_from_problem(p, 0, nodes);
+  config.executor = executor;
+  config.call_timeout_s = 60;
+  config.estimate_links = false;
+  runtime::Source source(config);
+  source.plan(1);
+  torch::manual_seed(1);
+  const std::vector<c10::IValue> in = {torch::randn({1, 3, 224, 224})};
+  std::vector<double> split_ms, mono_ms, transfer_ms, compute_ms;
+  double diff = 0;
+  for (int r = 0; r < runs + 2; ++r) {
+    const runtime::TaskResult t = source.run(static_cast<std::uint64_t>(r), in);
+    const auto t0 = Clock::now();
+    const c10::IValue mono = executor->forward(in);
+    const double mono_s = seconds_since(t0);
+    if (r < 2) continue;  // warm-up
+    double transfer = 0, compute = 0;
+    for (const auto& n : t.runs) {
+      transfer += n.transfer_in_s;
+      compute += n.compute_s;
+    }
+    split_ms.push_back(t.end_to_end_s * 1e3);
+    mono_ms.push_back(mono_s * 1e3);
+    transfer_ms.push_back(transfer * 1e3);
+    compute_ms.push_back(compute * 1e3);
+    diff = std::max(diff, (t.output.toTensor() - mono.toTensor()).abs().max().item<double>());
+  }
+  const double split = quantile(split_ms, 0.5), mono = quantile(mono_ms, 0.5),
+               transfer = quantile(transfer_ms, 0.5);
+  std::printf(
+      "3. ResNet-18 224 px over 5 daemons (split %d/%d/%d/%d/%d), no emulation, %d runs: split "
+      "median %.2f ms (layers %.2f ms, transfers %.2f ms over loopback), monolithic median %.2f "
+      "ms; split / (monolithic + transfers) = %.3f (goal <= 1.10); max |diff| %.2g\n",
+      want[0], want[1], want[2], want[3], want[4], runs, split, quantile(compute_ms, 0.5), transfer,
+      mono, split / (mono + transfer), diff);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    const int rounds = argc > 1 ? std::max(10, std::atoi(argv[1])) : 200;
+    const fs::path dir =
+        fs::temp_directory_path() / ("hivemind_runtime_bench_" + std::to_string(::getpid()));
+    fs::create_directories(dir);
+    std::printf("runtime_bench: %u logical CPUs; daemons on 127.0.0.1\n",
+                std::thread::hardware_concurrency());
+    std::fflush(stdout);
+    sci_round(dir, rounds);
+    std::fflush(stdout);
+    sci_stream(dir, rounds * 1000);
+    std::fflush(stdout);
+    split_vs_monolithic(dir, 20);
+    fs::remove_all(dir);
+    return 0;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "runtime_bench: %s\n", hivemind::one_line(e.what()).c_str());
+    return 2;
+  }
+}
