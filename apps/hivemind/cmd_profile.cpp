@@ -3,31 +3,18 @@
 //   hivemind-profile       TorchScript models (LibTorch): profile_torch_main.cpp, src/model/torch/
 //   hivemind-profile-onnx  ONNX models (onnx + protobuf): profile_onnx_main.cpp, src/model/onnx/
 // The arguments pass through unchanged; the child's output and exit code are the command's.
-#include <unistd.h>
-
-#include <cerrno>
-#include <climits>
-#include <cstring>
+#include <cctype>
 #include <iostream>
 #include <string>
 #include <vector>
 
 #include "commands.hpp"
 #include "hivemind/error.hpp"
+#include "sibling.hpp"
 
 namespace hivemind::cli {
 
 namespace {
-
-// Folder of the running executable (/proc/self/exe), with a trailing '/'.
-std::string own_folder() {
-  char buf[PATH_MAX];
-  const ssize_t n = ::readlink("/proc/self/exe", buf, sizeof buf - 1);
-  if (n <= 0) return "";
-  std::string path(buf, static_cast<std::size_t>(n));
-  const auto slash = path.rfind('/');
-  return slash == std::string::npos ? "" : path.substr(0, slash + 1);
-}
 
 bool ends_with_onnx(const std::string& s) {
   if (s.size() < 5) return false;
@@ -42,8 +29,8 @@ int run_profile(const Argv& argv) {
   bool onnx = false;
   for (const auto& a : argv)
     if (ends_with_onnx(a)) onnx = true;
-  const std::string exe = own_folder() + (onnx ? "hivemind-profile-onnx" : "hivemind-profile");
-  if (::access(exe.c_str(), X_OK) != 0) {
+  const std::string exe = sibling_path(onnx ? "hivemind-profile-onnx" : "hivemind-profile");
+  if (!is_executable(exe)) {
     const bool help = argv.empty() || argv[0] == "--help" || argv[0] == "-h";
     const std::string why =
         onnx ? "profile: this build has no ONNX support (install libonnx-dev libprotobuf-dev "
@@ -57,15 +44,7 @@ int run_profile(const Argv& argv) {
     }
     throw InputError(why);
   }
-  std::vector<std::string> args;
-  args.push_back(exe);
-  args.insert(args.end(), argv.begin(), argv.end());
-  std::vector<char*> cargs;
-  for (auto& a : args) cargs.push_back(a.data());
-  cargs.push_back(nullptr);
-  std::cout.flush();
-  ::execv(exe.c_str(), cargs.data());
-  throw InputError("profile: cannot run " + exe + ": " + std::strerror(errno));
+  exec_sibling(exe, argv, "profile");
 }
 
 }  // namespace hivemind::cli

@@ -16,6 +16,7 @@ int run_demo(const Argv& args);
 int run_profile(const Argv& args);    // cmd_profile.cpp (model module)
 int run_simulate(const Argv& args);   // cmd_simulate.cpp (simulator)
 int run_reproduce(const Argv& args);  // cmd_reproduce.cpp (simulator)
+int run_run(const Argv& args);        // cmd_run.cpp: execs hivemind-run (runtime)
 
 // Folder of the data shipped with HiveMind (profiles, scenarios): $HIVEMIND_DATA if set, else
 // the source tree's data/ recorded at build time.

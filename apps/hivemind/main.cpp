@@ -23,6 +23,7 @@ const Command kCommands[] = {
     {"profile", hivemind::cli::run_profile, "profile a model layer by layer (LibTorch)"},
     {"simulate", hivemind::cli::run_simulate, "run one 5G scenario and write traces"},
     {"reproduce", hivemind::cli::run_reproduce, "regenerate the paper's evaluation figures"},
+    {"run", hivemind::cli::run_run, "split inference across local node daemons (gRPC, LibTorch)"},
 };
 
 void usage(std::FILE* out) {
