@@ -105,22 +105,31 @@ options:
   --timeout-s S        deadline of each call downstream, seconds (default 30); a request's
                        covers the whole chain
   --log-level L        error | warn | info | debug (default error): the source's log lines on
-                       stderr; each daemon's go to its log file in the work folder
+                       stderr; each daemon's go to its output file in the work folder
   --tls-ca F --tls-cert F --tls-key F
                        mutual TLS between the nodes (PEM files; all three)
   --keep-dir DIR       use DIR as the work folder (created if missing) and keep it: the
-                       problem file (problem.json), the built-in model, each daemon's output
-                       (node<P>.0.out); default: a fresh folder under $TMPDIR, removed at the
-                       end
+                       problem file (problem.json), the built-in model (resnet18.pt), each
+                       daemon's output (node<P>.<N>.out: its port line, then its log);
+                       default: a fresh folder under $TMPDIR, removed at the end
   -h, --help           this help
 
 Output: the plan (boundaries b_0..b_{P-1}: node p runs layers b_{p-1}+1..b_p; its cost; the SCI
 message's bytes; the round's time), then per node the mean compute time measured and planned,
 the bytes it received and the mean transfer time into it measured and planned; end-to-end
 mean/min/max against the planned (dilation x plan cost), the monolithic forward's time on this
-machine and the largest difference of any output from the monolithic forward. Without
---emulate the nodes run at this machine's speed over loopback, so measured and planned differ
-by design; with --emulate their ratio should be near 1.
+machine and the largest difference of any output from the monolithic forward. Nodes after the
+one that runs the last layer are "not reached": the result returns to the source in the
+replies, so the plan's delivery of it (deliver: sink) is not run; the planned end-to-end is
+also given without it. Without --emulate the nodes run at this machine's speed over loopback,
+so measured and planned differ by design; with --emulate their ratio should be near 1.
+
+Trace (--trace), seconds and bytes: per request and node that ran, {"task", "node" (position),
+"name", "device_class", "first_layer", "last_layer" (first > last: it only relayed),
+"compute_s", "planned_compute_s", "bytes_in" (pickled values received), "transfer_in_s",
+"planned_transfer_in_s", "retries", "bypassed"}; then per request {"task", "epoch",
+"boundaries", "end_to_end_s", "planned_s", "planned_delivery_s", "monolithic_s",
+"max_abs_diff"}.
 
 Every daemon is started with --die-with-parent and lives at most 120 s + (requests + planning
 rounds) x --timeout-s; all are stopped by PID (SIGTERM, SIGKILL after 10 s) on every exit path.
@@ -457,7 +466,7 @@ int run(const std::vector<std::string>& argv) {
                   "--log-level", "--tls-ca", "--tls-cert", "--tls-key", "--keep-dir"},
                  {"--emulate"});
   if (args.help()) {
-    std::cout << kHelp;
+    std::cout << kHelp << cli::resource_options_help();
     return 0;
   }
   args.expect_positional(0, "");
@@ -574,7 +583,7 @@ int run(const std::vector<std::string>& argv) {
   if (!derived.empty())
     std::cerr << "hivemind run: " << model::describe(derived, model_name) << "\n";
   split::Problem problem =
-      model::problem_from_route(profile, route, catalog, model::CutSizes::kDag);
+      model::problem_from_route(profile, route, catalog, model::CutSizes::kDag, args.budget());
   const int P = problem.node_count();
   check_interrupted();
 
