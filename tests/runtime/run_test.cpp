@@ -27,7 +27,7 @@ namespace fs = std::filesystem;
 
 fs::path fresh_dir(const std::string& name) {
   const fs::path dir =
-      fs::temp_directory_path() / ("hivemind_run_test_" + std::to_string(::getpid())) / name;
+      fs::temp_directory_path() / ("hivemind_run_test_" + std::to_string(::getpid()) + "_" + name);
   fs::remove_all(dir);
   fs::create_directories(dir);
   return dir;
