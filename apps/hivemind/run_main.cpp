@@ -119,17 +119,18 @@ message's bytes; the round's time), then per node the mean compute time measured
 the bytes it received and the mean transfer time into it measured and planned; end-to-end
 mean/min/max against the planned (dilation x plan cost), the monolithic forward's time on this
 machine and the largest difference of any output from the monolithic forward. Nodes after the
-one that runs the last layer are "not reached": the result returns to the source in the
-replies, so the plan's delivery of it (deliver: sink) is not run; the planned end-to-end is
-also given without it. Without --emulate the nodes run at this machine's speed over loopback,
-so measured and planned differ by design; with --emulate their ratio should be near 1.
+one that runs the last layer relay the result to the sink (deliver: sink, the route's
+default) or are not reached (deliver: source or none); with deliver: source the result's
+return over each link is emulated and planned too (Eq. 10, down). Without --emulate the
+nodes run at this machine's speed over loopback, so measured and planned differ by design;
+with --emulate their ratio should be near 1.
 
 Trace (--trace), seconds and bytes: per request and node that ran, {"task", "node" (position),
 "name", "device_class", "first_layer", "last_layer" (first > last: it only relayed),
 "compute_s", "planned_compute_s", "bytes_in" (pickled values received), "transfer_in_s",
-"planned_transfer_in_s", "retries", "bypassed"}; then per request {"task", "epoch",
-"boundaries", "end_to_end_s", "planned_s", "planned_delivery_s", "monolithic_s",
-"max_abs_diff"}.
+"planned_transfer_in_s", "return_s", "planned_return_s" (deliver: source: the result's
+return over the link out of the node), "retries", "bypassed"}; then per request {"task",
+"epoch", "boundaries", "end_to_end_s", "planned_s", "monolithic_s", "max_abs_diff"}.
 
 Every daemon is started with --die-with-parent and lives at most 120 s + (requests + planning
 rounds) x --timeout-s; all are stopped by PID (SIGTERM, SIGKILL after 10 s) on every exit path.
@@ -425,34 +426,6 @@ struct NodeStats {
   int retries = 0;
 };
 
-// Eq. 10 over links from..to-1 for `bytes` (the launcher's planned transfer when the runtime
-// reports none: it plans transfers only when it shapes them, i.e. with --emulate).
-double planned_transfer(const split::Problem& p, int from, int to, double bytes) {
-  double s = 0.0;
-  for (int k = from; k < to; ++k) {
-    const split::LinkDirection& up = p.links[static_cast<std::size_t>(k)].up;
-    s += bytes / up.bandwidth_bytes_per_s + up.overhead_s;
-  }
-  return s;
-}
-
-// What the plan counts after node `last` ran the last layer (Eq. 1 and its deliver options):
-// the result's bytes s_L over the links to the sink (up), or back to the source (down), Eq. 10
-// per link; nothing for deliver none. The runtime does not run this part: the result returns
-// to the source in the replies of the chain.
-double planned_delivery(const split::Problem& p, int last) {
-  const double bytes = p.cut_bytes(p.layers);
-  double s = 0.0;
-  if (p.deliver == split::Deliver::kSink)
-    return planned_transfer(p, last, p.node_count() - 1, bytes);
-  if (p.deliver == split::Deliver::kSource)
-    for (int k = 0; k < last; ++k) {
-      const split::LinkDirection& down = p.links[static_cast<std::size_t>(k)].down;
-      s += bytes / down.bandwidth_bytes_per_s + down.overhead_s;
-    }
-  return s;
-}
-
 std::string join(const std::vector<std::string>& items, const std::string& sep) {
   std::string s;
   for (const auto& item : items) s += (s.empty() ? "" : sep) + item;
@@ -654,7 +627,7 @@ int run(const std::vector<std::string>& argv) {
   torch::manual_seed(2026);
   std::map<int, NodeStats> stats;
   double e2e_sum = 0, e2e_min = std::numeric_limits<double>::infinity(), e2e_max = 0,
-         planned_sum = 0, delivery_sum = 0, mono_sum = 0, worst_diff = 0, worst_scale = 0;
+         planned_sum = 0, mono_sum = 0, worst_diff = 0, worst_scale = 0;
   int replans = 0, replans_changed = 0;
   long long trace_lines = 0;
   c10::IValue last_output;
@@ -691,17 +664,9 @@ int run(const std::vector<std::string>& argv) {
     e2e_min = std::min(e2e_min, r.end_to_end_s);
     e2e_max = std::max(e2e_max, r.end_to_end_s);
     planned_sum += r.planned_s;
-    const double delivery_s =
-        r.runs.empty() ? 0.0 : D * planned_delivery(problem, r.runs.back().position);
-    delivery_sum += delivery_s;
     mono_sum += mono_s;
     last_output = r.output;
-    int upstream = 0;
     for (const runtime::NodeRun& n : r.runs) {
-      double planned_in = n.planned_transfer_in_s;
-      if (n.position > 0 && planned_in == 0.0 && !emulate)
-        planned_in =
-            planned_transfer(problem, upstream, n.position, static_cast<double>(n.bytes_in));
       NodeStats& s = stats[n.position];
       if (s.runs > 0 && (s.first_layer != n.first_layer || s.last_layer != n.last_layer))
         s.layers_changed = true;
@@ -712,7 +677,7 @@ int run(const std::vector<std::string>& argv) {
       s.planned_compute_s += n.planned_compute_s;
       s.bytes_in += static_cast<double>(n.bytes_in);
       s.transfer_s += n.transfer_in_s;
-      s.planned_transfer_s += planned_in;
+      s.planned_transfer_s += n.planned_transfer_in_s;
       s.retries += n.retries;
       if (trace_file) {
         const auto& rn = route.nodes.at(static_cast<std::size_t>(n.position));
@@ -726,13 +691,14 @@ int run(const std::vector<std::string>& argv) {
                                      {"planned_compute_s", n.planned_compute_s},
                                      {"bytes_in", n.bytes_in},
                                      {"transfer_in_s", n.transfer_in_s},
-                                     {"planned_transfer_in_s", planned_in},
+                                     {"planned_transfer_in_s", n.planned_transfer_in_s},
+                                     {"return_s", n.return_s},
+                                     {"planned_return_s", n.planned_return_s},
                                      {"retries", n.retries},
                                      {"bypassed", n.bypassed}};
         trace_file->stream() << line.dump() << "\n";
         ++trace_lines;
       }
-      upstream = n.position;
     }
     if (trace_file) {
       const nlohmann::json line = {{"task", task},
@@ -740,7 +706,6 @@ int run(const std::vector<std::string>& argv) {
                                    {"boundaries", r.boundaries},
                                    {"end_to_end_s", r.end_to_end_s},
                                    {"planned_s", r.planned_s},
-                                   {"planned_delivery_s", delivery_s},
                                    {"monolithic_s", mono_s},
                                    {"max_abs_diff", diff}};
       trace_file->stream() << line.dump() << "\n";
@@ -760,9 +725,10 @@ int run(const std::vector<std::string>& argv) {
     const auto it = stats.find(position);
     if (it == stats.end()) {
       std::printf(
-          "%-10s %-10s %-9s not reached (the result returns from the node that runs the "
-          "last layer)\n",
-          rn.name.c_str(), rn.device_class.c_str(), "-");
+          "%-10s %-10s %-9s not reached (deliver: %s: the result returns from the node that "
+          "runs the last layer)\n",
+          rn.name.c_str(), rn.device_class.c_str(), "-",
+          std::string(split::to_string(problem.deliver)).c_str());
       continue;
     }
     const NodeStats& s = it->second;
@@ -787,19 +753,12 @@ int run(const std::vector<std::string>& argv) {
   bool changed = false;
   for (const auto& [position, s] : stats) changed = changed || s.layers_changed;
   if (changed) std::printf("* layers of the last request (a replan moved them)\n");
-  const double e2e = e2e_sum / n, planned = planned_sum / n, delivery = delivery_sum / n;
+  const double e2e = e2e_sum / n, planned = planned_sum / n;
   std::printf(
       "end-to-end: mean %s ms, min %s ms, max %s ms; planned %s ms (dilation %.3g x plan "
       "cost); measured / planned %.3f\n",
       ms(e2e).c_str(), ms(e2e_min).c_str(), ms(e2e_max).c_str(), ms(planned).c_str(), D,
       planned > 0 ? e2e / planned : 0.0);
-  if (delivery > 0)
-    std::printf(
-        "  the plan's cost includes %s ms to deliver the result (deliver: %s), which the runtime "
-        "does not run (the result returns in the replies); without it: planned %s ms, measured / "
-        "planned %.3f\n",
-        ms(delivery).c_str(), std::string(split::to_string(problem.deliver)).c_str(),
-        ms(planned - delivery).c_str(), planned > delivery ? e2e / (planned - delivery) : 0.0);
   std::printf("monolithic forward on this machine: %s ms (mean of %lld)\n",
               ms(mono_sum / n).c_str(), requests);
   std::printf(

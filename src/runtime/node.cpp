@@ -91,29 +91,30 @@ std::vector<c10::IValue> unpickle(const std::string& bytes, const std::string& w
   }
 }
 
-// The emulated link out of a node (Emulation::links): a FIFO token bucket without burst (a
-// transfer starts when the previous one has left, then takes bytes / bandwidth) plus the
-// link's overhead as a delay, all times `dilation`. Thread-safe.
+// Eq. 10 for `bytes` over chained links (a bypass crosses several), times the dilation.
+double emulated_s(double bytes, const std::vector<split::LinkDirection>& links, double dilation) {
+  double total = 0.0;
+  for (const auto& d : links) total += split::latency_of(d).of(bytes);
+  return total * dilation;
+}
+
+// The emulated link out of a node in one direction (Emulation::links): a FIFO token bucket
+// without burst (a transfer starts when the previous one has left, then takes bytes /
+// bandwidth) plus the link's overhead as a delay, all times `dilation`. Thread-safe.
 class LinkShaper {
  public:
   explicit LinkShaper(double dilation) : dilation_(dilation) {}
-  // Waits until `bytes` have crossed `links` (chained: a bypass crosses several), returns the
-  // emulated time (what the sender waited).
-  double send(double bytes, const std::vector<split::LinkDirection>& links) {
-    double total = 0.0, serial = 0.0;
-    for (const auto& d : links) {
-      total += split::latency_of(d).of(bytes);
-      serial += bytes / d.bandwidth_bytes_per_s;
-    }
-    total *= dilation_;
+  // Waits until `bytes` have crossed `links`.
+  void send(double bytes, const std::vector<split::LinkDirection>& links) {
+    double serial = 0.0;
+    for (const auto& d : links) serial += bytes / d.bandwidth_bytes_per_s;
     Clock::time_point start;
     {
       std::lock_guard lock(mu_);
       start = std::max(Clock::now(), free_at_);
       free_at_ = start + to_duration(serial * dilation_);
     }
-    sleep_until(start + to_duration(total));
-    return total;
+    sleep_until(start + to_duration(emulated_s(bytes, links, dilation_)));
   }
 
  private:
@@ -182,6 +183,7 @@ class NodeLogic {
       : c_(std::move(c)),
         log_(c_.log_level, c_.position),
         shaper_(c_.emulation.dilation),
+        return_shaper_(c_.emulation.dilation),
         estimator_(c_.incoming ? c_.incoming->up : split::LinkDirection{}, c_.ewma_weight,
                    c_.emulation.dilation) {
     check_tls(c_.tls);
@@ -351,10 +353,13 @@ class NodeLogic {
     double planned = 0.0;
     for (int l = x + 1; l <= stop; ++l) planned += c_.compute_s[static_cast<std::size_t>(l - 1)];
     me.set_planned_compute_s(planned * c_.emulation.dilation);
-    if (stop == c_.task.layers || c_.sink) {
-      if (stop != c_.task.layers)
-        throw InputError("the sink stopped at layer " + std::to_string(stop) + " of " +
-                         std::to_string(c_.task.layers));
+    // The task ends here once layer L ran, unless the result must still reach the sink
+    // (deliver: sink, Eq. 1): then cut L travels on, each node after relaying it.
+    const int L = c_.task.layers;
+    if (c_.sink && stop != L)
+      throw InputError("the sink stopped at layer " + std::to_string(stop) + " of " +
+                       std::to_string(L));
+    if (stop == L && (c_.sink || c_.task.deliver != split::Deliver::kSink)) {
       const std::vector<char> bytes = torch::pickle_save(c_.executor->result(out));
       reply.set_result(std::string(bytes.begin(), bytes.end()));
       *reply.add_runs() = me;
@@ -366,18 +371,21 @@ class NodeLogic {
     next.set_live(pickle(out));
     hivemind::v1::TaskReply down;
     std::size_t target_used = 0;
+    std::vector<split::LinkDirection> links;  // the links the transfer crossed
     for (std::size_t target = current_target();;) {
-      // The transfer over links p .. (the chosen node's): shaped when emulating.
+      // The transfer over links p .. (the chosen node's): shaped when emulating; planned as
+      // Eq. 10 for the cut's bytes s_x on those links.
       next.set_sent_unix_ns(unix_ns());
       next.set_links(static_cast<int>(target) + 1);
-      std::vector<split::LinkDirection> links;
+      links.clear();
       {
         std::lock_guard lock(mu_);
         links.push_back(out_link_);
       }
       for (std::size_t k = 1; k <= target; ++k) links.push_back(peers_[k].link.up);
-      next.set_planned_transfer_s(
-          c_.emulation.links ? shaper_.send(static_cast<double>(next.live().size()), links) : 0.0);
+      next.set_planned_transfer_s(emulated_s(c_.task.cut_bytes[static_cast<std::size_t>(stop)],
+                                             links, c_.emulation.dilation));
+      if (c_.emulation.links) shaper_.send(static_cast<double>(next.live().size()), links);
       const grpc::Status s = call(target, &hivemind::v1::Node::Stub::Run, next, down, deadline);
       target_used = target;
       if (s.ok()) break;
@@ -390,6 +398,17 @@ class NodeLogic {
       mark_absent(target, deadline);
       target = current_target();
       down.Clear();
+    }
+    // deliver: source — the result comes back over the same links (their down direction,
+    // Eq. 10): emulated when the links are.
+    if (c_.task.deliver == split::Deliver::kSource) {
+      std::vector<split::LinkDirection> back;
+      for (std::size_t k = 0; k <= target_used; ++k) back.push_back(peers_[k].link.down);
+      me.set_planned_return_s(
+          emulated_s(c_.task.cut_bytes[static_cast<std::size_t>(L)], back, c_.emulation.dilation));
+      const auto t_back = Clock::now();
+      if (c_.emulation.links) return_shaper_.send(static_cast<double>(down.result().size()), back);
+      me.set_return_s(seconds_since(t_back));
     }
     for (std::size_t k = 0; k < target_used; ++k) me.add_bypassed(peers_[k].position);
     reply.set_result(down.result());
@@ -463,7 +482,8 @@ class NodeLogic {
 
   NodeConfig c_;
   Logger log_;
-  LinkShaper shaper_;
+  LinkShaper shaper_;         // sends downstream
+  LinkShaper return_shaper_;  // the result's return upstream (deliver: source)
   std::vector<Peer> peers_;
   std::vector<double> compute_row_, relay_compute_, incoming_row_, relay_row_, scratch_row_;
   std::mutex mu_;
@@ -606,13 +626,16 @@ struct NodeServer::Impl {
 
 NodeServer::NodeServer(NodeConfig config, const std::string& listen) : impl_(new Impl) {
   const auto credentials = server_credentials(config.tls);
+  const bool tls = config.tls.enabled();
   impl_->service = std::make_unique<Service>(std::move(config));
   grpc::ServerBuilder builder;
   builder.AddListeningPort(listen, credentials, &impl_->port);
   builder.SetMaxReceiveMessageSize(kMaxMessageBytes);
   builder.RegisterService(impl_->service.get());
   impl_->server = builder.BuildAndStart();
-  if (!impl_->server || impl_->port == 0) throw InputError("--listen: cannot listen on " + listen);
+  if (!impl_->server || impl_->port == 0)
+    throw InputError("--listen: cannot listen on " + listen +
+                     (tls ? " (or --tls-cert and --tls-key do not belong together)" : ""));
 }
 
 NodeServer::~NodeServer() { shutdown(); }
@@ -687,6 +710,8 @@ TaskResult Source::run(std::uint64_t task, const std::vector<c10::IValue>& input
     run.bytes_in = static_cast<std::size_t>(n.bytes_in());
     run.transfer_in_s = n.transfer_in_s();
     run.planned_transfer_in_s = n.planned_transfer_in_s();
+    run.return_s = n.return_s();
+    run.planned_return_s = n.planned_return_s();
     run.retries = n.retries();
     run.bypassed.assign(n.bypassed().begin(), n.bypassed().end());
     retried = retried || run.retries > 0;

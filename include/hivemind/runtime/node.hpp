@@ -109,7 +109,9 @@ struct NodeRun {
   double planned_compute_s = 0.0;       // dilation x sum of its tau^p_l
   std::size_t bytes_in = 0;             // pickled values it received (0 at the source)
   double transfer_in_s = 0.0;           // measured: upstream's send start to arrival here
-  double planned_transfer_in_s = 0.0;   // dilation x Eq. 10 for bytes_in on the link(s) used
+  double planned_transfer_in_s = 0.0;   // dilation x Eq. 10 for the cut's s_x on the link(s) used
+  double return_s = 0.0;                // deliver: source — the result's return out of here
+  double planned_return_s = 0.0;        // ... dilation x Eq. 10 (down) for s_L
   int retries = 0;                      // tasks it re-sent past a dead neighbour
   std::vector<int> bypassed;            // the dead nodes it sent past
 };
