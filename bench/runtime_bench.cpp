@@ -1,14 +1,15 @@
 // Runtime benchmark (issue 13, "Performance"): real hivemind-node daemons on loopback.
-//   1. SCI update round over 10 daemons (L = 52): the source's plan() — the update from the
-//      sink to the source and the decisions back down — median and 90th percentile.
-//      Goal <= 2 ms.
+//   1. SCI update round over 10 daemons (11 nodes, the source in this process; L = 52): the
+//      update from the sink to the source (Fig. 5 step 1), then with the decisions back down —
+//      median and 90th percentile; 2 and 5 nodes beside it give the cost per hop. Goal <= 2 ms.
 //   2. SCI updates one daemon sustains over a bidirectional stream (SciStream: each message a
 //      downstream SCI message, each reply the node's own), per second of the daemon's CPU time
 //      (utime + stime of its process, /proc). Goal >= 100,000.
 //   3. ResNet-18 (224 px, the profiler's C++-built TorchScript) split over 5 local daemons
 //      without emulation vs the monolithic forward in this process: median end-to-end against
 //      median monolithic + the transfers' measured time over loopback. Goal <= 1.10x.
-// Usage: runtime_bench [ROUNDS] (default 200 SCI rounds; the stream sends 1000 x ROUNDS).
+// Usage: runtime_bench [ROUNDS [round|stream|split]] (default 200 SCI rounds, over chains of 2,
+// 5 and 11 nodes; the stream sends 1000 x ROUNDS; all three parts).
 #include <grpcpp/grpcpp.h>
 #include <torch/torch.h>
 #include <unistd.h>
@@ -85,12 +86,13 @@ split::Problem random_problem(int layers, int nodes, unsigned seed) {
   return p;
 }
 
-void sci_round(const fs::path& dir, int rounds) {
-  const split::Problem p = random_problem(52, 10, 7);
-  const std::string file = (dir / "sci10.json").string();
+void sci_round(const fs::path& dir, int rounds, int P) {
+  const split::Problem p = random_problem(52, P, 7);
+  const std::string name = "sci" + std::to_string(P);
+  const std::string file = (dir / (name + ".json")).string();
   write_text_file_atomic(file, split::to_json(p));
-  runtime::LocalChain chain(HIVEMIND_NODE_EXE, dir / "sci10");
-  const auto nodes = chain.start(file, 10);
+  runtime::LocalChain chain(HIVEMIND_NODE_EXE, dir / name);
+  const auto nodes = chain.start(file, P);
   runtime::Source source(runtime::node_config_from_problem(p, 0, nodes));
   const double want = split::solve(split::compile(p), split::Method::kSci).cost;
   std::vector<double> ms, update_ms;
@@ -106,11 +108,12 @@ void sci_round(const fs::path& dir, int rounds) {
     bytes = plan.message_bytes;
   }
   std::printf(
-      "1. SCI update round, 10 daemons, L=52, %d rounds: update (sink to source) median %.3f "
-      "ms, p90 %.3f ms (goal <= 2 ms); with the decisions back down median %.3f ms, p90 %.3f "
+      "1. SCI update round, %d nodes (%d daemons), L=52, %d rounds: update (sink to source) "
+      "median %.3f ms, p90 %.3f ms%s; with the decisions back down median %.3f ms, p90 %.3f "
       "ms; message %zu B; cost %.6g s vs library %.6g s\n",
-      rounds, quantile(update_ms, 0.5), quantile(update_ms, 0.9), quantile(ms, 0.5),
-      quantile(ms, 0.9), bytes, cost, want);
+      P, P - 1, rounds, quantile(update_ms, 0.5), quantile(update_ms, 0.9),
+      P == 11 ? " (goal <= 2 ms over 10 daemons)" : "", quantile(ms, 0.5), quantile(ms, 0.9), bytes,
+      cost, want);
 }
 
 void sci_stream(const fs::path& dir, int updates) {
@@ -225,11 +228,15 @@ int main(int argc, char** argv) {
     std::printf("runtime_bench: %u logical CPUs; daemons on 127.0.0.1\n",
                 std::thread::hardware_concurrency());
     std::fflush(stdout);
-    sci_round(dir, rounds);
+    const std::string only = argc > 2 ? argv[2] : "";  // round | stream | split
+    if (only.empty() || only == "round")
+      for (int P : {2, 3, 5, 11}) {
+        sci_round(dir, rounds, P);
+        std::fflush(stdout);
+      }
+    if (only.empty() || only == "stream") sci_stream(dir, rounds * 1000);
     std::fflush(stdout);
-    sci_stream(dir, rounds * 1000);
-    std::fflush(stdout);
-    split_vs_monolithic(dir, 20);
+    if (only.empty() || only == "split") split_vs_monolithic(dir, 20);
     fs::remove_all(dir);
     return 0;
   } catch (const std::exception& e) {

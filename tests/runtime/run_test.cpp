@@ -19,19 +19,14 @@
 #include "hivemind/model/torch_executor.hpp"
 #include "hivemind/model/torch_profiler.hpp"
 #include "hivemind/process.hpp"
+#include "runtime_testing.hpp"
 
 namespace hivemind::runtime {
 namespace {
 
 namespace fs = std::filesystem;
 
-fs::path fresh_dir(const std::string& name) {
-  const fs::path dir =
-      fs::temp_directory_path() / ("hivemind_run_test_" + std::to_string(::getpid()) + "_" + name);
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir;
-}
+fs::path fresh_dir(const std::string& name) { return testing::temp_dir("run_" + name); }
 
 // `hivemind run ARGS` with stdout and stderr into `out`; its exit status.
 ExitStatus hivemind_run(const std::vector<std::string>& args, const std::string& out) {
