@@ -1,8 +1,9 @@
-// hivemind-node: one HiveMind node as a daemon (issue 13, first step; include/hivemind/runtime/
-// node.hpp). It prints "port N" on its first stdout line once it listens, serves the SCI update
-// and the decisions of node.proto, and stops on SIGTERM/SIGINT or after --max-seconds.
-// With --plan it is the source (node 0): it runs one planning round through the chain, prints
-// the plan and exits.
+// hivemind-node: one HiveMind node as a daemon (issue 13; include/hivemind/runtime/node.hpp).
+// It prints "port N" on its first stdout line once it listens, serves the SCI update and the
+// decisions of node.proto, and stops on SIGTERM/SIGINT or after --max-seconds.
+// Configured by its own node file (--config, runtime/node_file.hpp: one file per host) or by
+// a whole problem file and flags (--problem --position). With --plan it is the source (node
+// 0): it runs one planning round through the chain, prints the plan and exits.
 #include <grpc/support/log.h>
 #include <sys/prctl.h>
 
@@ -12,22 +13,44 @@
 #include <cstdio>
 #include <iostream>
 #include <thread>
+#include <utility>
 
 #include "args.hpp"
+#include "commands.hpp"
 #include "hivemind/error.hpp"
 #include "hivemind/runtime/node.hpp"
+#include "hivemind/runtime/node_file.hpp"
 #include "hivemind/split/problem_io.hpp"
 
 namespace {
 
-constexpr const char* kHelp = R"(usage: hivemind-node --problem PROBLEM.json --position P [options]
+using namespace hivemind;
+using namespace hivemind::runtime;
 
-One node of a HiveMind chain as a daemon (gRPC, proto/hivemind/v1/node.proto). From the problem
-file it keeps only what node P knows (Sec. IV-C): its own per-layer compute costs, the link it
-receives data on, the task's cut bytes and deliver mode. It takes part in the SCI update
-(Algorithm 1) with the codec's messages and keeps its split table.
+constexpr const char* kHelp = R"(usage: hivemind-node --config NODE.json [--plan] [options]
+       hivemind-node --problem PROBLEM.json --position P [options]
 
-options:
+One node of a HiveMind chain as a daemon (gRPC, proto/hivemind/v1/node.proto). It knows only
+what the paper's node knows (Sec. IV-C): its own per-layer compute costs, the link it receives
+data on, the task's cut bytes and deliver mode, and the addresses of the nodes after it. It
+takes part in the SCI update (Algorithm 1) with the codec's messages, keeps its split table
+and runs its layers of split tasks.
+
+a node file (one per host; docs/runtime-deploy.md):
+  --config NODE.json    format hivemind.node/v1, the whole configuration of this node:
+                        name, position, nodes (the chain's length), device_class,
+                        speed_scale, model, input, profile (absent: the model is profiled
+                        here at start-up and a note on stderr says what was derived),
+                        incoming (the link into it), downstream (address of each node after
+                        it, neighbour first, with the link into that node), deliver, listen,
+                        emulation, tls, estimate_links, log_level, timeout_s. Link fields as
+                        in a route: bandwidth_mbps, overhead_ms, down_bandwidth_mbps,
+                        down_overhead_ms. Paths are relative to the file's folder; device
+                        classes resolve in $HIVEMIND_DATA/devices (default: the data/ of the
+                        source tree it was built from). No flag overrides a field: with
+                        --config only the options of the last group below are accepted
+
+a problem file (every node started from the same file):
   --problem FILE        the problem (hivemind.problem/v1); node P's part is used
   --position P          this node's position, 0 = the source (UE)
   --downstream ADDRS    host:port of every node after P, comma-separated, neighbour first
@@ -38,9 +61,6 @@ options:
                         node only plans
   --input SPEC          the model's input shapes, as hivemind profile --input (with --model)
   --listen ADDR         where to listen (default 127.0.0.1:0: a free port, printed)
-  --plan                source only: run one planning round through the chain, print the
-                        plan (boundaries, cost, SCI message bytes, round time) and exit
-  --epoch N             the planning round's number (default 1)
   --timeout-s S         deadline of each call downstream (default 5); a task's covers the
                         whole rest of the chain
   --emulate-devices     pad each layer's real time up to its profile time x dilation
@@ -56,12 +76,98 @@ options:
                         by the CA
   --log-level L         error | warn | info | debug (default error: quiet, failures are
                         replies), on stderr; warn shows bypassed nodes, info SCI rounds
+
+either way:
+  --plan                source only: run one planning round through the chain, print the
+                        plan (boundaries, cost, SCI message bytes, round time) and exit
+  --epoch N             the planning round's number (default 1)
   --max-seconds S       stop serving after S seconds (default 3600)
   --die-with-parent     stop when the parent process dies (tests)
   -h, --help            this help
 
 Exit code 0 on success, 2 on bad input or a planning round that fails (one line on stderr).
 )";
+
+// What --config covers: each flag and the node file's field that sets it instead.
+constexpr std::pair<const char*, const char*> kFileFields[] = {
+    {"--problem", "position, nodes, device_class, incoming, downstream"},
+    {"--position", "position"},
+    {"--downstream", "downstream"},
+    {"--listen", "listen"},
+    {"--model", "model"},
+    {"--input", "input"},
+    {"--timeout-s", "timeout_s"},
+    {"--dilation", "emulation.dilation"},
+    {"--emulate-devices", "emulation.devices"},
+    {"--emulate-links", "emulation.links"},
+    {"--no-estimate", "estimate_links"},
+    {"--tls-ca", "tls.ca"},
+    {"--tls-cert", "tls.cert"},
+    {"--tls-key", "tls.key"},
+    {"--log-level", "log_level"},
+};
+
+// --problem mode: node --position's part of the problem file, the rest from flags.
+NodeConfig from_flags(const cli::Args& args, std::string& listen) {
+  const auto problem_path = args.value("--problem");
+  if (!problem_path) throw InputError("--problem: required (or --config NODE.json)");
+  const split::Problem problem = split::load_problem(*problem_path);
+  const int position =
+      static_cast<int>(args.integer_or("--position", -1, 0, problem.node_count() - 1));
+  if (position < 0) throw InputError("--position: required");
+  std::vector<std::string> downstream;
+  if (const auto list = args.value("--downstream")) {
+    std::size_t start = 0;
+    for (std::size_t comma; (comma = list->find(',', start)) != std::string::npos;
+         start = comma + 1)
+      downstream.push_back(list->substr(start, comma - start));
+    downstream.push_back(list->substr(start));
+  }
+  NodeConfig config = node_config_from_problem(problem, position, downstream);
+  config.call_timeout_s = args.number_or("--timeout-s", 5.0, 1e-3, 3600);
+  config.emulation.devices = args.flag("--emulate-devices");
+  config.emulation.links = args.flag("--emulate-links");
+  config.emulation.dilation = args.number_or("--dilation", 1.0, 1.0, 1e6);
+  config.estimate_links = !args.flag("--no-estimate");
+  config.tls = {args.value_or("--tls-ca", ""), args.value_or("--tls-cert", ""),
+                args.value_or("--tls-key", "")};
+  config.log_level = parse_log_level(args.value_or("--log-level", "error"));
+  if (auto model = args.value("--model")) {
+    const auto input = args.value("--input");
+    if (!input) throw InputError("--input: required with --model");
+    auto executor =
+        std::make_shared<model::TorchLayerExecutor>(*model, model::parse_torch_inputs(*input));
+    if (static_cast<int>(executor->layer_count()) != problem.layers)
+      throw InputError("--model: " + *model + " has " + std::to_string(executor->layer_count()) +
+                       " layers, the problem " + std::to_string(problem.layers));
+    // The problem must be this model's: every cut carries what the executor's cut holds.
+    for (int x = 0; x <= problem.layers; ++x)
+      if (executor->cut_bytes(static_cast<std::size_t>(x)) != problem.cut_bytes(x))
+        throw InputError("--model: cut " + std::to_string(x) + " of " + *model + " carries " +
+                         std::to_string(executor->cut_bytes(static_cast<std::size_t>(x))) +
+                         " bytes, the problem says " + std::to_string(problem.cut_bytes(x)) +
+                         " (build the problem from this model's profile)");
+    config.executor = std::move(executor);
+  }
+  listen = args.value_or("--listen", "127.0.0.1:0");
+  return config;
+}
+
+// --config mode: the node file alone (runtime/node_file.hpp); a flag it covers is refused.
+NodeConfig from_file(const cli::Args& args, std::string& listen) {
+  for (const auto& [flag, field] : kFileFields)
+    if (args.value(flag) || args.flag(flag))
+      throw InputError(std::string(flag) + ": not with --config (the node file's " + field +
+                       " sets it; no flag overrides the file)");
+  std::string note;
+  NodeFile file = load_node_config(*args.value("--config"), cli::data_dir(), &note);
+  if (args.flag("--plan") && file.config.position != 0)
+    throw InputError("--plan: the node file's position is " + std::to_string(file.config.position) +
+                     "; only the source (0) plans");
+  if (!note.empty()) std::cerr << "hivemind-node: " << note << "\n";
+  listen = file.listen;
+  return std::move(file.config);
+}
 
 std::atomic<bool> g_stop{false};
 void on_signal(int) { g_stop = true; }
@@ -74,9 +180,9 @@ int main(int argc, char** argv) {
     const std::vector<std::string> argv_vec(argv + 1, argv + argc);
     cli::Args args(
         argv_vec,
-        {"--problem", "--position", "--downstream", "--listen", "--epoch", "--timeout-s",
-         "--max-seconds", "--model", "--input", "--dilation", "--tls-ca", "--tls-cert", "--tls-key",
-         "--log-level"},
+        {"--config", "--problem", "--position", "--downstream", "--listen", "--epoch",
+         "--timeout-s", "--max-seconds", "--model", "--input", "--dilation", "--tls-ca",
+         "--tls-cert", "--tls-key", "--log-level"},
         {"--plan", "--die-with-parent", "--emulate-devices", "--emulate-links", "--no-estimate"});
     if (args.help()) {
       std::cout << kHelp;
@@ -86,46 +192,9 @@ int main(int argc, char** argv) {
     // gRPC's own log lines would break "one line on stderr": every failure it reports reaches
     // us as a status, which we print as that one line.
     gpr_set_log_function([](gpr_log_func_args*) {});
-    const auto problem_path = args.value("--problem");
-    if (!problem_path) throw InputError("--problem: required");
-    const split::Problem problem = split::load_problem(*problem_path);
-    const int position =
-        static_cast<int>(args.integer_or("--position", -1, 0, problem.node_count() - 1));
-    if (position < 0) throw InputError("--position: required");
-    std::vector<std::string> downstream;
-    if (const auto list = args.value("--downstream")) {
-      std::size_t start = 0;
-      for (std::size_t comma; (comma = list->find(',', start)) != std::string::npos;
-           start = comma + 1)
-        downstream.push_back(list->substr(start, comma - start));
-      downstream.push_back(list->substr(start));
-    }
-    runtime::NodeConfig config = runtime::node_config_from_problem(problem, position, downstream);
-    config.call_timeout_s = args.number_or("--timeout-s", 5.0, 1e-3, 3600);
-    config.emulation.devices = args.flag("--emulate-devices");
-    config.emulation.links = args.flag("--emulate-links");
-    config.emulation.dilation = args.number_or("--dilation", 1.0, 1.0, 1e6);
-    config.estimate_links = !args.flag("--no-estimate");
-    config.tls = {args.value_or("--tls-ca", ""), args.value_or("--tls-cert", ""),
-                  args.value_or("--tls-key", "")};
-    config.log_level = runtime::parse_log_level(args.value_or("--log-level", "error"));
-    if (auto model = args.value("--model")) {
-      const auto input = args.value("--input");
-      if (!input) throw InputError("--input: required with --model");
-      auto executor =
-          std::make_shared<model::TorchLayerExecutor>(*model, model::parse_torch_inputs(*input));
-      if (static_cast<int>(executor->layer_count()) != problem.layers)
-        throw InputError("--model: " + *model + " has " + std::to_string(executor->layer_count()) +
-                         " layers, the problem " + std::to_string(problem.layers));
-      // The problem must be this model's: every cut carries what the executor's cut holds.
-      for (int x = 0; x <= problem.layers; ++x)
-        if (executor->cut_bytes(static_cast<std::size_t>(x)) != problem.cut_bytes(x))
-          throw InputError("--model: cut " + std::to_string(x) + " of " + *model + " carries " +
-                           std::to_string(executor->cut_bytes(static_cast<std::size_t>(x))) +
-                           " bytes, the problem says " + std::to_string(problem.cut_bytes(x)) +
-                           " (build the problem from this model's profile)");
-      config.executor = std::move(executor);
-    }
+    std::string listen;
+    const runtime::NodeConfig config =
+        args.value("--config") ? from_file(args, listen) : from_flags(args, listen);
     if (args.flag("--plan")) {
       const auto epoch = static_cast<std::uint64_t>(args.integer_or("--epoch", 1, 0, 1LL << 62));
       const runtime::PlanResult r = runtime::plan_from_source(config, epoch);
@@ -136,7 +205,7 @@ int main(int argc, char** argv) {
                   r.round_s * 1e3);
       return 0;
     }
-    runtime::NodeServer server(config, args.value_or("--listen", "127.0.0.1:0"));
+    runtime::NodeServer server(config, listen);
     std::printf("port %d\n", server.port());
     std::fflush(stdout);
     std::signal(SIGTERM, on_signal);
