@@ -13,6 +13,7 @@
 
 #include "credentials.hpp"
 #include "hivemind/error.hpp"
+#include "hivemind/runtime/tensor_wire.hpp"
 #include "hivemind/split/sci.hpp"
 #include "hivemind/split/sci_codec.hpp"
 #include "hivemind/v1/node.grpc.pb.h"
@@ -70,25 +71,6 @@ std::string status_line(const grpc::Status& s, const std::string& who) {
   return who + ": " +
          (s.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED ? "no answer in time"
                                                                 : s.error_message());
-}
-
-// The live values of a cut on the wire: one tuple, torch.save's pickle format.
-std::string pickle(const std::vector<c10::IValue>& values) {
-  const std::vector<char> bytes = torch::pickle_save(c10::ivalue::Tuple::create(values));
-  return std::string(bytes.begin(), bytes.end());
-}
-
-std::vector<c10::IValue> unpickle(const std::string& bytes, const std::string& what) {
-  try {
-    const c10::IValue v = torch::pickle_load(std::vector<char>(bytes.begin(), bytes.end()));
-    if (!v.isTuple()) throw InputError(what + ": not a tuple of values");
-    const auto& elements = v.toTupleRef().elements();
-    return std::vector<c10::IValue>(elements.begin(), elements.end());
-  } catch (const InputError&) {
-    throw;
-  } catch (const std::exception& e) {
-    throw InputError(what + ": not a pickled tuple of tensors (" + one_line(e.what()) + ")");
-  }
 }
 
 // Eq. 10 for `bytes` over chained links (a bypass crosses several), times the dilation.
@@ -368,7 +350,7 @@ class NodeLogic {
     hivemind::v1::TaskRequest next;
     next.set_task(req.task());
     next.set_cut(stop);
-    next.set_live(pickle(out));
+    encode_values(out, *next.mutable_live());  // tensor_wire.hpp: raw tensors, no pickle
     hivemind::v1::TaskReply down;
     std::size_t target_used = 0;
     std::vector<split::LinkDirection> links;  // the links the transfer crossed
@@ -526,7 +508,7 @@ class Service final : public hivemind::v1::Node::Service {
     const std::int64_t arrived = unix_ns();
     try {
       const std::vector<c10::IValue> live =
-          unpickle(req->live(), "task " + std::to_string(req->task()));
+          decode_values(req->live(), "task " + std::to_string(req->task()));
       logic_.run(*req, live, arrived, inner_deadline(*ctx), *reply);
       return grpc::Status::OK;
     } catch (const std::exception& e) {  // a bad message, a failing layer, no live node left

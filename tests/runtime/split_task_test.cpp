@@ -20,6 +20,7 @@
 #include "hivemind/process.hpp"
 #include "hivemind/runtime/local_chain.hpp"
 #include "hivemind/runtime/node.hpp"
+#include "hivemind/runtime/tensor_wire.hpp"
 #include "hivemind/split/problem_io.hpp"
 #include "hivemind/split/solve.hpp"
 #include "hivemind/v1/node.grpc.pb.h"
@@ -108,8 +109,9 @@ TEST(SplitTask, FiveNodesRunResNet18AsTheMonolithicForward) {
   std::unique_ptr<Source> ue;
   const std::string node1 =
       run_split(chain, dir, model, input, executor, {14, 28, 42, 56, 69}, 3, ue);
-  // Malformed task messages to the first MEC: garbage bytes, a cut out of range, tensors of the
-  // wrong shape. Each gets an error reply (one line) and the chain still serves the next task.
+  // Malformed task messages to the first MEC: garbage bytes, a pickle (not the wire format),
+  // a cut out of range, tensors of the wrong shape. Each gets an error reply (one line) and the
+  // chain still serves the next task.
   auto stub =
       hivemind::v1::Node::NewStub(grpc::CreateChannel(node1, grpc::InsecureChannelCredentials()));
   auto send = [&](int cut, const std::string& live) {
@@ -122,15 +124,17 @@ TEST(SplitTask, FiveNodesRunResNet18AsTheMonolithicForward) {
     ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
     return stub->Run(&ctx, req, &reply);
   };
-  const std::vector<char> wrong =
-      torch::pickle_save(c10::ivalue::Tuple::create({c10::IValue(torch::zeros({1, 3, 33, 33}))}));
-  const std::vector<char> right =
+  std::string wrong, right;
+  encode_values({c10::IValue(torch::zeros({1, 3, 33, 33}))}, wrong);
+  encode_values({c10::IValue(torch::zeros({1, 3, 32, 32}))}, right);
+  const std::vector<char> pickled =
       torch::pickle_save(c10::ivalue::Tuple::create({c10::IValue(torch::zeros({1, 3, 32, 32}))}));
-  for (const auto& [cut, live] :
-       std::vector<std::pair<int, std::string>>{{14, "not a pickle"},
-                                                {70, std::string(right.begin(), right.end())},
-                                                {-1, std::string(right.begin(), right.end())},
-                                                {0, std::string(wrong.begin(), wrong.end())}}) {
+  for (const auto& [cut, live] : std::vector<std::pair<int, std::string>>{
+           {14, "not a tensor message"},
+           {0, std::string(pickled.begin(), pickled.end())},  // the old pickled form
+           {70, right},
+           {-1, right},
+           {0, wrong}}) {
     const grpc::Status st = send(cut, live);
     EXPECT_FALSE(st.ok()) << cut;
     EXPECT_EQ(st.error_message().find('\n'), std::string::npos) << st.error_message();

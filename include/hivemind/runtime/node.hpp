@@ -107,7 +107,7 @@ struct NodeRun {
   int first_layer = 1, last_layer = 0;  // first > last: it only relayed
   double compute_s = 0.0;               // measured: its layers (with padding when emulating)
   double planned_compute_s = 0.0;       // dilation x sum of its tau^p_l
-  std::size_t bytes_in = 0;             // pickled values it received (0 at the source)
+  std::size_t bytes_in = 0;             // encoded values it received (0 at the source)
   double transfer_in_s = 0.0;           // measured: upstream's send start to arrival here
   double planned_transfer_in_s = 0.0;   // dilation x Eq. 10 for the cut's s_x on the link(s) used
   double return_s = 0.0;                // deliver: source — the result's return out of here
