@@ -312,6 +312,12 @@ class NodeLogic {
            std::int64_t arrived_unix_ns, Clock::time_point deadline,
            hivemind::v1::TaskReply& reply) {
     if (!c_.executor) throw InputError("node " + std::to_string(c_.position) + " runs no model");
+    // A task of another model (its architecture hash, docs/formats.md) is refused before
+    // anything runs; the source's own task (hash 0: it starts here) is this node's model.
+    if (req.architecture() != 0 && req.architecture() != c_.architecture)
+      throw InputError("task " + std::to_string(req.task()) + ": a different model (hash " +
+                       std::to_string(req.architecture()) + ", this node plans " +
+                       std::to_string(c_.architecture) + ")");
     const int x = req.cut();
     int stop = 0;
     {
@@ -350,6 +356,7 @@ class NodeLogic {
     hivemind::v1::TaskRequest next;
     next.set_task(req.task());
     next.set_cut(stop);
+    next.set_architecture(c_.architecture);
     encode_values(out, *next.mutable_live());  // tensor_wire.hpp: raw tensors, no pickle
     hivemind::v1::TaskReply down;
     std::size_t target_used = 0;

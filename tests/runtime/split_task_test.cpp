@@ -22,6 +22,7 @@
 #include "hivemind/runtime/node.hpp"
 #include "hivemind/runtime/tensor_wire.hpp"
 #include "hivemind/split/problem_io.hpp"
+#include "hivemind/split/sci_codec.hpp"
 #include "hivemind/split/solve.hpp"
 #include "hivemind/v1/node.grpc.pb.h"
 #include "runtime_testing.hpp"
@@ -114,11 +115,15 @@ TEST(SplitTask, FiveNodesRunResNet18AsTheMonolithicForward) {
   // chain still serves the next task.
   auto stub =
       hivemind::v1::Node::NewStub(grpc::CreateChannel(node1, grpc::InsecureChannelCredentials()));
-  auto send = [&](int cut, const std::string& live) {
+  const std::uint64_t hash =
+      split::architecture_hash(split::load_problem((dir / "problem.json").string()));
+  auto send = [&](int cut, const std::string& live, std::uint64_t architecture = 0) {
+    if (architecture == 0) architecture = hash;
     hivemind::v1::TaskRequest req;
     req.set_task(99);
     req.set_cut(cut);
     req.set_live(live);
+    req.set_architecture(architecture);
     hivemind::v1::TaskReply reply;
     grpc::ClientContext ctx;
     ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
@@ -139,6 +144,14 @@ TEST(SplitTask, FiveNodesRunResNet18AsTheMonolithicForward) {
     EXPECT_FALSE(st.ok()) << cut;
     EXPECT_EQ(st.error_message().find('\n'), std::string::npos) << st.error_message();
   }
+  // A right message of another model (its hash) is refused too.
+  std::string cut14;
+  encode_values(executor->example_cut(14), cut14);
+  const grpc::Status other = send(14, cut14, hash ^ 1);
+  EXPECT_FALSE(other.ok());
+  EXPECT_NE(other.error_message().find("a different model"), std::string::npos)
+      << other.error_message();
+  EXPECT_TRUE(send(14, cut14).ok()) << "the same message with the model's hash runs";
   const std::vector<c10::IValue> again = {torch::randn({1, 3, 32, 32})};
   EXPECT_LE((ue->run(7, again).output.toTensor() - executor->forward(again).toTensor())
                 .abs()
