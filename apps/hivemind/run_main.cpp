@@ -99,6 +99,11 @@ options:
                        1.25 x max over nodes p of (sum of this machine's layer times / sum of
                        node p's planned layer times), at least 1, rounded up to 2 significant
                        digits (this machine's times are measured even with --profile)
+  --shape N:K:MBPS[:MS][,...]
+                       with --emulate: before request N (0-based), re-shape link K (0 = UE ->
+                       first MEC) to MBPS megabit/s and MS milliseconds overhead (default:
+                       the route's); with --replan-every the split follows at the next SCI
+                       update, from the links the receivers estimated
   --replan-every N     run a new planning round (the next epoch) every N requests; the nodes
                        plan with the links they estimated from the transfers they received
                        (default 0: plan once)
@@ -426,6 +431,63 @@ struct NodeStats {
   int retries = 0;
 };
 
+// One --shape entry: before request `at`, link `link` becomes `up`.
+struct Reshape {
+  long long at = 0;
+  int link = 0;
+  split::LinkDirection up;
+};
+
+// "N:K:MBPS[:MS][,...]" on the route's links (units as the route's); the overhead defaults to
+// the route's.
+std::vector<Reshape> parse_shapes(const std::string& text, const model::Route& route) {
+  std::vector<Reshape> out;
+  std::size_t start = 0;
+  while (start <= text.size()) {
+    const std::size_t comma = std::min(text.find(',', start), text.size());
+    const std::string item = text.substr(start, comma - start);
+    std::vector<std::string> f;
+    for (std::size_t a = 0;;) {
+      const std::size_t colon = item.find(':', a);
+      f.push_back(item.substr(a, colon == std::string::npos ? std::string::npos : colon - a));
+      if (colon == std::string::npos) break;
+      a = colon + 1;
+    }
+    const auto bad = [&](const std::string& why) {
+      return InputError("--shape: \"" + item + "\": " + why +
+                        " (expected N:K:MBPS[:MS], e.g. 10:1:5:2)");
+    };
+    if (f.size() < 3 || f.size() > 4) throw bad("needs 3 or 4 fields");
+    Reshape r;
+    try {
+      std::size_t used = 0;
+      r.at = std::stoll(f[0], &used);
+      if (used != f[0].size() || r.at < 0) throw bad("request \"" + f[0] + "\" is not >= 0");
+      r.link = std::stoi(f[1], &used);
+      if (used != f[1].size() || r.link < 0 || r.link >= static_cast<int>(route.links.size()))
+        throw bad("link \"" + f[1] + "\" is not one of 0.." +
+                  std::to_string(route.links.size() - 1));
+      const double mbps = std::stod(f[2], &used);
+      if (used != f[2].size() || !(mbps > 0) || !std::isfinite(mbps))
+        throw bad("bandwidth \"" + f[2] + "\" Mbit/s is not > 0");
+      r.up = {mbps * 1e6 / 8, route.links[static_cast<std::size_t>(r.link)].overhead_ms / 1e3};
+      if (f.size() == 4) {
+        const double overhead_ms = std::stod(f[3], &used);
+        if (used != f[3].size() || !(overhead_ms >= 0) || !std::isfinite(overhead_ms))
+          throw bad("overhead \"" + f[3] + "\" ms is not >= 0");
+        r.up.overhead_s = overhead_ms / 1e3;
+      }
+    } catch (const InputError&) {
+      throw;
+    } catch (const std::exception&) {
+      throw bad("not numbers");
+    }
+    out.push_back(r);
+    start = comma + 1;
+  }
+  return out;
+}
+
 std::string join(const std::vector<std::string>& items, const std::string& sep) {
   std::string s;
   for (const auto& item : items) s += (s.empty() ? "" : sep) + item;
@@ -433,11 +495,12 @@ std::string join(const std::vector<std::string>& items, const std::string& sep) 
 }
 
 int run(const std::vector<std::string>& argv) {
-  cli::Args args(argv,
-                 {"--route", "--model", "--input", "--input-file", "--requests", "--out", "--trace",
-                  "--profile", "--devices", "--dilation", "--replan-every", "--timeout-s",
-                  "--log-level", "--tls-ca", "--tls-cert", "--tls-key", "--keep-dir"},
-                 {"--emulate"});
+  cli::Args args(
+      argv,
+      {"--route", "--model", "--input", "--input-file", "--requests", "--out", "--trace",
+       "--profile", "--devices", "--dilation", "--replan-every", "--shape", "--timeout-s",
+       "--log-level", "--tls-ca", "--tls-cert", "--tls-key", "--keep-dir"},
+      {"--emulate"});
   if (args.help()) {
     std::cout << kHelp << cli::resource_options_help();
     return 0;
@@ -473,6 +536,11 @@ int run(const std::vector<std::string>& argv) {
   const std::string route_path =
       args.value_or("--route", cli::data_dir() + "/routes/four_roles.json");
   const model::Route route = model::load_route(route_path);
+  std::vector<Reshape> shapes;
+  if (const auto spec = args.value("--shape")) {
+    if (!emulate) throw InputError("--shape: only with --emulate (links are shaped when emulated)");
+    shapes = parse_shapes(*spec, route);
+  }
   const model::DeviceCatalog catalog = model::load_device_catalog(
       args.value_or("--devices", cli::data_dir() + "/devices/devices.json"));
   const auto input_file = args.value("--input-file");
@@ -634,6 +702,17 @@ int run(const std::vector<std::string>& argv) {
   const std::vector<int> first_plan = plan.boundaries;
   for (long long task = 0; task < requests; ++task) {
     check_interrupted();
+    for (const Reshape& r : shapes) {
+      if (r.at != task) continue;
+      if (r.link == 0)
+        source.shape(r.up);
+      else
+        runtime::shape_link(after[static_cast<std::size_t>(r.link) - 1], r.up, tls, timeout_s);
+      std::printf("before request %lld: link %d (%s -> %s) shaped to %.6g Mbit/s, %.6g ms\n", task,
+                  r.link, route.nodes[static_cast<std::size_t>(r.link)].name.c_str(),
+                  route.nodes[static_cast<std::size_t>(r.link) + 1].name.c_str(),
+                  r.up.bandwidth_bytes_per_s * 8 / 1e6, r.up.overhead_s * 1e3);
+    }
     if (replan_every > 0 && task > 0 && task % replan_every == 0) {
       const std::vector<int> before = plan.boundaries;
       plan = source.plan(++epoch);

@@ -714,6 +714,8 @@ TaskResult Source::run(std::uint64_t task, const std::vector<c10::IValue>& input
   return r;
 }
 
+void Source::shape(const split::LinkDirection& up) { impl_->logic.shape(up); }
+
 PlanResult plan_from_source(const NodeConfig& source, std::uint64_t epoch) {
   return Source(source).plan(epoch);
 }

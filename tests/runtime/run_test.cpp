@@ -203,6 +203,9 @@ TEST(HivemindRun, BadInputsAreOneLineAndExitTwo) {
                                              {"--out", out},
                                              {"--dilation", "2"},  // without --emulate
                                              {"--emulate", "--dilation", "0.5"},
+                                             {"--shape", "1:1:5"},  // without --emulate
+                                             {"--emulate", "--shape", "1:7:5"},
+                                             {"--emulate", "--shape", "1:1:-5"},
                                              {"--no-such-flag"}}) {
     const std::string log = (dir / "run.txt").string();
     const ExitStatus st = hivemind_run(args, log);

@@ -140,6 +140,8 @@ class Source {
   ~Source();
   PlanResult plan(std::uint64_t epoch);
   TaskResult run(std::uint64_t task, const std::vector<c10::IValue>& inputs);
+  // Re-shapes the emulated link out of the source (link 0; shape_link does it for a daemon).
+  void shape(const split::LinkDirection& up);
 
  private:
   struct Impl;
