@@ -50,11 +50,11 @@ ASAN_DIR ?= build-asan
 sanitize-hostile: deps
 	cmake -S . -B $(ASAN_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHIVEMIND_SANITIZE=ON >/dev/null
 	cmake --build $(ASAN_DIR) -j $(JOBS) --target hivemind fuzz_replay_problem fuzz_replay_model fuzz_replay_scenario \
-	  fuzz_replay_sci_codec
+	  fuzz_replay_sci_codec fuzz_replay_tensor_wire
 	@test -f $(BUILD_DIR)/tests/hostile-corpus/cases.json || /usr/bin/python3 tests/hostile/hostile.py make $(BUILD_DIR)/tests/hostile-corpus
 	ASAN_OPTIONS=detect_leaks=0:abort_on_error=0 /usr/bin/python3 tests/hostile/hostile.py run \
 	  $(ASAN_DIR)/apps/hivemind/hivemind $(BUILD_DIR)/tests/hostile-corpus --guard-factor 6 --max-rss-mib 4096
-	for f in problem model scenario sci_codec; do \
+	for f in problem model scenario sci_codec tensor_wire; do \
 	  $(ASAN_DIR)/tests/fuzz/fuzz_replay_$$f examples data $(BUILD_DIR)/tests/hostile-corpus/inputs || exit 1; \
 	done
 
