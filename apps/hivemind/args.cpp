@@ -17,6 +17,15 @@ const std::set<std::string> kResourceOptions = {"--max-input-mib", "--max-steps"
                                                 "--max-memory-mib"};
 }  // namespace
 
+std::vector<std::string> split_list(const std::string& text, char sep) {
+  std::vector<std::string> items;
+  std::size_t start = 0;
+  for (std::size_t at; (at = text.find(sep, start)) != std::string::npos; start = at + 1)
+    items.push_back(text.substr(start, at - start));
+  items.push_back(text.substr(start));
+  return items;
+}
+
 const char* resource_options_help() {
   return R"(
 resource limits (every command; a run that would exceed them exits 2 naming the flag):

@@ -18,6 +18,10 @@ namespace hivemind::cli {
 //   --max-memory-mib N  memory budget of the tables a run allocates (Budget::bytes)
 const char* resource_options_help();
 
+// A flag's list value split at `sep`, empty items kept so that the caller names them in its
+// error: "a,,b" -> {"a", "", "b"}; "" -> {""}.
+std::vector<std::string> split_list(const std::string& text, char sep);
+
 class Args {
  public:
   // `valued`: options that take a value (--name VALUE or --name=VALUE); `flags`: switches.

@@ -116,13 +116,7 @@ NodeConfig from_flags(const cli::Args& args, std::string& listen) {
       static_cast<int>(args.integer_or("--position", -1, 0, problem.node_count() - 1));
   if (position < 0) throw InputError("--position: required");
   std::vector<std::string> downstream;
-  if (const auto list = args.value("--downstream")) {
-    std::size_t start = 0;
-    for (std::size_t comma; (comma = list->find(',', start)) != std::string::npos;
-         start = comma + 1)
-      downstream.push_back(list->substr(start, comma - start));
-    downstream.push_back(list->substr(start));
-  }
+  if (const auto list = args.value("--downstream")) downstream = cli::split_list(*list, ',');
   NodeConfig config = node_config_from_problem(problem, position, downstream);
   config.call_timeout_s = args.number_or("--timeout-s", 5.0, 1e-3, 3600);
   config.emulation.devices = args.flag("--emulate-devices");

@@ -442,17 +442,8 @@ struct Reshape {
 // the route's.
 std::vector<Reshape> parse_shapes(const std::string& text, const model::Route& route) {
   std::vector<Reshape> out;
-  std::size_t start = 0;
-  while (start <= text.size()) {
-    const std::size_t comma = std::min(text.find(',', start), text.size());
-    const std::string item = text.substr(start, comma - start);
-    std::vector<std::string> f;
-    for (std::size_t a = 0;;) {
-      const std::size_t colon = item.find(':', a);
-      f.push_back(item.substr(a, colon == std::string::npos ? std::string::npos : colon - a));
-      if (colon == std::string::npos) break;
-      a = colon + 1;
-    }
+  for (const std::string& item : cli::split_list(text, ',')) {
+    const std::vector<std::string> f = cli::split_list(item, ':');
     const auto bad = [&](const std::string& why) {
       return InputError("--shape: \"" + item + "\": " + why +
                         " (expected N:K:MBPS[:MS], e.g. 10:1:5:2)");
@@ -483,7 +474,6 @@ std::vector<Reshape> parse_shapes(const std::string& text, const model::Route& r
       throw bad("not numbers");
     }
     out.push_back(r);
-    start = comma + 1;
   }
   return out;
 }

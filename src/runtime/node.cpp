@@ -179,6 +179,9 @@ class NodeLogic {
     }
     if (!c_.downstream.empty()) out_link_ = c_.downstream.front().link.up;
     split::build_compute_row(c_.compute_s, {}, 1.0, 1.0, compute_row_);
+    if (c_.incoming)
+      split::build_transfer_row(c_.task, split::latency_of(c_.incoming->up),
+                                split::latency_of(c_.incoming->down), 1.0, configured_row_);
     relay_compute_.assign(c_.compute_s.size(), kInf);
   }
 
@@ -193,7 +196,6 @@ class NodeLogic {
     split::SciMessage down;
     std::size_t target = 0;
     if (!c_.sink) {
-      std::string last_failure;
       for (target = first; target < peers_.size(); ++target) {
         hivemind::v1::SciRequest req;
         req.set_epoch(epoch);
@@ -221,11 +223,12 @@ class NodeLogic {
     std::lock_guard lock(mu_);
     split::SciNodeInput in;
     in.compute = compute_row_;
-    if (c_.incoming) {
-      split::build_transfer_row(
-          c_.task, split::latency_of(c_.estimate_links ? estimator_.current() : c_.incoming->up),
-          split::latency_of(c_.incoming->down), 1.0, incoming_row_);
+    if (c_.incoming && c_.estimate_links) {  // Eq. 10 on the link as estimated now
+      split::build_transfer_row(c_.task, split::latency_of(estimator_.current()),
+                                split::latency_of(c_.incoming->down), 1.0, incoming_row_);
       in.incoming = incoming_row_;
+    } else if (c_.incoming) {
+      in.incoming = configured_row_;
     }
     if (!c_.sink) {
       // Nodes p+1 .. p+target are absent: one relay step without compute whose incoming
@@ -257,16 +260,12 @@ class NodeLogic {
   }
 
   // One SCI step on a given downstream message (the benchmark's stream): no call downstream,
-  // the table is not kept.
+  // the configured incoming link, the table is not kept.
   void step(const std::string& downstream, std::vector<std::uint8_t>& out) {
     std::lock_guard lock(mu_);
     split::SciNodeInput in;
     in.compute = compute_row_;
-    if (c_.incoming) {
-      split::build_transfer_row(c_.task, split::latency_of(c_.incoming->up),
-                                split::latency_of(c_.incoming->down), 1.0, incoming_row_);
-      in.incoming = incoming_row_;
-    }
+    in.incoming = configured_row_;  // empty at the source
     if (!c_.sink) {
       split::decode_sci(
           std::span(reinterpret_cast<const std::uint8_t*>(downstream.data()), downstream.size()),
@@ -319,21 +318,24 @@ class NodeLogic {
                        std::to_string(req.architecture()) + ", this node plans " +
                        std::to_string(c_.architecture) + ")");
     const int x = req.cut();
+    // The transfer that brought the task: the sender's start to the arrival here (0 at the
+    // source, where nothing was sent).
+    const double transfer_s = req.sent_unix_ns() > 0
+                                  ? static_cast<double>(arrived_unix_ns - req.sent_unix_ns()) * 1e-9
+                                  : 0.0;
     int stop = 0;
     {
       std::lock_guard lock(mu_);
       stop = split::sci_decide(table_, x);
       if (req.links() == 1 && req.sent_unix_ns() > 0)
-        estimator_.observe(static_cast<double>(req.live().size()),
-                           static_cast<double>(arrived_unix_ns - req.sent_unix_ns()) * 1e-9);
+        estimator_.observe(static_cast<double>(req.live().size()), transfer_s);
     }
     hivemind::v1::NodeRun me;
     me.set_position(c_.position);
     me.set_first_layer(x + 1);
     me.set_last_layer(stop);
     me.set_bytes_in(req.live().size());
-    if (req.sent_unix_ns() > 0)
-      me.set_transfer_in_s(static_cast<double>(arrived_unix_ns - req.sent_unix_ns()) * 1e-9);
+    me.set_transfer_in_s(transfer_s);
     me.set_planned_transfer_in_s(req.planned_transfer_s());
     const auto t0 = Clock::now();
     const std::vector<c10::IValue> out = execute(x, stop, live);
@@ -474,7 +476,9 @@ class NodeLogic {
   LinkShaper shaper_;         // sends downstream
   LinkShaper return_shaper_;  // the result's return upstream (deliver: source)
   std::vector<Peer> peers_;
-  std::vector<double> compute_row_, relay_compute_, incoming_row_, relay_row_, scratch_row_;
+  std::vector<double> compute_row_, relay_compute_;  // tau^p (Eq. 7); +inf: an absent node
+  std::vector<double> configured_row_;               // Eq. 10 on the configured incoming link
+  std::vector<double> incoming_row_, relay_row_, scratch_row_;  // guarded by mu_
   std::mutex mu_;
   LinkEstimator estimator_;          // guarded by mu_
   split::LinkDirection out_link_{};  // guarded by mu_: link p as shaped now

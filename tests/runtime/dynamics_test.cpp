@@ -8,6 +8,8 @@
 
 #include <atomic>
 #include <chrono>
+#include <map>
+#include <memory>
 #include <thread>
 
 #include "hivemind/io.hpp"
@@ -59,6 +61,21 @@ double max_diff(const TaskResult& r, const model::TorchLayerExecutor& executor,
   return (r.output.toTensor() - executor.forward(in).toTensor()).abs().max().item<double>();
 }
 
+// The problem's daemons (nodes 1..P-1, each with `per_node` flags) and the source here,
+// executing the model; generous deadlines.
+std::unique_ptr<Source> start_chain(Chain& chain, const fs::path& dir, const split::Problem& p,
+                                    const Model& m,
+                                    const std::map<int, std::vector<std::string>>& per_node) {
+  const std::string file = (dir / "problem.json").string();
+  write_text_file_atomic(file, split::to_json(p));
+  const std::vector<std::string> nodes = chain.start(
+      file, p.node_count(), {"--model", m.path, "--input", m.input, "--timeout-s", "30"}, per_node);
+  NodeConfig config = node_config_from_problem(p, 0, nodes);
+  config.executor = m.executor;
+  config.call_timeout_s = 30;
+  return std::make_unique<Source>(config);
+}
+
 TEST(RuntimeDynamics, ALinkShapedSlowerMovesTheSplitAtTheNextSciUpdate) {
   const fs::path dir = temp_dir("shaping");
   const Model m = resnet18(dir);
@@ -70,16 +87,9 @@ TEST(RuntimeDynamics, ALinkShapedSlowerMovesTheSplitAtTheNextSciUpdate) {
       *m.executor,
       {std::vector<double>(L, 1.0), std::vector<double>(L, 1e-3), std::vector<double>(L, 1e-5)},
       {{{1e9, 1e-4}, {1e9, 1e-4}}, {{1e8, 1e-4}, {1e8, 1e-4}}});
-  const std::string file = (dir / "problem.json").string();
-  write_text_file_atomic(file, split::to_json(p));
   Chain chain(HIVEMIND_NODE_EXE, dir);
-  const std::vector<std::string> nodes =
-      chain.start(file, 3, {"--model", m.path, "--input", m.input, "--timeout-s", "30"},
-                  {{1, {"--emulate-links"}}});
-  NodeConfig config = node_config_from_problem(p, 0, nodes);
-  config.executor = m.executor;
-  config.call_timeout_s = 30;
-  Source ue(config);
+  const std::unique_ptr<Source> source = start_chain(chain, dir, p, m, {{1, {"--emulate-links"}}});
+  Source& ue = *source;
   const PlanResult before = ue.plan(1);
   ASSERT_EQ(before.boundaries, (std::vector<int>{0, 0, L}));
   torch::manual_seed(5);
@@ -87,7 +97,7 @@ TEST(RuntimeDynamics, ALinkShapedSlowerMovesTheSplitAtTheNextSciUpdate) {
   EXPECT_LE(max_diff(ue.run(1, in), *m.executor, in), 1e-5);
 
   const split::LinkDirection slow{1e5, 1e-4};
-  shape_link(nodes[0], slow, {});
+  shape_link(chain.addresses()[1], slow, {});  // the MEC's link out
   for (std::uint64_t task = 2; task <= 3; ++task) {
     const TaskResult r = ue.run(task, in);
     EXPECT_LE(max_diff(r, *m.executor, in), 1e-5);
@@ -125,16 +135,10 @@ TEST(RuntimeDynamics, AKilledMecIsBypassedAndNoRequestIsLost) {
   }
   const split::Problem p =
       chain_problem(*m.executor, compute, std::vector<split::Link>(4, {{1e9, 1e-4}, {1e9, 1e-4}}));
-  const std::string file = (dir / "problem.json").string();
-  write_text_file_atomic(file, split::to_json(p));
   Chain chain(HIVEMIND_NODE_EXE, dir);
-  const std::vector<std::string> nodes =
-      chain.start(file, 5, {"--model", m.path, "--input", m.input, "--timeout-s", "30"},
-                  {{2, {"--emulate-devices"}}});
-  NodeConfig config = node_config_from_problem(p, 0, nodes);
-  config.executor = m.executor;
-  config.call_timeout_s = 30;
-  Source ue(config);
+  const std::unique_ptr<Source> source =
+      start_chain(chain, dir, p, m, {{2, {"--emulate-devices"}}});
+  Source& ue = *source;
   ASSERT_EQ(ue.plan(1).boundaries, want);
 
   // Node 2 dies 0.1 s into task 5 (its 14 layers take 0.28 s there).
