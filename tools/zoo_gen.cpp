@@ -1,6 +1,7 @@
 // hivemind_zoo_gen DATA_DIR: writes DATA_DIR/zoo/<model>.json for every zoo model from the
-// architectures (src/model/arch.cpp) and the measurements in DATA_DIR/measured/, and prints
-// the FLOPs fits and how well they predict the measured models. Then writes
+// architectures (src/model/arch.cpp) and the measurements in DATA_DIR/measured/ (build_zoo,
+// zoo.hpp), and prints each model's layers, FLOPs, mean layer output and forward totals. Then
+// writes
 // DATA_DIR/devices/latency_models.json (latency_model.hpp: the per-class models fitted on the
 // zoo's measured layers) and prints how well one measurement derives the other classes
 // (leave one model out: each model is derived with models fitted on the others). Run by hand after
@@ -114,32 +115,26 @@ int main(int argc, char** argv) {
   }
   try {
     const std::string data = argv[1], measured = data + "/measured";
-    std::vector<FlopsFit> fits;
-    std::printf("FLOPs fits (t = overhead + flops / throughput, least squares over layers):\n");
-    for (const auto& run : kMeasuredRuns) {
-      fits.push_back(fit_flops_model(measured, run));
-      std::printf("  %-6s overhead %8.2f us  throughput %10.4g FLOP/s  (%d layers)\n", run.c_str(),
-                  fits.back().overhead_s * 1e6, fits.back().flops_per_s, fits.back().layers);
-    }
-    std::printf("\n%-16s %6s %12s  forward ms per run: measured (FLOPs estimate)\n", "model",
-                "layers", "GFLOPs");
+    const ZooBuild build = build_zoo(measured);
+    std::printf(
+        "%-16s %6s %10s %16s  forward ms per run (latencies: measured, scaled or "
+        "estimated)\n",
+        "model", "layers", "GFLOPs", "mean out kB (KiB)");
     std::filesystem::create_directories(data + "/zoo");
-    std::vector<ModelProfile> zoo;
-    for (const auto& name : zoo_model_names()) {
-      const ModelProfile p = build_zoo_profile(name, measured, fits);
-      double flops = 0;
-      for (const auto& l : p.layers) flops += l.flops > 0 ? l.flops : 0;
-      std::printf("%-16s %6zu %12.3f ", name.c_str(), p.layers.size(), flops / 1e9);
-      for (std::size_t r = 0; r < kMeasuredRuns.size(); ++r) {
-        const DeviceProfile* d = p.device(kMeasuredRuns[r]);
-        double estimate = 0;
-        for (const auto& l : p.layers) estimate += fits[r].estimate_s(l.flops);
-        std::printf(" %s %8.3f (%8.3f)", kMeasuredRuns[r].c_str(),
-                    d ? d->forward_total_s() * 1e3 : 0.0, estimate * 1e3);
+    const std::vector<ModelProfile>& zoo = build.profiles;
+    for (const ModelProfile& p : zoo) {
+      double flops = 0, out = 0;
+      for (const auto& l : p.layers) flops += l.flops > 0 ? l.flops : 0, out += l.output_bytes;
+      const double mean = out / static_cast<double>(p.layers.size());
+      std::printf("%-16s %6zu %10.3f %8.1f (%6.1f) ", p.model.c_str(), p.layers.size(), flops / 1e9,
+                  mean / 1e3, mean / 1024);
+      for (const auto& run : kMeasuredRuns) {
+        const DeviceProfile* d = p.device(run);
+        std::printf(" %s %9.3f %-9s", run.c_str(), d->forward_total_s() * 1e3,
+                    d->source.substr(0, d->source.find(' ')).c_str());
       }
       std::printf("\n");
-      hivemind::write_text_file_atomic(data + "/zoo/" + name + ".json", to_json(p));
-      zoo.push_back(p);
+      hivemind::write_text_file_atomic(data + "/zoo/" + p.model + ".json", to_json(p));
     }
     write_latency_models(data, zoo);
     return 0;

@@ -30,9 +30,9 @@ const char* kUsage =
     "  --gflops G          add a device class estimated as t = overhead + flops / (G x 1e9)\n"
     "  --overhead-us U     per-layer overhead of that estimate in microseconds (default 0)\n"
     "  --device-class C    name of that device class (default \"flops\")\n"
-    "  --no-fit            skip the cpu1/cpu16/cuda estimates (by default each is a FLOPs fit\n"
-    "                      on the measured layers of data/measured, as for the zoo, capped per\n"
-    "                      layer so that cuda <= cpu16 <= cpu1)\n"
+    "  --no-fit            skip the cpu1/cpu16/cuda estimates (by default each is the latency\n"
+    "                      model fitted on the zoo's measured layers, data/devices/\n"
+    "                      latency_models.json, capped per layer so that cuda <= cpu16 <= cpu1)\n"
     "  --out FILE          write the JSON to FILE (atomically) instead of stdout\n"
     "  --summary           print a per-layer table on stderr\n";
 
@@ -68,20 +68,13 @@ int run(const std::vector<std::string>& argv) {
   if (out && out->empty()) throw hivemind::InputError("--out: empty file name");
 
   if (!args.flag("--no-fit")) {
-    const std::string measured = data_dir() + "/measured";
-    if (std::filesystem::is_directory(measured))
-      for (const auto& run : m::kMeasuredRuns)
-        if (!(gflops > 0 && run == device_class))
-          o.estimates.push_back(m::fit_flops_model(measured, run));
+    const std::string models = data_dir() + "/devices/latency_models.json";
+    if (std::filesystem::exists(models))
+      for (const auto& fit : m::load_latency_models(models))
+        if (!(gflops > 0 && fit.device_class == device_class)) o.estimates.push_back(fit);
   }
-  if (gflops > 0) {
-    m::FlopsFit f;
-    f.run = device_class;
-    f.overhead_s = overhead_us * 1e-6;
-    f.flops_per_s = gflops * 1e9;
-    f.layers = 0;
-    o.estimates.push_back(f);
-  }
+  if (gflops > 0)
+    o.estimates.push_back(m::uniform_latency_model(device_class, overhead_us * 1e-6, gflops * 1e9));
   const m::ModelProfile p = m::import_onnx(o);
   const std::string json = m::to_json(p);
   if (args.flag("--summary")) {

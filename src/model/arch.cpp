@@ -42,6 +42,14 @@ int ArchBuilder::layer(const std::string& name, const std::string& kind,
   return value;
 }
 
+int ArchBuilder::functional(const std::string& name, const std::string& kind,
+                            const std::vector<int>& inputs, const Shape& output, double flops,
+                            int element_bytes) {
+  const int value = layer(name, kind, inputs, output, 0, flops, element_bytes);
+  layers_.back().functional = true;
+  return value;
+}
+
 void ArchBuilder::output(const std::vector<int>& values) {
   outputs_.insert(outputs_.end(), values.begin(), values.end());
 }
@@ -67,7 +75,8 @@ int ArchBuilder::batchnorm2d(const std::string& name, int x) {
 
 int ArchBuilder::relu(const std::string& name, int x, bool functional) {
   const Shape s = shape(x);
-  return layer(name, functional ? "relu" : "ReLU", {x}, s, 0, numel(s));
+  return functional ? ArchBuilder::functional(name, "relu", {x}, s, numel(s))
+                    : layer(name, "ReLU", {x}, s, 0, numel(s));
 }
 
 int ArchBuilder::maxpool2d(const std::string& name, int x, int kernel, int stride, int padding) {
@@ -80,13 +89,23 @@ int ArchBuilder::maxpool2d(const std::string& name, int x, int kernel, int strid
 int ArchBuilder::adaptive_avgpool2d(const std::string& name, int x, long long out_h,
                                     long long out_w) {
   const Shape in = shape(x);
-  // Every input element is summed into one window (exact when the windows tile the input).
-  return layer(name, "AdaptiveAvgPool2d", {x}, {in[0], in[1], out_h, out_w}, 0, numel(in));
+  // One add per element of every output window. PyTorch's window i of n over a side of size
+  // s is [floor(i s / n), ceil((i + 1) s / n)); when the windows tile the input (7x7 -> 1x1,
+  // 14x14 -> 7x7) this is every input element once; a map smaller than the output (VGG's 2x2
+  // map at 88 px -> 7x7) reads elements several times.
+  auto window_sum = [](long long s, long long n) {
+    long long sum = 0;
+    for (long long i = 0; i < n; ++i) sum += (((i + 1) * s + n - 1) / n) - (i * s) / n;
+    return static_cast<double>(sum);
+  };
+  const double flops =
+      static_cast<double>(in[0] * in[1]) * window_sum(in[2], out_h) * window_sum(in[3], out_w);
+  return layer(name, "AdaptiveAvgPool2d", {x}, {in[0], in[1], out_h, out_w}, 0, flops);
 }
 
 int ArchBuilder::flatten(const std::string& name, int x) {
   const Shape in = shape(x);
-  return layer(name, "flatten", {x}, {in[0], static_cast<long long>(numel(in) / in[0])}, 0, 0);
+  return functional(name, "flatten", {x}, {in[0], static_cast<long long>(numel(in) / in[0])}, 0);
 }
 
 int ArchBuilder::linear(const std::string& name, int x, long long out_features, bool bias) {
@@ -100,7 +119,7 @@ int ArchBuilder::linear(const std::string& name, int x, long long out_features, 
 
 int ArchBuilder::add(const std::string& name, int a, int b) {
   const Shape s = shape(a);
-  return layer(name, "add", {a, b}, s, 0, numel(s));
+  return functional(name, "add", {a, b}, s, numel(s));
 }
 
 int ArchBuilder::dropout(const std::string& name, int x) {
@@ -117,14 +136,43 @@ int ArchBuilder::gru_cell(const std::string& name, int x, int h) {
   return layer(name, "GRUCell", {x, h}, {batch, hidden}, params, flops);
 }
 
-ModelProfile ArchBuilder::profile(const std::string& source) const {
+std::vector<std::vector<int>> ArchBuilder::layer_groups(Granularity granularity) const {
+  std::vector<std::vector<int>> groups;
+  std::vector<int> group_of(layers_.size(), -1);
+  for (std::size_t i = 0; i < layers_.size(); ++i) {
+    if (granularity == Granularity::kLeafCalls && layers_[i].functional) {
+      // Into the call that produced the latest of its inputs (execution order); an op reading
+      // only model inputs stays a layer of its own.
+      int target = -1;
+      for (int v : layers_[i].inputs)
+        if (const int p = values_[v].producer; p >= 0) target = std::max(target, group_of[p]);
+      if (target >= 0) {
+        groups[target].push_back(static_cast<int>(i));
+        group_of[i] = target;
+        continue;
+      }
+    }
+    group_of[i] = static_cast<int>(groups.size());
+    groups.push_back({static_cast<int>(i)});
+  }
+  return groups;
+}
+
+ModelProfile ArchBuilder::profile(const std::string& source, Granularity granularity) const {
   if (layers_.empty()) throw std::logic_error("ArchBuilder: no layers");
-  const int L = static_cast<int>(layers_.size());
-  // Position of the last reader of each value: layer index (1-based), L + 1 for a result.
-  std::vector<int> last_use(values_.size(), 0);
-  for (int i = 0; i < L; ++i)
-    for (int v : layers_[i].inputs) last_use[v] = std::max(last_use[v], i + 1);
-  for (int v : outputs_) last_use[v] = L + 1;
+  const std::vector<std::vector<int>> groups = layer_groups(granularity);
+  const int G = static_cast<int>(groups.size());
+  std::vector<int> group_of(layers_.size());
+  for (int g = 0; g < G; ++g)
+    for (int i : groups[g]) group_of[i] = g;
+  // Position of each value's producer and of its last reader: layer index (1-based), 0 for a
+  // model input, G + 1 for a result.
+  std::vector<int> produced(values_.size(), 0), last_use(values_.size(), 0);
+  for (std::size_t v = 0; v < values_.size(); ++v)
+    if (values_[v].producer >= 0) produced[v] = group_of[values_[v].producer] + 1;
+  for (std::size_t i = 0; i < layers_.size(); ++i)
+    for (int v : layers_[i].inputs) last_use[v] = std::max(last_use[v], group_of[i] + 1);
+  for (int v : outputs_) last_use[v] = G + 1;
 
   ModelProfile p;
   p.model = model_;
@@ -132,23 +180,30 @@ ModelProfile ArchBuilder::profile(const std::string& source) const {
   std::set<std::string> names;
   for (const Value& v : values_)
     if (v.producer < 0) p.input_bytes += tensor_bytes(v.shape, v.element_bytes);
-  for (int i = 0; i < L; ++i) {
-    const Layer& layer = layers_[i];
-    if (!names.insert(layer.name).second)
-      throw std::logic_error("ArchBuilder: layer name repeats: " + layer.name);
+  for (int g = 0; g < G; ++g) {
+    const Layer& first = layers_[groups[g].front()];
     LayerProfile lp;
-    lp.name = layer.name;
-    lp.kind = layer.kind;
-    const Value& out = values_[layer.value];
-    lp.output_bytes = tensor_bytes(out.shape, out.element_bytes);
-    lp.param_bytes = layer.params * 4;  // float32 parameters
-    lp.flops = layer.flops;
-    // Cut after layer i+1 (1-based): values produced at or before it, read after it.
-    for (std::size_t v = 0; v < values_.size(); ++v) {
-      const int produced = values_[v].producer + 1;  // 0 for model inputs
-      if (produced <= i + 1 && last_use[v] > i + 1)
-        lp.cut_bytes += tensor_bytes(values_[v].shape, values_[v].element_bytes);
+    lp.name = first.name;
+    // torch.fx names a module call by its path with '_' for '.'.
+    if (granularity == Granularity::kFx) std::replace(lp.name.begin(), lp.name.end(), '.', '_');
+    if (!names.insert(lp.name).second)
+      throw std::logic_error("ArchBuilder: layer name repeats: " + lp.name);
+    lp.kind = first.kind;
+    lp.flops = 0;
+    for (int i : groups[g]) {
+      const Layer& layer = layers_[i];
+      if (i != groups[g].front()) lp.kind += "+" + layer.kind;
+      lp.param_bytes += layer.params * 4;  // float32 parameters
+      lp.flops = (lp.flops < 0 || layer.flops < 0) ? -1 : lp.flops + layer.flops;
     }
+    // The output of the group's last op: the module's own output, or the functional op's
+    // merged into it (the same size for add and flatten).
+    const Value& out = values_[layers_[groups[g].back()].value];
+    lp.output_bytes = tensor_bytes(out.shape, out.element_bytes);
+    // Cut after layer g + 1 (1-based): values produced at or before it, read after it.
+    for (std::size_t v = 0; v < values_.size(); ++v)
+      if (produced[v] <= g + 1 && last_use[v] > g + 1)
+        lp.cut_bytes += tensor_bytes(values_[v].shape, values_[v].element_bytes);
     p.layers.push_back(std::move(lp));
   }
   return p;
@@ -159,8 +214,9 @@ ModelProfile ArchBuilder::profile(const std::string& source) const {
 namespace {
 
 // torchvision.models.resnet: BasicBlock (18, 34) and Bottleneck (50, 101, 152, stride on the
-// 3x3 conv, "v1.5"). fx names the block's ReLU module calls relu, relu_1, relu_2 and the
-// residual adds add, add_1, ... across the whole model.
+// 3x3 conv, "v1.5"). The block's one ReLU module is called two (three) times: relu, relu_1,
+// relu_2; fx names the residual adds add, add_1, ... across the whole model. The downsample
+// branch runs after bn2 (bn3), as torchvision's forward does.
 struct ResNetNamer {
   int adds = 0;
   std::string next_add() { return adds == 0 ? (++adds, "add") : "add_" + std::to_string(adds++); }
@@ -169,38 +225,38 @@ struct ResNetNamer {
 int basic_block(ArchBuilder& b, ResNetNamer& n, const std::string& at, int x, long long planes,
                 int stride) {
   const long long in_planes = b.shape(x)[1];
-  int out = b.conv2d(at + "_conv1", x, planes, 3, stride, 1, false);
-  out = b.batchnorm2d(at + "_bn1", out);
-  out = b.relu(at + "_relu", out);
-  out = b.conv2d(at + "_conv2", out, planes, 3, 1, 1, false);
-  out = b.batchnorm2d(at + "_bn2", out);
+  int out = b.conv2d(at + ".conv1", x, planes, 3, stride, 1, false);
+  out = b.batchnorm2d(at + ".bn1", out);
+  out = b.relu(at + ".relu", out);
+  out = b.conv2d(at + ".conv2", out, planes, 3, 1, 1, false);
+  out = b.batchnorm2d(at + ".bn2", out);
   int identity = x;
   if (stride != 1 || in_planes != planes) {
-    identity = b.conv2d(at + "_downsample_0", x, planes, 1, stride, 0, false);
-    identity = b.batchnorm2d(at + "_downsample_1", identity);
+    identity = b.conv2d(at + ".downsample.0", x, planes, 1, stride, 0, false);
+    identity = b.batchnorm2d(at + ".downsample.1", identity);
   }
   out = b.add(n.next_add(), out, identity);
-  return b.relu(at + "_relu_1", out);
+  return b.relu(at + ".relu_1", out);
 }
 
 int bottleneck(ArchBuilder& b, ResNetNamer& n, const std::string& at, int x, long long planes,
                int stride) {
   const long long in_planes = b.shape(x)[1], expansion = 4;
-  int out = b.conv2d(at + "_conv1", x, planes, 1, 1, 0, false);
-  out = b.batchnorm2d(at + "_bn1", out);
-  out = b.relu(at + "_relu", out);
-  out = b.conv2d(at + "_conv2", out, planes, 3, stride, 1, false);
-  out = b.batchnorm2d(at + "_bn2", out);
-  out = b.relu(at + "_relu_1", out);
-  out = b.conv2d(at + "_conv3", out, planes * expansion, 1, 1, 0, false);
-  out = b.batchnorm2d(at + "_bn3", out);
+  int out = b.conv2d(at + ".conv1", x, planes, 1, 1, 0, false);
+  out = b.batchnorm2d(at + ".bn1", out);
+  out = b.relu(at + ".relu", out);
+  out = b.conv2d(at + ".conv2", out, planes, 3, stride, 1, false);
+  out = b.batchnorm2d(at + ".bn2", out);
+  out = b.relu(at + ".relu_1", out);
+  out = b.conv2d(at + ".conv3", out, planes * expansion, 1, 1, 0, false);
+  out = b.batchnorm2d(at + ".bn3", out);
   int identity = x;
   if (stride != 1 || in_planes != planes * expansion) {
-    identity = b.conv2d(at + "_downsample_0", x, planes * expansion, 1, stride, 0, false);
-    identity = b.batchnorm2d(at + "_downsample_1", identity);
+    identity = b.conv2d(at + ".downsample.0", x, planes * expansion, 1, stride, 0, false);
+    identity = b.batchnorm2d(at + ".downsample.1", identity);
   }
   out = b.add(n.next_add(), out, identity);
-  return b.relu(at + "_relu_2", out);
+  return b.relu(at + ".relu_2", out);
 }
 
 std::vector<int> vgg_config(int depth) {
@@ -211,20 +267,20 @@ std::vector<int> vgg_config(int depth) {
   throw InputError("vgg: depth " + std::to_string(depth) + " is not in the zoo (11 or 16)");
 }
 
-// VGG "features": conv3x3 + ReLU per entry, 2x2 max pool per M; fx names features_<index>.
+// VGG "features": conv3x3 + ReLU per entry, 2x2 max pool per M; modules features.<index>.
 // `drop_last_pool` keeps the stride-16 map (the Faster R-CNN backbone).
 int vgg_features(ArchBuilder& b, int x, int depth, bool drop_last_pool) {
   const std::vector<int> config = vgg_config(depth);
   int index = 0;
   for (std::size_t i = 0; i < config.size(); ++i) {
-    const std::string name = "features_" + std::to_string(index);
+    const std::string name = "features." + std::to_string(index);
     if (config[i] < 0) {
       if (drop_last_pool && i + 1 == config.size()) break;
       x = b.maxpool2d(name, x, 2, 2, 0);
       index += 1;
     } else {
       x = b.conv2d(name, x, config[i], 3, 1, 1, true);
-      x = b.relu("features_" + std::to_string(index + 1), x);
+      x = b.relu("features." + std::to_string(index + 1), x);
       index += 2;
     }
   }
@@ -254,7 +310,7 @@ ArchBuilder resnet(int depth, int input_hw, int classes) {
   const long long planes[4] = {64, 128, 256, 512};
   for (int stage = 0; stage < 4; ++stage)
     for (int block = 0; block < blocks[stage]; ++block) {
-      const std::string at = "layer" + std::to_string(stage + 1) + "_" + std::to_string(block);
+      const std::string at = "layer" + std::to_string(stage + 1) + "." + std::to_string(block);
       const int stride = (stage > 0 && block == 0) ? 2 : 1;
       x = bottlenecks ? bottleneck(b, namer, at, x, planes[stage], stride)
                       : basic_block(b, namer, at, x, planes[stage], stride);
@@ -272,13 +328,13 @@ ArchBuilder vgg(int depth, int input_hw, int classes) {
   x = vgg_features(b, x, depth, /*drop_last_pool=*/false);
   x = b.adaptive_avgpool2d("avgpool", x, 7, 7);
   x = b.flatten("flatten", x);
-  x = b.linear("classifier_0", x, 4096);
-  x = b.relu("classifier_1", x);
-  x = b.dropout("classifier_2", x);
-  x = b.linear("classifier_3", x, 4096);
-  x = b.relu("classifier_4", x);
-  x = b.dropout("classifier_5", x);
-  x = b.linear("classifier_6", x, classes);
+  x = b.linear("classifier.0", x, 4096);
+  x = b.relu("classifier.1", x);
+  x = b.dropout("classifier.2", x);
+  x = b.linear("classifier.3", x, 4096);
+  x = b.relu("classifier.4", x);
+  x = b.dropout("classifier.5", x);
+  x = b.linear("classifier.6", x, classes);
   b.output({x});
   return b;
 }
@@ -293,12 +349,12 @@ ArchBuilder gru_tagger(int steps) {
   std::vector<int> outs;
   for (int t = 0; t < steps; ++t) {
     const std::string sfx = t == 0 ? "" : "_" + std::to_string(t);
-    const int x = b.layer("getitem" + sfx, "getitem", {emb}, {1, kEmbed}, 0, 0);  // emb[:, t]
+    const int x = b.functional("getitem" + sfx, "getitem", {emb}, {1, kEmbed}, 0);  // emb[:, t]
     h = b.gru_cell("cell" + sfx, x, h);
     outs.push_back(b.linear("out" + sfx, h, kTags));
     if (t > 0) b.shared_parameters(h), b.shared_parameters(outs.back());
   }
-  const int tags = b.layer("stack", "stack", outs, {1, steps, kTags}, 0, 0);
+  const int tags = b.functional("stack", "stack", outs, {1, steps, kTags}, 0);
   b.output({tags});
   return b;
 }
@@ -356,10 +412,23 @@ ArchBuilder faster_rcnn_vgg16(int input_hw, int proposals) {
 }
 
 const std::vector<std::string>& zoo_model_names() {
-  static const std::vector<std::string> names = {"resnet18_224",   "resnet18_32",    "resnet50_224",
-                                                 "resnet152_224",  "vgg11_224",      "vgg16_224",
-                                                 "rcnn_vgg16_224", "gru_tagger_200", "qmix_agent"};
+  static const std::vector<std::string> names = {
+      "resnet18_224", "resnet18_32", "resnet50_224",   "resnet152_224",
+      "vgg11_224",    "vgg16_224",   "rcnn_vgg16_224", "gru_tagger_200",
+      "qmix_agent",   "resnet18_88", "vgg11_88",       "rcnn_vgg16_88"};
   return names;
+}
+
+Granularity zoo_granularity(const std::string& name) {
+  // The paper's workload (Sec. VII-B2) as its profiler saw it (Sec. VII-A4): 88x88 inputs, one
+  // layer per leaf-module call (docs/models.md, "The paper's workload").
+  if (name == "resnet18_88" || name == "vgg11_88" || name == "rcnn_vgg16_88")
+    return Granularity::kLeafCalls;
+  return Granularity::kFx;
+}
+
+ModelProfile zoo_layers(const std::string& name, const std::string& source) {
+  return zoo_architecture(name).profile(source, zoo_granularity(name));
 }
 
 ArchBuilder zoo_architecture(const std::string& name) {
@@ -372,6 +441,11 @@ ArchBuilder zoo_architecture(const std::string& name) {
   if (name == "rcnn_vgg16_224") return faster_rcnn_vgg16(224, 300);
   if (name == "gru_tagger_200") return gru_tagger(200);
   if (name == "qmix_agent") return qmix_agent();
+  // The paper's input side: with it torchvision's ResNet-18 has the paper's 52 leaf modules
+  // averaging ~80 KB of output and VGG-11's average ~356 KB (Sec. VII-B2; issue 14).
+  if (name == "resnet18_88") return resnet(18, 88, 1000);
+  if (name == "vgg11_88") return vgg(11, 88, 1000);
+  if (name == "rcnn_vgg16_88") return faster_rcnn_vgg16(88, 300);
   throw InputError("model: unknown zoo model \"" + name + "\"");
 }
 

@@ -80,20 +80,63 @@ std::string fmt(double x, const char* spec = "%.3g") {
 
 }  // namespace
 
-LayerGroup layer_group(std::string_view kind) {
+LayerGroup layer_group(std::string_view kind, double flops, double param_bytes) {
   const std::string k = lower(kind);
   if (k.find("conv") != std::string::npos) return LayerGroup::kConv;
   for (const char* dense :
        {"linear", "gemm", "matmul", "addmm", "bmm", "gru", "lstm", "rnn", "embedding"})
-    if (k.find(dense) != std::string::npos) return LayerGroup::kDense;
+    if (k.find(dense) != std::string::npos) {
+      // Rows = flops / (2 x parameters): 1 for a matrix-vector product (multiply-add per weight).
+      const double params = param_bytes / 4;  // float32
+      return params > 0 && flops >= 4 * params ? LayerGroup::kConv : LayerGroup::kDense;
+    }
   return LayerGroup::kOther;
 }
 
 std::string_view to_string(LayerGroup group) { return kGroupNames[static_cast<int>(group)]; }
 
-double LatencyModel::estimate_s(std::string_view kind, double flops) const {
-  const GroupFit& g = groups[static_cast<int>(layer_group(kind))];
+double LatencyModel::estimate_s(LayerGroup group, double flops) const {
+  const GroupFit& g = groups[static_cast<int>(group)];
   return g.overhead_s + (flops > 0 && g.flops_per_s > 0 ? flops / g.flops_per_s : 0.0);
+}
+
+double LatencyModel::estimate_s(std::string_view kind, double flops) const {
+  return estimate_s(layer_group(kind), flops);
+}
+
+double LatencyModel::estimate_s(const LayerProfile& layer) const {
+  return estimate_s(layer_group(layer.kind, layer.flops, layer.param_bytes), layer.flops);
+}
+
+int LatencyModel::layers_fitted() const {
+  int n = 0;
+  for (const GroupFit& g : groups) n += g.layers;
+  return n;
+}
+
+std::string LatencyModel::describe() const {
+  auto term = [](const GroupFit& g) {
+    return fmt(g.overhead_s * 1e6, "%.4g") + " us" +
+           (g.flops_per_s > 0 ? " + flops / " + fmt(g.flops_per_s * 1e-9, "%.4g") + " GFLOP/s"
+                              : std::string());
+  };
+  bool uniform = true;
+  for (const GroupFit& g : groups)
+    uniform =
+        uniform && g.overhead_s == groups[0].overhead_s && g.flops_per_s == groups[0].flops_per_s;
+  if (uniform) return term(groups[0]);
+  std::string out;
+  for (int g = 0; g < kLayerGroups; ++g)
+    out += (g ? ", " : "") + std::string(kGroupNames[g]) + " " + term(groups[g]);
+  return out;
+}
+
+LatencyModel uniform_latency_model(const std::string& device_class, double overhead_s,
+                                   double flops_per_s) {
+  LatencyModel m;
+  m.device_class = device_class;
+  for (GroupFit& g : m.groups) g = {overhead_s, flops_per_s, 0};
+  return m;
 }
 
 LatencyModel fit_latency_model(const std::string& device_class,
@@ -102,7 +145,7 @@ LatencyModel fit_latency_model(const std::string& device_class,
   for (const auto& s : samples) {
     if (!(s.seconds > 0) || !std::isfinite(s.seconds)) continue;
     all.push_back(&s);
-    by_group[static_cast<int>(layer_group(s.kind))].push_back(&s);
+    by_group[static_cast<int>(layer_group(s.kind, s.flops, s.param_bytes))].push_back(&s);
   }
   if (all.size() < 2)
     throw InputError("latency model of " + device_class + ": needs at least 2 layers with a " +
@@ -122,7 +165,8 @@ std::vector<LatencySample> latency_samples(const std::vector<ModelProfile>& prof
     if (const DeviceProfile* d = p.device(device_class); d && d->source.rfind("measured", 0) == 0)
       for (std::size_t l = 0; l < p.layers.size(); ++l)
         if (d->layers[l].forward_s > 0)
-          out.push_back({p.layers[l].kind, p.layers[l].flops, d->layers[l].forward_s});
+          out.push_back({p.layers[l].kind, p.layers[l].flops, d->layers[l].forward_s,
+                         p.layers[l].param_bytes});
   return out;
 }
 
@@ -230,7 +274,7 @@ std::vector<Derivation> derive_missing_classes(ModelProfile& profile,
       logs.clear();
       for (std::size_t l = 0; l < profile.layers.size(); ++l) {
         const double t = dev.layers[l].forward_s;
-        const double f = ref.estimate_s(profile.layers[l].kind, profile.layers[l].flops);
+        const double f = ref.estimate_s(profile.layers[l]);
         if (t > 0 && f > 0) logs.push_back(std::log(t / f));
       }
       if (logs.empty()) continue;
@@ -271,8 +315,8 @@ std::vector<Derivation> derive_missing_classes(ModelProfile& profile,
     d.layers.resize(profile.layers.size());
     for (std::size_t l = 0; l < profile.layers.size(); ++l) {
       const LayerProfile& layer = profile.layers[l];
-      const double f_ref = best.scale * ref.estimate_s(layer.kind, layer.flops);
-      const double ratio = f_ref > 0 ? target->estimate_s(layer.kind, layer.flops) / f_ref : 1.0;
+      const double f_ref = best.scale * ref.estimate_s(layer);
+      const double ratio = f_ref > 0 ? target->estimate_s(layer) / f_ref : 1.0;
       d.layers[l].forward_s = from.layers[l].forward_s * ratio;
       d.layers[l].backward_s = from.layers[l].backward_s * ratio;
       if (!std::isfinite(d.layers[l].forward_s) || !std::isfinite(d.layers[l].backward_s))

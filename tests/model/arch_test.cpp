@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <numeric>
+#include <set>
 #include <string>
 
 #include "hivemind/model/measured.hpp"
@@ -82,6 +83,81 @@ TEST(Arch, ResNetBlocksCarryTheirSkipTensor) {
     }
   }
   EXPECT_GT(exceeding, 30);
+}
+
+TEST(Arch, LeafCallsMergeFunctionalOpsIntoTheirLatestProducer) {
+  // x -> a = conv(x); b = bn(a); s = add(b, x); r = relu(s) -- the add is no module call, so
+  // forward hooks see conv, bn, relu; the add merges into bn (it produced the add's latest
+  // input) and bn's layer outputs the sum. x stays live until that layer.
+  ArchBuilder g("block");
+  const int x = g.input({1, 4, 8, 8});
+  const int a = g.conv2d("conv", x, 4, 3, 1, 1, false);
+  const int b = g.batchnorm2d("bn", a);
+  const int s = g.add("add", b, x);
+  g.output({g.relu("relu", s)});
+  const ModelProfile fx = g.profile("test");
+  const ModelProfile calls = g.profile("test", Granularity::kLeafCalls);
+  ASSERT_EQ(fx.layers.size(), 4u);
+  ASSERT_EQ(calls.layers.size(), 3u);
+  EXPECT_EQ(calls.layers[1].name, "bn");
+  EXPECT_EQ(calls.layers[1].kind, "BatchNorm2d+add");
+  EXPECT_EQ(calls.layers[1].flops, fx.layers[1].flops + fx.layers[2].flops);
+  const double map = 4 * 4 * 8 * 8;               // bytes of one 4x8x8 float32 map
+  EXPECT_EQ(calls.layers[0].cut_bytes, 2 * map);  // conv output + x for the add
+  EXPECT_EQ(calls.layers[1].cut_bytes, map);      // the sum alone: x is no longer read
+  EXPECT_EQ(calls.layers[1].cut_bytes, fx.layers[2].cut_bytes);
+  EXPECT_EQ(g.layer_groups(Granularity::kLeafCalls),
+            (std::vector<std::vector<int>>{{0}, {1, 2}, {3}}));
+}
+
+TEST(Arch, PaperResNet18IsItsLeafModuleCalls) {
+  // Sec. VII-B2: "ResNet18, a 52-layer CNN model with an average layer output size of 80KB".
+  // Forward hooks on torchvision's 52 leaf modules see 60 calls (each BasicBlock's ReLU runs
+  // twice); tools/leaf_modules.py checks names and bytes against PyTorch itself.
+  ArchBuilder arch = zoo_architecture("resnet18_88");
+  const ModelProfile fx = arch.profile("test");
+  const ModelProfile p = zoo_layers("resnet18_88", "test");
+  ASSERT_EQ(p.layers.size(), 60u);
+  std::set<std::string> modules;
+  double flops = 0, fx_flops = 0, out = 0;
+  for (const auto& l : p.layers) {
+    const auto suffix = l.name.rfind("_1");
+    modules.insert(suffix != std::string::npos && suffix + 2 == l.name.size()
+                       ? l.name.substr(0, suffix)
+                       : l.name);
+    flops += l.flops, out += l.output_bytes;
+    EXPECT_EQ(l.name.find("add"), std::string::npos) << l.name;  // no functional layers
+  }
+  for (const auto& l : fx.layers) fx_flops += l.flops;
+  EXPECT_EQ(modules.size(), 52u);
+  EXPECT_DOUBLE_EQ(flops, fx_flops);   // merging moves FLOPs, never loses them
+  EXPECT_NEAR(out / 60 / 1e3, 80, 2);  // kB; the paper's 80 KB
+  EXPECT_EQ(p.layers[8].name, "layer1.0.bn2");
+  EXPECT_EQ(p.layers[8].kind, "BatchNorm2d+add");
+  EXPECT_EQ(p.layers[22].name, "layer2.0.downsample.1");  // runs after bn2: the add is its
+  EXPECT_EQ(p.layers[22].kind, "BatchNorm2d+add");
+  EXPECT_EQ(p.layers[58].kind, "AdaptiveAvgPool2d+flatten");
+  // Inside a downsampling block the block input stays live until downsample.0 reads it.
+  EXPECT_EQ(p.layers[20].name, "layer2.0.bn2");
+  EXPECT_EQ(p.layers[20].cut_bytes, p.layers[20].output_bytes + p.layers[15].output_bytes);
+  // The cut after a merged add equals the fx cut after that add node.
+  for (std::size_t l = 0; l < fx.layers.size(); ++l)
+    if (fx.layers[l].name == "add_1") EXPECT_EQ(fx.layers[l].cut_bytes, p.layers[14].cut_bytes);
+}
+
+TEST(Arch, PaperVgg11IsItsLeafModuleCalls) {
+  // Sec. VII-B2: VGG-11 "with an average layer output size of 356KB": 29 leaf modules, each
+  // called once; flatten merges into avgpool.
+  const ModelProfile p = zoo_layers("vgg11_88", "test");
+  ASSERT_EQ(p.layers.size(), 29u);
+  double out = 0;
+  for (const auto& l : p.layers) out += l.output_bytes;
+  EXPECT_NEAR(out / 29 / 1e3, 356, 5);  // kB
+  EXPECT_EQ(p.layers[21].name, "avgpool");
+  EXPECT_EQ(p.layers[21].kind, "AdaptiveAvgPool2d+flatten");
+  // A 2x2 map pooled to 7x7: windows of 1 or 2 rows and columns, 8 x 8 reads per channel.
+  EXPECT_EQ(p.layers[21].flops, 512 * 8 * 8);
+  EXPECT_EQ(p.layers[22].name, "classifier.0");
 }
 
 TEST(Arch, RcnnHasTwoParts) {

@@ -145,7 +145,8 @@ TEST(Cli, BadInputIsOneLineAndExitTwo) {
       {"solve --model alexnet --route " + route + " --emit-problem " + out_file,
        "--model: \"alexnet\" is neither a zoo model nor a profile file (zoo: resnet18_224, "
        "resnet18_32, resnet50_224, resnet152_224, vgg11_224, vgg16_224, rcnn_vgg16_224, "
-       "gru_tagger_200, qmix_agent; aliases resnet18, resnet50, resnet152, vgg11, vgg16, rcnn, "
+       "gru_tagger_200, qmix_agent, resnet18_88, vgg11_88, rcnn_vgg16_88; aliases resnet18, "
+       "resnet50, resnet152, vgg11, vgg16, rcnn, "
        "gru_tagger, qmix)"},
   };
   for (const auto& c : cases) {

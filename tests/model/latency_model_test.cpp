@@ -37,6 +37,18 @@ TEST(LatencyModel, FitRecoversAnExactModel) {
   EXPECT_EQ(layer_group("GRUCell"), LayerGroup::kDense);
   EXPECT_EQ(layer_group("Gemm"), LayerGroup::kDense);
   EXPECT_EQ(layer_group("add"), LayerGroup::kOther);
+  // A dense layer by its weight reuse: one row (2 FLOPs per weight, + bias) stays a matrix-
+  // vector product; 300 rows (R-CNN's head: 300 regions x 4096 x 4096) is a GEMM, priced as
+  // the convolutions are; parameters unknown or shared (0 bytes) leave the kind to decide.
+  const double params = 4096.0 * 4096 + 4096;
+  EXPECT_EQ(layer_group("Linear", 2 * 4096.0 * 4096 + 4096, 4 * params), LayerGroup::kDense);
+  EXPECT_EQ(layer_group("Linear", 300 * (2 * 4096.0 * 4096 + 4096), 4 * params), LayerGroup::kConv);
+  EXPECT_EQ(layer_group("GRUCell", 1e9, 0), LayerGroup::kDense);
+  EXPECT_EQ(layer_group("ReLU", 1e9, 4), LayerGroup::kOther);
+  const LatencyModel u = uniform_latency_model("pi", 1e-5, 2e9);
+  EXPECT_EQ(u.layers_fitted(), 0);
+  EXPECT_DOUBLE_EQ(u.estimate_s("Conv2d", 2e9), 1e-5 + 1.0);
+  EXPECT_EQ(u.describe(), "10 us + flops / 2 GFLOP/s");
   EXPECT_THROW(fit_latency_model("x", {{"Conv2d", 1e6, 1e-3}}), InputError);
 }
 

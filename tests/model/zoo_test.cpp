@@ -15,13 +15,22 @@ namespace {
 const std::string kData = HIVEMIND_DATA_DIR;
 
 TEST(Zoo, CommittedFilesMatchTheGenerator) {
-  std::vector<FlopsFit> fits;
-  for (const auto& run : kMeasuredRuns) fits.push_back(fit_flops_model(kData + "/measured", run));
-  for (const auto& name : zoo_model_names()) {
-    const std::string expected = to_json(build_zoo_profile(name, kData + "/measured", fits));
-    EXPECT_EQ(read_text_file(kData + "/zoo/" + name + ".json"), expected)
-        << name << ": stale; rerun hivemind_zoo_gen data (tools/zoo_gen.cpp)";
-  }
+  const ZooBuild zoo = build_zoo(kData + "/measured");
+  ASSERT_EQ(zoo.profiles.size(), zoo_model_names().size());
+  for (const ModelProfile& p : zoo.profiles)
+    EXPECT_EQ(read_text_file(kData + "/zoo/" + p.model + ".json"), to_json(p))
+        << p.model << ": stale; rerun hivemind_zoo_gen data (tools/zoo_gen.cpp)";
+  // The latency models the zoo's estimates use are the committed ones.
+  const std::vector<LatencyModel> committed =
+      load_latency_models(kData + "/devices/latency_models.json");
+  ASSERT_EQ(committed.size(), zoo.latency_models.size());
+  for (std::size_t c = 0; c < committed.size(); ++c)
+    for (int g = 0; g < kLayerGroups; ++g) {
+      EXPECT_NEAR(committed[c].groups[g].overhead_s, zoo.latency_models[c].groups[g].overhead_s,
+                  1e-6 * zoo.latency_models[c].groups[g].overhead_s);
+      EXPECT_NEAR(committed[c].groups[g].flops_per_s, zoo.latency_models[c].groups[g].flops_per_s,
+                  1e-6 * zoo.latency_models[c].groups[g].flops_per_s);
+    }
 }
 
 class ZooCutBytes : public ::testing::TestWithParam<std::string> {};
@@ -68,13 +77,76 @@ TEST(Zoo, RcnnIsEstimatedAndSaysSo) {
   EXPECT_GE(exceeding, 5);
 }
 
-TEST(Zoo, FlopsFitIsPhysical) {
-  for (const auto& run : kMeasuredRuns) {
-    const FlopsFit fit = fit_flops_model(kData + "/measured", run);
-    EXPECT_GE(fit.overhead_s, 0) << run;
-    EXPECT_GT(fit.flops_per_s, 1e9) << run;
-    EXPECT_EQ(fit.layers, 1504) << run;  // every measured layer with known FLOPs
+TEST(Zoo, RcnnEstimateIsTheLatencyModel) {
+  // One FLOPs fit in the project: R-CNN's estimate is the committed latency model, per layer.
+  const ModelProfile p = load_model("rcnn", kData);
+  const std::vector<LatencyModel> models =
+      load_latency_models(kData + "/devices/latency_models.json");
+  for (const LatencyModel& f : models) {
+    const DeviceProfile* d = p.device(f.device_class);
+    ASSERT_NE(d, nullptr) << f.device_class;
+    for (std::size_t l = 0; l < p.layers.size(); ++l) {
+      const double want = f.estimate_s(p.layers[l]);
+      EXPECT_NEAR(d->layers[l].forward_s, want, 1e-6 * want) << p.layers[l].name;
+    }
   }
+}
+
+// The paper's workload: latencies scaled from the same layers measured at other input sides.
+double sum_of(const ModelProfile& ref, const DeviceProfile& d, const std::vector<std::string>& fx) {
+  double t = 0;
+  for (std::size_t l = 0; l < ref.layers.size(); ++l)
+    for (const auto& n : fx)
+      if (ref.layers[l].name == n) t += d.layers[l].forward_s;
+  return t;
+}
+
+TEST(Zoo, PaperWorkloadIsScaledFromItsMeasuredLayers) {
+  const ModelProfile r88 = load_model("resnet18_88", kData);
+  const ModelProfile r224 = load_model("resnet18_224", kData);
+  const ModelProfile r32 = load_model("resnet18_32", kData);
+  const ArchBuilder arch = zoo_architecture("resnet18_88");
+  const ModelProfile fx = arch.profile("test");
+  const auto groups = arch.layer_groups(Granularity::kLeafCalls);
+  ASSERT_EQ(groups.size(), r88.layers.size());
+  for (const auto& run : kMeasuredRuns) {
+    const DeviceProfile& d = *r88.device(run);
+    // Not a measurement: it must not feed the latency models (latency_samples).
+    EXPECT_EQ(d.source.rfind("scaled from measurements", 0), 0u) << d.source;
+    for (std::size_t l = 0; l < groups.size(); ++l) {
+      std::vector<std::string> names;
+      for (int n : groups[l]) names.push_back(fx.layers[n].name);
+      // 88 px lies between 32 and 224 px, and so does every call's time (a line through both).
+      const double a = sum_of(r224, *r224.device(run), names);
+      const double b = sum_of(r32, *r32.device(run), names);
+      EXPECT_GE(d.layers[l].forward_s, std::min(a, b) * (1 - 1e-12)) << r88.layers[l].name;
+      EXPECT_LE(d.layers[l].forward_s, std::max(a, b) * (1 + 1e-12)) << r88.layers[l].name;
+    }
+    // fc (512 -> 1000) is the same layer at every side: the 224 px measurement itself.
+    EXPECT_DOUBLE_EQ(d.layers.back().forward_s, r224.device(run)->layers.back().forward_s);
+  }
+  // VGG-11's classifier sees 512x7x7 at both sides (adaptive pooling): unchanged times.
+  const ModelProfile v88 = load_model("vgg11_88", kData);
+  const ModelProfile v224 = load_model("vgg11_224", kData);
+  for (const auto& run : kMeasuredRuns)
+    for (int k = 0; k < 7; ++k) {
+      const std::size_t a = v88.layers.size() - 7 + k, b = v224.layers.size() - 7 + k;
+      ASSERT_EQ(v224.layers[b].name, "classifier_" + std::to_string(k));
+      EXPECT_NEAR(v88.device(run)->layers[a].forward_s, v224.device(run)->layers[b].forward_s,
+                  1e-12)
+          << run << " " << v88.layers[a].name;
+    }
+  // R-CNN's RPN and head have no measured counterpart: the latency model's estimate.
+  const ModelProfile rc = load_model("rcnn_vgg16_88", kData);
+  const std::vector<LatencyModel> models =
+      load_latency_models(kData + "/devices/latency_models.json");
+  for (const LatencyModel& f : models)
+    for (std::size_t l = 0; l < rc.layers.size(); ++l)
+      if (rc.layers[l].name.rfind("head_", 0) == 0) {
+        const double want = f.estimate_s(rc.layers[l]);
+        EXPECT_NEAR(rc.device(f.device_class)->layers[l].forward_s, want, 1e-9 * want)
+            << rc.layers[l].name;
+      }
 }
 
 TEST(Zoo, UnknownNameListsTheZoo) {

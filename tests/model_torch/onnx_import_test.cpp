@@ -164,11 +164,7 @@ TEST(OnnxImport, BatchNamesAndEstimates) {
   OnnxImportOptions o;
   o.model_path = write(residual_onnx("batch", /*named=*/false), dir.file("anon.onnx"));
   o.batch = 2;
-  FlopsFit f;
-  f.run = "edge";
-  f.overhead_s = 1e-5;
-  f.flops_per_s = 1e9;
-  o.estimates = {f};
+  o.estimates = {uniform_latency_model("edge", 1e-5, 1e9)};
   const ModelProfile p = import_onnx(o);
   // Unnamed nodes take their op type; a repeated one gets _1 (torch.fx style).
   EXPECT_EQ(p.layers[0].name, "Conv");
@@ -401,13 +397,11 @@ TEST(OnnxImport, NodesOnActivationsOrRandomStayLayers) {
             (std::vector<std::string>{"conv", "reshape", "matmul", "out", "noise", "noisy"}));
 }
 
-// The estimates of a FLOPs fit per class, on a layer of `flops`.
-FlopsFit fit_of(const std::string& run, double overhead_us, double flops_per_s, int layers) {
-  FlopsFit f;
-  f.run = run;
-  f.overhead_s = overhead_us * 1e-6;
-  f.flops_per_s = flops_per_s;
-  f.layers = layers;
+// A latency model of one overhead and throughput for every layer group; `layers` > 0 marks it
+// as fitted (layers 0: given by hand, as --gflops).
+LatencyModel fit_of(const std::string& run, double overhead_us, double flops_per_s, int layers) {
+  LatencyModel f = uniform_latency_model(run, overhead_us * 1e-6, flops_per_s);
+  for (GroupFit& g : f.groups) g.layers = layers;
   return f;
 }
 
@@ -450,11 +444,10 @@ TEST(OnnxImport, FittedEstimatesKeepTheClassesOrder) {
   p = import_onnx(o);
   EXPECT_DOUBLE_EQ(p.device("cuda")->layers[6].forward_s, 20e-6);
 
-  // The fits `hivemind profile` uses (data/measured): ordered too, on this model and on the
-  // exported-style one.
-  o.estimates.clear();
-  for (const auto& run : kMeasuredRuns)
-    o.estimates.push_back(fit_flops_model(std::string(HIVEMIND_DATA_DIR) + "/measured", run));
+  // The latency models `hivemind profile` uses (data/devices/latency_models.json): ordered too,
+  // on this model and on the exported-style one.
+  o.estimates =
+      load_latency_models(std::string(HIVEMIND_DATA_DIR) + "/devices/latency_models.json");
   expect_ordered(import_onnx(o));
   o.model_path = write(exported_style_onnx(), dir.file("exported.onnx"));
   expect_ordered(import_onnx(o));
@@ -501,7 +494,8 @@ TEST(OnnxImportCli, ProfileThenSolve) {
   EXPECT_EQ(r.out, "");
   const ModelProfile p = load_model_profile(json);
   ASSERT_EQ(p.layers.size(), 8u);
-  // By default the measured runs' FLOPs fits (data/measured) give cpu1, cpu16 and cuda.
+  // By default the zoo's latency models (data/devices/latency_models.json) give cpu1, cpu16 and
+  // cuda.
   EXPECT_NE(p.device("cpu1"), nullptr);
   EXPECT_NE(p.device("cuda"), nullptr);
   // --gflops: a named class from FLOPs alone.

@@ -5,8 +5,18 @@
 // or layer outputs). The bytes crossing a cut right after layer i are every value produced at
 // or before i that a layer after i (or the model's result) still reads. In a chain that is the
 // layer's own output (the paper's s_l); inside a residual block the skip tensor crosses too.
-// The layer names follow torch.fx (module path with '_' for '.', repeated calls suffixed _1,
-// _2), so the layers line up with the measurements in data/measured/.
+// Two granularities of the same graph (Granularity):
+//  - kFx: one layer per torch.fx graph node, named as torch.fx names it (module path with '_'
+//    for '.', repeated calls suffixed _1, _2, functional ops such as add and flatten layers of
+//    their own), so the layers line up with the measurements in data/measured/;
+//  - kLeafCalls: one layer per call of a leaf module, as forward hooks on every leaf module see
+//    them (the paper's profiler, Sec. VII-A4), named by the module path ("layer1.0.conv1",
+//    a repeated call suffixed _1, _2: "layer1.0.relu_1"). A functional op (add, flatten, a
+//    functional relu) is no call of a module, so it merges into the call that produced the
+//    latest (in execution order) of its inputs: that layer's output becomes the op's output and
+//    its FLOPs include the op's. ResNet's residual add thus belongs to bn2 (or to downsample.1
+//    where a block has one, as torchvision runs the downsample after bn2), flatten to avgpool.
+//    Cut bytes stay DAG-aware: a value crosses a cut when a layer after the cut still reads it.
 #pragma once
 
 #include <string>
@@ -18,16 +28,23 @@ namespace hivemind::model {
 
 using Shape = std::vector<long long>;  // e.g. {1, 64, 56, 56}; batch first
 
+enum class Granularity { kFx, kLeafCalls };
+
 class ArchBuilder {
  public:
   explicit ArchBuilder(std::string model) : model_(std::move(model)) {}
 
   // A model input; returns its value id. `element_bytes`: 4 for float32, 8 for int64.
   int input(const Shape& shape, int element_bytes = 4);
-  // A layer reading `inputs` (value ids); returns the id of its output. `params`: parameter
-  // count (float32); `flops`: forward FLOPs (multiply-add = 2), < 0 when unknown.
+  // A call of a module reading `inputs` (value ids); returns the id of its output. `name`: the
+  // module path with '.' ("layer1.0.conv1"; a repeated call suffixed _1, _2). `params`:
+  // parameter count (float32); `flops`: forward FLOPs (multiply-add = 2), < 0 when unknown.
   int layer(const std::string& name, const std::string& kind, const std::vector<int>& inputs,
             const Shape& output, double params, double flops, int element_bytes = 4);
+  // A functional op (no module, no parameters): a layer of its own at kFx, merged into a
+  // module call at kLeafCalls (see above). `name` as torch.fx names it ("add_3").
+  int functional(const std::string& name, const std::string& kind, const std::vector<int>& inputs,
+                 const Shape& output, double flops, int element_bytes = 4);
   // Marks values as the model's result (they stay live to the end).
   void output(const std::vector<int>& values);
 
@@ -50,9 +67,13 @@ class ArchBuilder {
   // torch.nn.GRUCell(input, hidden) applied to (x, h).
   int gru_cell(const std::string& name, int x, int h);
 
-  // The profile (layers, input bytes; no device costs). Throws std::logic_error if a layer
-  // name repeats or nothing was added.
-  ModelProfile profile(const std::string& source) const;
+  // The profile (layers, input bytes; no device costs) at `granularity`. Throws
+  // std::logic_error if a layer name repeats or nothing was added.
+  ModelProfile profile(const std::string& source, Granularity granularity = Granularity::kFx) const;
+  // For each layer of profile(.., granularity), the kFx layers it covers (their indices, in
+  // execution order): one each at kFx; a module call and the functional ops merged into it at
+  // kLeafCalls.
+  std::vector<std::vector<int>> layer_groups(Granularity granularity) const;
 
  private:
   struct Value {
@@ -65,6 +86,7 @@ class ArchBuilder {
     std::vector<int> inputs;
     int value = -1;
     double params = 0, flops = -1;
+    bool functional = false;
   };
   std::string model_;
   std::vector<Value> values_;
@@ -88,8 +110,14 @@ ArchBuilder faster_rcnn_vgg16(int input_hw, int proposals);
 
 // The zoo's architecture by zoo name ("resnet18_224", "resnet18_32", "resnet50_224",
 // "resnet152_224", "vgg11_224", "vgg16_224", "rcnn_vgg16_224", "gru_tagger_200",
-// "qmix_agent"). Throws InputError for an unknown name.
+// "qmix_agent"; the paper's workload at 88x88, Sec. VII-B2: "resnet18_88", "vgg11_88",
+// "rcnn_vgg16_88"). Throws InputError for an unknown name.
 ArchBuilder zoo_architecture(const std::string& name);
 const std::vector<std::string>& zoo_model_names();
+// The granularity of a zoo model's layers: kLeafCalls for the paper's workload (the *_88
+// models, profiled as the paper's profiler sees them), kFx for the others (as measured).
+Granularity zoo_granularity(const std::string& name);
+// zoo_architecture(name).profile(source, zoo_granularity(name)).
+ModelProfile zoo_layers(const std::string& name, const std::string& source);
 
 }  // namespace hivemind::model

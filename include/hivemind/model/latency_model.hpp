@@ -31,8 +31,13 @@ inline constexpr std::string_view kLatencyModelsFormat = "hivemind.latency_model
 enum class LayerGroup { kConv, kDense, kOther };
 inline constexpr int kLayerGroups = 3;
 // By kind: "Conv*" (and ONNX "Conv", "ConvTranspose") -> kConv; Linear, Gemm, MatMul, GRU,
-// LSTM, RNN cells and embeddings -> kDense; everything else -> kOther.
-LayerGroup layer_group(std::string_view kind);
+// LSTM, RNN cells and embeddings -> kDense; everything else -> kOther. A dense layer whose
+// weights each serve 2 or more rows (flops >= 4 x parameters, its own parameters known:
+// param_bytes > 0) is a matrix-matrix product, compute-bound like a convolution's GEMM, and
+// goes to kConv: every dense layer the zoo measured is one row (batch 1: a matrix-vector product,
+// memory-bound), so kDense's throughput is a GEMV's, 7-30x below a GEMM's on the CPUs, and would
+// price R-CNN's 300-region head (or a transformer's MatMul over a sequence) at that speed.
+LayerGroup layer_group(std::string_view kind, double flops = -1, double param_bytes = 0);
 std::string_view to_string(LayerGroup group);
 
 struct GroupFit {
@@ -46,15 +51,32 @@ struct LatencyModel {
   std::string device_class;
   GroupFit groups[kLayerGroups];
 
-  // f_c(layer) for a layer of `kind` with `flops` (< 0 = unknown: the overhead alone).
+  // f_c(layer) for a layer of `group` with `flops` (< 0 = unknown: the overhead alone).
+  double estimate_s(LayerGroup group, double flops) const;
+  // The same for a layer of `kind` (its group by kind alone).
   double estimate_s(std::string_view kind, double flops) const;
+  // The same for a profile's layer (its group by kind, FLOPs and parameters).
+  double estimate_s(const LayerProfile& layer) const;
+  // Layers the fit used over all groups; 0 for a model given by hand (uniform_latency_model).
+  int layers_fitted() const;
+  // One line, e.g. "conv 49 us + flops / 138 GFLOP/s, dense ..., other ...", or
+  // "12 us + flops / 2 GFLOP/s" when the groups are equal.
+  std::string describe() const;
 };
+
+// The only home of "time from FLOPs" in the project (the zoo's estimates, the ONNX importer's
+// classes, the derivation below all use it). A model with the same overhead and throughput in
+// every group: a class given by hand (`hivemind profile --gflops G --overhead-us U`).
+// `flops_per_s` 0 = no FLOPs term.
+LatencyModel uniform_latency_model(const std::string& device_class, double overhead_s,
+                                   double flops_per_s);
 
 // One measured layer: its kind, FLOPs and time.
 struct LatencySample {
   std::string kind;
   double flops = -1.0;
   double seconds = 0.0;
+  double param_bytes = 0.0;  // the layer's own parameters (layer_group), 0 = unknown
 };
 
 // The fit described above, per group; a group without samples (or with fewer than 2) takes the

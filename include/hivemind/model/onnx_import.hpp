@@ -16,8 +16,9 @@
 // BatchNormalization's running statistics.
 // FLOPs (a multiply-add = 2) for Conv, ConvTranspose, Gemm, MatMul, BatchNormalization, pooling,
 // Softmax and element-wise ops; data movement (Reshape, Concat, ...) = 0; others unknown (-1).
-// With no measurement, latencies are estimated from FLOPs: t = overhead + flops / throughput;
-// the fitted classes of kMeasuredRuns keep their order per layer (cuda <= cpu16 <= cpu1).
+// With no measurement, latencies are estimated from FLOPs with latency models (latency_model.hpp:
+// per layer group t = overhead + flops / throughput); the fitted classes of kMeasuredRuns keep
+// their order per layer (cuda <= cpu16 <= cpu1).
 #pragma once
 
 #include <string>
@@ -25,6 +26,7 @@
 #include <utility>
 #include <vector>
 
+#include "hivemind/model/latency_model.hpp"
 #include "hivemind/model/profile.hpp"
 #include "hivemind/model/zoo.hpp"
 
@@ -37,12 +39,13 @@ struct OnnxImportOptions {
   // A symbolic first dimension without an override is the batch: `batch`.
   std::vector<std::pair<std::string, std::vector<long long>>> input_shapes;
   long long batch = 1;
-  // Latency estimates added as device profiles, one per fit: t = overhead_s + flops /
-  // flops_per_s per layer (flops unknown: overhead_s); backward the same with 2 x flops. The
-  // device class is the fit's `run`. Fits of kMeasuredRuns with layers > 0 (fitted on
-  // data/measured) are capped per layer at the fitted class before them in kMeasuredRuns, so a
-  // faster class is never estimated slower; fits with layers == 0 (--gflops) stay as given.
-  std::vector<FlopsFit> estimates;
+  // Latency estimates added as device profiles, one per model: t = estimate_s(kind, flops) per
+  // layer (flops unknown: the group's overhead); backward the same with 2 x flops. The device
+  // class is the model's. Models of kMeasuredRuns that were fitted (layers_fitted() > 0: the
+  // zoo's, data/devices/latency_models.json) are capped per layer at the fitted class before
+  // them in kMeasuredRuns, so a faster class is never estimated slower; models given by hand
+  // (--gflops, uniform_latency_model) stay as given.
+  std::vector<LatencyModel> estimates;
 };
 
 // Parses "x=1,3,224,224;h=1,64" (the --input option). Throws InputError naming the bad part.

@@ -1,8 +1,8 @@
 // The built-in model zoo: profiles shipped in data/zoo/<name>.json, usable by name everywhere
 // (`hivemind solve --model resnet18`). Each is the exact architecture (arch.hpp) plus latencies
 // of the measured runs in data/measured/ (cpu1, cpu16, cuda) or, where no measurement exists,
-// a FLOPs-based estimate of those runs. Other device classes (ue, iab-mec, core-mec, cloud)
-// are derived on load from data/devices/devices.json (devices.hpp).
+// latencies scaled from measured layers or estimated from FLOPs (build_zoo). Other device classes
+// (ue, iab-mec, core-mec, cloud) are derived on load from data/devices/devices.json (devices.hpp).
 //
 // The files are written by `hivemind_zoo_gen` (tools/zoo_gen.cpp), never at build or test
 // time; a test regenerates them in memory and checks the committed files agree.
@@ -19,31 +19,33 @@ namespace hivemind::model {
 // The measured runs of data/measured/, base of every derived device class.
 inline const std::vector<std::string> kMeasuredRuns = {"cpu1", "cpu16", "cuda"};
 
-// Latency of a layer on a measured run estimated from its FLOPs: t = overhead_s + flops /
-// flops_per_s (flops unknown: overhead_s alone). Fitted by least squares on every measured
-// layer of every model of that run (after the whole-model rescaling, see below).
-struct FlopsFit {
-  std::string run;
-  double overhead_s = 0.0;   // per-layer fixed cost (seconds)
-  double flops_per_s = 0.0;  // sustained throughput (FLOP/s)
-  int layers = 0;            // layers the fit used
-  double estimate_s(double flops) const {
-    return overhead_s + (flops > 0 ? flops / flops_per_s : 0.0);
-  }
+// The whole zoo as hivemind_zoo_gen writes it (data/zoo) and the latency models it fits
+// (data/devices/latency_models.json), built in this order:
+//  1. layers from the architecture (arch.hpp, at zoo_granularity(name));
+//  2. each measured run of data/measured/<name>.<run>.json: the per-layer forward and backward
+//     medians scaled by whole_model_us / sum of layer medians (per-layer synchronisation
+//     inflates the sum, see data/measured/README.md);
+//  3. the latency models of kMeasuredRuns fitted on those measured layers (latency_model.hpp);
+//  4. a run a model was not measured on:
+//     - the paper's workload (resnet18_88, vgg11_88, rcnn_vgg16_88) is SCALED from the same
+//       layers measured at another input side (resnet18_224 and resnet18_32; vgg11_224;
+//       vgg16_224 for R-CNN's backbone), per torch.fx node, then summed per leaf-module call:
+//       two measured sides: t = a + b x F through both (F = the node's FLOPs, or its output
+//       bytes when it has none); one side: t = t_ref x f(F) / f(F_ref), f the run's latency
+//       model of the node's group (for a FLOP-free node t_ref x bytes / bytes_ref); a node
+//       without a measured counterpart (R-CNN's RPN and per-region head) takes f(F);
+//     - any other model (rcnn_vgg16_224) is ESTIMATED: t = f(F) per layer.
+//     Backward times follow the same rule (estimates use f(2F)).
+// Throws InputError when a measured file does not match the architecture layer for layer.
+struct ZooBuild {
+  std::vector<ModelProfile> profiles;        // zoo_model_names() order
+  std::vector<LatencyModel> latency_models;  // kMeasuredRuns, fitted on the measured runs
 };
+ZooBuild build_zoo(const std::string& measured_dir);
 
-// Fits `run` on the measured models in `measured_dir` (data/measured). Throws InputError if
-// the folder has no file of that run.
-FlopsFit fit_flops_model(const std::string& measured_dir, const std::string& run);
-
-// The zoo profile of `name` (a zoo_model_names() entry): layers from the architecture; for
-// each run of kMeasuredRuns, the measured per-layer forward and backward latency scaled by
-// whole_model_us / sum of layer medians (per-layer synchronisation inflates the sum, see
-// data/measured/README.md), or, when that model was not measured, the FlopsFit estimate
-// (backward: overhead + 2 x flops / throughput). Throws InputError when a measured file does
-// not match the architecture layer for layer.
-ModelProfile build_zoo_profile(const std::string& name, const std::string& measured_dir,
-                               const std::vector<FlopsFit>& fits);
+// The measured zoo models the paper's workload model `name` is scaled from (step 4 above),
+// empty for any other name.
+std::vector<std::string> zoo_scaled_from(const std::string& name);
 
 // "resnet18" -> "resnet18_224", "rcnn" -> "rcnn_vgg16_224", ...; a full zoo name maps to
 // itself; anything else is returned unchanged.

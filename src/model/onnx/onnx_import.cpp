@@ -484,18 +484,20 @@ std::optional<IntTensor> evaluate(
 }
 
 // The fitted classes keep their order: for every layer, forward and backward, cuda <= cpu16 <=
-// cpu1 (kMeasuredRuns, slowest first). The three FLOPs fits are independent least-squares
-// lines, and on data/measured the cuda fit's per-layer overhead comes out above cpu16's (about
-// 19.9 us against 17.8 us), so a layer of few FLOPs would be estimated slower on the GPU class
-// than on the CPU class: an artefact of fitting, not a measurement (cpu1 is the cpu16 CPU
-// limited to one thread, cuda the GPU server; data/measured/README.md). Each fitted class is
-// capped per layer at the estimate of the fitted class before it in kMeasuredRuns; the cap is
-// named in its source. Classes given by the user (--gflops, fit.layers == 0) stay as given.
-void keep_class_order(ModelProfile& p, const std::vector<FlopsFit>& estimates) {
+// cpu1 (kMeasuredRuns, slowest first). The three latency models are independent least-squares
+// fits, and on the zoo the cuda models' per-layer overheads come out above cpu16's (13.5 us
+// against 7.4 us for the "other" group, data/devices/latency_models.json), so a layer of few
+// FLOPs would be estimated slower on the GPU class than on the CPU class: an artefact of
+// fitting, not a measurement (cpu1 is the cpu16 CPU limited to one thread, cuda the GPU server;
+// data/measured/README.md). Each fitted class is capped per layer at the estimate of the fitted
+// class before it in kMeasuredRuns; the cap is named in its source. Classes given by the user
+// (--gflops, layers_fitted() == 0) stay as given.
+void keep_class_order(ModelProfile& p, const std::vector<LatencyModel>& estimates) {
   const DeviceProfile* slower = nullptr;
   for (const std::string& run : kMeasuredRuns) {
-    const auto fit = std::find_if(estimates.begin(), estimates.end(),
-                                  [&](const FlopsFit& f) { return f.run == run && f.layers > 0; });
+    const auto fit = std::find_if(estimates.begin(), estimates.end(), [&](const LatencyModel& f) {
+      return f.device_class == run && f.layers_fitted() > 0;
+    });
     if (fit == estimates.end()) continue;
     auto d = std::find_if(p.devices.begin(), p.devices.end(),
                           [&](const DeviceProfile& x) { return x.device_class == run; });
@@ -817,20 +819,18 @@ ModelProfile import_onnx(const OnnxImportOptions& o) {
   }
   for (const auto& fit : o.estimates) {
     DeviceProfile d;
-    d.device_class = fit.run;
-    char buf[256];
-    std::snprintf(buf, sizeof buf,
-                  "estimated from FLOPs (no measurement): t = %.4g us + flops / %.4g FLOP/s; "
-                  "backward uses 2 x flops",
-                  fit.overhead_s * 1e6, fit.flops_per_s);
-    d.source = buf;
-    if (fit.layers > 0)
-      d.source += ", least-squares fit on " + std::to_string(fit.layers) + " measured " + fit.run +
-                  " layers of the zoo (data/measured)";
+    d.device_class = fit.device_class;
+    d.source = "estimated from FLOPs (no measurement): t = " + fit.describe() +
+               "; backward uses 2 x flops";
+    if (fit.layers_fitted() > 0)
+      d.source += "; the " + fit.device_class + " latency model fitted on " +
+                  std::to_string(fit.layers_fitted()) +
+                  " measured layers of the zoo (data/devices/latency_models.json)";
     for (const auto& l : p.layers) {
       LayerCost c;
-      c.forward_s = fit.estimate_s(l.flops);
-      c.backward_s = fit.estimate_s(l.flops > 0 ? 2 * l.flops : l.flops);
+      const LayerGroup g = layer_group(l.kind, l.flops, l.param_bytes);
+      c.forward_s = fit.estimate_s(g, l.flops);
+      c.backward_s = fit.estimate_s(g, l.flops > 0 ? 2 * l.flops : l.flops);
       d.layers.push_back(c);
     }
     p.devices.push_back(std::move(d));
