@@ -83,9 +83,15 @@ TEST(Route, ZooResNetOnTheFourRoles) {
   const split::Problem p = problem_from_route(r18, route, catalog);
   ASSERT_EQ(p.node_count(), 4);
   EXPECT_EQ(p.layers, 69);
-  // The UE's first layer is the derived "ue" class: max(10 x cpu1 time, FLOPs / 2e9).
+  // The UE's first layer is the derived "ue" class: max(time_scale x cpu1 time, FLOPs /
+  // flops_per_s), with the catalog's own numbers (they come from public benchmarks and may be
+  // revised).
+  const DeviceClass* ue = catalog.find("ue");
+  ASSERT_NE(ue, nullptr);
+  ASSERT_EQ(ue->base, "cpu1");
   const double cpu1 = r18.device("cpu1")->layers[0].forward_s;
-  EXPECT_DOUBLE_EQ(p.nodes[0].compute_s[0], std::max(10 * cpu1, r18.layers[0].flops / 2e9));
+  EXPECT_DOUBLE_EQ(p.nodes[0].compute_s[0],
+                   std::max(ue->time_scale * cpu1, r18.layers[0].flops / ue->flops_per_s));
   // The chain model never sees more bytes than the true cuts.
   const split::Problem chain = problem_from_route(r18, route, catalog, CutSizes::kChain);
   for (int l = 0; l < p.layers; ++l) EXPECT_LE(chain.output_bytes[l], p.output_bytes[l]);
