@@ -1,5 +1,6 @@
 // Simulator speed: simulated seconds per second of one core, on the paper's mmWave IAB
-// scenario (Fig. 10 / Table I) under high load, one target UE running ResNet-18 every 10 ms.
+// scenario (Fig. 10 / Table I) under high load, one target UE running ResNet-18 (the paper's
+// 88 px workload, resnet18_88) every 10 ms.
 // Rows, each the best of 3 repetitions, with the CPU time of the running thread (robust to
 // other processes on the machine) beside the wall time:
 //   traces only          - the PF scheduler producing the target's capacity, one task per minute
@@ -29,7 +30,7 @@ int main(int argc, char** argv) {
   const double seconds = argc > 2 ? std::atof(argv[2]) : 60.0;
   try {
     const Scenario scenario = load_scenario(data + "/scenarios/mmwave-iab.json");
-    const ModelCosts model = load_model_costs(scenario, data, "resnet18_224");
+    const ModelCosts model = load_model_costs(scenario, data, "resnet18_88");
     struct Row {
       const char* name;
       double period_s;

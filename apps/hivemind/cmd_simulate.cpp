@@ -97,6 +97,8 @@ int run_simulate(const Argv& argv) {
   // together at the end.
   std::optional<StagedDir> dir;
   if (auto out = args.value("--out")) dir.emplace(*out, "--out");
+  // tasks.csv names each task's route and plan.
+  config.keep_plans = dir.has_value();
 
   const auto t0 = std::chrono::steady_clock::now();
   const sim::RunResult result = sim::run_simulation(scenario, model, config);
@@ -148,6 +150,7 @@ int run_simulate(const Argv& argv) {
                   result.simulated_s, wall, result.simulated_s / wall);
     text += line;
   }
+  if (dir) text += "\nwrote " + dir->path() + "/tasks.csv and " + dir->path() + "/links.csv\n";
   std::cout << text;
   return 0;
 }

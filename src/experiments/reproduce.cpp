@@ -43,7 +43,7 @@ const std::vector<std::string>& reproduce_figures() {
 namespace {
 
 struct Claim {
-  std::string fig, claim, ours, verdict, reason;
+  std::string fig, claim, tolerance, ours, verdict, reason;
 };
 
 struct Series {
@@ -201,9 +201,12 @@ class Reproducer {
     return s;
   }
 
-  void claim(const std::string& fig, const std::string& text, const std::string& ours,
-             const std::string& verdict, const std::string& reason) {
-    claims_.push_back({fig, text, ours, verdict, reason});
+  // One row of summary.md: the paper's claim, the tolerance the verdict applies (stated before
+  // the number is known), our number, the verdict (match / partial / differs / not comparable /
+  // not checked) and the reason, computed from this run's numbers.
+  void claim(const std::string& fig, const std::string& text, const std::string& tolerance,
+             const std::string& ours, const std::string& verdict, const std::string& reason) {
+    claims_.push_back({fig, text, tolerance, ours, verdict, reason});
   }
 
   // Values of method m pooled over jobs.
@@ -216,17 +219,68 @@ class Reproducer {
     return v;
   }
 
-  // Method m's tasks above `threshold_s` pooled over jobs: {count, how many overlap a blockage}.
-  static std::pair<int, int> spikes_and_blocked(const std::vector<const Job*>& jobs, int m,
-                                                double threshold_s) {
+  // Method m's tasks above `threshold_s` (latency) pooled over jobs, split by what the plan
+  // knew (Sec. IV-F, Fig. 6): a spike whose planned latency was already above the threshold at
+  // t1 ("slow at t1") and one planned below it that went stale between t1 and t2 ("stale").
+  struct Spikes {
+    int tasks = 0, spikes = 0, slow_at_t1 = 0, stale = 0, blocked = 0;
+    double share() const { return tasks ? static_cast<double>(spikes) / tasks : 0.0; }
+  };
+  static Spikes spikes_of(const std::vector<const Job*>& jobs, int m, double threshold_s) {
+    Spikes n;
+    for (const Job* j : jobs)
+      for (const auto& r : j->result.records) {
+        if (r.method != m) continue;
+        ++n.tasks;
+        if (!(r.latency_s > threshold_s)) continue;
+        ++n.spikes;
+        if (r.planned > threshold_s)
+          ++n.slow_at_t1;
+        else
+          ++n.stale;
+        n.blocked += r.blocked;
+      }
+    return n;
+  }
+  static std::string describe(const Spikes& s, double threshold_s) {
+    return std::to_string(s.spikes) + " of " + std::to_string(s.tasks) + " tasks > " +
+           fmt("%.0f ms", threshold_s * 1e3) + " (" + fmt("%.1f%%", s.share() * 100) +
+           "): " + std::to_string(s.stale) + " went stale between t1 and t2, " +
+           std::to_string(s.slow_at_t1) + " already planned slower at t1; " +
+           std::to_string(s.blocked) + " overlap a blockage";
+  }
+  // Of method `base`'s tasks above the threshold, how many method `other` ran below it (the
+  // same task: records are task-major, method-minor).
+  static std::pair<int, int> spikes_removed(const std::vector<const Job*>& jobs, int base,
+                                            int other, double threshold_s) {
     std::pair<int, int> n{0, 0};
+    for (const Job* j : jobs) {
+      const auto& rec = j->result.records;
+      for (std::size_t i = 0; i < rec.size(); ++i) {
+        if (rec[i].method != base || !(rec[i].latency_s > threshold_s)) continue;
+        const std::size_t k = i - base + other;
+        if (k >= rec.size() || rec[k].task != rec[i].task) continue;
+        ++n.first;
+        n.second += rec[k].latency_s <= threshold_s;
+      }
+    }
+    return n;
+  }
+  // Sec. IV-F's look-ahead Delta t of method m: median and 95th percentile over its tasks, for
+  // the first link the data crossed and the largest over the links it crossed.
+  static std::string lookahead(const std::vector<const Job*>& jobs, int m) {
+    std::vector<double> first, most;
     for (const Job* j : jobs)
       for (const auto& r : j->result.records)
-        if (r.method == m && r.latency_s > threshold_s) {
-          ++n.first;
-          n.second += r.blocked;
+        if (r.method == m && std::isfinite(r.first_gap_s)) {
+          first.push_back(r.first_gap_s);
+          most.push_back(r.max_gap_s);
         }
-    return n;
+    if (first.empty()) return "no task crossed a link";
+    return "Delta t median " + fmt("%.1f", percentile(first, 50) * 1e3) + " ms (p95 " +
+           fmt("%.1f", percentile(first, 95) * 1e3) + ") on the first link, " +
+           fmt("%.1f", percentile(most, 50) * 1e3) + " ms (p95 " +
+           fmt("%.1f", percentile(most, 95) * 1e3) + ") on the deepest";
   }
 
   // Capacities method m forecast over all jobs (0: Sec. IV-F's rule, Delta t < coherence time,
@@ -300,15 +354,17 @@ class Reproducer {
             {ue, cloud, edge, single, multi}};
     p.extra = "set xrange [1:0.1]\n";
     plot("fig2", "Fig. 2: latency of 4 split architectures", {p}, 1);
+    const std::string exact = "exact: the paper's 3-layer example, solved exactly at 37 capacities";
     claim("Fig. 2", "Multi-split has the lowest overhead at every MEC-cloud capacity (1 to 1/10)",
-          multi_best ? "lowest at all 37 capacities" : "not lowest somewhere",
+          exact, multi_best ? "lowest at all 37 capacities" : "not lowest somewhere",
           multi_best ? "match" : "differs", "");
-    claim("Fig. 2", "Cloud ML's overhead keeps increasing as the MEC-cloud capacity drops",
+    claim("Fig. 2", "Cloud ML's overhead keeps increasing as the MEC-cloud capacity drops", exact,
           cloud_monotone ? "monotone increase" : "not monotone",
           cloud_monotone ? "match" : "differs", "");
     claim("Fig. 2",
           "Single split starts with all layers on the cloud, moves layers to the UE as the link "
           "drops",
+          exact,
           "UE layers " + std::to_string(first_k) + " at capacity 1 -> " + std::to_string(last_k) +
               " at 0.1",
           first_k == 0 && last_k > 0 ? "match" : "differs", "");
@@ -332,7 +388,7 @@ class Reproducer {
       for (int seed = 1; seed <= seeds_; ++seed) {
         Job j;
         j.scenario = &scenario(scen);
-        j.model = &model(scen, "resnet18_224");
+        j.model = &model(scen, resnet_);
         j.config.seed = seed;
         j.config.duration_s = duration_s_;
         j.config.period_s = duration_s_;  // one task: the traces are what we want
@@ -347,7 +403,8 @@ class Reproducer {
         "| scenario | link | capacity | paper mean ± std (Mbit/s) | ours mean ± std "
         "|\n|---|---|---|---|---|\n";
     int close = 0;
-    double lo_ratio = 1e9, hi_ratio = 0;
+    double lo_ratio = 1e9, hi_ratio = 0, worst_mean = 0;
+    std::string worst_mean_link, lo_link, hi_link;
     for (const auto& r : paper) {
       std::vector<double> means, vars;
       for (const auto& j : jobs)
@@ -362,22 +419,30 @@ class Reproducer {
              num(m) + "," + num(s) + "\n";
       md += "| " + r.scen + " | " + r.link + " | " + num(r.cap) + " | " + fmt("%.2f", r.mean) +
             " ± " + fmt("%.2f", r.std) + " | " + fmt("%.2f", m) + " ± " + fmt("%.2f", s) + " |\n";
-      close += std::abs(m - r.mean) <= 0.15 * r.mean;
-      lo_ratio = std::min(lo_ratio, s / r.std);
-      hi_ratio = std::max(hi_ratio, s / r.std);
+      const double err = std::abs(m - r.mean) / r.mean;
+      close += err <= 0.15;
+      const std::string name = r.scen + " " + r.link;
+      if (err > worst_mean) worst_mean = err, worst_mean_link = name;
+      if (s / r.std < lo_ratio) lo_ratio = s / r.std, lo_link = name;
+      if (s / r.std > hi_ratio) hi_ratio = s / r.std, hi_link = name;
     }
     write_file("table1.csv", csv);
     table1_md_ = md;
+    // The claim is mean AND std: both must be close for a match.
+    const bool stds_close = lo_ratio >= 0.67 && hi_ratio <= 1.5;
     claim("Table I", "Per-link UE bandwidth mean/std (11 links)",
-          std::to_string(close) + "/11 means within 15%, stds within a factor " +
-              fmt("%.2f", lo_ratio) + "-" + fmt("%.2f", hi_ratio) +
-              " of the paper's (see table below)",
-          // The claim is mean AND std: both must be close for a match.
-          close >= 9 && lo_ratio >= 0.67 && hi_ratio <= 1.5 ? "match" : "partial",
-          "background UE count and demand per link are calibrated to these means at mid load "
-          "(data/scenarios/calibrate.py, seeds 1-4); the stds only through the choice among 6 UE "
-          "counts, and the "
-          "demand mixture shape is assumed");
+          "match: >= 9 of 11 means within 15% and every std within 0.67-1.5x; partial: >= 6 means "
+          "within 15%",
+          std::to_string(close) + "/11 means within 15%, stds " + fmt("%.2f", lo_ratio) + "-" +
+              fmt("%.2f", hi_ratio) + "x the paper's (see table below)",
+          close >= 9 && stds_close ? "match"
+          : close >= 6             ? "partial"
+                                   : "differs",
+          "background UE count and demand per link calibrated to these means and stds at mid "
+          "load (data/scenarios/calibrate.py, seeds 1-4, 20 s); worst mean " +
+              worst_mean_link + " (" + fmt("%.0f%%", worst_mean * 100) + " off), std ratios from " +
+              lo_link + " (" + fmt("%.2fx", lo_ratio) + ") to " + hi_link + " (" +
+              fmt("%.2fx", hi_ratio) + ")");
   }
 
   // ---------------------------------------------------------------------------------------
@@ -386,7 +451,7 @@ class Reproducer {
     // few seconds, so a window of the paper's 600 ms would usually contain none.
     Job j;
     j.scenario = &scenario("chain5");
-    j.model = &model("chain5", "resnet18_224");
+    j.model = &model("chain5", resnet_);
     j.config.seed = 1;
     j.config.duration_s = duration_s_;
     j.config.period_s = 0.01;
@@ -401,50 +466,44 @@ class Reproducer {
     for (const auto& r : res.records) s.points.emplace_back(r.arrival_s * 1e3, r.latency_s * 1e3);
     auto lat = method_values(res, 0, false);
     const double med = percentile(lat, 50), mx = percentile(lat, 100);
-    int spikes = 0, spikes_stale = 0, spikes_blocked = 0;
-    for (const auto& r : res.records)
-      if (r.latency_s > 2 * med) {
-        ++spikes;
-        spikes_stale += !r.exact;
-        spikes_blocked += r.blocked;
-      }
+    // Fig. 6's surges are "to over 500 ms" (Sec. IV-F): the paper's threshold, as printed.
+    constexpr double kSurgeS = 0.5;
+    const Spikes sp = spikes_of({&jobs[0]}, 0, kSurgeS);
     // Blockage on the chain's links (the UE's mmWave hop in the shipped chain5).
-    int onsets = 0;
     std::string blocked_links;
     for (const auto& l : res.links)
       if (l.blockage_onsets > 0 || l.blocked_fraction > 0) {
-        onsets += l.blockage_onsets;
         blocked_links += (blocked_links.empty() ? "" : ", ") + l.name + " blocked " +
                          fmt("%.1f%%", l.blocked_fraction * 100) + " of the time (" +
                          std::to_string(l.blockage_onsets) + " events)";
       }
+    Series thr{"500 ms (the paper's surge level)", {}, "lines dt 2"};
+    if (!res.records.empty()) {
+      thr.points.emplace_back(res.records.front().arrival_s * 1e3, kSurgeS * 1e3);
+      thr.points.emplace_back(res.records.back().arrival_s * 1e3, kSurgeS * 1e3);
+    }
+    Panel p6{"split latency of each task", "task arrival time (ms)", "latency (ms)", {s, thr}};
+    p6.logy = true;
     plot("fig6", "Fig. 6: link dynamics, 5-hop chain {4000,2000,800,400,100} Mbit/s, high load",
-         {Panel{"split latency of each task", "task start time (ms)", "latency (ms)", {s}}}, 1);
-    std::string why;
-    if (spikes == 0)
-      why = blocked_links.empty() ? "no surges and no blockage on the chain: the PF share of our "
-                                    "calibrated background never collapses "
-                                    "for long (the paper's traffic trace is not published)"
-                                  : "no surges although " + blocked_links +
-                                        ": during a blockage the target's share of the hop still "
-                                        "carries the task's data within about the median time "
-                                        "(blockage parameters from the literature, "
-                                        "not fitted to this figure)";
-    else
-      why = std::to_string(spikes_blocked) + " of the " + std::to_string(spikes) +
-            " surges overlap a blockage (" +
-            (blocked_links.empty() ? "none on the chain" : blocked_links) + "), " +
-            std::to_string(spikes_stale) +
-            " ran on capacities that differ from those planned with" +
-            (mx > 0.5 ? "" : "; the surges stay below the paper's 500 ms");
+         {p6}, 1);
+    const std::string verdict = sp.stale > 0                        ? "match"
+                                : sp.spikes > 0 || mx > kSurgeS / 2 ? "partial"
+                                                                    : "differs";
     claim("Fig. 6",
           "On the 5-hop chain the split latency surges (to > 500 ms) when a link's capacity drops "
           "between t1 and t2",
+          "match: a task above 500 ms whose plan was below 500 ms at t1; partial: surges above "
+          "250 ms only, or above 500 ms only on plans already slower at t1",
           "median " + fmt("%.1f", med * 1e3) + " ms, max " + fmt("%.1f", mx * 1e3) + " ms; " +
-              std::to_string(spikes) + " spikes > 2x median in " + num(duration_s_) + " s, " +
-              std::to_string(spikes_stale) + " of them with stale capacity, " +
-              std::to_string(spikes_blocked) + " during a blockage",
-          spikes > 0 ? (mx > 0.5 ? "match" : "partial") : "differs", why);
+              describe(sp, kSurgeS),
+          verdict,
+          join_notes({lookahead({&jobs[0]}, 0),
+                      blocked_links.empty() ? "no blockage on the chain" : blocked_links,
+                      sp.spikes == 0 ? "the largest capacity drop between t1 and t2 costs at "
+                                       "most " +
+                                           fmt("%.0f ms", (mx - med) * 1e3) +
+                                           " over the median in " + num(duration_s_) + " s"
+                                     : ""}));
   }
 
   // One trial of the full-length experiment: `scen` with `model_name`, seed `seed` (which also
@@ -488,8 +547,8 @@ class Reproducer {
 
   void cost_figure(const std::string& stem, const std::string& fig, const std::string& scen,
                    const std::string& title) {
-    auto inf = load_sweep(scen, "resnet18_224", TaskKind::kInference, 0.1);
-    auto tr = load_sweep(scen, "resnet18_224", TaskKind::kTraining, 0.2);
+    auto inf = load_sweep(scen, resnet_, TaskKind::kInference, 0.1);
+    auto tr = load_sweep(scen, resnet_, TaskKind::kTraining, 0.2);
     run(inf, fig + " inference");
     run(tr, fig + " training");
     write_csv(stem + "_inference.csv", "scenario,model,task,load,seed,", inf);
@@ -544,55 +603,95 @@ class Reproducer {
     fig_tables_[fig] = md;
     auto lat = [&](Load l, int m) { return mean["inference/" + std::string(to_string(l))].at(m); };
     auto en = [&](Load l, int m) { return mean["training/" + std::string(to_string(l))].at(m); };
+    // What the numbers come from, computed from this run: the model's input, the UE's own time
+    // and the target's mean capacity on its access link (first hop) per load.
+    const ModelCosts& mc = model(scen, resnet_);
+    auto access_mbps = [&](Load l) {
+      std::vector<double> v;
+      for (const Job* j : select(inf, l))
+        for (const auto& ls : j->result.links)
+          if (ls.name.rfind("access", 0) == 0) v.push_back(ls.mean_bps / 1e6);
+      return mean_of(v);
+    };
+    auto input_ms = [&](Load l) { return mc.input_bytes * 8.0 / (access_mbps(l) * 1e6) * 1e3; };
+    const std::string inputs =
+        mc.model + "'s input (" + fmt("%.0f KB", mc.input_bytes / 1e3) + ") takes " +
+        fmt("%.0f", input_ms(Load::kLow)) + "/" + fmt("%.0f", input_ms(Load::kMid)) + "/" +
+        fmt("%.0f ms", input_ms(Load::kHigh)) + " over the first hop at low/mid/high load (" +
+        fmt("%.0f", access_mbps(Load::kLow)) + "/" + fmt("%.0f", access_mbps(Load::kMid)) + "/" +
+        fmt("%.0f Mbit/s", access_mbps(Load::kHigh)) + "); UE only " +
+        fmt("%.0f ms", lat(Load::kMid, 1) * 1e3);
+    // Within 1% of the best: a plan made at t1 can lose by a hair to a baseline that was luckier
+    // with the capacity at t2.
+    bool within5 = true;
+    for (const auto& [key, mm] : mean)
+      for (int m = 1; m < 4; ++m) within5 = within5 && mm.at(0) <= mm.at(m) * 1.05;
     claim(fig,
           "HiveMind has the lowest mean cost of all methods at every load (inference latency, "
           "training energy)",
+          "match: lowest within 1% in all 6 load x task cases; partial: within 5% in all",
           hm_best ? "lowest in all 6 cases" : "lowest except " + misses,
-          hm_best ? "match" : "partial",
+          hm_best   ? "match"
+          : within5 ? "partial"
+                    : "differs",
           hm_best ? ""
                   : "plans use the capacity known at t1 (and, for training, one capacity for both "
-                    "passes); the "
-                    "task pays the capacity while it runs, so a baseline is sometimes luckier by a "
-                    "small margin");
+                    "passes); the task pays the capacity while it runs");
     if (scen == "mmwave-iab") {
       std::vector<double> hm_all;
+      double worst_mean = 0;
       for (Load l : {Load::kLow, Load::kMid, Load::kHigh}) {
         auto v = pooled(select(inf, l), 0, false);
         hm_all.insert(hm_all.end(), v.begin(), v.end());
+        worst_mean = std::max(worst_mean, lat(l, 0));
       }
       const double p95 = percentile(hm_all, 95);
       claim(fig, "HiveMind keeps a stable inference latency <= 79 ms at every load",
+            "match: p95 <= 79 ms over all loads; partial: every load's mean <= 79 ms",
             "p95 " + fmt("%.1f", p95 * 1e3) + " ms; means low/mid/high " +
                 fmt("%.1f", lat(Load::kLow, 0) * 1e3) + "/" +
                 fmt("%.1f", lat(Load::kMid, 0) * 1e3) + "/" +
                 fmt("%.1f", lat(Load::kHigh, 0) * 1e3) + " ms",
-            p95 <= 0.079 ? "match" : "differs",
-            "under mid/high load the target's access share (Table I ~66 Mbit/s) makes the 602 KB "
-            "input take ~75 ms "
-            "alone; HiveMind then keeps most layers on the UE (UE-only here ~116 ms, a 1-thread "
-            "Xeon x 2.3 stand-in)");
+            p95 <= 0.079          ? "match"
+            : worst_mean <= 0.079 ? "partial"
+                                  : "differs",
+            inputs);
       claim(fig, "Cloud-only latency exceeds 300 ms under high load",
+            "match: high-load mean > 300 ms; partial: > 150 ms",
             fmt("%.0f ms", lat(Load::kHigh, 2) * 1e3),
-            lat(Load::kHigh, 2) > 0.3 ? "match" : "differs",
-            "link H (50 Mbit/s) is shared by PF with ~2x the background UEs, so the target's share "
-            "falls to a few Mbit/s");
+            lat(Load::kHigh, 2) > 0.3    ? "match"
+            : lat(Load::kHigh, 2) > 0.15 ? "partial"
+                                         : "differs",
+            "cloud only sends the input over every hop; " + inputs);
       const double gap = std::abs(lat(Load::kHigh, 3) - lat(Load::kHigh, 1)) / lat(Load::kHigh, 1);
       claim(fig, "Single split converges to UE-only under high load",
+            "match: high-load means within 5%; partial: within 20%",
             "single " + fmt("%.1f", lat(Load::kHigh, 3) * 1e3) + " vs UE-only " +
                 fmt("%.1f", lat(Load::kHigh, 1) * 1e3) + " ms",
-            gap < 0.05 ? "match" : "differs", "");
+            gap < 0.05  ? "match"
+            : gap < 0.2 ? "partial"
+                        : "differs",
+            "single split at low/mid load: " + fmt("%.1f", lat(Load::kLow, 3) * 1e3) + "/" +
+                fmt("%.1f ms", lat(Load::kMid, 3) * 1e3));
       const double red_cloud = 1 - lat(Load::kHigh, 0) / lat(Load::kHigh, 2);
       const double red_ue = 1 - lat(Load::kHigh, 0) / lat(Load::kHigh, 1);
+      const double best_red = std::max(red_cloud, red_ue), least_red = std::min(red_cloud, red_ue);
       claim(fig, "HiveMind outperforms the cloud and UE baselines by up to 89.8% under high load",
-            "high load: " + fmt("%+.1f", -red_cloud * 100) + "% vs cloud only, " +
-                fmt("%+.1f", -red_ue * 100) + "% vs UE only",
-            red_cloud >= 0.8 ? "partial" : "differs",
-            "the reduction vs cloud only is larger than the paper's (our cloud path is slower); vs "
-            "UE only it is small "
-            "because at high load HiveMind mostly keeps the model on the UE");
+            "match: below both baselines at high load and the larger reduction 80-100%; partial: "
+            "below both baselines",
+            "high load: " + fmt("%.1f%%", red_cloud * 100) + " below cloud only, " +
+                fmt("%.1f%%", red_ue * 100) + " below UE only",
+            least_red > 0 && best_red >= 0.8 ? "match"
+            : least_red > 0                  ? "partial"
+                                             : "differs",
+            least_red > 0 ? inputs
+                          : "HiveMind is not below " +
+                                std::string(red_ue <= red_cloud ? "UE only" : "cloud only") +
+                                " at high load; " + inputs);
       claim(fig,
             "Training energy: cloud-only reaches up to 890 J, HiveMind keeps UE+IAB energy under "
             "400 J",
+            "- (the paper's joules are not per task)",
             "per task: cloud only mean " + fmt("%.2f", en(Load::kHigh, 2)) +
                 " J at high load; HiveMind max mean " +
                 fmt("%.2f", std::max({en(Load::kLow, 0), en(Load::kMid, 0), en(Load::kHigh, 0)})) +
@@ -608,33 +707,48 @@ class Reproducer {
         lo_c = std::min(lo_c, rc), hi_c = std::max(hi_c, rc), lo_s = std::min(lo_s, rs),
         hi_s = std::max(hi_s, rs);
       }
+      const bool in_range =
+          lo_c >= 0.27 && hi_c <= 1.0 && lo_s >= 0.22 && hi_s <= 0.65;  // +-10 points
       claim("Sec. III",
             "Multi-split reduces latency by 37-90% vs cloud ML and 32-55% vs single split (mmWave "
             "IAB)",
+            "match: every load's reduction within 10 points of the paper's ranges; partial: a "
+            "reduction (> 0) vs both at every load",
             percent_range(lo_c, hi_c) + " vs cloud, " + percent_range(lo_s, hi_s) +
                 " vs single split",
-            (lo_c >= 0.3 && hi_s <= 0.6) ? "partial" : "differs",
-            "vs single split the gain vanishes at mid/high load, where both keep the model on the "
-            "UE");
+            in_range               ? "match"
+            : lo_c > 0 && lo_s > 0 ? "partial"
+                                   : "differs",
+            "single split per load: " + fmt("%.1f", lat(Load::kLow, 3) * 1e3) + "/" +
+                fmt("%.1f", lat(Load::kMid, 3) * 1e3) + "/" +
+                fmt("%.1f ms", lat(Load::kHigh, 3) * 1e3) + " vs HiveMind " +
+                fmt("%.1f", lat(Load::kLow, 0) * 1e3) + "/" +
+                fmt("%.1f", lat(Load::kMid, 0) * 1e3) + "/" +
+                fmt("%.1f ms", lat(Load::kHigh, 0) * 1e3) + "; " + inputs);
     } else {
       const double low_gap = 1 - lat(Load::kLow, 0) / lat(Load::kLow, 1);
+      const double mid_gap = 1 - lat(Load::kMid, 0) / lat(Load::kMid, 1);
       const double high_gap = 1 - lat(Load::kHigh, 0) / lat(Load::kHigh, 1);
-      claim(
-          fig,
-          "Sub-6 GHz: HiveMind's latency converges to UE-only as the load increases (never worse)",
-          "gain over UE only: low " + fmt("%.1f", low_gap * 100) + "%, high " +
-              fmt("%.1f", high_gap * 100) + "%",
-          high_gap < 0.02 && low_gap >= -1e-9 ? (low_gap > 0.01 ? "match" : "partial") : "differs",
-          low_gap > 0.01 ? ""
-                         : "already at low load our 50 Mbit/s sub-6 links make offloading the 602 "
-                           "KB input slower than "
-                           "the UE, so HiveMind runs everything on the UE at every load");
+      const bool never_worse = std::min({low_gap, mid_gap, high_gap}) >= -0.01;
+      const bool converges =
+          low_gap > 0.01 && low_gap >= mid_gap && mid_gap >= high_gap && high_gap < low_gap / 2;
+      claim(fig,
+            "Sub-6 GHz: HiveMind's latency converges to UE-only as the load increases (never "
+            "worse)",
+            "match: a gain over UE only (> 1%) at low load that shrinks with load to under half, "
+            "never worse by > 1%; partial: never worse by > 1%",
+            "gain over UE only: low " + fmt("%.1f", low_gap * 100) + "%, mid " +
+                fmt("%.1f", mid_gap * 100) + "%, high " + fmt("%.1f", high_gap * 100) + "%",
+            never_worse && converges ? "match"
+            : never_worse            ? "partial"
+                                     : "differs",
+            inputs);
     }
   }
 
   // ---------------------------------------------------------------------------------------
   void fig13() {
-    const std::vector<std::string> models = {"vgg11_224", "resnet18_224", "rcnn_vgg16_224"};
+    const std::vector<std::string> models = {vgg_, resnet_, rcnn_};
     std::vector<Job> jobs;
     for (const auto& mname : models)
       for (TaskKind task : {TaskKind::kInference, TaskKind::kTraining}) {
@@ -673,22 +787,30 @@ class Reproducer {
     p.extra =
         "set xtics ('VGG11' 0, 'ResNet18' 1, 'R-CNN (VGG16 backbone)' 2)\nset xrange [-0.5:2.5]\n";
     plot("fig13", "Fig. 13: impact of ML models (mmWave IAB, mid load)", {p}, 1);
-    const double r_res = hm_eff["rcnn_vgg16_224"] / hm_eff["resnet18_224"],
-                 r_vgg = hm_eff["rcnn_vgg16_224"] / hm_eff["vgg11_224"];
+    const double r_res = hm_eff[rcnn_] / hm_eff[resnet_], r_vgg = hm_eff[rcnn_] / hm_eff[vgg_];
+    const bool rcnn_top = r_res > 1 && r_vgg > 1;
+    auto mean_kb = [&](const std::string& name) {
+      const ModelCosts& m = model("mmwave-iab", name);
+      double sum = 0;
+      for (double b : m.cut_bytes) sum += b;
+      return fmt("%.0f KB", sum / std::max<std::size_t>(1, m.cut_bytes.size()) / 1e3);
+    };
     claim("Fig. 13",
           "HiveMind's relative efficiency is highest on R-CNN: 3x that on ResNet18, 1.8x that on "
           "VGG11",
+          "match: R-CNN highest and both ratios within 30% of 3x / 1.8x; partial: R-CNN highest",
           fmt("%.2fx", r_res) + " ResNet18, " + fmt("%.2fx", r_vgg) +
               " VGG11 (efficiency = UE-only cost / HiveMind cost)",
-          (r_res > 1 && r_vgg > 1)
-              ? (std::abs(r_res - 3) < 0.9 && std::abs(r_vgg - 1.8) < 0.6 ? "match" : "partial")
+          rcnn_top
+              ? (std::abs(r_res / 3 - 1) <= 0.3 && std::abs(r_vgg / 1.8 - 1) <= 0.3 ? "match"
+                                                                                    : "partial")
               : "differs",
-          "R-CNN here is the zoo's VGG16-backbone R-CNN with FLOPs-estimated latencies (not "
-          "measured); our UE stand-in "
-          "is much slower on VGG-class models than on ResNet18, which inflates their gains");
+          "efficiency " + fmt("%.2fx", hm_eff[vgg_]) + " VGG11, " + fmt("%.2fx", hm_eff[resnet_]) +
+              " ResNet18, " + fmt("%.2fx", hm_eff[rcnn_]) + " R-CNN; mean bytes per cut " +
+              mean_kb(vgg_) + " / " + mean_kb(resnet_) + " / " + mean_kb(rcnn_) +
+              " (paper: 356 / 80 / 242 KB); R-CNN latencies are FLOPs estimates");
   }
 
-  // ---------------------------------------------------------------------------------------
   void fig14() {
     const std::vector<double> scales = {0.1, 0.5, 1, 2, 10, 20};
     const std::vector<std::pair<std::string, std::string>> classes = {
@@ -697,7 +819,7 @@ class Reproducer {
     for (const auto& [cls, label] : classes)
       for (double sc : scales)
         for (int seed = 1; seed <= seeds_; ++seed) {
-          Job j = trial("mmwave-iab", "resnet18_224", seed, Load::kLow, 0.1);
+          Job j = trial("mmwave-iab", resnet_, seed, Load::kLow, 0.1);
           j.config.speedup[cls] = sc;
           j.prefix = cls + "," + num(sc) + "," + std::to_string(seed) + ",";
           jobs.push_back(std::move(j));
@@ -735,31 +857,46 @@ class Reproducer {
     p.logx = true;
     plot("fig14", "Fig. 14: impact of MEC computation capability", {p}, 1);
     const double iab = hm["iab-mec"][20], cn = hm["core-mec"][20], cl = hm["cloud"][20];
-    claim("Fig. 14",
-          "At x20, improved IAB MECs give the lowest latency: 14.5% below improved CN, 47.2% below "
-          "improved cloud",
-          fmt("%.1f", (1 - iab / cn) * 100) + "% below CN, " + fmt("%.1f", (1 - iab / cl) * 100) +
-              "% below cloud (" + fmt("%.1f", iab * 1e3) + "/" + fmt("%.1f", cn * 1e3) + "/" +
-              fmt("%.1f", cl * 1e3) + " ms)",
-          iab <= cn && iab <= cl ? "partial" : "differs",
-          "ordering checked; the margins depend on the assumed device classes");
+    const double m_cn = 1 - iab / cn, m_cl = 1 - iab / cl;
+    const std::string levels = "HiveMind at x1 " + fmt("%.1f ms", hm["iab-mec"][1] * 1e3) +
+                               "; at x20 improved IAB/CN/cloud " + fmt("%.1f", iab * 1e3) + "/" +
+                               fmt("%.1f", cn * 1e3) + "/" + fmt("%.1f ms", cl * 1e3);
+    claim(
+        "Fig. 14",
+        "At x20, improved IAB MECs give the lowest latency: 14.5% below improved CN, 47.2% below "
+        "improved cloud",
+        "match: IAB lowest and both margins within 10 points of the paper's; partial: IAB "
+        "lowest by > 1% against both",
+        fmt("%.1f", m_cn * 100) + "% below CN, " + fmt("%.1f", m_cl * 100) + "% below cloud",
+        m_cn > 0.01 && m_cl > 0.01
+            ? (std::abs(m_cn - 0.145) <= 0.1 && std::abs(m_cl - 0.472) <= 0.1 ? "match" : "partial")
+            : "differs",
+        levels);
+    const bool flat = std::abs(single[20] - single[0.1]) / single[0.1] < 0.1 &&
+                      std::abs(cloud_only[20] - cloud_only[0.1]) / cloud_only[0.1] < 0.1;
+    const bool levels_close =
+        std::abs(single[1] / 0.115 - 1) <= 0.3 && std::abs(cloud_only[1] / 0.181 - 1) <= 0.3;
     claim("Fig. 14",
           "Single split and cloud only stay at ~115 ms and ~181 ms whatever the cloud capability",
+          "match: both flat within 10% from x0.1 to x20 and at x1 within 30% of 115 / 181 ms; "
+          "partial: flat",
           fmt("single %.0f-", single[0.1] * 1e3) + fmt("%.0f ms", single[20] * 1e3) +
               fmt(", cloud only %.0f-", cloud_only[0.1] * 1e3) +
               fmt("%.0f ms", cloud_only[20] * 1e3),
-          std::abs(single[20] - single[1]) / single[1] < 0.1 &&
-                  std::abs(cloud_only[20] - cloud_only[1]) / cloud_only[1] < 0.1
-              ? "partial"
-              : "differs",
-          "flat, as in the paper (communication-bound); the levels follow our link shares");
+          flat ? (levels_close ? "match" : "partial") : "differs",
+          "at x1: single split " + fmt("%.0f ms", single[1] * 1e3) + ", cloud only " +
+              fmt("%.0f ms", cloud_only[1] * 1e3) + (flat ? " (communication-bound)" : ""));
     const double d10 = hm["iab-mec"][10], d20 = hm["iab-mec"][20];
+    const double d = std::abs(d10 - d20) / d10;
     claim("Fig. 14", "x10 and x20 give nearly the same latency (bounded by the links)",
+          "match: within 10%; partial: within 25%",
           fmt("improved IAB %.1f vs ", d10 * 1e3) + fmt("%.1f ms", d20 * 1e3),
-          std::abs(d10 - d20) / d10 < 0.1 ? "match" : "differs", "");
+          d < 0.1    ? "match"
+          : d < 0.25 ? "partial"
+                     : "differs",
+          "x1 " + fmt("%.1f ms", hm["iab-mec"][1] * 1e3));
   }
 
-  // ---------------------------------------------------------------------------------------
   void fig15() {
     // Find a handover on the trajectory that lengthens the route by one hop (gnb1 -> gnb2).
     const Scenario& sc = scenario("mmwave-iab");
@@ -777,13 +914,13 @@ class Reproducer {
       }
     }
     if (t_ho < 0) {
-      claim("Fig. 15", "topology change", "no +1-hop handover on the trajectory", "not checked",
-            "");
+      claim("Fig. 15", "topology change", "-", "no +1-hop handover on the trajectory",
+            "not checked", "the trajectory never hands over to a gNB one hop deeper");
       return;
     }
     Job j;
     j.scenario = &sc;
-    j.model = &model("mmwave-iab", "resnet18_224");
+    j.model = &model("mmwave-iab", resnet_);
     j.config.seed = 1;
     j.config.load = Load::kLow;
     const double window = o_.quick ? 5.0 : 10.0;
@@ -821,36 +958,48 @@ class Reproducer {
          {Panel{"split latency", "time from handover (s)", "latency (ms)", {lat}},
           Panel{"layers per node", "time from handover (s)", "layers", ns}},
          1);
-    bool same = true;
-    std::string detail;
+    std::string detail, changed_nodes;
+    int changed = 0;
     for (const auto& [n, v] : layers_before)
       if (layers_after.count(n)) {
         const double b = mean_of(v), a = mean_of(layers_after[n]);
         detail += sc.nodes[n].name + " " + fmt("%.1f", b) + "->" + fmt("%.1f", a) + " ";
-        if (sc.nodes[n].role != NodeRole::kUe && std::abs(a - b) > 1.0) same = false;
+        if (sc.nodes[n].role != NodeRole::kUe && std::abs(a - b) > 1.0) {
+          ++changed;
+          changed_nodes += (changed_nodes.empty() ? "" : ", ") + sc.nodes[n].name + " " +
+                           fmt("%.1f", b) + "->" + fmt("%.1f", a);
+        }
       }
+    for (const auto& [n, v] : layers_after)
+      if (!layers_before.count(n))
+        detail += "(new) " + sc.nodes[n].name + " " + fmt("%.1f", mean_of(v)) + " ";
     const double inc = mean_of(after) - mean_of(before);
     claim("Fig. 15",
           "After a handover adding one hop, the assignment of the unchanged part of the route "
           "stays the same",
-          "mean layers " + detail, same ? "match" : "differs",
-          same ? ""
-               : "the old access MEC (gnb1) stays on the route as a relay: the new first MEC "
-                 "(gnb2) now takes the "
-                 "layers gnb1 ran, one hop earlier; the nodes behind it keep their (empty) "
-                 "assignment");
+          "match: no node on both routes (the UE aside) changes its mean layer count by > 1; "
+          "partial: at most 2 do",
+          "mean layers " + detail,
+          changed == 0   ? "match"
+          : changed <= 2 ? "partial"
+                         : "differs",
+          changed == 0 ? "" : "changed: " + changed_nodes);
     claim("Fig. 15", "Average latency increases by less than 5 ms after the topology change",
+          "match: < 5 ms; partial: < 10 ms",
           fmt("%+.1f ms", inc * 1e3) + " (route " + std::to_string(hops_before) + " -> " +
               std::to_string(hops_before + 1) + " nodes)",
-          inc < 0.005 ? "match" : "differs", "");
+          inc < 0.005  ? "match"
+          : inc < 0.01 ? "partial"
+                       : "differs",
+          "mean " + fmt("%.1f ms", mean_of(before) * 1e3) + " before, " +
+              fmt("%.1f ms", mean_of(after) * 1e3) + " after");
   }
 
-  // ---------------------------------------------------------------------------------------
   std::vector<Job> predictive_jobs(double coherence, const std::vector<double>& sigmas,
                                    const std::string& tag) {
     std::vector<Job> jobs;
     for (int seed = 1; seed <= seeds_; ++seed) {
-      Job j = trial("mmwave-iab", "resnet18_224", seed, Load::kLow, 0.02);
+      Job j = trial("mmwave-iab", resnet_, seed, Load::kLow, 0.02);
       j.config.coherence_s = coherence;
       j.config.methods = {{"HiveMind", split::Method::kSci}};
       for (double s : sigmas) {
@@ -883,65 +1032,56 @@ class Reproducer {
       for (int m = 0; m < static_cast<int>(ms.size()); ++m)
         p.series.push_back(cdf(ms[m].label, pooled(sel, m, false), 1e3));
       panels.push_back(p);
-      auto std_v = pooled(sel, 0, false), pred = pooled(sel, 1, false);
-      auto share_over = [](const std::vector<double>& v, double x) {
-        double c = 0;
-        for (double y : v) c += y > x;
-        return v.empty() ? 0.0 : c / v.size();
-      };
-      // The paper's spikes are tasks above 100 ms; our low-load latencies sit far below it, so a
-      // spike is also counted relative to the standard split's median (x1.5).
-      const double thr = std::min(0.1, 1.5 * percentile(std_v, 50));
-      const double s_std = share_over(std_v, thr), s_pred = share_over(pred, thr);
-      const double removed = s_std > 0 ? 1 - s_pred / s_std : 1.0;
-      std::string ours = "tasks > " + fmt("%.0f ms", thr * 1e3) + ": standard " +
-                         fmt("%.1f%%", s_std * 100) + ", predictive " +
-                         fmt("%.1f%%", s_pred * 100) + " (" + fmt("%.0f%%", removed * 100) +
-                         " of spikes removed); " + "last value " +
-                         fmt("%.1f%%", share_over(pooled(sel, 2, false), thr) * 100) + ", EWMA " +
-                         fmt("%.1f%%", share_over(pooled(sel, 3, false), thr) * 100);
-      const auto [n_spikes, n_blocked] = spikes_and_blocked(sel, 0, thr);
+      // Fig. 16's spikes are tasks above 100 ms, as printed; "12%" is read as 12% of tasks.
+      constexpr double kSpikeS = 0.1;
+      const Spikes st = spikes_of(sel, 0, kSpikeS), pr = spikes_of(sel, 1, kSpikeS);
+      const auto [base_spikes, removed_n] = spikes_removed(sel, 0, 1, kSpikeS);
+      const double removed = base_spikes ? static_cast<double>(removed_n) / base_spikes : 0.0;
+      const std::string ours =
+          "tasks > 100 ms: standard " + fmt("%.1f%%", st.share() * 100) + ", predictive (oracle) " +
+          fmt("%.1f%%", pr.share() * 100) + ", last value " +
+          fmt("%.1f%%", spikes_of(sel, 2, kSpikeS).share() * 100) + ", EWMA " +
+          fmt("%.1f%%", spikes_of(sel, 3, kSpikeS).share() * 100) + "; predictive removed " +
+          std::to_string(removed_n) + " of the standard split's " + std::to_string(base_spikes) +
+          " spikes (" + fmt("%.0f%%", removed * 100) + ")";
       const bool disabled = forecasts_made(sel, 1) == 0;
-      const std::string blockage_note =
-          n_spikes > 0 ? std::to_string(n_blocked) + " of the standard split's " +
-                             std::to_string(n_spikes) + " spikes overlap an access-link blockage"
-                       : "";
-      const std::string disabled_note =
-          disabled
-              ? "predictive split made no forecast: every node's look-ahead Delta t stayed below "
-                "the " +
-                    num(coh * 1e3) + " ms coherence time (the SCI update alone takes ~" +
-                    fmt("%.0f ms", mean_sci_update_s(sel) * 1e3) +
-                    "), where Sec. IV-F disables it, so it planned exactly like the standard split"
-              : "predictive split forecast " + std::to_string(forecasts_made(sel, 1)) +
-                    " link capacities (those of nodes whose look-ahead Delta t reached the "
-                    "coherence time)";
-      if (s_std == 0 && s_pred == 0)
+      const std::string forecast_note =
+          disabled ? "predictive split made no forecast: every node's look-ahead Delta t stayed "
+                     "below the " +
+                         num(coh * 1e3) +
+                         " ms coherence time, where Sec. IV-F disables it, so it planned exactly "
+                         "like the standard split"
+                   : "predictive split forecast " + std::to_string(forecasts_made(sel, 1)) +
+                         " link capacities (those whose look-ahead Delta t reached the "
+                         "coherence time)";
+      const std::string why = join_notes(
+          {"standard split: " + describe(st, kSpikeS),
+           lookahead(sel, 0) + " (SCI update " + fmt("%.0f ms", mean_sci_update_s(sel) * 1e3) + ")",
+           forecast_note});
+      if (coh == 0.01) {
+        // "Leaves 12% of latency spikes over 100 ms": of the standard split's spikes, the share
+        // the predictive split does not remove.
+        const double left = 1.0 - removed;
         claim("Fig. 16",
-              coh == 0.01
-                  ? "10 ms coherence: predictive split still leaves 12% of tasks above 100 ms"
-                  : "50 ms coherence: predictive split eliminates all latency spikes over 100 ms",
-              ours, "not checked", "no spikes at all in our traces at this load");
-      else if (coh == 0.01)
-        claim(
-            "Fig. 16", "10 ms coherence: predictive split still leaves 12% of tasks above 100 ms",
-            ours, std::abs(s_pred - 0.12) < 0.05 ? "match" : "differs",
-            join_notes(
-                {disabled_note, blockage_note,
-                 "spike threshold min(100 ms, 1.5 x standard median); spike rates depend on the "
-                 "blockage and "
-                 "traffic parameters (literature values and assumptions, not the paper's trace)"}));
-      else
-        claim(
-            "Fig. 16",
-            "50 ms coherence: predictive split eliminates all latency spikes over 100 ms (Sec. "
-            "IV-F: > 95%)",
-            ours,
-            s_pred <= 0.005 || removed >= 0.95 ? "match" : (removed > 0.5 ? "partial" : "differs"),
-            join_notes({disabled_note, blockage_note,
-                        "a spike remains when the capacity drops during the transfer itself or a "
-                        "blocked link makes "
-                        "every plan slow"}));
+              "10 ms coherence: predictive split still leaves 12% of the latency spikes over 100 "
+              "ms",
+              "match: 7-17% of the standard split's spikes left; partial: 3-50% left", ours,
+              base_spikes == 0                ? "not checked"
+              : std::abs(left - 0.12) <= 0.05 ? "match"
+              : left >= 0.03 && left <= 0.5   ? "partial"
+                                              : "differs",
+              base_spikes == 0 ? "no task above 100 ms at this load" : why);
+      } else {
+        claim("Fig. 16",
+              "50 ms coherence: predictive split eliminates all latency spikes over 100 ms (Sec. "
+              "IV-F: > 95%)",
+              "match: >= 95% of the standard split's spikes removed; partial: >= 50%", ours,
+              base_spikes == 0  ? "not checked"
+              : removed >= 0.95 ? "match"
+              : removed >= 0.5  ? "partial"
+                                : "differs",
+              base_spikes == 0 ? "no task above 100 ms at this load" : why);
+      }
     }
     plot("fig16", "Fig. 16: predictive splitting (mmWave IAB, low load)", panels, 2);
   }
@@ -981,30 +1121,37 @@ class Reproducer {
         fmt("%.0f ms", mean_sci_update_s(sel) * 1e3) +
         "), where Sec. IV-F disables it, so forecast errors change no plan";
     const double first = pred.points.front().second * 1e-3;
+    const std::string levels = std::to_string(forecasts_made(sel, 1)) +
+                               " link capacities forecast at 0% error; predictive median " +
+                               fmt("%.1f ms", first * 1e3) + " at 0% error, " +
+                               fmt("%.1f ms", last * 1e3) + " at 30%; standard " +
+                               fmt("%.1f ms", std_med * 1e3) + "; " + lookahead(sel, 0);
     claim("Fig. 17", "The predictive gain turns into a loss at a 13% relative prediction error",
+          "match: the predictive median first exceeds the standard's at 8-18% error; partial: it "
+          "does at some error up to 30%",
           cross < 0 ? "no loss up to 30%"
                     : "loss from " + fmt("%.1f%%", cross * 100) + " (standard median " +
                           fmt("%.1f ms)", std_med * 1e3),
-          disabled ? "not checked"
-                   : (cross > 0 && std::abs(cross - 0.13) <= 0.05 ? "match" : "differs"),
-          disabled
-              ? disabled_note
-              : std::to_string(forecasts_made(sel, 1)) +
-                    " link capacities forecast at 0% error; predictive median " +
-                    fmt("%.1f ms", first * 1e3) + " at 0% error, " + fmt("%.1f ms", last * 1e3) +
-                    " at 30%; standard " + fmt("%.1f ms", std_med * 1e3));
+          disabled    ? "not checked"
+          : cross < 0 ? "differs"
+                      : (std::abs(cross - 0.13) <= 0.05 ? "match" : "partial"),
+          disabled ? disabled_note : levels);
     claim("Fig. 17",
           "Beyond 17% error the median latency converges to ~130 ms (model kept on UE + IAB MECs)",
+          "match: median at 30% error within 20% of 130 ms; partial: within 50%",
           fmt("%.1f ms at 30%% error", last * 1e3),
-          disabled ? "not checked" : (std::abs(last - 0.13) < 0.02 ? "match" : "differs"),
-          disabled ? disabled_note : "");
+          disabled                           ? "not checked"
+          : std::abs(last / 0.13 - 1) <= 0.2 ? "match"
+          : std::abs(last / 0.13 - 1) <= 0.5 ? "partial"
+                                             : "differs",
+          disabled ? disabled_note : levels);
   }
 
   // ---------------------------------------------------------------------------------------
   void fig18() {
     std::vector<Job> jobs;
     for (int seed = 1; seed <= seeds_; ++seed) {
-      Job j = trial("mmwave-iab", "resnet18_224", seed, Load::kMid, 0.1);
+      Job j = trial("mmwave-iab", resnet_, seed, Load::kMid, 0.1);
       j.config.methods = {{"Opt. latency", {split::Method::kOptMetric, "latency_ms"}},
                           {"Opt. energy", {split::Method::kOptMetric, "energy_j"}},
                           {"Linear combine", split::Method::kLinear},
@@ -1036,19 +1183,38 @@ class Reproducer {
             fmt("%.1f ms", maxlat[m] * 1e3) + " | " + fmt("%.3f J", men[m]) + " |\n";
     fig_tables_["Fig. 18"] = md;
     claim("Fig. 18", "Linear combine averages 75 ms / 476 J (latency needlessly low)",
-          fmt("%.1f ms / ", mlat[2] * 1e3) + fmt("%.3f J per task", men[2]), "not comparable",
-          "the paper's joules are not per task; the linear weight (UE-only normalisation) is our "
-          "choice");
+          "latency only (the paper's joules are not per task): match: mean within 30% of 75 ms; "
+          "partial: mean below the 120 ms threshold",
+          fmt("%.1f ms / ", mlat[2] * 1e3) + fmt("%.3f J per task", men[2]),
+          std::abs(mlat[2] / 0.075 - 1) <= 0.3 ? "match"
+          : mlat[2] < 0.12                     ? "partial"
+                                               : "differs",
+          "the linear weight (UE-only normalisation) is our choice; opt. latency averages " +
+              fmt("%.1f ms", mlat[0] * 1e3) + ", opt. energy " + fmt("%.1f ms", mlat[1] * 1e3));
+    // Tasks of the barrier method over the 120 ms threshold, and how many of them met other
+    // capacities than planned (the plan respected the threshold at t1, Sec. V).
+    int over = 0, over_stale = 0, barrier_tasks = 0;
+    for (const Job* j : sel)
+      for (const auto& r : j->result.records)
+        if (r.method == 3) {
+          ++barrier_tasks;
+          if (r.latency_s > 0.12) ++over, over_stale += !r.exact;
+        }
+    const double cut = 1 - men[3] / men[2];
     claim("Fig. 18",
           "HiveMind multi-objective cuts energy by 22.9% vs linear combine and keeps max latency "
           "under 120 ms",
-          fmt("%+.1f%% energy vs linear, ", (men[3] / men[2] - 1) * 100) +
+          "match: energy cut within 10 points of 22.9% and max latency <= 120 ms; partial: an "
+          "energy cut and mean latency <= 120 ms",
+          fmt("%.1f%% less energy than linear, ", cut * 100) +
               fmt("max latency %.1f ms; exact optimum: ", maxlat[3] * 1e3) +
-              fmt("%+.1f%% energy, ", (men[4] / men[2] - 1) * 100) +
+              fmt("%.1f%% less energy, ", (1 - men[4] / men[2]) * 100) +
               fmt("max %.1f ms", maxlat[4] * 1e3),
-          (men[3] < men[2] && maxlat[3] < 0.12) ? "partial" : "differs",
-          "thresholds are planned on capacities known at t1; the realised latency can exceed them "
-          "when links change");
+          std::abs(cut - 0.229) <= 0.1 && maxlat[3] <= 0.12 ? "match"
+          : cut > 0 && mlat[3] <= 0.12                      ? "partial"
+                                                            : "differs",
+          std::to_string(over) + " of " + std::to_string(barrier_tasks) + " tasks over 120 ms, " +
+              std::to_string(over_stale) + " of them met other capacities than planned at t1");
   }
 
   // ---------------------------------------------------------------------------------------
@@ -1066,6 +1232,8 @@ class Reproducer {
     std::vector<std::vector<double>> ratios(cases.size());
     const ModelCosts& gru = model("mmwave-iab", "gru_tagger_200");
     const ModelCosts& qmix = model("mmwave-iab", "qmix_agent");
+    rnn_hidden_bytes_ = gru.out_bytes[2];
+    qmix_params_bytes_ = qmix.param_bytes;
     run_parallel(
         cases.size(), o_.threads,
         [&](std::size_t i) {
@@ -1096,7 +1264,9 @@ class Reproducer {
               // is folded into the input. Per-step costs = the mean over the 200 unrolled steps.
               const int R = 200, Lm = 3;
               base.layers = Lm;
-              const double hidden = mc.cut_bytes[2 + 1];  // GRUCell output (after layer 3)
+              // The hidden state h_r: the GRUCell's own output (layer 3 of a step), not the cut
+              // after it, which also carries the embedded sequence still to be consumed.
+              const double hidden = mc.out_bytes[2];
               base.input_bytes = mc.input_bytes / R + 1.0;
               base.output_bytes = {mc.cut_bytes[1], hidden, mc.cut_bytes[3]};
               for (std::size_t p = 0; p < r.nodes.size(); ++p) {
@@ -1121,7 +1291,7 @@ class Reproducer {
               for (std::size_t p = 0; p < r.nodes.size(); ++p)
                 base.nodes[p].compute_s = mc.devices.at(sc.nodes[r.nodes[p]].device).forward_s;
               // QMIX agent: after its last layer it pushes its parameters to the mixer at the sink.
-              const double push = 127792.0;  // qmix_agent param_bytes (data/measured)
+              const double push = qmix_params_bytes_;
               auto costs = split::compile(base);
               auto with = costs;
               split::add_parameter_push(with, split::parameter_push_costs(base, push));
@@ -1161,28 +1331,35 @@ class Reproducer {
     const double rl = eff["gru_tagger_200"][Load::kLow], rh = eff["gru_tagger_200"][Load::kHigh];
     claim("Fig. 19a",
           "Split RNN outperforms standard HiveMind by 1.7x (low load) and 2.3x (high load)",
+          "match: both within 30% of 1.7x / 2.3x and growing with load; partial: > 1x at both "
+          "loads",
           fmt("%.2fx low, ", rl) + fmt("%.2fx high", rh),
-          rl > 1 && rh >= rl ? "partial" : "differs",
+          rl > 1 && rh > 1
+              ? (std::abs(rl / 1.7 - 1) <= 0.3 && std::abs(rh / 2.3 - 1) <= 0.3 && rh >= rl
+                     ? "match"
+                     : "partial")
+              : "differs",
           "latency objective on the costs planned at each sample time (the paper uses energy with "
-          "a 120 ms limit); "
-          "the GRU tagger's hidden state is small, so the return path costs little next to its 200 "
-          "steps");
+          "a 120 ms limit); hidden state " +
+              fmt("%.0f B", rnn_hidden_bytes_) + " per step over 200 steps");
     const double qh = eff["qmix_agent"][Load::kHigh];
     claim("Fig. 19b",
           "Split collaborative learning outperforms standard HiveMind by 1.5x under high load",
+          "match: within 30% of 1.5x at high load; partial: > 1x",
           fmt("%.2fx high", qh) + fmt(", %.2fx low", eff["qmix_agent"][Load::kLow]),
-          qh > 1.05 ? "partial" : "differs",
-          "QMIX agent parameters are 128 KB (measured), not the ~100 MB the paper quotes for "
-          "collaborative models");
+          qh > 1 ? (std::abs(qh / 1.5 - 1) <= 0.3 ? "match" : "partial") : "differs",
+          "QMIX agent parameters " + fmt("%.0f KB", qmix_params_bytes_ / 1e3) +
+              " pushed to the mixer after each task; standard HiveMind ignores that push");
   }
 
   // ---------------------------------------------------------------------------------------
   std::string summary() {
     std::string md =
-        "| figure | paper's claim | ours | verdict | why they differ |\n|---|---|---|---|---|\n";
+        "| figure | paper's claim | tolerance | ours | verdict | from this run |\n"
+        "|---|---|---|---|---|---|\n";
     for (const auto& c : claims_)
-      md += "| " + c.fig + " | " + c.claim + " | " + c.ours + " | " + c.verdict + " | " + c.reason +
-            " |\n";
+      md += "| " + c.fig + " | " + c.claim + " | " + c.tolerance + " | " + c.ours + " | " +
+            c.verdict + " | " + c.reason + " |\n";
     std::string doc = "# HiveMind evaluation reproduced (" +
                       std::string(o_.quick ? "quick" : "full") + " run)\n\n";
     doc += "Generated by `hivemind reproduce" + std::string(o_.quick ? " --quick" : "") +
@@ -1232,6 +1409,10 @@ class Reproducer {
   std::map<std::string, Scenario> scenarios_;
   std::map<std::string, ModelCosts> models_;
   std::map<std::string, std::string> fig_tables_;
+  // The workload (issue 14): the paper's models at 88 px as its profiler saw them (Sec. VII-B2;
+  // data/zoo/PROVENANCE.md); the 224 px ones in the sensitivity pass.
+  std::string resnet_ = "resnet18_88", vgg_ = "vgg11_88", rcnn_ = "rcnn_vgg16_88";
+  double rnn_hidden_bytes_ = 0.0, qmix_params_bytes_ = 0.0;  // Fig. 19's reasons
   std::string table1_md_;
   std::vector<std::string> plot_failures_;
 };

@@ -6,6 +6,7 @@
 #include <limits>
 
 #include "hivemind/error.hpp"
+#include "hivemind/model/devices.hpp"
 #include "hivemind/model/profile.hpp"
 #include "hivemind/model/zoo.hpp"
 #include "hivemind/sim/random.hpp"
@@ -86,28 +87,36 @@ ModelCosts load_model_costs(const Scenario& scenario, const std::string& data_di
   check_bytes(
       budget,
       static_cast<double>(prof.layers.size()) * sizeof(double) *
-          (2.0 * static_cast<double>(scenario.devices.size()) + 1.0),
+          (2.0 * static_cast<double>(scenario.devices.size()) + 2.0),
       "model " + name + " on " + std::to_string(scenario.devices.size()) + " device classes");
   ModelCosts costs;
   costs.model = prof.model;
   costs.layers = static_cast<int>(prof.layers.size());
   costs.input_bytes = prof.input_bytes;
   costs.derivation = model::describe(derived, name);
-  for (const auto& l : prof.layers) costs.cut_bytes.push_back(l.cut_bytes);
+  for (const auto& l : prof.layers) {
+    costs.cut_bytes.push_back(l.cut_bytes);
+    costs.out_bytes.push_back(l.output_bytes);
+    costs.param_bytes += l.param_bytes;
+  }
+  // Every class through the device catalog (one home: the derivation of devices.hpp, the same
+  // as `hivemind solve --model --route` and the runtime use).
+  const model::DeviceCatalog catalog =
+      model::load_device_catalog(data_dir + "/devices/devices.json");
   for (const auto& [cls, d] : scenario.devices) {
     DeviceCosts dc;
-    dc.active_power_w = d.active_power_w;
     dc.energy_counted = d.energy_counted;
-    if (d.measured_run == "none") {
+    if (d.device_class == "none") {
       dc.relay = true;
     } else {
-      const model::DeviceProfile* dev = prof.device(d.measured_run);
-      if (!dev)
-        throw InputError("model " + name + ": the profile has no \"" + d.measured_run +
-                         "\" run (and none could be derived: it has no device class)");
-      // Backward: the measured module backward; functional nodes have none measured and are
-      // assumed to cost their forward time.
-      for (const auto& l : dev->layers) {
+      const model::DeviceClass* known = catalog.find(d.device_class);
+      dc.active_power_w = d.active_power_w > 0 ? d.active_power_w
+                          : known              ? known->active_power_w
+                                               : 0.0;
+      const model::DeviceProfile dev = model::resolve_device(prof, d.device_class, catalog);
+      // Backward: the class's backward time; layers without one (functional nodes) are assumed
+      // to cost their forward time.
+      for (const auto& l : dev.layers) {
         dc.forward_s.push_back(l.forward_s * d.latency_scale);
         dc.backward_s.push_back((l.backward_s > 0 ? l.backward_s : l.forward_s) * d.latency_scale);
       }
@@ -154,6 +163,8 @@ struct Exec {
   double latency_s = 0.0;
   double energy_j = 0.0;
   bool exact = true;
+  double first_gap_s = kNaN;  // Delta t of the first link the data crossed (Sec. IV-F)
+  double max_gap_s = kNaN;    // and the largest over the links it crossed
 };
 
 class Runner {
@@ -473,7 +484,10 @@ class Runner {
         if (moves) {
           // Sec. IV-F: the gap between node p+1's SCI computation and the data's arrival on its
           // incoming link.
-          if (state) state->gaps[route_->nodes[p + 1]].add(t - t1_[p + 1], g);
+          const double gap = t - t1_[p + 1];
+          if (state) state->gaps[route_->nodes[p + 1]].add(gap, g);
+          if (std::isnan(e.first_gap_s)) e.first_gap_s = gap;
+          if (!(gap <= e.max_gap_s)) e.max_gap_s = gap;
           transfer(p, m_.bytes_at(x) * 8.0, /*up=*/true, planned_cap[p], t, e, state);
         }
       }
@@ -662,6 +676,8 @@ class Runner {
         rec.latency_s = e.latency_s;
         rec.energy_j = e.energy_j;
         rec.exact = e.exact && caps == &known_;
+        rec.first_gap_s = e.first_gap_s;
+        rec.max_gap_s = e.max_gap_s;
         if (std::isfinite(rec.latency_s))
           for (int l : route_->links)
             rec.blocked = rec.blocked || net_.blocked_during(l, arrival, start_ + rec.latency_s);

@@ -52,32 +52,39 @@ constexpr double kInf = std::numeric_limits<double>::infinity();
 // them as the traces grow; trace_work() adds them up in advance.
 constexpr double kStepsPerUserTti = 2.0;  // one user in one TTI of the PF scheduler (~1.8 ns)
 constexpr double kStepsPerTti = 20.0;     // a TTI's fixed cost (the call, blockage state)
-constexpr double kStepsPerUserBlock =
-    40.0;  // a background user's demand draw per block (exp, Box-Muller)
-constexpr double kStepsPerBlock = 50.0;  // a block's fixed cost (an access link's radio model)
+constexpr double kStepsPerBlock = 50.0;   // a block's fixed cost (an access link's radio model)
 constexpr double kStepsPerUser =
-    40.0;  // drawing one background user (mixture, log-normal, position)
+    40.0;  // drawing one background user in a block (mixture, log-normal, position)
 constexpr double kStepsPerChange = 20.0;    // one blockage state change (an exponential draw)
 constexpr double kStepsPerScan = 5.0;       // one block crossed by transfer_end's integration
 constexpr double kStepsPerGnbCheck = 60.0;  // one gNB's received power at a mobility check (Friis)
 
-// Steps of one block of a link's trace with `ues` background users: what the estimate
-// (trace_work) and the meter (extend) both charge. A link with neither background users nor
-// blockage has one constant rate per block (extend's shortcut): no TTI is simulated.
-double block_steps(std::size_t ues, bool blockage, long ttis_per_block) {
+// Steps of one block of a link's trace with `ues` background users present in it: what the
+// meter (extend) charges, and with the link's most users what the estimate (trace_work) charges.
+// A link with neither background traffic nor blockage has one constant rate per block (extend's
+// shortcut): no TTI is simulated.
+double block_steps(std::size_t ues, bool background, bool blockage, long ttis_per_block) {
   const double users = static_cast<double>(ues) + 1.0;
-  double steps = kStepsPerBlock + static_cast<double>(ues) * kStepsPerUserBlock;
-  if (ues > 0 || blockage)
+  double steps = kStepsPerBlock + static_cast<double>(ues) * kStepsPerUser;
+  if (background || blockage)
     steps += static_cast<double>(ttis_per_block) *
-             (kStepsPerTti + (ues > 0 ? users * kStepsPerUserTti : 0.0));
+             (kStepsPerTti + (background ? users * kStepsPerUserTti : 0.0));
   return steps;
 }
 
-// Per background user: 5 arrays in LinkTrace, 4 in the PF scheduler.
-constexpr double kBytesPerUser = 9.0 * sizeof(double);
-// A trial draws at most this many background UEs on one link (an int holds it; the budget
-// refuses far fewer: 1 GiB holds ~1.5e7).
+// Per user slot: 3 arrays in LinkTrace, 4 in the PF scheduler.
+constexpr double kBytesPerUser = 7.0 * sizeof(double);
+// A link holds at most this many background UEs at once (an int holds it; the budget refuses
+// far fewer: 1 GiB holds ~1.9e7).
 constexpr double kMaxUsersPerLink = 1e9;
+// A block's UE count is capped at its median times e^(3 sigma), the 99.87 % quantile of the
+// log-normal.
+constexpr double kUesQuantileSigmas = 3.0;
+// Up to this many background UEs present in a block are simulated one by one; more are
+// simulated as this many equal groups (PfScheduler::set_members), each group's demand a
+// log-normal with the mean and variance of its members' summed demand (Fenton-Wilkinson), so
+// that the work per TTI stays bounded however crowded the cell is.
+constexpr std::size_t kMaxUserGroups = 16;
 
 // The growth of the vectors the traces append to (blocks, mobility checks): capacity 64 first,
 // then doubled, reserved explicitly so that the meter charges what is allocated before it is.
@@ -100,16 +107,24 @@ struct Network::LinkTrace {
   std::string field;  // "links[2]" or "access.gnb nodes[3]": for messages
   bool access = false;
   int gnb_node = -1;
-  std::size_t ues = 0;               // background UEs of this trial (drawn at construction)
-  bool populated = false;            // their demand and rates drawn, arrays allocated
+  // Background traffic (Sec. VII-A3, ref. [48]), redrawn every block: a block's UE count is
+  // round(ues_median x e^(ues_sigma N(0,1))), at most `max_ues`; each present UE's demand (and,
+  // on an access link, its position) is drawn anew from the scenario's mixture.
+  std::size_t slots = 0;             // PF slots for background UEs or groups (0: no background)
+  double max_ues = 0.0;              // most background UEs a block can hold
+  double ues_median = 0.0;           // load-scaled median count
+  double ues_sigma = 0.0;            // log sigma of the count
+  double demand_bps = 0.0;           // load-scaled median per-UE demand
+  std::size_t present = 0;           // background UEs of the last block drawn
+  double present_sum = 0.0;          // summed over the blocks drawn (for LinkStats)
+  bool populated = false;            // arrays allocated
   std::size_t blockage_changes = 0;  // state changes the meter has charged
   double blockage_bytes = 0.0;       // and the memory they hold
   Rng rng{1};
   PfScheduler pf;
-  std::vector<double> bg_mean_bps;  // per background UE: mean demand
-  std::vector<double> rate_bps;     // per user (0 = target): rate with the whole resource
-  std::vector<double> arrivals_bits, backlog_cap_bits, block_arrival_bps;
-  std::vector<double> blocks;   // target capacity (bits/s) per block
+  std::vector<double> rate_bps;  // per user (0 = target): rate with the whole resource
+  std::vector<double> arrivals_bits, backlog_cap_bits;  // per user, this block
+  std::vector<double> blocks;                           // target capacity (bits/s) per block
   BlockageProcess blockage;     // of the target's path on this link (never, by default)
   double blocked_factor = 1.0;  // scenario links: blocked rate / clear rate
 };
@@ -141,6 +156,17 @@ Network::Network(const Scenario& scenario, const NetworkOptions& options)
                      exact_number(horizon_s_) + " s are more than 1e15");
   last_block_ = static_cast<long>(std::floor(horizon_s_ / block_s_ * (1.0 + 1e-12)));
   const double scale = load_scale(options.load);
+  // The demand mixture's mean and variance, per unit of a link's demand_mbps (groups above).
+  double weight = 0.0, first = 0.0, second = 0.0;
+  for (const auto& c : scenario.demand_mixture) {
+    weight += c.weight;
+    first += c.weight * c.scale * std::exp(0.5 * c.sigma * c.sigma);
+    second += c.weight * c.scale * c.scale * std::exp(2.0 * c.sigma * c.sigma);
+  }
+  if (weight > 0) {
+    mixture_mean_ = first / weight;
+    mixture_var_ = std::max(0.0, second / weight - mixture_mean_ * mixture_mean_);
+  }
 
   for (std::size_t n = 0; n < scenario.nodes.size(); ++n)
     if (scenario.access.enabled && scenario.nodes[n].role == NodeRole::kGnb)
@@ -180,19 +206,22 @@ Network::Network(const Scenario& scenario, const NetworkOptions& options)
         trace->blocked_factor = blocked_rate_factor(blk.clear_snr_db, blk.attenuation_db);
     }
     trace->rng = Rng(stream_seed(options.seed, kPurposeLink, static_cast<std::uint64_t>(id)));
-    Rng& rng = trace->rng;
-    // Background population of this trial (Ding et al.: UEs per cell and per-UE rate are
-    // log-normal mixtures; the shape parameters are assumed, see docs/simulator.md). Only the
-    // count is drawn here; the users themselves are drawn (next on the link's own stream, so
-    // the same values) and allocated when the trace is first needed (populate), after the run's
-    // estimate has accepted them.
+    // Background population (Ding et al.: UEs per cell and per-UE rate are log-normal
+    // mixtures; the shape parameters are assumed, see docs/simulator.md), redrawn every block
+    // by extend(). Here only its bounds; the arrays are allocated when the trace is first
+    // needed (populate), after the run's estimate has accepted them.
     const Background& bg = trace->info.background;
     if (bg.ues > 0 && bg.demand_mbps > 0) {
-      const double drawn = std::round(bg.ues * scale * std::exp(scenario.ues_sigma * rng.normal()));
-      if (!(drawn <= kMaxUsersPerLink))
-        throw InputError(trace->field + ".background: this trial draws " + short_number(drawn) +
+      trace->ues_median = bg.ues * scale;
+      trace->ues_sigma = bg.ues_sigma >= 0 ? bg.ues_sigma : scenario.ues_sigma;
+      trace->demand_bps = bg.demand_mbps * 1e6 * scale;
+      trace->max_ues =
+          std::round(trace->ues_median * std::exp(kUesQuantileSigmas * trace->ues_sigma));
+      if (!(trace->max_ues <= kMaxUsersPerLink))
+        throw InputError(trace->field + ".background: up to " + short_number(trace->max_ues) +
                          " background UEs on the link, above " + short_number(kMaxUsersPerLink));
-      trace->ues = static_cast<std::size_t>(drawn);
+      trace->slots =
+          static_cast<std::size_t>(std::min(trace->max_ues, static_cast<double>(kMaxUserGroups)));
     }
     links_.push_back(std::move(trace));
   }
@@ -236,38 +265,14 @@ Network::~Network() = default;
 void Network::populate(LinkTrace& tr) {
   if (tr.populated) return;
   tr.populated = true;
-  const std::size_t users = tr.ues + 1;
+  const std::size_t users = tr.slots + 1;
   charge_bytes(static_cast<double>(users) * kBytesPerUser, &tr, 0.0);
-  charge_steps(static_cast<double>(tr.ues) * kStepsPerUser, &tr, 0.0);
-  const double scale = load_scale(options_.load);
-  double mixture_weight = 0.0;
-  for (const auto& c : scenario_.demand_mixture) mixture_weight += c.weight;
-  Rng& rng = tr.rng;
   tr.pf = PfScheduler(scenario_.pf_window_ttis);
   tr.pf.reset(users);
+  tr.pf.set_active(1);
   tr.rate_bps.assign(users, tr.info.capacity_bps);
   tr.arrivals_bits.assign(users, 0.0);
   tr.backlog_cap_bits.assign(users, 0.0);
-  tr.block_arrival_bps.assign(users, 0.0);
-  tr.bg_mean_bps.reserve(tr.ues);
-  for (std::size_t j = 1; j < users; ++j) {
-    double pick = rng.uniform() * mixture_weight;
-    const DemandComponent* comp = &scenario_.demand_mixture.back();
-    for (const auto& c : scenario_.demand_mixture) {
-      if (pick < c.weight) {
-        comp = &c;
-        break;
-      }
-      pick -= c.weight;
-    }
-    tr.bg_mean_bps.push_back(tr.info.background.demand_mbps * 1e6 * scale *
-                             rng.lognormal(comp->scale, comp->sigma));
-    if (tr.access) {
-      // A background UE uniformly placed in the cell disc; its rate from the same radio model.
-      const double d = scenario_.access.cell_radius_m * std::sqrt(rng.uniform());
-      tr.rate_bps[j] = link_bitrate_bps(scenario_.access.radio, d);
-    }
-  }
 }
 
 std::string Network::where(const LinkTrace* tr, double t) const {
@@ -311,11 +316,10 @@ Work Network::trace_work(int link, double until_s) const {
   const LinkTrace& tr = *links_[link];
   const double span = clamp_time(until_s);
   const double blocks = static_cast<double>(block_index(span)) + 1.0;
-  const double ues = static_cast<double>(tr.ues);
+  const double slots = static_cast<double>(tr.slots);
   Work w;
-  w.steps =
-      ues * kStepsPerUser + blocks * block_steps(tr.ues, tr.blockage.enabled(), ttis_per_block_);
-  w.bytes = (ues + 1.0) * kBytesPerUser + grown_capacity(blocks) * sizeof(double);
+  w.steps = blocks * block_steps(tr.slots, tr.slots > 0, tr.blockage.enabled(), ttis_per_block_);
+  w.bytes = (slots + 1.0) * kBytesPerUser + grown_capacity(blocks) * sizeof(double);
   if (tr.blockage.enabled()) {
     // Two changes per clear + blocked cycle (blockage.hpp), and its vector's doubling.
     const BlockageParams& p = tr.access ? scenario_.access.blockage : tr.info.blockage;
@@ -421,28 +425,67 @@ long Network::block_index(double t) const {
 void Network::extend(LinkTrace& tr, long block) {
   block = std::min(block, last_block_);  // the horizon: never grown past it
   populate(tr);
-  const std::size_t users = tr.rate_bps.size();
   const double tti = scenario_.tti_s;
-  const bool constant = users == 1 && !tr.blockage.enabled();  // one rate for the whole block
-  const double steps_per_block = block_steps(tr.ues, tr.blockage.enabled(), ttis_per_block_);
+  const bool background = tr.slots > 0;
+  const bool constant = !background && !tr.blockage.enabled();  // one rate for the whole block
+  double mixture_weight = 0.0;
+  for (const auto& c : scenario_.demand_mixture) mixture_weight += c.weight;
   while (static_cast<long>(tr.blocks.size()) <= block) {
     const long b = static_cast<long>(tr.blocks.size());
     const double t = static_cast<double>(b) * block_s_;
-    charge_steps(steps_per_block, &tr, t);
     if (tr.blocks.size() == tr.blocks.capacity()) {
       const std::size_t capacity = next_capacity(tr.blocks.capacity());
       charge_bytes(static_cast<double>(capacity - tr.blocks.capacity()) * sizeof(double), &tr, t);
       tr.blocks.reserve(capacity);
     }
-    // Block-level randomness first (fixed number of draws per block: determinism).
-    const double sigma = scenario_.demand_block_sigma;
-    for (std::size_t j = 1; j < users; ++j) {
-      // Mean-preserving log-normal jitter of the UE's demand for this block.
-      const double demand =
-          tr.bg_mean_bps[j - 1] * std::exp(sigma * tr.rng.normal() - 0.5 * sigma * sigma);
-      tr.arrivals_bits[j] = demand * tti;
-      tr.backlog_cap_bits[j] = demand * scenario_.backlog_cap_s;
+    // The block's background (ref. [48], Sec. VII-A3): how many UEs are present, then each
+    // one's demand (a mixture component, then a log-normal draw) and, on an access link, its
+    // place in the cell disc and so its rate from the same radio model. Slots 1..n are present;
+    // a slot beyond the last block's count is a UE that arrived (PF history reset), one below
+    // it a UE that stayed (history kept). Above kMaxUserGroups UEs, each slot is a group.
+    std::size_t n = 0;
+    if (background) {
+      const double drawn = std::min(
+          tr.max_ues, std::round(tr.ues_median * std::exp(tr.ues_sigma * tr.rng.normal())));
+      n = static_cast<std::size_t>(std::min(drawn, static_cast<double>(tr.slots)));
+      const double members = n > 0 ? drawn / static_cast<double>(n) : 1.0;
+      // A group's summed demand: mean m mu, variance m v (the mixture's moments, in units of
+      // the link's demand), as a log-normal of log sigma^2 = ln(1 + v / (m mu^2)).
+      const double group_sigma =
+          members > 1.0
+              ? std::sqrt(std::log1p(mixture_var_ / (members * mixture_mean_ * mixture_mean_)))
+              : 0.0;
+      for (std::size_t j = 1; j <= n; ++j) {
+        if (j > tr.present) tr.pf.reset_user(j);
+        double demand = 0.0;
+        if (members > 1.0) {
+          demand = tr.demand_bps * members * mixture_mean_ *
+                   std::exp(group_sigma * tr.rng.normal() - 0.5 * group_sigma * group_sigma);
+        } else {
+          double pick = tr.rng.uniform() * mixture_weight;
+          const DemandComponent* comp = &scenario_.demand_mixture.back();
+          for (const auto& c : scenario_.demand_mixture) {
+            if (pick < c.weight) {
+              comp = &c;
+              break;
+            }
+            pick -= c.weight;
+          }
+          demand = tr.demand_bps * tr.rng.lognormal(comp->scale, comp->sigma);
+        }
+        tr.pf.set_members(j, members);
+        tr.arrivals_bits[j] = demand * tti;
+        tr.backlog_cap_bits[j] = demand * scenario_.backlog_cap_s;
+        if (tr.access) {
+          const double d = scenario_.access.cell_radius_m * std::sqrt(tr.rng.uniform());
+          tr.rate_bps[j] = link_bitrate_bps(scenario_.access.radio, d);
+        }
+      }
+      tr.pf.set_active(n + 1);
+      tr.present = n;
+      tr.present_sum += drawn;
     }
+    charge_steps(block_steps(n, background, tr.blockage.enabled(), ttis_per_block_), &tr, t);
     // The target's rate with the whole resource, clear and blocked (blockage.hpp: the blocked
     // SNR is attenuation_db lower).
     double clear_bps = tr.info.capacity_bps;
@@ -469,9 +512,9 @@ void Network::extend(LinkTrace& tr, long block) {
               tr.blockage.state_at_sequential(static_cast<double>(b * ttis_per_block_ + k) * tti)
                   ? blocked_bps
                   : clear_bps;
-        bits += users == 1 ? tr.rate_bps[0] * tti
-                           : tr.pf.step(tti, tr.rate_bps.data(), tr.arrivals_bits.data(),
-                                        tr.backlog_cap_bits.data());
+        bits += !background ? tr.rate_bps[0] * tti
+                            : tr.pf.step(tti, tr.rate_bps.data(), tr.arrivals_bits.data(),
+                                         tr.backlog_cap_bits.data());
       }
     }
     tr.blocks.push_back(bits / block_s_);
@@ -521,7 +564,8 @@ LinkStats Network::link_stats(int link, double duration_s) {
   s.capacity_bps = tr.info.capacity_bps;
   s.mean_bps = mean;
   s.std_bps = n > 1 ? std::sqrt(sq / (n - 1)) : 0.0;
-  s.background_ues = static_cast<int>(tr.ues);
+  s.background_ues =
+      static_cast<int>(std::lround(tr.present_sum / static_cast<double>(tr.blocks.size())));
   const double span = static_cast<double>(n) * block_s_;
   s.blocked_fraction = tr.blockage.blocked_time(0.0, span) / span;
   s.blockage_onsets = tr.blockage.onsets_before(span);

@@ -57,7 +57,9 @@ double link_bitrate_bps(const RadioParams& radio, double distance_m, double extr
 }
 
 void PfScheduler::reset(std::size_t users) {
+  active_ = users;
   avg_bps_.assign(users, 0.0);
+  inv_members_.assign(users, 1.0);
   backlog_.assign(users, 0.0);
   rank_key_.assign(users, -1.0);
   above_.assign(users, 0.0);
@@ -76,19 +78,21 @@ namespace {
 
 // Pass 1 of PfScheduler::step over users 1..n-1: backlog update, whether the user ranks above
 // the target by cross-multiplication (r_j T_0 > r_0 T_j, with a backlog and a rate) and its
-// ranking key (r_j / T_j if it has a backlog, a rate and r_j / T_j > r_0 / T_0, else -1).
+// ranking key (r_j / T_j if it has a backlog, a rate and r_j / T_j > r_0 / T_0, else -1). For a
+// group of m users T_j is its members' average, avg_j / m (inv_members = 1 / m; 1 for a user).
 // Branch-free and on restrict pointers (the arrays are distinct) so that the compiler
 // vectorises it.
 HIVEMIND_SIMD_CLONES
 void rank_pass(std::size_t n, double r0, double t0, double prio0, const double* __restrict rate_bps,
                const double* __restrict arrivals_bits, const double* __restrict max_backlog_bits,
-               double* __restrict backlog, const double* __restrict avg, double* __restrict key,
+               double* __restrict backlog, const double* __restrict avg,
+               const double* __restrict inv_members, double* __restrict key,
                double* __restrict above) {
   for (std::size_t j = 1; j < n; ++j) {
     const double b = std::min(backlog[j] + arrivals_bits[j], max_backlog_bits[j]);
     backlog[j] = b;
     const double rj = rate_bps[j];
-    const double tj = std::max(avg[j], 1e-3);
+    const double tj = std::max(avg[j] * inv_members[j], 1e-3);
     const bool servable = (b > 0.0) & (rj > 0.0);
     const double pj = rj / tj;
     key[j] = ((pj > prio0) & servable) ? pj : -1.0;
@@ -139,7 +143,7 @@ class KeyChains {
 
 double PfScheduler::step(double tti_s, const double* rate_bps, const double* arrivals_bits,
                          const double* max_backlog_bits, double* served) {
-  const std::size_t n = avg_bps_.size();
+  const std::size_t n = active_;
   const double keep = 1.0 - 1.0 / window_;
   const double gain = 1.0 / (window_ * tti_s);  // (1/W) * bits / tti = served rate share
   // Kwan et al.: user j is served before user k when r_j / T_j > r_k / T_k (T floored at 1e-3
@@ -153,8 +157,8 @@ double PfScheduler::step(double tti_s, const double* rate_bps, const double* arr
   double* avg = avg_bps_.data();
   double* key = rank_key_.data();
   const double* above = above_.data();
-  rank_pass(n, r0, t0, r0 / t0, rate_bps, arrivals_bits, max_backlog_bits, backlog, avg, key,
-            above_.data());
+  rank_pass(n, r0, t0, r0 / t0, rate_bps, arrivals_bits, max_backlog_bits, backlog, avg,
+            inv_members_.data(), key, above_.data());
   // Share of the TTI the users above the target need (b_j / (r_j tti) each), summed in index
   // order. The partial sums never decrease, so once one exceeds 1 the TTI is overloaded and the
   // rest is not needed (at high load that happens after two or three users).

@@ -46,22 +46,30 @@ std::string num(double x) {
 
 std::string tasks_csv_header(const std::string& header_prefix) {
   return header_prefix +
-         "task,method,arrival_s,sci_update_ms,latency_ms,energy_j,planned,exact,serving_gnb,"
-         "route,plan\n";
+         "task_index,method,arrival_ms,sci_update_ms,latency_ms,energy_j,planned_ms,planned_j,"
+         "exact,blocked,first_gap_ms,max_gap_ms,serving_gnb,route,plan\n";
 }
 
 std::string tasks_csv_rows(const std::string& prefix, const RunResult& result,
                            const RunConfig& config, const Scenario& scenario) {
   std::string out;
-  out.reserve(result.records.size() * 96);
+  out.reserve(result.records.size() * 128);
   for (const auto& r : result.records) {
+    // The planned cost in the objective's unit: latency (ms) for inference planned on latency,
+    // energy (J) for training and for the multi-objective planners (Sec. V: energy under a
+    // latency threshold).
+    const bool latency_objective =
+        config.task == TaskKind::kInference && !plans_on_metrics(config.methods[r.method].method);
     out += prefix;
     out += std::to_string(r.task);
     out += ',';
     out += config.methods[r.method].label;
-    out += ',' + num(r.arrival_s) + ',' + num((r.start_s - r.arrival_s) * 1e3) + ',' +
-           num(r.latency_s * 1e3) + ',' + num(r.energy_j) + ',' + num(r.planned) + ',' +
-           (r.exact ? "1" : "0") + ',' +
+    out += ',' + num(r.arrival_s * 1e3) + ',' + num((r.start_s - r.arrival_s) * 1e3) + ',' +
+           num(r.latency_s * 1e3) + ',' + num(r.energy_j) + ',' +
+           (latency_objective ? num(r.planned * 1e3) : std::string()) + ',' +
+           (latency_objective ? std::string() : num(r.planned)) + ',' + (r.exact ? "1" : "0") +
+           ',' + (r.blocked ? "1" : "0") + ',' + num(r.first_gap_s * 1e3) + ',' +
+           num(r.max_gap_s * 1e3) + ',' +
            (r.serving_gnb >= 0 ? scenario.nodes[r.serving_gnb].name : std::string("-")) + ',';
     for (std::size_t i = 0; i < r.route.size(); ++i)
       out += (i ? ">" : "") + scenario.nodes[r.route[i]].name;

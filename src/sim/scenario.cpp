@@ -78,10 +78,11 @@ const json& bounded_array(const json& value, const std::string& path, std::size_
 
 Background parse_background(const json& v, const std::string& path) {
   jf::object(v, path);
-  check_keys(v, {"ues", "demand_mbps"}, path);
+  check_keys(v, {"ues", "demand_mbps", "ues_sigma"}, path);
   Background b;
   b.ues = bounded(v, "ues", path, 0.0, kMaxBackgroundUes);
   b.demand_mbps = bounded(v, "demand_mbps", path, 0.0, kMaxCapacityMbps);
+  if (v.contains("ues_sigma")) b.ues_sigma = bounded(v, "ues_sigma", path, 0.0, kMaxLogSigma);
   return b;
 }
 
@@ -216,11 +217,9 @@ Scenario parse_scenario(std::string_view json_text, std::string_view source) {
     }
     if (auto it = doc.find("dynamics"); it != doc.end()) {
       jf::object(*it, "dynamics");
-      check_keys(*it, {"coherence_ms", "demand_block_sigma"}, "dynamics");
+      check_keys(*it, {"coherence_ms"}, "dynamics");
       s.coherence_s =
           opt_number(*it, "coherence_ms", "dynamics", 50.0, true, 0.0, kMaxCoherenceS * 1e3) * 1e-3;
-      s.demand_block_sigma =
-          opt_number(*it, "demand_block_sigma", "dynamics", 0.5, false, 0.0, kMaxLogSigma);
     }
     if (s.coherence_s + 1e-12 < s.tti_s)
       throw InputError("dynamics.coherence_ms: " + std::to_string(s.coherence_s * 1e3) +
@@ -259,15 +258,20 @@ Scenario parse_scenario(std::string_view json_text, std::string_view source) {
     for (auto it = devs.begin(); it != devs.end(); ++it) {
       const std::string p = "devices." + it.key();
       jf::object(*it, p);
-      check_keys(
-          *it, {"measured_run", "latency_scale", "active_power_w", "energy_counted", "source"}, p);
+      check_keys(*it,
+                 {"device_class", "measured_run", "latency_scale", "active_power_w",
+                  "energy_counted", "source"},
+                 p);
       DeviceClass d;
       d.name = it.key();
-      d.measured_run = jf::string(jf::require(*it, "measured_run", p), at(p, "measured_run"));
-      if (d.measured_run != "cpu1" && d.measured_run != "cpu16" && d.measured_run != "cuda" &&
-          d.measured_run != "none")
-        throw InputError(at(p, "measured_run") + ": \"" + d.measured_run +
-                         "\" is not one of cpu1, cpu16, cuda, none");
+      // "measured_run" is the name files before the device catalog used (cpu1, cpu16, cuda).
+      const char* key = it->contains("device_class") ? "device_class" : "measured_run";
+      if (it->contains("device_class") && it->contains("measured_run"))
+        throw InputError(p + ": give device_class or measured_run, not both");
+      d.device_class = jf::string(jf::require(*it, key, at(p, "device_class")), at(p, key));
+      if (d.device_class.empty() || d.device_class.size() > 64)
+        throw InputError(at(p, key) + ": \"" + d.device_class.substr(0, 64) +
+                         "\" is not a device class name (1 to 64 characters)");
       d.latency_scale = opt_number(*it, "latency_scale", p, 1.0, true, 1e-4, 1e4);
       d.active_power_w = opt_number(*it, "active_power_w", p, 0.0, false, 0.0, 1e5);
       if (auto e = it->find("energy_counted"); e != it->end()) {
@@ -321,10 +325,10 @@ Scenario parse_scenario(std::string_view json_text, std::string_view source) {
     if (clouds != 1)
       throw InputError("nodes: need exactly one node with role \"cloud\" (the sink), found " +
                        std::to_string(clouds));
-    if (s.devices.at(s.nodes[s.ue_node()].device).measured_run == "none")
+    if (s.devices.at(s.nodes[s.ue_node()].device).device_class == "none")
       throw InputError("nodes[" + std::to_string(s.ue_node()) +
                        "].device: the UE must be able to run layers");
-    if (s.devices.at(s.nodes[s.sink_node()].device).measured_run == "none")
+    if (s.devices.at(s.nodes[s.sink_node()].device).device_class == "none")
       throw InputError("nodes[" + std::to_string(s.sink_node()) +
                        "].device: the cloud must be able to run layers");
 

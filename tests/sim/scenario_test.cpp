@@ -16,6 +16,7 @@
 
 #include "hivemind/error.hpp"
 #include "hivemind/io.hpp"
+#include "hivemind/sim/engine.hpp"
 #include "sim_test_support.hpp"
 
 namespace hivemind::sim {
@@ -75,11 +76,40 @@ TEST(Scenario, ErrorsNameTheFieldAndValue) {
             "s.json: format: \"hivemind.scenario/v0\" is not \"hivemind.scenario/v1\"");
 
   doc = shipped("sub6");
-  doc["devices"]["ue"]["measured_run"] = "tpu";
-  EXPECT_EQ(error_of(doc),
-            "s.json: devices.ue.measured_run: \"tpu\" is not one of cpu1, cpu16, cuda, none");
+  doc["devices"]["ue"]["measured_run"] = "cpu1";
+  EXPECT_EQ(error_of(doc), "s.json: devices.ue: give device_class or measured_run, not both");
+  doc = shipped("sub6");
+  doc["devices"]["ue"]["device_class"] = "";
+  EXPECT_NE(error_of(doc).find("devices.ue.device_class: \"\" is not a device class name"),
+            std::string::npos);
 
   EXPECT_NE(error_of(nlohmann::json::array()).find("expected an object"), std::string::npos);
+}
+
+// A scenario's device classes resolve through the device catalog: a derived class gets the
+// catalog's latency and power; a class the catalog lacks is refused with its name.
+TEST(Scenario, DeviceClassesComeFromTheCatalog) {
+  const Scenario mm = load_scenario(kData + "/scenarios/mmwave-iab.json");
+  const ModelCosts costs = load_model_costs(mm, kData, "resnet18_224");
+  const DeviceCosts& ue = costs.devices.at("ue");
+  ASSERT_EQ(ue.forward_s.size(), static_cast<std::size_t>(costs.layers));
+  EXPECT_GT(ue.active_power_w, 0.0);
+  double ue_s = 0, cloud_s = 0;
+  for (int l = 0; l < costs.layers; ++l) {
+    ue_s += ue.forward_s[l];
+    cloud_s += costs.devices.at("cloud").forward_s[l];
+  }
+  EXPECT_GT(ue_s, cloud_s);  // a Raspberry Pi is slower than a GPU server
+  EXPECT_TRUE(costs.devices.at("relay").relay);
+
+  Scenario bad = mm;
+  bad.devices["ue"].device_class = "tpu";
+  try {
+    (void)load_model_costs(bad, kData, "resnet18_224");
+    ADD_FAILURE() << "an unknown class was accepted";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("tpu"), std::string::npos) << e.what();
+  }
 }
 
 TEST(Scenario, BlockageFieldsAreValidated) {

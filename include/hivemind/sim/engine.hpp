@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <limits>
 #include <map>
 #include <string>
 #include <vector>
@@ -19,7 +20,7 @@ namespace hivemind::sim {
 
 // Per-layer costs of one model on every device class of a scenario.
 struct DeviceCosts {
-  bool relay = false;              // cannot run layers (measured_run "none")
+  bool relay = false;              // cannot run layers (device_class "none")
   std::vector<double> forward_s;   // per layer
   std::vector<double> backward_s;  // per layer (measured bwd; forward where unmeasured)
   double active_power_w = 0.0;
@@ -31,6 +32,8 @@ struct ModelCosts {
   int layers = 0;
   double input_bytes = 0.0;
   std::vector<double> cut_bytes;  // bytes crossing the cut after layer l (index l-1)
+  std::vector<double> out_bytes;  // layer l's own output (index l-1; the paper's s_l in a chain)
+  double param_bytes = 0.0;       // every layer's parameters together
   std::map<std::string, DeviceCosts> devices;
   // Classes derived from the profile's measurement (model::load_model), as one line for the
   // user; empty when the profile had every measured run.
@@ -39,9 +42,11 @@ struct ModelCosts {
 };
 
 // Builds the costs of zoo model `model` (a name of data/zoo or a profile file; every cut
-// carries all live tensors) on the scenario's device classes: each class's measured run
-// scaled by its latency_scale. Throws InputError naming a missing model or run, or when the
-// tables (two doubles per layer and device class) are above `budget`'s bytes.
+// carries all live tensors) on the scenario's device classes: each class resolved through the
+// device catalog data_dir/devices/devices.json (model::resolve_device: the profile's own class,
+// or one derived from a measured base), scaled by its latency_scale. Throws InputError naming a
+// missing model or run, or when the tables (two doubles per layer and device class) are above
+// `budget`'s bytes.
 ModelCosts load_model_costs(const Scenario& scenario, const std::string& data_dir,
                             const std::string& model, const Budget& budget = {});
 
@@ -116,6 +121,11 @@ struct TaskRecord {
   bool blocked = false;    // a link of the route was blocked (blockage.hpp) at some moment
                            // between the arrival (SCI update start) and the task's end
   int serving_gnb = -1;
+  // Sec. IV-F's look-ahead Delta t: from a node's SCI computation (t1, when it read its
+  // incoming link's capacity) to the data's arrival on that link (t2), for the first link the
+  // data crossed and the largest over the links it crossed; NaN when nothing crossed a link.
+  double first_gap_s = std::numeric_limits<double>::quiet_NaN();
+  double max_gap_s = std::numeric_limits<double>::quiet_NaN();
   std::vector<int> route;       // scenario node indices (only with keep_plans)
   std::vector<int> boundaries;  // b_0..b_{P-1} (only with keep_plans)
 };

@@ -71,7 +71,7 @@ struct LinkStats {
   double capacity_bps = 0.0;
   double mean_bps = 0.0;
   double std_bps = 0.0;
-  int background_ues = 0;
+  int background_ues = 0;         // mean over the blocks drawn (the count is redrawn every block)
   double blocked_fraction = 0.0;  // of the time the target's path was blocked (blockage.hpp)
   int blockage_onsets = 0;        // blockage events that started in (0, duration]
 };
@@ -144,6 +144,7 @@ class Network {
   const Scenario& scenario_;
   NetworkOptions options_;
   double block_s_ = 0.05;
+  double mixture_mean_ = 1.0, mixture_var_ = 0.0;  // of one UE's demand, per unit demand_mbps
   long ttis_per_block_ = 50;
   double horizon_s_ = 1e6;
   long last_block_ = 0;  // block_index(horizon_s_)

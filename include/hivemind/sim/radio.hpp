@@ -11,6 +11,7 @@
 //     SIGCOMM 2021, Verizon data).
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <vector>
 
@@ -74,6 +75,17 @@ class PfScheduler {
   // Sets the number of users (target included) and resets their state (T_j = 0, no backlog).
   void reset(std::size_t users);
   std::size_t users() const { return avg_bps_.size(); }
+  // User j leaves and a new one takes its place: T_j = 0, no backlog.
+  void reset_user(std::size_t j) { avg_bps_[j] = backlog_[j] = 0.0; }
+  // User j (>= 1) stands for a group of `members` (>= 1) users of equal state: its rate is a
+  // member's, its arrivals and backlog the group's, and it ranks by a member's priority
+  // r_j / (T_j / members), so that it is served as its members would be, one after another.
+  void set_members(std::size_t j, double members) { inv_members_[j] = 1.0 / members; }
+  // Only users 0 .. active-1 are present from now on (<= users(); 0 = all): the others are
+  // neither served nor aged until they are present again.
+  void set_active(std::size_t active) {
+    active_ = active == 0 ? avg_bps_.size() : std::min(active, avg_bps_.size());
+  }
 
   // One TTI of `tti_s` seconds. rate_bps[j]: user j's rate if it had the whole resource (> 0 or
   // 0 = cannot be served now); arrivals_bits[j]: bits arriving into j's buffer this TTI (index 0
@@ -89,7 +101,9 @@ class PfScheduler {
 
  private:
   double window_;
+  std::size_t active_ = 0;
   std::vector<double> avg_bps_;
+  std::vector<double> inv_members_;  // 1 / group size (1 for a single user)
   std::vector<double> backlog_;
   // Per-TTI scratch, per user (see step()):
   std::vector<double>

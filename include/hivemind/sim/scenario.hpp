@@ -31,12 +31,14 @@ inline constexpr double kMaxLogSigma = 3.0;              // every log-normal sig
 inline constexpr double kMaxDelayMs = 1e4;               // overhead_ms, sci.processing_ms
 inline constexpr double kMaxCoherenceS = 1e3;            // dynamics.coherence_ms <= 1e6 ms
 
-// Background traffic of one link or cell at "mid" load (Sec. VII-A3). The number of UEs of a
-// trial is log-normal around `ues`; each UE's mean demand is demand_mbps times a draw from the
-// scenario's demand mixture. High / low load scale both by 2 / 0.5.
+// Background traffic of one link or cell at "mid" load (Sec. VII-A3), redrawn every coherence
+// block as in ref. [48]'s emulation: the block's number of UEs is log-normal around `ues` (log
+// sigma `ues_sigma`), and each UE's demand is demand_mbps times a draw from the scenario's
+// demand mixture. High / low load scale the count and the demand by 2 / 0.5.
 struct Background {
   double ues = 0.0;          // median number of background UEs
   double demand_mbps = 0.0;  // median per-UE demand (Mbit/s)
+  double ues_sigma = -1.0;   // log sigma of the count; < 0: the scenario's background.ues_sigma
 };
 
 // A log-normal mixture component of the per-UE demand (Ding et al., MASS 2016: per-user rate is
@@ -48,11 +50,13 @@ struct DemandComponent {
 };
 
 struct DeviceClass {
-  std::string name;             // "ue", "iab-mec", ...
-  std::string measured_run;     // data/measured/<model>.<run>.json: "cpu1" | "cpu16" | "cuda";
-                                // "none" = relay only (cannot run layers)
-  double latency_scale = 1.0;   // per-layer latency = measured latency * latency_scale
-  double active_power_w = 0.0;  // compute energy = latency * active_power_w
+  std::string name;  // "ue", "iab-mec", ...
+  // A class of the device catalog (data/devices/devices.json: a measured run such as "cpu1" or
+  // a class derived from one such as "ue"), resolved per model by model::resolve_device; "none"
+  // = relay only (cannot run layers).
+  std::string device_class;
+  double latency_scale = 1.0;   // per-layer latency = the class's latency * latency_scale
+  double active_power_w = 0.0;  // compute energy = latency * power; 0 = the catalog's power
   bool energy_counted = false;  // part of the training energy objective (UE + IAB MECs)
   std::string source;           // provenance of the numbers, one line
 };
@@ -102,11 +106,10 @@ struct Scenario {
   double area_x_m = 1000.0, area_y_m = 1000.0;
   // Scheduler and dynamics.
   double tti_s = 1e-3;
-  double pf_window_ttis = 99.0;     // Kwan et al.; ns-3 LastAvgTPutWeight
-  double coherence_s = 0.05;        // link capacity constant over blocks of this length
-  double demand_block_sigma = 0.5;  // block-to-block log-normal jitter of each UE's demand
-  double ues_sigma = 0.3;           // log-normal spread of the UE count per trial
-  double backlog_cap_s = 0.1;       // a background UE's buffer holds at most this much demand
+  double pf_window_ttis = 99.0;  // Kwan et al.; ns-3 LastAvgTPutWeight
+  double coherence_s = 0.05;     // link capacity constant over blocks of this length
+  double ues_sigma = 0.3;        // log-normal spread of a block's UE count (links may override)
+  double backlog_cap_s = 0.1;    // a background UE's buffer holds at most this much demand
   std::vector<DemandComponent> demand_mixture;
   // Network.
   std::vector<ScenarioNode> nodes;
