@@ -9,7 +9,7 @@ JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 # module that needs them (they stay out of the core targets).
 DEB_PACKAGES ?= g++ cmake make pkg-config nlohmann-json3-dev libgtest-dev libgmock-dev gnuplot-nox clang-format \
   libtorch-dev libonnx-dev libprotobuf-dev \
-  python3-torch python3-torchvision \
+  python3-torch python3-torchvision pybind11-dev python3-dev python3-numpy python3-pytest \
   libgrpc++-dev protobuf-compiler-grpc
 
 .PHONY: all deps build test demo clean bench sanitize-hostile

@@ -1,0 +1,238 @@
+"""hivemind_split against the library's own properties: the optimal methods agree, the
+per-node SCI run node by node reproduces the central solve, the codec round-trips to float32,
+bad input raises ValueError with the library's one line, the simulator is deterministic."""
+import json
+import math
+import threading
+import time
+
+import numpy as np
+import pytest
+
+import hivemind_split as hs
+
+OPTIMAL = ["sci", "algorithm1", "dijkstra", "brute"]
+
+
+def fig2_dict(path):
+    with open(path) as f:
+        return json.load(f)
+
+
+def test_optimal_methods_agree_and_baselines_cost_no_less(fig2_path):
+    problem = hs.load_problem(fig2_path)
+    plans = {m: hs.solve(problem, m) for m in OPTIMAL}
+    best = plans["sci"]
+    for m, p in plans.items():
+        assert p.boundaries == best.boundaries, m
+        assert p.cost == pytest.approx(best.cost, rel=1e-12), m
+    for m in ["ue-only", "cloud-only", "single-split"]:
+        assert hs.solve(problem, m).cost >= best.cost * (1 - 1e-12), m
+
+
+def test_plan_itemisation_adds_up(fig2_path):
+    plan = hs.solve(fig2_path)
+    d = plan.to_dict()
+    assert len(d["nodes"]) == len(plan.node_names) == 3
+    assert plan.boundaries[-1] == hs.load_problem(fig2_path).layers
+    total = sum(n["compute"] for n in d["nodes"]) + sum(
+        n.get("transfer", 0.0) for n in d["nodes"]) + d["finish"]
+    assert total == pytest.approx(plan.cost, rel=1e-12)
+    # every layer is run by exactly one node, in order
+    ran = []
+    for n in d["nodes"]:
+        assert n["layer_count"] == n["last_layer"] - n["first_layer"] + 1 >= 0
+        ran += list(range(n["first_layer"], n["last_layer"] + 1))
+    assert ran == list(range(1, plan.boundaries[-1] + 1))
+    json.dumps(d)  # plain Python values only
+
+
+def test_dict_and_file_give_the_same_problem(fig2_path):
+    from_file = hs.load_problem(fig2_path)
+    from_dict = hs.load_problem(fig2_dict(fig2_path))
+    assert from_dict.to_dict() == from_file.to_dict()
+    assert from_dict.compute_s.shape == (3, 3)
+    np.testing.assert_array_equal(from_dict.compute_s, from_file.compute_s)
+    assert hs.solve(from_dict).cost == hs.solve(from_file).cost
+    # round trip through to_dict
+    assert hs.solve(from_file.to_dict()).boundaries == hs.solve(from_file).boundaries
+
+
+def test_bad_problem_raises_value_error_naming_field_and_value(fig2_path):
+    d = fig2_dict(fig2_path)
+    d["nodes"][1]["compute"][2] = -1
+    with pytest.raises(ValueError) as e:
+        hs.load_problem(d)
+    msg = str(e.value)
+    assert "nodes[1].compute[2]" in msg and "-1" in msg and "\n" not in msg
+    with pytest.raises(ValueError, match="method"):
+        hs.solve(fig2_path, "no-such-method")
+    with pytest.raises(ValueError):
+        hs.load_problem("/nonexistent/problem.json")
+    with pytest.raises(ValueError, match="max_steps"):
+        hs.solve(fig2_path, max_steps=-1)
+
+
+def test_work_budget_refuses_before_running(fig2_path):
+    d = fig2_dict(fig2_path)
+    with pytest.raises(ValueError, match="max-steps|budget"):
+        hs.solve(d, "brute", max_steps=1)
+
+
+def test_per_node_sci_reproduces_the_solve(fig2_path):
+    d = fig2_dict(fig2_path)
+    problem = hs.load_problem(d)
+    L = problem.layers
+    cuts = np.concatenate([[problem.input_bytes], problem.output_bytes])
+    P = len(problem.node_names)
+    # sink to source: each node from its own costs, its incoming link and the downstream message
+    outputs = [None] * P
+    zeta_down = None
+    arch = problem.architecture_hash()
+    for p in reversed(range(P)):
+        incoming = None
+        if p > 0:
+            link = d["links"][p - 1]
+            incoming = cuts / link["bandwidth"] + link.get("overhead", 0.0)
+        zeta, stop = hs.sci_node(problem.compute_s[p], incoming, 0.0, zeta_down)
+        assert zeta.shape == (L + 2,) and stop.shape == (L + 2,)
+        outputs[p] = stop
+        if p > 0:
+            # what goes on the wire: float32 values, checked on receipt
+            msg = hs.encode_sci(zeta, arch, epoch=7, sender=p)
+            assert len(msg) == hs.sci_message_bytes(L)
+            got = hs.decode_sci(msg, L, arch, sender=p)
+            assert got["epoch"] == 7 and got["sender"] == p
+            np.testing.assert_array_equal(got["zeta"], zeta.astype(np.float32).astype(np.float64))
+            zeta_down = zeta
+        else:
+            source_cost = zeta[1]
+    x, boundaries = 0, []
+    for p in range(P):
+        x = hs.sci_decide(list(outputs[p]), x)
+        boundaries.append(x)
+    plan = hs.solve(problem)
+    assert boundaries == plan.boundaries
+    assert source_cost == pytest.approx(plan.cost, rel=1e-12)
+
+
+def test_codec_refuses_other_models_and_broken_messages(fig2_path):
+    problem = hs.load_problem(fig2_path)
+    L, arch = problem.layers, problem.architecture_hash()
+    zeta, _ = hs.sci_node(problem.compute_s[2])
+    msg = hs.encode_sci(zeta, arch, sender=2)
+    with pytest.raises(ValueError, match="SCI message"):
+        hs.decode_sci(msg, L, arch ^ 1)
+    with pytest.raises(ValueError, match="SCI message"):
+        hs.decode_sci(msg[:-1], L, arch)
+    with pytest.raises(ValueError, match="SCI message"):
+        hs.decode_sci(msg, L, arch, sender=1)
+    with pytest.raises(ValueError):
+        hs.sci_node([1.0, float("nan")])
+    with pytest.raises(ValueError):
+        hs.sci_decide([0, 1], 5)
+
+
+def test_plan_of_a_zoo_model_on_a_shipped_route(four_roles_path):
+    route = hs.load_route("four_roles")
+    assert route.node_names == hs.load_route(four_roles_path).node_names
+    profile = hs.load_profile("resnet18")
+    plan = hs.plan(profile, route)
+    assert len(plan.boundaries) == len(route.node_names)
+    assert plan.boundaries[-1] == profile.layers
+    assert all(a <= b for a, b in zip(plan.boundaries, plan.boundaries[1:]))
+    problem = hs.problem_from_route("resnet18", four_roles_path)
+    for m in ["dijkstra", "ue-only", "cloud-only"]:
+        assert hs.solve(problem, m).cost >= plan.cost * (1 - 1e-12)
+    # a profile given as a dict is the same model
+    again = hs.plan(profile.to_dict(), route)
+    assert again.boundaries == plan.boundaries and again.cost == pytest.approx(plan.cost)
+
+
+def test_bad_route_names_the_field(four_roles_path):
+    with open(four_roles_path) as f:
+        d = json.load(f)
+    d["links"][1]["bandwidth_mbps"] = 0
+    with pytest.raises(ValueError, match=r"links\[1\]\.bandwidth_mbps"):
+        hs.load_route(d)
+
+
+def simulate_small(**kw):
+    return hs.simulate("mmwave-iab", duration_s=2.0, period_s=0.1, **kw)
+
+
+def test_simulate_returns_per_task_arrays_deterministically():
+    a = simulate_small(seed=3)
+    b = simulate_small(seed=3)
+    r = a["records"]
+    n = len(r["task"])
+    methods = a["methods"]
+    assert n == 20 * len(methods)
+    for key in ["method", "arrival_s", "start_s", "latency_s", "energy_j", "exact"]:
+        assert len(r[key]) == n, key
+    assert r["latency_s"].dtype == np.float64 and r["task"].dtype == np.int64
+    assert set(r["method"].tolist()) == set(range(len(methods)))
+    assert np.all(r["start_s"] >= r["arrival_s"]) and np.all(r["latency_s"] > 0)
+    for key in r:
+        np.testing.assert_array_equal(r[key], b["records"][key])
+    one = hs.simulate("mmwave-iab", duration_s=2.0, methods=["sci"], keep_plans=True)
+    assert one["methods"] == ["sci"] and len(one["records"]["boundaries"]) == 20
+    with pytest.raises(ValueError, match="low, mid|load"):
+        simulate_small(load="extreme")
+
+
+def test_long_calls_release_the_gil():
+    # While simulate runs in another thread, this one keeps running Python code: its longest
+    # pause is far shorter than the call (with the GIL held it would span the whole call).
+    errors = []
+
+    def work():
+        try:
+            hs.simulate("mmwave-iab", duration_s=600.0)
+        except Exception as e:  # re-raised below, in the test's thread
+            errors.append(e)
+
+    t = threading.Thread(target=work)
+    t0 = last = time.perf_counter()
+    longest = 0.0
+    t.start()
+    while t.is_alive():
+        time.sleep(0.001)
+        now = time.perf_counter()
+        longest, last = max(longest, now - last), now
+    t.join()
+    if errors:
+        raise errors[0]
+    elapsed = time.perf_counter() - t0
+    if elapsed < 0.05:
+        pytest.skip(f"simulate took {elapsed * 1e3:.1f} ms, too short to tell")
+    assert longest < 0.5 * elapsed, (longest, elapsed)
+
+
+@pytest.mark.parametrize("method", ["sci", "dijkstra", "single-split"])
+def test_to_dict_matches_the_cli_json(fig2_path, method):
+    import subprocess
+    out = subprocess.run([hs.executable("hivemind"), "solve", fig2_path, "--method", method,
+                          "--format", "json"], capture_output=True, text=True, check=True)
+    cli = json.loads(out.stdout)
+    mine = hs.solve(fig2_path, method).to_dict()
+    for key in ["method", "deliver", "cost", "boundaries", "finishing_node"]:
+        assert mine[key] == cli[key], key
+    assert len(mine["nodes"]) == len(cli["nodes"])
+    for a, b in zip(mine["nodes"], cli["nodes"]):
+        for key, value in b.items():
+            assert a[key] == value, (key, a, b)
+
+
+def test_bad_problem_message_is_the_clis(tmp_path, fig2_path):
+    import subprocess
+    d = fig2_dict(fig2_path)
+    d["links"][0]["bandwidth"] = 0
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps(d))
+    out = subprocess.run([hs.executable("hivemind"), "solve", str(bad)], capture_output=True,
+                         text=True)
+    assert out.returncode == 2
+    with pytest.raises(ValueError) as e:
+        hs.solve(str(bad))
+    assert out.stderr.strip() == "hivemind: " + str(e.value)
