@@ -98,6 +98,7 @@ ModelCosts load_model_costs(const Scenario& scenario, const std::string& data_di
     costs.cut_bytes.push_back(l.cut_bytes);
     costs.out_bytes.push_back(l.output_bytes);
     costs.param_bytes += l.param_bytes;
+    costs.layer_param_bytes.push_back(l.param_bytes);
   }
   // Every class through the device catalog (one home: the derivation of devices.hpp, the same
   // as `hivemind solve --model --route` and the runtime use).

@@ -34,6 +34,9 @@ struct ModelCosts {
   std::vector<double> cut_bytes;  // bytes crossing the cut after layer l (index l-1)
   std::vector<double> out_bytes;  // layer l's own output (index l-1; the paper's s_l in a chain)
   double param_bytes = 0.0;       // every layer's parameters together
+  // Layer l's own parameters (index l-1; the profile's LayerProfile::param_bytes): what a
+  // training task moves when the split moves layer l (eta, Eq. 8).
+  std::vector<double> layer_param_bytes;
   std::map<std::string, DeviceCosts> devices;
   // Classes derived from the profile's measurement (model::load_model), as one line for the
   // user; empty when the profile had every measured run.
