@@ -125,7 +125,7 @@ class Reproducer {
         [&](std::size_t i) {
           jobs[i].result = run_simulation(*jobs[i].scenario, *jobs[i].model, jobs[i].config);
         },
-        o_.progress ? label : std::string());
+        o_.progress ? label + (suffix_.empty() ? "" : " (224 px)") : std::string());
   }
 
   void write_csv(const std::string& name, const std::string& header_prefix,
@@ -144,6 +144,27 @@ class Reproducer {
   }
   void write_file(const std::string& name, const std::string& text) {
     out_.write(suffixed(name), text);
+  }
+
+  // Every figure asked for, in the paper's order; in the sensitivity pass only those whose
+  // workload is the paper's models (Figs. 6, 11-14, 16, 18).
+  void figures(bool sensitivity) {
+    if (want("fig2") && !sensitivity) fig2();
+    if (want("table1") && !sensitivity) table1();
+    if (want("fig6")) fig6();
+    if (want("fig11"))
+      cost_figure("fig11", "Fig. 11", "mmwave-iab",
+                  "Fig. 11: HiveMind split inference (a) and training (b), mmWave IAB");
+    if (want("fig12"))
+      cost_figure("fig12", "Fig. 12", "sub6",
+                  "Fig. 12: HiveMind split inference (a) and training (b), sub-6 GHz");
+    if (want("fig13")) fig13();
+    if (want("fig14")) fig14();
+    if (want("fig15") && !sensitivity) fig15();
+    if (want("fig16")) fig16();
+    if (want("fig17") && !sensitivity) fig17();
+    if (want("fig18")) fig18();
+    if (want("fig19") && !sensitivity) fig19();
   }
 
   // The sensitivity pass (issue 14): the same figures on the 224 px workload, their claims in a
@@ -1536,35 +1557,10 @@ std::string reproduce(const ReproduceOptions& options) {
       throw InputError("--only: \"" + f + "\" is not one of " + names);
     }
   Reproducer r(options);
-  if (r.want("fig2")) r.fig2();
-  if (r.want("table1")) r.table1();
-  if (r.want("fig6")) r.fig6();
-  if (r.want("fig11"))
-    r.cost_figure("fig11", "Fig. 11", "mmwave-iab",
-                  "Fig. 11: HiveMind split inference (a) and training (b), mmWave IAB");
-  if (r.want("fig12"))
-    r.cost_figure("fig12", "Fig. 12", "sub6",
-                  "Fig. 12: HiveMind split inference (a) and training (b), sub-6 GHz");
-  if (r.want("fig13")) r.fig13();
-  if (r.want("fig14")) r.fig14();
-  if (r.want("fig15")) r.fig15();
-  if (r.want("fig16")) r.fig16();
-  if (r.want("fig17")) r.fig17();
-  if (r.want("fig18")) r.fig18();
-  if (r.want("fig19")) r.fig19();
+  r.figures(false);
   // The sensitivity pass: the figures whose workload is the paper's models, on the 224 px ones.
   r.begin_sensitivity();
-  if (r.want("fig6")) r.fig6();
-  if (r.want("fig11"))
-    r.cost_figure("fig11", "Fig. 11", "mmwave-iab",
-                  "Fig. 11: HiveMind split inference (a) and training (b), mmWave IAB");
-  if (r.want("fig12"))
-    r.cost_figure("fig12", "Fig. 12", "sub6",
-                  "Fig. 12: HiveMind split inference (a) and training (b), sub-6 GHz");
-  if (r.want("fig13")) r.fig13();
-  if (r.want("fig14")) r.fig14();
-  if (r.want("fig16")) r.fig16();
-  if (r.want("fig18")) r.fig18();
+  r.figures(true);
   r.end_sensitivity();
   std::string table = r.summary();
   r.commit();
