@@ -158,6 +158,9 @@ struct MethodState {
   std::uint64_t plan_version = 0;
   std::vector<int> plan;
   double planned = 0.0;
+  // Training: the scenario node holding layer l's parameters (index l-1), as the last plan put
+  // them; empty before the first plan.
+  std::vector<int> holder;
 };
 
 struct Exec {
@@ -436,7 +439,11 @@ class Runner {
   // observations of `state` (the node p+1 measures the rate it received at).
   void transfer(int p, double bits, bool up, double planned_cap, double& t, Exec& e,
                 MethodState* state) {
-    const int link = route_->links[p];
+    transfer_on(route_->links[p], bits, up, planned_cap, t, e, state);
+  }
+  // The same on any network link (parameter migration may cross links off the route).
+  void transfer_on(int link, double bits, bool up, double planned_cap, double& t, Exec& e,
+                   MethodState* state) {
     const ScenarioLink& info = net_.link_info(link);
     t += info.overhead_s;
     const long b0 = net_.block_index(t);
@@ -463,11 +470,12 @@ class Runner {
     t = end;
   }
 
+  // Runs plan b from time t0 (start_, or after the parameter migration); latency from start_.
   Exec execute(const std::vector<int>& b, const std::vector<double>& planned_cap,
-               MethodState* state, int g) {
+               MethodState* state, int g, double t0) {
     const int P = static_cast<int>(route_->nodes.size());
     Exec e;
-    double t = start_;
+    double t = t0;
     int first = 1;
     int finishing = P - 1;
     for (int p = 0; p < P && std::isfinite(t); ++p) {
@@ -544,13 +552,148 @@ class Runner {
   // version: no capacity it plans with changed, e.g. within a coherence block), that plan and
   // its cost are reused as they are. (SCI on the same inputs sends the same messages and takes
   // the same decisions; the update's timing is still simulated for every task.)
+  //
+  // Training (Sec. IV-E): HiveMind's planners (sci, algorithm1, dijkstra, brute) plan on the
+  // tables plus eta, Eq. 8's migration of each layer from the node holding it (its previous
+  // plan, split::compile_training's current plan) to every other node, in the objective's unit
+  // (counted radio energy of the parameter bytes over the links between); the table changes
+  // with every move, so they replan every task. The other methods plan as for inference and pay
+  // the migration all the same (execute_task).
   void plan_task(const MethodSpec& spec, MethodState& st, const CostCache::Tables& tables) {
     const bool multi = plans_on_metrics(spec.method);
-    if (!multi && st.plan_version == tables.version) return;
-    plan(spec, tables.costs, st.plan);
-    st.planned =
-        st.plan.empty() ? kInf : split::plan_total(multi ? *energy_costs_ : tables.costs, st.plan);
-    st.plan_version = multi ? 0 : tables.version;
+    const bool eta = training_ && weighs_migration(spec.method.method) && !st.holder.empty();
+    const bool reuse = !multi && !eta && st.plan_version == tables.version;
+    if (reuse && !training_) return;
+    if (!reuse) {
+      plan(spec, eta ? with_migration(tables.costs, st) : tables.costs, st.plan);
+      st.plan_version = multi || eta ? 0 : tables.version;
+    }
+    if (st.plan.empty()) {
+      st.planned = kInf;
+      return;
+    }
+    // Training: the planned cost includes the eta its plan pays (weighed or not), so that it
+    // equals the realised cost when the capacities are those planned with.
+    st.planned = split::plan_total(multi ? *energy_costs_ : tables.costs, st.plan) +
+                 (training_ ? planned_migration(st.plan, st) : 0.0);
+  }
+
+  // Sum over the layers plan b moves of eta in the objective's unit (J); 0 before a first plan.
+  double planned_migration(const std::vector<int>& b, const MethodState& st) {
+    if (st.holder.empty()) return 0.0;
+    const int P = static_cast<int>(route_->nodes.size());
+    double e = 0.0;
+    for (int l = 1, q = 0; l <= L_; ++l) {
+      while (q < P - 1 && b[q] < l) ++q;
+      const double bytes = layer_params(l);
+      if (route_->nodes[q] != st.holder[l - 1] && bytes > 0 &&
+          migration_hops(st.holder[l - 1], q, hops_))
+        e += eta_energy(hops_, bytes);
+    }
+    return e;
+  }
+
+  static bool weighs_migration(split::Method m) {
+    return m == split::Method::kSci || m == split::Method::kAlgorithm1 ||
+           m == split::Method::kDijkstra || m == split::Method::kBrute;
+  }
+
+  double layer_params(int l) const {
+    return static_cast<std::size_t>(l) <= m_.layer_param_bytes.size() ? m_.layer_param_bytes[l - 1]
+                                                                      : 0.0;
+  }
+
+  // Index of scenario node `node` on the current route, -1 when it is not on it.
+  int position(int node) const {
+    for (std::size_t p = 0; p < route_->nodes.size(); ++p)
+      if (route_->nodes[p] == node) return static_cast<int>(p);
+    return -1;
+  }
+
+  // The hops (network link, up) that carry parameters from scenario node `from` to route node
+  // q: a holder off the route (left behind by a handover) climbs its uplinks until it meets
+  // the route, then the route is followed up or down. False when no such path exists.
+  bool migration_hops(int from, int q, std::vector<std::pair<int, bool>>& hops) const {
+    hops.clear();
+    int at = from, a = position(from);
+    for (std::size_t climbed = 0; a < 0; ++climbed) {
+      const int l = s_.uplink_of(at);
+      if (l < 0 || climbed > s_.nodes.size()) return false;
+      hops.emplace_back(l, true);
+      at = s_.links[l].to;
+      a = position(at);
+    }
+    for (int k = a; k < q; ++k) hops.emplace_back(route_->links[k], true);
+    for (int k = a - 1; k >= q; --k) hops.emplace_back(route_->links[k], false);
+    return true;
+  }
+
+  // The capacity a node plans a hop with: known_ for the route's links (read at t1), the one
+  // at the arrival for a link off the route; with the planning floor.
+  double plan_capacity(int link) {
+    for (std::size_t p = 0; p < route_->links.size(); ++p)
+      if (route_->links[p] == link)
+        return split::planning_capacity(known_[p], net_.link_info(link).capacity_bps);
+    return split::planning_capacity(net_.capacity_bps(link, arrival_),
+                                    net_.link_info(link).capacity_bps);
+  }
+
+  // eta in the training objective's unit (J): the counted radio energy of `bytes` over each hop.
+  double eta_energy(const std::vector<std::pair<int, bool>>& hops, double bytes) {
+    double e = 0.0;
+    for (const auto& [link, up] : hops) {
+      const ScenarioLink& info = net_.link_info(link);
+      if (info.radio_power.empty()) continue;
+      const double c = plan_capacity(link);
+      const auto& model =
+          up ? s_.radio_power_up.at(info.radio_power) : s_.radio_power_down.at(info.radio_power);
+      e += bytes * 8.0 / c * model.power_w(c);
+    }
+    return e;
+  }
+
+  // Eq. 8-9: the tables plus eta_l^{holder(l), q} on compute[q][l-1] (a function of (l, q)
+  // only, as in split::compile_training); layers without parameters move nothing.
+  const split::ChainCosts& with_migration(const split::ChainCosts& base, const MethodState& st) {
+    migration_costs_ = base;
+    const int P = static_cast<int>(route_->nodes.size());
+    for (int l = 1; l <= L_; ++l) {
+      const double bytes = layer_params(l);
+      if (!(bytes > 0)) continue;
+      for (int q = 0; q < P; ++q)
+        if (route_->nodes[q] != st.holder[l - 1] && migration_hops(st.holder[l - 1], q, hops_))
+          migration_costs_.compute[q][l - 1] += eta_energy(hops_, bytes);
+    }
+    return migration_costs_;
+  }
+
+  // Sec. IV-E: before the forward pass, every layer whose node changed sends its parameters,
+  // layer after layer, from its holder to its new node. Returns the time the task can start;
+  // sets the record's migration fields and adds to e's energy. Then the holders follow b.
+  double migrate(const std::vector<int>& b, MethodState& st, TaskRecord& rec, Exec& e) {
+    double t = start_;
+    const int P = static_cast<int>(route_->nodes.size());
+    if (!st.holder.empty()) {
+      for (int l = 1, q = 0; l <= L_ && std::isfinite(t); ++l) {
+        while (q < P - 1 && b[q] < l) ++q;
+        const double bytes = layer_params(l);
+        if (route_->nodes[q] == st.holder[l - 1] || !(bytes > 0) ||
+            !migration_hops(st.holder[l - 1], q, hops_))
+          continue;
+        for (const auto& [link, up] : hops_)
+          if (std::isfinite(t))
+            transfer_on(link, bytes * 8.0, up, plan_capacity(link), t, e, nullptr);
+        rec.migrated_bytes += bytes;
+      }
+      rec.migration_s = t - start_;
+      rec.migration_j = e.energy_j;
+    }
+    st.holder.assign(L_, 0);
+    for (int l = 1, q = 0; l <= L_; ++l) {
+      while (q < P - 1 && b[q] < l) ++q;
+      st.holder[l - 1] = route_->nodes[q];
+    }
+    return t;
   }
 
   // Sec. V / VII-D on this task's tables. A planner that finds no plan meeting the threshold
@@ -594,6 +737,7 @@ class Runner {
 
   void run_task(int k, double arrival, RunResult& result) {
     route_ = &net_.route_at(arrival);
+    arrival_ = arrival;
     const int P = static_cast<int>(route_->nodes.size());
     // SCI update (Fig. 5, step 1): from the sink to the source; node p reads its incoming
     // link's capacity when it computes, at t1[p].
@@ -673,10 +817,12 @@ class Runner {
       if (st.plan.empty()) {
         rec.latency_s = rec.energy_j = kInf;
       } else {
-        const Exec e = execute(st.plan, *caps, &st, spec.history);
-        rec.latency_s = e.latency_s;
-        rec.energy_j = e.energy_j;
-        rec.exact = e.exact && caps == &known_;
+        Exec mig;
+        const double t0 = training_ ? migrate(st.plan, st, rec, mig) : start_;
+        const Exec e = std::isfinite(t0) ? execute(st.plan, *caps, &st, spec.history, t0) : mig;
+        rec.latency_s = std::isfinite(t0) ? e.latency_s : kInf;
+        rec.energy_j = std::isfinite(t0) ? e.energy_j + mig.energy_j : kInf;
+        rec.exact = e.exact && mig.exact && caps == &known_;
         rec.first_gap_s = e.first_gap_s;
         rec.max_gap_s = e.max_gap_s;
         if (std::isfinite(rec.latency_s))
@@ -704,8 +850,11 @@ class Runner {
   const Route* route_ = nullptr;  // of the current task
   std::vector<double> t1_, known_, predicted_;
   double start_ = 0.0;
-  double deadline_ = 0.0;  // arrival + kTaskGiveUpS of the current task
-  int max_history_ = 1;    // largest g of the methods (GapHistory sizes)
+  double arrival_ = 0.0;
+  split::ChainCosts migration_costs_;       // training: the tables plus eta (with_migration)
+  std::vector<std::pair<int, bool>> hops_;  // scratch of migration_hops
+  double deadline_ = 0.0;                   // arrival + kTaskGiveUpS of the current task
+  int max_history_ = 1;                     // largest g of the methods (GapHistory sizes)
   // The objective's tables on the capacities known at t1 and on the forecast ones; latency (ms)
   // and energy tables of the multi-objective planners.
   CostCache known_cache_, predicted_cache_, lat_ms_cache_, energy_cache_;

@@ -278,5 +278,93 @@ TEST(Nonlinear, RefusesALayoutTheModelDoesNotHave) {
   EXPECT_THROW(run_nonlinear(g.scenario, g.model, c), InputError);
 }
 
+// Training in run_simulation pays parameter migration eta (Sec. IV-E, Eq. 8) when its split
+// moves. On constant links no plan moves after the first: nothing is paid.
+TEST(TrainingMigration, NeverMovesPaysNothing) {
+  const Scenario s = constant_chain5();
+  const ModelCosts m = load_model_costs(s, testing::kData, "resnet18_88");
+  RunConfig c;
+  c.task = TaskKind::kTraining;
+  c.duration_s = 1.0;
+  c.period_s = 0.1;
+  c.keep_plans = true;
+  c.methods = {{"HiveMind", split::Method::kSci}, {"UE only", split::Method::kUeOnly}};
+  const RunResult r = run_simulation(s, m, c);
+  ASSERT_EQ(r.records.size(), 20u);
+  for (const auto& x : r.records) {
+    EXPECT_EQ(x.migrated_bytes, 0.0);
+    EXPECT_EQ(x.migration_s, 0.0);
+    EXPECT_EQ(x.migration_j, 0.0);
+  }
+  // HiveMind offloads (its plan is not UE-only), so "nothing paid" is not "nothing moved
+  // because nothing ran elsewhere".
+  EXPECT_LT(r.records[0].boundaries[0], m.layers);
+}
+
+// On the mmWave traces (mid load) single split's training plan moves now and then (HiveMind,
+// which weighs eta, keeps its first plan there); each move pays exactly the moved layers'
+// parameter bytes, sent layer by layer over the route's links between the old node and the new
+// one, replayed here on a second network with the same seed.
+TEST(TrainingMigration, AMovePaysExactlyTheMovedParametersTransfer) {
+  const auto f = testing::load("mmwave-iab", "resnet18_88");
+  RunConfig c;
+  c.task = TaskKind::kTraining;
+  c.load = Load::kMid;
+  c.duration_s = 10.0;
+  c.period_s = 0.1;
+  c.keep_plans = true;
+  c.methods = {{"HiveMind", split::Method::kSci}, {"Single split", split::Method::kSingleSplit}};
+  const RunResult r = run_simulation(f.scenario, f.model, c);
+  const RunResult again = run_simulation(f.scenario, f.model, c);
+  Network net(
+      f.scenario,
+      NetworkOptions{c.load, c.seed, 0.0, 0.0, c.duration_s + 2.0 * kTaskGiveUpS + 1.0, {}});
+  const int L = f.model.layers;
+  int moves = 0;
+  for (int method = 0; method < 2; ++method) {
+    const TaskRecord* prev = nullptr;
+    for (std::size_t i = 0; i < r.records.size(); ++i) {
+      const TaskRecord& x = r.records[i];
+      if (x.method != method) continue;
+      const TaskRecord& y = again.records[i];  // same seed, same bytes
+      EXPECT_EQ(std::memcmp(&x.migration_s, &y.migration_s, sizeof(double)), 0);
+      EXPECT_EQ(std::memcmp(&x.latency_s, &y.latency_s, sizeof(double)), 0);
+      if (!prev) {
+        EXPECT_EQ(x.migrated_bytes, 0.0);  // the first task moves nothing
+      }
+      if (prev && prev->route == x.route && !x.boundaries.empty() && std::isfinite(x.latency_s)) {
+        double bytes = 0.0, t = x.start_s, energy = 0.0;
+        for (int l = 1; l <= L; ++l) {
+          const int a = split::node_of_layer(prev->boundaries, l);
+          const int q = split::node_of_layer(x.boundaries, l);
+          const double pb = f.model.layer_param_bytes[l - 1];
+          if (a == q || pb <= 0) continue;
+          bytes += pb;
+          const Route& route = net.route_at(x.arrival_s);
+          auto hop = [&](int k, bool up) {
+            const ScenarioLink& info = net.link_info(route.links[k]);
+            t += info.overhead_s;
+            const double end = net.transfer_end(route.links[k], t, pb * 8.0);
+            if (!info.radio_power.empty())
+              energy += (up ? f.scenario.radio_power_up : f.scenario.radio_power_down)
+                            .at(info.radio_power)
+                            .energy_j(pb * 8.0, pb * 8.0 / (end - t));
+            t = end;
+          };
+          for (int k = a; k < q; ++k) hop(k, true);
+          for (int k = a - 1; k >= q; --k) hop(k, false);
+        }
+        EXPECT_EQ(x.migrated_bytes, bytes) << "task " << x.task;
+        EXPECT_NEAR(x.migration_s, t - x.start_s, 1e-12) << "task " << x.task;
+        EXPECT_NEAR(x.migration_j, energy, 1e-12) << "task " << x.task;
+        EXPECT_GE(x.latency_s, x.migration_s);
+        moves += bytes > 0;
+      }
+      prev = &x;
+    }
+  }
+  EXPECT_GT(moves, 0);
+}
+
 }  // namespace
 }  // namespace hivemind::sim

@@ -119,10 +119,20 @@ struct TaskRecord {
   double start_s = 0.0;    // after the SCI update
   double latency_s = 0.0;  // from start to the last byte at its destination
   double energy_j = 0.0;   // counted devices' compute + counted radio energy
-  double planned = 0.0;    // the cost the method planned with (objective's unit)
-  bool exact = false;      // every capacity used equals the one planned with
-  bool blocked = false;    // a link of the route was blocked (blockage.hpp) at some moment
-                           // between the arrival (SCI update start) and the task's end
+  // Training only: parameter migration eta (Sec. IV-E, Eq. 8) paid at the task's start, before
+  // the forward pass, when its plan puts a layer on another node than the method's previous
+  // plan did: each such layer's parameters (ModelCosts::layer_param_bytes) sent, layer after
+  // layer, over the links between the node that held them and the new one (up or down the
+  // route; a holder left off the route by a handover first climbs its own uplinks to the
+  // route). Included in latency_s and energy_j. The first task of a method moves nothing (the
+  // parameters start where its first plan puts them).
+  double migrated_bytes = 0.0;
+  double migration_s = 0.0;
+  double migration_j = 0.0;
+  double planned = 0.0;  // the cost the method planned with (objective's unit)
+  bool exact = false;    // every capacity used equals the one planned with
+  bool blocked = false;  // a link of the route was blocked (blockage.hpp) at some moment
+                         // between the arrival (SCI update start) and the task's end
   int serving_gnb = -1;
   // Sec. IV-F's look-ahead Delta t: from a node's SCI computation (t1, when it read its
   // incoming link's capacity) to the data's arrival on that link (t2), for the first link the
