@@ -678,9 +678,10 @@ class Reproducer {
                   " paid " + fmt("%.3g", mm.at(m) * unit) + u +
                   (t != 1 ? std::string()
                    : moves == 0
-                       ? "; HiveMind never moved its layers from where its first plan "
-                         "put them: Eq. 9 weighs a move's whole eta against one "
-                         "iteration's saving"
+                       ? "; HiveMind never moved a layer off the UE, where the parameters "
+                         "start: Eq. 9 weighs a move's whole eta (" +
+                             fmt("%.0f MB", model(scen, resnet_).param_bytes / 1e6) +
+                             " for the whole model) against one iteration's saving"
                        : "; HiveMind moved its layers in " + std::to_string(moves) + " of " +
                              std::to_string(n) + " tasks (" + fmt("%.0f MB", migrated / 1e6) +
                              " of parameters, Eq. 8's eta)");

@@ -159,7 +159,7 @@ struct MethodState {
   std::vector<int> plan;
   double planned = 0.0;
   // Training: the scenario node holding layer l's parameters (index l-1), as the last plan put
-  // them; empty before the first plan.
+  // them; the UE at the start of a training run, empty for inference.
   std::vector<int> holder;
 };
 
@@ -199,6 +199,9 @@ class Runner {
       states_[i].last_rate.assign(net_.link_count(), -1.0);
       states_[i].ewma_rate.assign(net_.link_count(), -1.0);
       states_[i].rng = Rng(stream_seed(c.seed, kPurposeForecast, i));
+      // Training starts from the UE's model (it trains on the UE's data): every layer's
+      // parameters are on the UE until a plan moves them, and that first move pays eta too.
+      if (training_) states_[i].holder.assign(L_, s.ue_node());
     }
     // The objective: latency, or counted energy for training (the paper's training objective).
     known_cache_.energy = predicted_cache_.energy = training_;

@@ -279,7 +279,9 @@ TEST(Nonlinear, RefusesALayoutTheModelDoesNotHave) {
 }
 
 // Training in run_simulation pays parameter migration eta (Sec. IV-E, Eq. 8) when its split
-// moves. On constant links no plan moves after the first: nothing is paid.
+// moves; the parameters start on the UE. On constant links no plan moves after the first:
+// UE only never pays, cloud only pays every parameter once (its first task), HiveMind at most
+// on its first task.
 TEST(TrainingMigration, NeverMovesPaysNothing) {
   const Scenario s = constant_chain5();
   const ModelCosts m = load_model_costs(s, testing::kData, "resnet18_88");
@@ -288,17 +290,25 @@ TEST(TrainingMigration, NeverMovesPaysNothing) {
   c.duration_s = 1.0;
   c.period_s = 0.1;
   c.keep_plans = true;
-  c.methods = {{"HiveMind", split::Method::kSci}, {"UE only", split::Method::kUeOnly}};
+  c.methods = {{"HiveMind", split::Method::kSci},
+               {"UE only", split::Method::kUeOnly},
+               {"Cloud only", split::Method::kCloudOnly}};
   const RunResult r = run_simulation(s, m, c);
-  ASSERT_EQ(r.records.size(), 20u);
+  ASSERT_EQ(r.records.size(), 30u);
+  double all_params = 0.0;
+  for (double b : m.layer_param_bytes) all_params += b;
   for (const auto& x : r.records) {
-    EXPECT_EQ(x.migrated_bytes, 0.0);
-    EXPECT_EQ(x.migration_s, 0.0);
-    EXPECT_EQ(x.migration_j, 0.0);
+    const bool first = x.task == 0;
+    if (x.method == 2 && first) {
+      EXPECT_EQ(x.migrated_bytes, all_params);
+      EXPECT_GT(x.migration_s, 0.0);
+      EXPECT_GT(x.migration_j, 0.0);  // the UE's radio sends them
+    } else if (x.method == 1 || !first) {
+      EXPECT_EQ(x.migrated_bytes, 0.0) << "method " << x.method << " task " << x.task;
+      EXPECT_EQ(x.migration_s, 0.0);
+      EXPECT_EQ(x.migration_j, 0.0);
+    }
   }
-  // HiveMind offloads (its plan is not UE-only), so "nothing paid" is not "nothing moved
-  // because nothing ran elsewhere".
-  EXPECT_LT(r.records[0].boundaries[0], m.layers);
 }
 
 // On the mmWave traces (mid load) single split's training plan moves now and then (HiveMind,
@@ -329,13 +339,14 @@ TEST(TrainingMigration, AMovePaysExactlyTheMovedParametersTransfer) {
       const TaskRecord& y = again.records[i];  // same seed, same bytes
       EXPECT_EQ(std::memcmp(&x.migration_s, &y.migration_s, sizeof(double)), 0);
       EXPECT_EQ(std::memcmp(&x.latency_s, &y.latency_s, sizeof(double)), 0);
-      if (!prev) {
-        EXPECT_EQ(x.migrated_bytes, 0.0);  // the first task moves nothing
-      }
-      if (prev && prev->route == x.route && !x.boundaries.empty() && std::isfinite(x.latency_s)) {
+      // The parameters start on the UE: before the first task, every layer is on node 0.
+      const std::vector<int> on_ue(x.boundaries.size(), L);
+      const std::vector<int>& before = prev ? prev->boundaries : on_ue;
+      if ((!prev || prev->route == x.route) && !x.boundaries.empty() &&
+          std::isfinite(x.latency_s)) {
         double bytes = 0.0, t = x.start_s, energy = 0.0;
         for (int l = 1; l <= L; ++l) {
-          const int a = split::node_of_layer(prev->boundaries, l);
+          const int a = split::node_of_layer(before, l);
           const int q = split::node_of_layer(x.boundaries, l);
           const double pb = f.model.layer_param_bytes[l - 1];
           if (a == q || pb <= 0) continue;

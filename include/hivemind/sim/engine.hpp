@@ -124,8 +124,8 @@ struct TaskRecord {
   // plan did: each such layer's parameters (ModelCosts::layer_param_bytes) sent, layer after
   // layer, over the links between the node that held them and the new one (up or down the
   // route; a holder left off the route by a handover first climbs its own uplinks to the
-  // route). Included in latency_s and energy_j. The first task of a method moves nothing (the
-  // parameters start where its first plan puts them).
+  // route). Included in latency_s and energy_j. The parameters start on the UE (the model
+  // trains on the UE's data), so a method's first plan pays for every layer it puts elsewhere.
   double migrated_bytes = 0.0;
   double migration_s = 0.0;
   double migration_j = 0.0;
