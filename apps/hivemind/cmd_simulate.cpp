@@ -30,8 +30,9 @@ options:
   --period-ms MS          task period (mean gap with --poisson), default 100
   --poisson               Poisson arrivals instead of periodic
   --task inference|training  objective latency (inference) or UE+IAB energy (training)
-  --model NAME            a zoo model (data/zoo: resnet18_224, vgg11_224, rcnn, ...) or a
-                          profile file with the scenario's device runs; default resnet18_224
+  --model NAME            a zoo model (data/zoo: resnet18_88, vgg11_88, resnet18_224, rcnn,
+                          ...) or a profile file (classes it lacks are derived, data/devices);
+                          default resnet18_88, the paper's ResNet-18 (88 px, 60 layers)
   --coherence-ms MS       link coherence time (block length), default: the scenario's
   --offset-s S            start position on the UE trajectory (seconds of travel), default 0
   --predictive F          add HiveMind predictive (Sec. IV-F) with forecaster oracle|last|ewma
@@ -88,7 +89,7 @@ int run_simulate(const Argv& argv) {
     m.sigma = args.number_or("--sigma", 0.0, 0.0, 10.0);
     config.methods.push_back(m);
   }
-  const std::string model_name = args.value_or("--model", "resnet18_224");
+  const std::string model_name = args.value_or("--model", "resnet18_88");
   const sim::ModelCosts model =
       sim::load_model_costs(scenario, data_dir(), model_name, config.budget);
   if (!model.derivation.empty()) std::fprintf(stderr, "hivemind: %s\n", model.derivation.c_str());
