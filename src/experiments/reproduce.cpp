@@ -1424,8 +1424,8 @@ class Reproducer {
         s.points.emplace_back(load_scale(l), efficiency(kind, l));
       ser.push_back(s);
     }
-    Panel p{"standard HiveMind energy / non-linear HiveMind energy (120 ms limit)",
-            "background load scale", "relative efficiency (x)", ser};
+    Panel p{"energy: standard / non-linear (limit 120 ms)", "background load scale",
+            "relative efficiency (x)", ser};
     p.logx = true;
     p.logy = true;
     plot("fig19", "Fig. 19: non-linear HiveMind vs standard split (mmWave IAB)", {p}, 1);
