@@ -104,30 +104,29 @@ def load_profile(source: Union[PathOrDict, Profile]) -> Profile:
     return profile
 
 
+def _load_named(source, cls, what: str, folder: str):
+    """`source` as a `cls`: itself, a dict, a file path, or the name of a shipped file
+    (data/<folder>/<name>.json)."""
+    if isinstance(source, cls):
+        return source
+    if _is_mapping(source):
+        return cls.from_json(json.dumps(source), what)
+    path = os.fspath(source)
+    if "/" not in path and not path.endswith(".json"):
+        path = os.path.join(data_dir(), folder, path + ".json")
+    return cls.load(path)
+
+
 def load_route(source: Union[PathOrDict, Route]) -> Route:
     """A route (``hivemind.route/v1``): a file path, a dict, a Route, or the name of a shipped
     route (``"four_roles"`` -> data/routes/four_roles.json)."""
-    if isinstance(source, Route):
-        return source
-    if _is_mapping(source):
-        return Route.from_json(json.dumps(source), "route")
-    path = os.fspath(source)
-    if "/" not in path and not path.endswith(".json"):
-        path = os.path.join(data_dir(), "routes", path + ".json")
-    return Route.load(path)
+    return _load_named(source, Route, "route", "routes")
 
 
 def load_scenario(source: Union[PathOrDict, Scenario]) -> Scenario:
     """A simulator scenario: a file path, a dict, a Scenario, or the name of a shipped one
     (``"mmwave-iab"`` -> data/scenarios/mmwave-iab.json), as ``hivemind simulate`` takes it."""
-    if isinstance(source, Scenario):
-        return source
-    if _is_mapping(source):
-        return Scenario.from_json(json.dumps(source), "scenario")
-    path = os.fspath(source)
-    if "/" not in path and not path.endswith(".json"):
-        path = os.path.join(data_dir(), "scenarios", path + ".json")
-    return Scenario.load(path)
+    return _load_named(source, Scenario, "scenario", "scenarios")
 
 
 def load_devices(path: Optional[Union[str, "os.PathLike[str]"]] = None) -> DeviceCatalog:
