@@ -9,7 +9,7 @@ if ! command -v clang-format >/dev/null; then
   echo "check_format: clang-format is not installed (make deps installs it)" >&2
   exit 2
 fi
-mapfile -t files < <(find apps bench examples include src tests tools \( -name '*.cpp' -o -name '*.hpp' \) | sort)
+mapfile -t files < <(find apps bench examples include python src tests tools \( -name '*.cpp' -o -name '*.hpp' \) | sort)
 if [ "${1:-}" = "--fix" ]; then
   clang-format -i "${files[@]}"
   exit 0
