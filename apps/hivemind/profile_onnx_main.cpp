@@ -7,6 +7,7 @@
 #include <iostream>
 
 #include "args.hpp"
+#include "commands.hpp"
 #include "hivemind/error.hpp"
 #include "hivemind/io.hpp"
 #include "hivemind/model/onnx_import.hpp"
@@ -36,11 +37,6 @@ const char* kUsage =
     "  --out FILE          write the JSON to FILE (atomically) instead of stdout\n"
     "  --summary           print a per-layer table on stderr\n";
 
-std::string data_dir() {
-  if (const char* env = std::getenv("HIVEMIND_DATA"); env && *env) return env;
-  return HIVEMIND_DATA_DIR;
-}
-
 int run(const std::vector<std::string>& argv) {
   using hivemind::cli::Args;
   namespace m = hivemind::model;
@@ -68,7 +64,9 @@ int run(const std::vector<std::string>& argv) {
   if (out && out->empty()) throw hivemind::InputError("--out: empty file name");
 
   if (!args.flag("--no-fit")) {
-    const std::string models = data_dir() + "/devices/latency_models.json";
+    // The CLI's one lookup (commands.hpp): $HIVEMIND_DATA, an installed prefix's share/, or the
+    // source tree's data/.
+    const std::string models = hivemind::cli::data_dir() + "/devices/latency_models.json";
     if (std::filesystem::exists(models))
       for (const auto& fit : m::load_latency_models(models))
         if (!(gflops > 0 && fit.device_class == device_class)) o.estimates.push_back(fit);
