@@ -61,17 +61,6 @@ Budget budget_of(double max_steps, double max_memory_mib) {
   return Budget{max_steps, max_memory_mib * 1024.0 * 1024.0};
 }
 
-// Derives the device classes a profile lacks, as `hivemind solve --model FILE` does (zoo.cpp).
-std::string derive_classes(model::ModelProfile& profile, const std::string& data_dir) {
-  const std::string models_path = data_dir + "/devices/latency_models.json";
-  bool missing = false;
-  for (const auto& run : model::kMeasuredRuns) missing = missing || !profile.device(run);
-  if (!missing || !std::filesystem::exists(models_path)) return "";
-  const auto derived =
-      model::derive_missing_classes(profile, model::load_latency_models(models_path));
-  return model::describe(derived, profile.model);
-}
-
 py::dict plan_dict(const split::Plan& plan);
 
 }  // namespace
@@ -232,7 +221,7 @@ PYBIND11_MODULE(_core, m) {
           "from_json",
           [](const std::string& text, const std::string& source, const std::string& data_dir) {
             model::ModelProfile p = model::parse_model_profile(text, source);
-            std::string note = derive_classes(p, data_dir);
+            std::string note = model::describe(model::derive_missing_runs(p, data_dir), p.model);
             return py::make_tuple(std::move(p), note);
           },
           py::arg("text"), py::arg("source"), py::arg("data_dir"),
@@ -420,8 +409,13 @@ PYBIND11_MODULE(_core, m) {
       },
       py::arg("data"), py::arg("layers"), py::arg("architecture"), py::arg("sender") = py::none(),
       "Decodes and checks an SCI message.");
-  m.def("sci_message_bytes", &split::sci_message_bytes, py::arg("layers"),
-        "Bytes of an SCI message for L layers.");
+  m.def(
+      "sci_message_bytes",
+      [](int layers) {
+        if (layers < 1) throw InputError("layers: " + std::to_string(layers) + " must be >= 1");
+        return split::sci_message_bytes(layers);
+      },
+      py::arg("layers"), "Bytes of an SCI message for L >= 1 layers.");
 
   // ---- the simulator ----
   py::class_<sim::Scenario>(m, "Scenario", "A simulator scenario (docs/simulator.md).")

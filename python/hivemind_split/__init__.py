@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import warnings
 from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Union
 
@@ -94,13 +95,15 @@ def load_problem(source: Union[PathOrDict, Problem]) -> Problem:
 def load_profile(source: Union[PathOrDict, Profile]) -> Profile:
     """A model profile: a zoo name (``"resnet18"``), a ``hivemind.profile/v1`` file or dict, or
     a Profile. Device classes the profile lacks are derived from one it has, as for
-    ``hivemind solve --model FILE`` (docs/models.md)."""
+    ``hivemind solve --model FILE`` (docs/models.md); a UserWarning names what was derived."""
     if isinstance(source, Profile):
         return source
     if _is_mapping(source):
-        profile, _note = Profile.from_json(json.dumps(source), "profile", data_dir())
-        return profile
-    profile, _note = Profile.load(os.fspath(source), data_dir())
+        profile, note = Profile.from_json(json.dumps(source), "profile", data_dir())
+    else:
+        profile, note = Profile.load(os.fspath(source), data_dir())
+    if note:  # what was derived, the line the CLI prints on stderr
+        warnings.warn(note, stacklevel=2)
     return profile
 
 
@@ -172,7 +175,7 @@ def plan(model: Union[PathOrDict, Profile], route: Union[PathOrDict, Route],
     return _core.solve(problem, method, max_steps, max_memory_mib)
 
 
-def simulate(scenario: Union[PathOrDict, Scenario], model: str = "resnet18_224", *,
+def simulate(scenario: Union[PathOrDict, Scenario], model: str = "resnet18_88", *,
              load: str = "mid", seed: int = 1, duration_s: float = 10.0, period_s: float = 0.1,
              poisson: bool = False, task: str = "inference",
              methods: Optional[Sequence[str]] = None, keep_plans: bool = False,

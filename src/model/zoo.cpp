@@ -242,6 +242,14 @@ std::string canonical_zoo_name(const std::string& name) {
   return name;
 }
 
+std::vector<Derivation> derive_missing_runs(ModelProfile& profile, const std::string& data_dir) {
+  const std::string models_path = data_dir + "/devices/latency_models.json";
+  bool missing = false;
+  for (const auto& run : kMeasuredRuns) missing = missing || !profile.device(run);
+  if (!missing || !std::filesystem::exists(models_path)) return {};
+  return derive_missing_classes(profile, load_latency_models(models_path));
+}
+
 ModelProfile load_model(const std::string& name_or_path, const std::string& data_dir,
                         std::vector<Derivation>* derived) {
   const bool is_path =
@@ -249,13 +257,8 @@ ModelProfile load_model(const std::string& name_or_path, const std::string& data
       (name_or_path.size() > 5 && name_or_path.compare(name_or_path.size() - 5, 5, ".json") == 0);
   if (is_path) {
     ModelProfile profile = load_model_profile(name_or_path);
-    const std::string models_path = data_dir + "/devices/latency_models.json";
-    bool missing = false;
-    for (const auto& run : kMeasuredRuns) missing = missing || !profile.device(run);
-    if (missing && std::filesystem::exists(models_path)) {
-      std::vector<Derivation> d = derive_missing_classes(profile, load_latency_models(models_path));
-      if (derived) *derived = std::move(d);
-    }
+    std::vector<Derivation> d = derive_missing_runs(profile, data_dir);
+    if (derived) *derived = std::move(d);
     return profile;
   }
   const std::string name = canonical_zoo_name(name_or_path);

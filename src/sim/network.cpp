@@ -163,6 +163,7 @@ Network::Network(const Scenario& scenario, const NetworkOptions& options)
     first += c.weight * c.scale * std::exp(0.5 * c.sigma * c.sigma);
     second += c.weight * c.scale * c.scale * std::exp(2.0 * c.sigma * c.sigma);
   }
+  mixture_weight_ = weight;
   if (weight > 0) {
     mixture_mean_ = first / weight;
     mixture_var_ = std::max(0.0, second / weight - mixture_mean_ * mixture_mean_);
@@ -428,8 +429,6 @@ void Network::extend(LinkTrace& tr, long block) {
   const double tti = scenario_.tti_s;
   const bool background = tr.slots > 0;
   const bool constant = !background && !tr.blockage.enabled();  // one rate for the whole block
-  double mixture_weight = 0.0;
-  for (const auto& c : scenario_.demand_mixture) mixture_weight += c.weight;
   while (static_cast<long>(tr.blocks.size()) <= block) {
     const long b = static_cast<long>(tr.blocks.size());
     const double t = static_cast<double>(b) * block_s_;
@@ -462,7 +461,7 @@ void Network::extend(LinkTrace& tr, long block) {
           demand = tr.demand_bps * members * mixture_mean_ *
                    std::exp(group_sigma * tr.rng.normal() - 0.5 * group_sigma * group_sigma);
         } else {
-          double pick = tr.rng.uniform() * mixture_weight;
+          double pick = tr.rng.uniform() * mixture_weight_;
           const DemandComponent* comp = &scenario_.demand_mixture.back();
           for (const auto& c : scenario_.demand_mixture) {
             if (pick < c.weight) {

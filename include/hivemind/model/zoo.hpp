@@ -60,4 +60,9 @@ std::string canonical_zoo_name(const std::string& name);
 ModelProfile load_model(const std::string& name_or_path, const std::string& data_dir,
                         std::vector<Derivation>* derived = nullptr);
 
+// The derivation step of load_model on its own, for a profile read elsewhere (e.g. from JSON
+// text): the kMeasuredRuns `profile` lacks, derived with <data_dir>/devices/
+// latency_models.json; nothing when it has them all or that file is absent.
+std::vector<Derivation> derive_missing_runs(ModelProfile& profile, const std::string& data_dir);
+
 }  // namespace hivemind::model

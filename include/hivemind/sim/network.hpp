@@ -144,7 +144,9 @@ class Network {
   const Scenario& scenario_;
   NetworkOptions options_;
   double block_s_ = 0.05;
-  double mixture_mean_ = 1.0, mixture_var_ = 0.0;  // of one UE's demand, per unit demand_mbps
+  // The demand mixture: its total weight, and one UE's demand mean and variance per unit of a
+  // link's demand_mbps (computed once, in the constructor).
+  double mixture_weight_ = 0.0, mixture_mean_ = 1.0, mixture_var_ = 0.0;
   long ttis_per_block_ = 50;
   double horizon_s_ = 1e6;
   long last_block_ = 0;  // block_index(horizon_s_)
