@@ -87,7 +87,7 @@ ModelCosts load_model_costs(const Scenario& scenario, const std::string& data_di
   check_bytes(
       budget,
       static_cast<double>(prof.layers.size()) * sizeof(double) *
-          (2.0 * static_cast<double>(scenario.devices.size()) + 2.0),
+          (2.0 * static_cast<double>(scenario.devices.size()) + 3.0),
       "model " + name + " on " + std::to_string(scenario.devices.size()) + " device classes");
   ModelCosts costs;
   costs.model = prof.model;
@@ -691,6 +691,8 @@ class Runner {
       rec.migration_s = t - start_;
       rec.migration_j = e.energy_j;
     }
+    // Parameters that never arrived (a transfer past the give-up time) stay where they were.
+    if (!std::isfinite(t)) return t;
     st.holder.assign(L_, 0);
     for (int l = 1, q = 0; l <= L_; ++l) {
       while (q < P - 1 && b[q] < l) ++q;

@@ -177,6 +177,10 @@ void check(const NonlinearConfig& c, const ModelCosts& m) {
   if (!(c.duration_s > 0 && c.duration_s <= 1e6))
     throw InputError("fig. 19: duration " + exact_number(c.duration_s) +
                      " s is out of range (0, 1e6]");
+  // The task index is an int: at most 1e7 tasks (a period down to 0.1 s over 1e6 s).
+  if (!(c.duration_s / c.period_s <= 1e7))
+    throw InputError("fig. 19: " + exact_number(c.duration_s) + " s at one task every " +
+                     exact_number(c.period_s) + " s is more than 1e7 tasks");
   if (!(c.threshold_s > 0 && std::isfinite(c.threshold_s)))
     throw InputError("fig. 19: threshold " + exact_number(c.threshold_s) + " s must be > 0");
   if (c.planner != split::Method::kBarrier && c.planner != split::Method::kExact)
@@ -184,6 +188,12 @@ void check(const NonlinearConfig& c, const ModelCosts& m) {
   if (m.layers < 1 || m.cut_bytes.size() != static_cast<std::size_t>(m.layers) ||
       m.out_bytes.size() != static_cast<std::size_t>(m.layers))
     throw InputError("fig. 19: model " + m.model + " has inconsistent layer tables");
+  for (const auto& [cls, d] : m.devices)
+    if (!d.relay && (d.forward_s.size() != static_cast<std::size_t>(m.layers) ||
+                     d.backward_s.size() != static_cast<std::size_t>(m.layers)))
+      throw InputError("fig. 19: model " + m.model + ": device class " + cls + " has " +
+                       std::to_string(d.forward_s.size()) + " layer costs, expected " +
+                       std::to_string(m.layers));
   if (c.model == NonlinearModel::kRnn) {
     const RnnLayout& r = c.rnn;
     if (r.prefix < 0 || r.module_layers < 1 || r.steps < 1 || r.hidden_layer < 1 ||
@@ -393,7 +403,10 @@ class Fig19 {
         m.planned_within_limit /= n;
         m.fallbacks /= n;
       }
-    s.efficiency = s.method[0].mean_energy_j / s.method[1].mean_energy_j;
+    // NaN when the non-linear method's mean energy is 0 or not finite (nothing counted, or a
+    // task that never finished): no ratio to report.
+    const double den = s.method[1].mean_energy_j;
+    s.efficiency = den > 0 && std::isfinite(den) ? s.method[0].mean_energy_j / den : NAN;
     for (std::size_t i = 0; i + 1 < out.records.size(); i += 2)
       s.nonlinear_worse += out.records[i + 1].energy_j > out.records[i].energy_j;
   }

@@ -167,7 +167,7 @@ void algorithm1_node(const SciNodeInput& in, SciNodeOutput& out) {
 }
 
 void refuse_upstream_stop(const SciNodeOutput& node, int upstream_stop) {
-  if (node.stop.empty())
+  if (node.stop.size() < 2)
     throw InputError("sci_decide: upstream stop " + std::to_string(upstream_stop) +
                      " on a node without a split table (run sci_node first)");
   throw InputError("sci_decide: upstream stop " + std::to_string(upstream_stop) +

@@ -106,7 +106,7 @@ struct NonlinearMethodSummary {
 struct NonlinearSummary {
   NonlinearMethodSummary method[2];
   // The paper's "efficiency improvement": standard's mean realised energy / non-linear's.
-  double efficiency = 0.0;
+  double efficiency = 0.0;  // NaN when the non-linear mean energy is 0 or not finite
   // Tasks where the non-linear method used more realised energy than the standard one.
   int nonlinear_worse = 0;
 };
