@@ -98,9 +98,11 @@ void sci_round(const fs::path& dir, int rounds, int P) {
   std::vector<double> ms, update_ms;
   double cost = 0;
   std::size_t bytes = 0;
+  int pushed = 0;
   for (int r = 0; r < rounds + 10; ++r) {
     const runtime::PlanResult plan = source.plan(static_cast<std::uint64_t>(r + 1));
     if (r >= 10) {  // the first 10 warm the channels up
+      pushed += plan.pushed ? 1 : 0;
       update_ms.push_back(plan.update_s * 1e3);
       ms.push_back(plan.round_s * 1e3);
     }
@@ -110,10 +112,11 @@ void sci_round(const fs::path& dir, int rounds, int P) {
   std::printf(
       "1. SCI update round, %d nodes (%d daemons), L=52, %d rounds: update (sink to source) "
       "median %.3f ms, p90 %.3f ms%s; with the decisions back down median %.3f ms, p90 %.3f "
-      "ms; message %zu B; cost %.6g s vs library %.6g s\n",
+      "ms; message %zu B; cost %.6g s vs library %.6g s; %d of %d rounds pushed up the "
+      "subscriptions\n",
       P, P - 1, rounds, quantile(update_ms, 0.5), quantile(update_ms, 0.9),
       P == 11 ? " (goal <= 2 ms over 10 daemons)" : "", quantile(ms, 0.5), quantile(ms, 0.9), bytes,
-      cost, want);
+      cost, want, pushed, rounds);
 }
 
 void sci_stream(const fs::path& dir, int updates) {

@@ -1,14 +1,21 @@
 #include "hivemind/runtime/node.hpp"
 
+#include <grpcpp/alarm.h>
 #include <grpcpp/grpcpp.h>
 #include <torch/serialize.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cmath>
+#include <condition_variable>
 #include <cstdio>
+#include <deque>
+#include <functional>
+#include <future>
 #include <limits>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include "credentials.hpp"
@@ -220,6 +227,41 @@ class NodeLogic {
              static_cast<unsigned long long>(epoch), status_line(s, who(target)).c_str());
       }
     }
+    return step_on(down, target, epoch, t0);
+  }
+
+  // A message pushed up by the first downstream node (SciSubscribe; every node below present):
+  // this node's step on it (Algorithm 1), kept as its split table; returns its own message for
+  // the upstream neighbour (nothing at the source). Called on one thread at a time.
+  std::vector<std::uint8_t> pushed(const std::string& bytes) {
+    const auto t0 = Clock::now();
+    split::decode_sci(
+        std::span(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size()),
+        {c_.task.layers, c_.architecture, static_cast<std::uint32_t>(peers_.front().position)},
+        push_down_);
+    return step_on(push_down_, 0, push_down_.header.epoch, t0);
+  }
+
+  // The subscription to the first downstream node's SCI messages (SciSubscribe).
+  std::unique_ptr<grpc::ClientAsyncReader<hivemind::v1::SciReply>> subscribe(
+      grpc::ClientContext& ctx, grpc::CompletionQueue& cq) {
+    static const hivemind::v1::SciSubscription kRequest;
+    return peers_.front().stub->PrepareAsyncSciSubscribe(&ctx, kRequest, &cq);
+  }
+
+  // Asks the sink to start SCI epoch `epoch` up the subscriptions (SciStart).
+  grpc::Status start_at_sink(std::uint64_t epoch) {
+    hivemind::v1::SciRequest req;
+    req.set_epoch(epoch);
+    hivemind::v1::SciReply reply;
+    return call(peers_.size() - 1, &hivemind::v1::Node::Stub::SciStart, req, reply);
+  }
+
+ private:
+  // This node's step (Algorithm 1) on the message `down` of node p+target+1 (the nodes between
+  // absent); keeps the table, returns the encoded message for the upstream neighbour.
+  std::vector<std::uint8_t> step_on(const split::SciMessage& down, std::size_t target,
+                                    std::uint64_t epoch, Clock::time_point t0) {
     std::lock_guard lock(mu_);
     split::SciNodeInput in;
     in.compute = compute_row_;
@@ -259,6 +301,7 @@ class NodeLogic {
     return out;
   }
 
+ public:
   // One SCI step on a given downstream message (the benchmark's stream): no call downstream,
   // the configured incoming link, the table is not kept.
   void step(const std::string& downstream, std::vector<std::uint8_t>& out) {
@@ -414,6 +457,10 @@ class NodeLogic {
          d.overhead_s);
   }
 
+  std::uint64_t epoch() {
+    std::lock_guard lock(mu_);
+    return epoch_;
+  }
   double zeta1() {
     std::lock_guard lock(mu_);
     return table_.zeta.size() > 1 ? table_.zeta[1] : 0.0;
@@ -488,6 +535,7 @@ class NodeLogic {
   std::uint64_t epoch_ = 0;          // guarded by mu_
   split::SciMessage step_down_;      // guarded by mu_ (the stream's scratch)
   split::SciNodeOutput step_table_;  // guarded by mu_
+  split::SciMessage push_down_;      // pushed(): one thread at a time
 };
 
 // Calls downstream end a little before the caller's own deadline, so that an absent node below
@@ -498,81 +546,589 @@ Clock::time_point inner_deadline(const grpc::ServerContext& ctx) {
   return Clock::now() + std::chrono::duration_cast<Clock::duration>(left * 0.9);
 }
 
-class Service final : public hivemind::v1::Node::Service {
+// A completion-queue tag: what to do when the operation started with it completes (`ok`: it
+// succeeded). A call object owns one per operation it can have outstanding.
+class Event {
  public:
-  explicit Service(NodeConfig c) : logic_(std::move(c)) {}
+  explicit Event(std::function<void(bool)> f) : f_(std::move(f)) {}
+  void* tag() { return this; }
+  void operator()(bool ok) { f_(ok); }
 
-  grpc::Status Sci(grpc::ServerContext* ctx, const hivemind::v1::SciRequest* req,
-                   hivemind::v1::SciReply* reply) override {
-    try {
-      const std::vector<std::uint8_t> m =
-          logic_.update(req->epoch(), nullptr, 0, inner_deadline(*ctx));
-      reply->set_message(std::string(m.begin(), m.end()));
-      return grpc::Status::OK;
-    } catch (const std::exception& e) {  // a bad message or a dead sink: an error reply
-      return {grpc::StatusCode::FAILED_PRECONDITION, one_line(e.what())};
-    }
+ private:
+  std::function<void(bool)> f_;
+};
+
+// Threads for the handlers that block (a call downstream, a model's layers): the completion
+// queue's thread hands them over and goes on serving. The thread idle the shortest takes the
+// next job (its caches and LibTorch's per-thread state are warm); stopping runs what is queued.
+class Workers {
+ public:
+  explicit Workers(int n) {
+    for (int i = 0; i < n; ++i) threads_.emplace_back([this] { loop(); });
   }
-
-  grpc::Status Run(grpc::ServerContext* ctx, const hivemind::v1::TaskRequest* req,
-                   hivemind::v1::TaskReply* reply) override {
-    const std::int64_t arrived = unix_ns();
-    try {
-      const std::vector<c10::IValue> live =
-          decode_values(req->live(), "task " + std::to_string(req->task()));
-      logic_.run(*req, live, arrived, inner_deadline(*ctx), *reply);
-      return grpc::Status::OK;
-    } catch (const std::exception& e) {  // a bad message, a failing layer, no live node left
-      return {grpc::StatusCode::INVALID_ARGUMENT, one_line(e.what())};
+  ~Workers() { stop(); }
+  void post(std::function<void()> f) {
+    std::lock_guard lock(mu_);
+    if (idle_.empty()) {
+      queue_.push_back(std::move(f));
+      return;
     }
+    Idle* w = idle_.back();
+    idle_.pop_back();
+    w->job = std::move(f);
+    w->cv.notify_one();
   }
-
-  grpc::Status Plan(grpc::ServerContext*, const hivemind::v1::PlanRequest* req,
-                    hivemind::v1::PlanReply* reply) override {
-    try {
-      logic_.plan(req->upstream_stop(), *reply);
-      return grpc::Status::OK;
-    } catch (const std::exception& e) {
-      return {grpc::StatusCode::INVALID_ARGUMENT, one_line(e.what())};
+  void stop() {
+    {
+      std::lock_guard lock(mu_);
+      stopping_ = true;
+      for (Idle* w : idle_) w->cv.notify_one();
     }
-  }
-
-  grpc::Status Shape(grpc::ServerContext*, const hivemind::v1::ShapeRequest* req,
-                     hivemind::v1::ShapeReply*) override {
-    if (!(req->bandwidth_bytes_per_s() > 0.0) || !std::isfinite(req->bandwidth_bytes_per_s()))
-      return {grpc::StatusCode::INVALID_ARGUMENT, "shape: bandwidth_bytes_per_s " +
-                                                      std::to_string(req->bandwidth_bytes_per_s()) +
-                                                      " must be > 0"};
-    if (!(req->overhead_s() >= 0.0) || !std::isfinite(req->overhead_s()))
-      return {grpc::StatusCode::INVALID_ARGUMENT,
-              "shape: overhead_s " + std::to_string(req->overhead_s()) + " must be >= 0"};
-    if (logic_.config().sink)
-      return {grpc::StatusCode::FAILED_PRECONDITION, "shape: the sink sends nothing downstream"};
-    logic_.shape({req->bandwidth_bytes_per_s(), req->overhead_s()});
-    return grpc::Status::OK;
-  }
-
-  grpc::Status SciStream(
-      grpc::ServerContext*,
-      grpc::ServerReaderWriter<hivemind::v1::SciReply, hivemind::v1::SciStep>* stream) override {
-    hivemind::v1::SciStep step;
-    hivemind::v1::SciReply reply;
-    std::vector<std::uint8_t> out;
-    try {
-      while (stream->Read(&step)) {
-        logic_.step(step.downstream(), out);
-        reply.mutable_message()->assign(out.begin(), out.end());
-        if (!stream->Write(reply)) break;
-      }
-      return grpc::Status::OK;
-    } catch (const std::exception& e) {
-      return {grpc::StatusCode::INVALID_ARGUMENT, one_line(e.what())};
-    }
+    for (auto& t : threads_)
+      if (t.joinable()) t.join();
   }
 
  private:
-  NodeLogic logic_;
+  struct Idle {
+    std::condition_variable cv;
+    std::function<void()> job;
+  };
+  void loop() {
+    Idle me;
+    for (;;) {
+      std::function<void()> job;
+      {
+        std::unique_lock lock(mu_);
+        if (!queue_.empty()) {
+          job = std::move(queue_.front());
+          queue_.pop_front();
+        } else {
+          if (stopping_) return;
+          idle_.push_back(&me);
+          me.cv.wait(lock, [&] { return me.job || stopping_; });
+          if (!me.job) {
+            idle_.erase(std::find(idle_.begin(), idle_.end(), &me));
+            return;
+          }
+          job = std::move(me.job);
+          me.job = nullptr;
+        }
+      }
+      job();
+    }
+  }
+  std::mutex mu_;
+  std::deque<std::function<void()>> queue_;
+  std::vector<Idle*> idle_;  // a stack: the last one in takes the next job
+  bool stopping_ = false;
+  std::vector<std::thread> threads_;
 };
+
+using AsyncService = hivemind::v1::Node::AsyncService;
+// One unary method: one call waits for a request at a time; its handler runs on the queue's
+// thread (`blocking` false: it never waits) or on the workers.
+template <class Request, class Reply>
+struct UnaryMethod {
+  using Start = void (AsyncService::*)(grpc::ServerContext*, Request*,
+                                       grpc::ServerAsyncResponseWriter<Reply>*,
+                                       grpc::CompletionQueue*, grpc::ServerCompletionQueue*, void*);
+  Start start;
+  bool blocking;
+  // (context, request, reply, arrival on the system clock in ns) -> status
+  std::function<grpc::Status(grpc::ServerContext&, const Request&, Reply&, std::int64_t)> handle;
+};
+
+class Feed;
+class Subscriber;
+
+// The daemon's service (node.proto) on one completion queue served by one thread. While no
+// task runs it is the only thread that polls, so an SCI message is read, stepped and sent on
+// without a hand-over between threads (the sync server's pollers cost two per message); the
+// handlers that block run on `workers`. The SCI subscriptions (`subscriber`, `feed`) are
+// touched on the queue's thread only.
+class AsyncNode {
+ public:
+  AsyncNode(NodeConfig c, const std::string& listen);
+  ~AsyncNode() { shutdown(); }
+  int port() const { return port_; }
+  void shutdown();
+
+  // Called on the queue's thread by the call objects.
+  void subscribed(Subscriber* s);
+  void feed_ready();
+  void feed_message(const std::string& bytes);
+  void feed_ended(const grpc::Status& s);
+  void unsubscribed(Subscriber* s) {
+    if (subscriber == s) subscriber = nullptr;
+  }
+
+  NodeLogic logic;
+  AsyncService service;
+  std::unique_ptr<grpc::ServerCompletionQueue> cq;
+  Workers workers{8};
+  std::atomic<int> live{0};  // call objects that may still start operations
+  Subscriber* subscriber = nullptr;
+
+ private:
+  void close_streams();
+  UnaryMethod<hivemind::v1::SciRequest, hivemind::v1::SciReply> sci_, start_;
+  UnaryMethod<hivemind::v1::PlanRequest, hivemind::v1::PlanReply> plan_;
+  UnaryMethod<hivemind::v1::TaskRequest, hivemind::v1::TaskReply> run_;
+  UnaryMethod<hivemind::v1::ShapeRequest, hivemind::v1::ShapeReply> shape_;
+  std::promise<void>* closed_ = nullptr;  // shutdown(): the streams are closed
+  std::unique_ptr<grpc::Server> server_;
+  std::thread thread_;
+  int port_ = 0;
+  Feed* feed_ = nullptr;
+  bool closing_ = false;
+};
+
+template <class Request, class Reply>
+class UnaryCall {
+ public:
+  static void listen(AsyncNode& n, const UnaryMethod<Request, Reply>& m) { new UnaryCall(n, m); }
+
+ private:
+  UnaryCall(AsyncNode& n, const UnaryMethod<Request, Reply>& m)
+      : n_(n),
+        m_(m),
+        responder_(&ctx_),
+        on_request_([this](bool ok) { arrived(ok); }),
+        on_finish_([this](bool) {
+          --n_.live;
+          delete this;
+        }) {
+    (n_.service.*m_.start)(&ctx_, &request_, &responder_, n_.cq.get(), n_.cq.get(),
+                           on_request_.tag());
+  }
+  void arrived(bool ok) {
+    if (!ok) {  // the server is shutting down
+      delete this;
+      return;
+    }
+    ++n_.live;
+    arrived_ns_ = unix_ns();
+    listen(n_, m_);
+    if (m_.blocking)
+      n_.workers.post([this] { respond(); });
+    else
+      respond();
+  }
+  void respond() {
+    const grpc::Status s = m_.handle(ctx_, request_, reply_, arrived_ns_);
+    responder_.Finish(reply_, s, on_finish_.tag());
+  }
+
+  AsyncNode& n_;
+  const UnaryMethod<Request, Reply>& m_;
+  grpc::ServerContext ctx_;
+  Request request_;
+  Reply reply_;
+  grpc::ServerAsyncResponseWriter<Reply> responder_;
+  Event on_request_, on_finish_;
+  std::int64_t arrived_ns_ = 0;
+};
+
+// The write side of a server stream: the initial metadata, messages one at a time, then the
+// status. Messages that queued behind a write in flight go out together (all but the last
+// with a buffer hint), so a backlog costs one send, not one per message; no message waits for
+// a later one.
+template <class Stream>
+class WriteQueue {
+ public:
+  explicit WriteQueue(Stream& stream) : stream_(stream) {}
+  bool busy() const { return busy_; }
+  bool finished() const { return finished_; }  // Finish started
+  bool ending() const { return end_ || end_after_; }
+  void send_metadata() {
+    if (!metadata_sent_) metadata_ = metadata_sent_ = true;
+  }
+  void push(std::string bytes) {
+    if (ending()) return;
+    metadata_sent_ = true;  // the first write carries it
+    queue_.push_back(std::move(bytes));
+  }
+  void end(grpc::Status s) {  // drops what is queued
+    if (end_) return;
+    queue_.clear();
+    end_ = std::move(s);
+  }
+  void end_after_queue(grpc::Status s) {
+    if (!ending()) end_after_ = std::move(s);
+  }
+  // Starts the next operation if none is in flight (Finish only if `may_finish`).
+  void pump(void* tag, bool may_finish = true) {
+    if (busy_ || finished_) return;
+    if (!end_ && end_after_ && queue_.empty() && !metadata_) end_ = end_after_;
+    if (end_) {
+      if (!may_finish) return;
+      busy_ = finished_ = true;
+      stream_.Finish(*end_, tag);
+    } else if (metadata_) {
+      metadata_ = false;
+      busy_ = true;
+      stream_.SendInitialMetadata(tag);
+    } else if (!queue_.empty()) {
+      reply_.set_message(std::move(queue_.front()));
+      queue_.pop_front();
+      grpc::WriteOptions options;
+      if (!queue_.empty()) options.set_buffer_hint();
+      busy_ = true;
+      stream_.Write(reply_, options, tag);
+    }
+  }
+  // The operation in flight completed (`ok` false: the peer went away).
+  void done(bool ok) {
+    busy_ = false;
+    if (!ok && !finished_) end({grpc::StatusCode::CANCELLED, "the stream broke"});
+  }
+
+ private:
+  Stream& stream_;
+  hivemind::v1::SciReply reply_;
+  std::deque<std::string> queue_;
+  std::optional<grpc::Status> end_, end_after_;
+  bool busy_ = false, finished_ = false, metadata_ = false, metadata_sent_ = false;
+};
+
+// SciStream (the benchmark's stream): each message read is stepped on the queue's thread and
+// its reply queued; the next read is posted at once (none after an error, so that the status
+// goes out without waiting for the client).
+class StepStream {
+ public:
+  static void listen(AsyncNode& n) { new StepStream(n); }
+
+ private:
+  explicit StepStream(AsyncNode& n)
+      : n_(n),
+        stream_(&ctx_),
+        writes_(stream_),
+        on_request_([this](bool ok) { arrived(ok); }),
+        on_read_([this](bool ok) { read(ok); }),
+        on_write_([this](bool ok) {
+          writes_.done(ok);
+          next();
+        }) {
+    n_.service.RequestSciStream(&ctx_, &stream_, n_.cq.get(), n_.cq.get(), on_request_.tag());
+  }
+  void arrived(bool ok) {
+    if (!ok) {  // the server is shutting down
+      delete this;
+      return;
+    }
+    ++n_.live;
+    listen(n_);
+    reading_ = true;
+    stream_.Read(&step_, on_read_.tag());
+  }
+  void read(bool ok) {
+    reading_ = false;
+    if (!ok) {  // the client is done writing, or gone
+      writes_.end_after_queue(grpc::Status::OK);
+    } else {
+      try {
+        n_.logic.step(step_.downstream(), out_);
+        writes_.push(std::string(out_.begin(), out_.end()));
+        if (!writes_.ending()) {
+          reading_ = true;
+          stream_.Read(&step_, on_read_.tag());
+        }
+      } catch (const std::exception& e) {
+        writes_.end({grpc::StatusCode::INVALID_ARGUMENT, one_line(e.what())});
+      }
+    }
+    next();
+  }
+  void next() {
+    if (writes_.busy()) return;
+    if (writes_.finished()) {
+      if (!reading_) {
+        --n_.live;
+        delete this;
+      }
+      return;
+    }
+    writes_.pump(on_write_.tag(), /*may_finish=*/!reading_);
+  }
+
+  AsyncNode& n_;
+  grpc::ServerContext ctx_;
+  using Stream = grpc::ServerAsyncReaderWriter<hivemind::v1::SciReply, hivemind::v1::SciStep>;
+  Stream stream_;
+  WriteQueue<Stream> writes_;
+  hivemind::v1::SciStep step_;
+  std::vector<std::uint8_t> out_;
+  bool reading_ = false;
+  Event on_request_, on_read_, on_write_;
+};
+
+// SciSubscribe, this node's side: the upstream neighbour's subscription. The node pushes its
+// messages into it and ends it (AsyncNode).
+class Subscriber {
+ public:
+  static void listen(AsyncNode& n) { new Subscriber(n); }
+  void ready() {
+    writes_.send_metadata();
+    next();
+  }
+  void push(std::string bytes) {
+    writes_.push(std::move(bytes));
+    next();
+  }
+  void end(grpc::Status s) {
+    writes_.end(std::move(s));
+    next();
+  }
+
+ private:
+  explicit Subscriber(AsyncNode& n)
+      : n_(n),
+        writer_(&ctx_),
+        writes_(writer_),
+        on_request_([this](bool ok) { arrived(ok); }),
+        on_write_([this](bool ok) {
+          writes_.done(ok);
+          if (!ok) n_.unsubscribed(this);
+          next();
+        }) {
+    n_.service.RequestSciSubscribe(&ctx_, &request_, &writer_, n_.cq.get(), n_.cq.get(),
+                                   on_request_.tag());
+  }
+  void arrived(bool ok) {
+    if (!ok) {
+      delete this;
+      return;
+    }
+    ++n_.live;
+    listen(n_);
+    n_.subscribed(this);
+  }
+  void next() {
+    if (writes_.busy()) return;
+    if (writes_.finished()) {
+      n_.unsubscribed(this);
+      --n_.live;
+      delete this;
+      return;
+    }
+    writes_.pump(on_write_.tag());
+  }
+
+  AsyncNode& n_;
+  grpc::ServerContext ctx_;
+  hivemind::v1::SciSubscription request_;
+  grpc::ServerAsyncWriter<hivemind::v1::SciReply> writer_;
+  WriteQueue<grpc::ServerAsyncWriter<hivemind::v1::SciReply>> writes_;
+  Event on_request_, on_write_;
+};
+
+// SciSubscribe, the client's side: this node's subscription to its downstream neighbour. One
+// operation in flight at a time: start, initial metadata (the chain below stands), reads, and
+// the status once the stream ends (cancel() ends it).
+class Feed {
+ public:
+  explicit Feed(AsyncNode& n) : n_(n), on_op_([this](bool ok) { done(ok); }) {
+    ++n_.live;
+    reader_ = n_.logic.subscribe(ctx_, *n_.cq);
+    reader_->StartCall(on_op_.tag());
+  }
+  bool ready() const { return state_ == State::kReading; }
+  void cancel() { ctx_.TryCancel(); }
+
+ private:
+  enum class State { kStarting, kMetadata, kReading, kFinishing };
+  void done(bool ok) {
+    if (state_ == State::kFinishing) {
+      n_.feed_ended(status_);
+      --n_.live;
+      delete this;
+      return;
+    }
+    if (!ok) {
+      state_ = State::kFinishing;
+      reader_->Finish(&status_, on_op_.tag());
+      return;
+    }
+    if (state_ == State::kStarting) {
+      state_ = State::kMetadata;
+      reader_->ReadInitialMetadata(on_op_.tag());
+      return;
+    }
+    if (state_ == State::kMetadata) {
+      state_ = State::kReading;
+      n_.feed_ready();
+    } else {
+      n_.feed_message(message_.message());
+    }
+    reader_->Read(&message_, on_op_.tag());
+  }
+
+  AsyncNode& n_;
+  grpc::ClientContext ctx_;
+  std::unique_ptr<grpc::ClientAsyncReader<hivemind::v1::SciReply>> reader_;
+  hivemind::v1::SciReply message_;
+  grpc::Status status_;
+  State state_ = State::kStarting;
+  Event on_op_;
+};
+
+AsyncNode::AsyncNode(NodeConfig c, const std::string& listen) : logic(std::move(c)) {
+  const NodeConfig& config = logic.config();
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(listen, server_credentials(config.tls), &port_);
+  builder.SetMaxReceiveMessageSize(kMaxMessageBytes);
+  builder.RegisterService(&service);
+  cq = builder.AddCompletionQueue();
+  server_ = builder.BuildAndStart();
+  if (!server_ || port_ == 0)
+    throw InputError(
+        "--listen: cannot listen on " + listen +
+        (config.tls.enabled() ? " (or --tls-cert and --tls-key do not belong together)" : ""));
+  using namespace hivemind::v1;
+  sci_ = {&AsyncService::RequestSci, true,
+          [this](grpc::ServerContext& ctx, const SciRequest& req, SciReply& reply, std::int64_t) {
+            try {
+              const std::vector<std::uint8_t> m =
+                  logic.update(req.epoch(), nullptr, 0, inner_deadline(ctx));
+              reply.set_message(std::string(m.begin(), m.end()));
+              return grpc::Status::OK;
+            } catch (const std::exception& e) {  // a bad message or a dead sink: an error reply
+              return grpc::Status{grpc::StatusCode::FAILED_PRECONDITION, one_line(e.what())};
+            }
+          }};
+  run_ = {&AsyncService::RequestRun, true,
+          [this](grpc::ServerContext& ctx, const TaskRequest& req, TaskReply& reply,
+                 std::int64_t arrived) {
+            try {
+              const std::vector<c10::IValue> live =
+                  decode_values(req.live(), "task " + std::to_string(req.task()));
+              logic.run(req, live, arrived, inner_deadline(ctx), reply);
+              return grpc::Status::OK;
+            } catch (const std::exception& e) {  // a bad message, a failing layer, no live node
+              return grpc::Status{grpc::StatusCode::INVALID_ARGUMENT, one_line(e.what())};
+            }
+          }};
+  plan_ = {&AsyncService::RequestPlan, true,
+           [this](grpc::ServerContext&, const PlanRequest& req, PlanReply& reply, std::int64_t) {
+             try {
+               logic.plan(req.upstream_stop(), reply);
+               return grpc::Status::OK;
+             } catch (const std::exception& e) {
+               return grpc::Status{grpc::StatusCode::INVALID_ARGUMENT, one_line(e.what())};
+             }
+           }};
+  shape_ = {&AsyncService::RequestShape, false,
+            [this](grpc::ServerContext&, const ShapeRequest& req, ShapeReply&, std::int64_t) {
+              const double b = req.bandwidth_bytes_per_s(), o = req.overhead_s();
+              if (!(b > 0.0) || !std::isfinite(b))
+                return grpc::Status{
+                    grpc::StatusCode::INVALID_ARGUMENT,
+                    "shape: bandwidth_bytes_per_s " + std::to_string(b) + " must be > 0"};
+              if (!(o >= 0.0) || !std::isfinite(o))
+                return grpc::Status{grpc::StatusCode::INVALID_ARGUMENT,
+                                    "shape: overhead_s " + std::to_string(o) + " must be >= 0"};
+              if (logic.config().sink)
+                return grpc::Status{grpc::StatusCode::FAILED_PRECONDITION,
+                                    "shape: the sink sends nothing downstream"};
+              logic.shape({b, o});
+              return grpc::Status::OK;
+            }};
+  // At the sink no call leaves the node: its step runs on the queue's thread.
+  start_ = {&AsyncService::RequestSciStart, false,
+            [this](grpc::ServerContext&, const SciRequest& req, SciReply&, std::int64_t) {
+              if (!logic.config().sink)
+                return grpc::Status{grpc::StatusCode::FAILED_PRECONDITION,
+                                    "SCI start: node " + std::to_string(logic.config().position) +
+                                        " is not the sink"};
+              if (!subscriber)
+                return grpc::Status{grpc::StatusCode::FAILED_PRECONDITION,
+                                    "SCI start: no upstream subscription"};
+              try {
+                const std::vector<std::uint8_t> m = logic.update(req.epoch());
+                subscriber->push(std::string(m.begin(), m.end()));
+                return grpc::Status::OK;
+              } catch (const std::exception& e) {
+                return grpc::Status{grpc::StatusCode::FAILED_PRECONDITION, one_line(e.what())};
+              }
+            }};
+  UnaryCall<SciRequest, SciReply>::listen(*this, sci_);
+  UnaryCall<TaskRequest, TaskReply>::listen(*this, run_);
+  UnaryCall<PlanRequest, PlanReply>::listen(*this, plan_);
+  UnaryCall<ShapeRequest, ShapeReply>::listen(*this, shape_);
+  UnaryCall<SciRequest, SciReply>::listen(*this, start_);
+  StepStream::listen(*this);
+  Subscriber::listen(*this);
+  thread_ = std::thread([this] {
+    void* tag = nullptr;
+    bool ok = false;
+    while (cq->Next(&tag, &ok)) (*static_cast<Event*>(tag))(ok);
+  });
+}
+
+void AsyncNode::subscribed(Subscriber* s) {
+  if (closing_) {
+    s->end({grpc::StatusCode::UNAVAILABLE, "the node is shutting down"});
+    return;
+  }
+  if (subscriber && subscriber != s)
+    subscriber->end({grpc::StatusCode::CANCELLED, "replaced by a newer SCI subscription"});
+  subscriber = s;
+  if (logic.config().sink || (feed_ && feed_->ready()))
+    s->ready();
+  else if (!feed_)
+    feed_ = new Feed(*this);
+}
+
+void AsyncNode::feed_ready() {
+  if (subscriber) subscriber->ready();
+}
+
+void AsyncNode::feed_message(const std::string& bytes) {
+  try {
+    const std::vector<std::uint8_t> m = logic.pushed(bytes);
+    if (subscriber) subscriber->push(std::string(m.begin(), m.end()));
+  } catch (const std::exception& e) {  // a bad message from below: the chain above learns it
+    if (subscriber) subscriber->end({grpc::StatusCode::FAILED_PRECONDITION, one_line(e.what())});
+  }
+}
+
+void AsyncNode::feed_ended(const grpc::Status& s) {
+  feed_ = nullptr;
+  if (subscriber)
+    subscriber->end({grpc::StatusCode::UNAVAILABLE,
+                     "the SCI subscription below ended: " + one_line(s.error_message())});
+  if (closing_ && closed_) closed_->set_value();
+}
+
+void AsyncNode::close_streams() {
+  closing_ = true;
+  if (subscriber) subscriber->end({grpc::StatusCode::UNAVAILABLE, "the node is shutting down"});
+  if (feed_)
+    feed_->cancel();  // feed_ended() fulfils closed_
+  else
+    closed_->set_value();
+}
+
+void AsyncNode::shutdown() {
+  if (!server_) return;
+  // The streams end first (on the queue's thread: an alarm due now), so that the server does
+  // not wait for them.
+  std::promise<void> closed;
+  closed_ = &closed;
+  Event on_close([this](bool) { close_streams(); });
+  grpc::Alarm alarm;
+  alarm.Set(cq.get(), std::chrono::system_clock::now(), on_close.tag());
+  closed.get_future().wait();
+  closed_ = nullptr;
+  server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
+  workers.stop();
+  // The calls still alive finish on the queue's thread before it shuts down.
+  for (int i = 0; i < 2000 && live.load() > 0; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  cq->Shutdown();
+  thread_.join();
+  server_.reset();
+}
 
 }  // namespace
 
@@ -612,39 +1168,101 @@ NodeConfig node_config_from_problem(const split::Problem& problem, int position,
 }
 
 struct NodeServer::Impl {
-  std::unique_ptr<Service> service;
-  std::unique_ptr<grpc::Server> server;
-  int port = 0;
+  std::unique_ptr<AsyncNode> node;
 };
 
 NodeServer::NodeServer(NodeConfig config, const std::string& listen) : impl_(new Impl) {
-  const auto credentials = server_credentials(config.tls);
-  const bool tls = config.tls.enabled();
-  impl_->service = std::make_unique<Service>(std::move(config));
-  grpc::ServerBuilder builder;
-  builder.AddListeningPort(listen, credentials, &impl_->port);
-  builder.SetMaxReceiveMessageSize(kMaxMessageBytes);
-  builder.RegisterService(impl_->service.get());
-  impl_->server = builder.BuildAndStart();
-  if (!impl_->server || impl_->port == 0)
-    throw InputError("--listen: cannot listen on " + listen +
-                     (tls ? " (or --tls-cert and --tls-key do not belong together)" : ""));
+  impl_->node = std::make_unique<AsyncNode>(std::move(config), listen);
 }
 
 NodeServer::~NodeServer() { shutdown(); }
 
-int NodeServer::port() const { return impl_->port; }
+int NodeServer::port() const { return impl_->node->port(); }
 
 void NodeServer::shutdown() {
-  if (impl_ && impl_->server) {
-    impl_->server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
-    impl_->server.reset();
-  }
+  if (impl_ && impl_->node) impl_->node->shutdown();
 }
+
+// The source's subscription to node 1's SCI messages (SciSubscribe) on a completion queue of
+// its own, waited on in the caller's thread; one operation in flight at a time.
+class SourceFeed {
+ public:
+  explicit SourceFeed(NodeLogic& logic) : reader_(logic.subscribe(ctx_, cq_)) {
+    reader_->StartCall(this);
+    pending_ = true;
+  }
+  ~SourceFeed() {
+    ctx_.TryCancel();
+    void* tag = nullptr;
+    bool ok = false;
+    if (pending_) cq_.Next(&tag, &ok);
+    grpc::Status status;
+    reader_->Finish(&status, this);
+    cq_.Next(&tag, &ok);
+    cq_.Shutdown();
+    while (cq_.Next(&tag, &ok)) {
+    }
+  }
+  // The subscriptions down to the sink stand (node 1's initial metadata came) by `deadline`.
+  bool ready(Clock::time_point deadline) {
+    if (ready_) return true;
+    if (!await(deadline)) return false;  // the start
+    reader_->ReadInitialMetadata(this);
+    pending_ = true;
+    return ready_ = await(deadline);
+  }
+  // The next message pushed up by `deadline`; false: none came, or the stream ended.
+  bool next(Clock::time_point deadline, std::string& bytes) {
+    if (broken_) return false;
+    reader_->Read(&message_, this);
+    pending_ = true;
+    if (!await(deadline)) return false;
+    bytes = message_.message();
+    return true;
+  }
+
+ private:
+  bool await(Clock::time_point deadline) {
+    if (broken_) return false;
+    void* tag = nullptr;
+    bool ok = false;
+    const auto until = std::chrono::system_clock::now() + (deadline - Clock::now());
+    if (cq_.AsyncNext(&tag, &ok, until) != grpc::CompletionQueue::GOT_EVENT) {
+      broken_ = true;  // still in flight: the destructor cancels it
+      return false;
+    }
+    pending_ = false;
+    broken_ = !ok;
+    return ok;
+  }
+
+  grpc::ClientContext ctx_;
+  grpc::CompletionQueue cq_;
+  std::unique_ptr<grpc::ClientAsyncReader<hivemind::v1::SciReply>> reader_;
+  hivemind::v1::SciReply message_;
+  bool pending_ = false, ready_ = false, broken_ = false;
+};
 
 struct Source::Impl {
   explicit Impl(NodeConfig c) : logic(std::move(c)) {}
+  // The SCI update as pushed up the subscriptions (Fig. 5, step 1): the sink starts it, each
+  // node steps on its neighbour's message and sends its own up. False where any part fails
+  // (a node below died or missed the deadline): the caller then runs the nested update, which
+  // bypasses absent nodes; the next round subscribes anew.
+  bool pushed_update(std::uint64_t epoch, std::size_t* received_bytes) {
+    const auto deadline = Clock::now() + to_duration(logic.config().call_timeout_s);
+    if (!feed) feed = std::make_unique<SourceFeed>(logic);
+    if (!feed->ready(deadline) || !logic.start_at_sink(epoch).ok()) return false;
+    std::string bytes;
+    do {  // messages of earlier rounds that timed out are stepped past
+      if (!feed->next(deadline, bytes)) return false;
+      logic.pushed(bytes);
+    } while (logic.epoch() != epoch);
+    *received_bytes = bytes.size();
+    return true;
+  }
   NodeLogic logic;
+  std::unique_ptr<SourceFeed> feed;
   std::vector<int> boundaries;
   double cost = 0.0;
   std::uint64_t epoch = 0;
@@ -661,7 +1279,11 @@ Source::~Source() = default;
 PlanResult Source::plan(std::uint64_t epoch) {
   const auto t0 = Clock::now();
   PlanResult r;
-  impl_->logic.update(epoch, &r.message_bytes);
+  r.pushed = impl_->pushed_update(epoch, &r.message_bytes);
+  if (!r.pushed) {
+    impl_->feed.reset();
+    impl_->logic.update(epoch, &r.message_bytes);
+  }
   r.update_s = seconds_since(t0);
   hivemind::v1::PlanReply reply;
   impl_->logic.plan(0, reply);

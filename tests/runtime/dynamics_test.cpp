@@ -176,6 +176,7 @@ TEST(RuntimeDynamics, AKilledMecIsBypassedAndNoRequestIsLost) {
   EXPECT_EQ(retried, 1) << "the task in flight at node 2 was retried from cut 28";
   const PlanResult without = ue.plan(10);
   EXPECT_EQ(without.absent, std::vector<int>{2});
+  EXPECT_FALSE(without.pushed) << "node 1's subscription below it ended with node 2";
   EXPECT_EQ(without.boundaries[2], without.boundaries[1]) << "node 2 runs nothing";
 
   // Node 2 comes back on its address: re-admitted at the next SCI update.
@@ -188,6 +189,9 @@ TEST(RuntimeDynamics, AKilledMecIsBypassedAndNoRequestIsLost) {
   }
   EXPECT_TRUE(back.absent.empty());
   EXPECT_EQ(back.boundaries, want);
+  const PlanResult again = ue.plan(100);
+  EXPECT_TRUE(again.pushed) << "the subscriptions stand again through node 2";
+  EXPECT_EQ(again.boundaries, want);
   const std::vector<c10::IValue> in = {torch::randn({1, 3, 32, 32})};
   const TaskResult r = ue.run(100, in);
   EXPECT_LE(max_diff(r, *m.executor, in), 1e-5);

@@ -4,6 +4,7 @@
 // compare costs, not boundaries); a node planning another model is refused with one line.
 #include "hivemind/runtime/node.hpp"
 
+#include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -24,6 +25,7 @@
 #include "hivemind/split/problem_io.hpp"
 #include "hivemind/split/sci.hpp"
 #include "hivemind/split/solve.hpp"
+#include "hivemind/v1/node.grpc.pb.h"
 #include "runtime_testing.hpp"
 
 namespace hivemind::runtime {
@@ -58,7 +60,76 @@ TEST(NodeDaemons, DistributedPlanCostsWhatTheLibrarySolves) {
     EXPECT_NEAR(got, want.cost, tol) << "trial " << trial;
     EXPECT_NEAR(r.cost, want.cost, tol) << "trial " << trial;
     EXPECT_EQ(r.message_bytes, split::sci_message_bytes(problem.layers));
+    EXPECT_TRUE(r.pushed) << "trial " << trial << ": every node is up";
   }
+}
+
+// The SCI update pushed up the standing subscriptions (SciSubscribe + SciStart at the sink)
+// and the nested one (Sci: each node asks the next) give node 1 the same message, bit for bit;
+// SciStart is refused by a node that is not the sink and by a sink nobody subscribed to, and
+// a newer subscription replaces an older one, which ends with a status.
+TEST(NodeDaemons, APushedUpdateEqualsTheNestedOneBitForBit) {
+  std::mt19937_64 rng(7);
+  split::testing::RandomSpec spec;
+  spec.min_nodes = 4;
+  spec.max_nodes = 4;
+  const split::Problem problem = split::testing::random_problem(rng, spec);
+  const fs::path dir = temp_dir("pushed");
+  const std::string file = (dir / "problem.json").string();
+  write_text_file_atomic(file, split::to_json(problem));
+  Chain chain(HIVEMIND_NODE_EXE, dir);
+  const std::vector<std::string> nodes = chain.start(file, problem.node_count());
+  auto stub = [](const std::string& address) {
+    return hivemind::v1::Node::NewStub(
+        grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
+  };
+  auto node1 = stub(nodes[0]), sink = stub(nodes[2]);
+  auto deadline = [] { return std::chrono::system_clock::now() + std::chrono::seconds(20); };
+  auto start = [&](hivemind::v1::Node::Stub& at, std::uint64_t epoch) {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(deadline());
+    hivemind::v1::SciRequest req;
+    req.set_epoch(epoch);
+    hivemind::v1::SciReply reply;
+    return at.SciStart(&ctx, req, &reply);
+  };
+  const grpc::Status lonely = start(*sink, 3);
+  EXPECT_EQ(lonely.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_NE(lonely.error_message().find("no upstream subscription"), std::string::npos);
+  const grpc::Status not_sink = start(*node1, 3);
+  EXPECT_EQ(not_sink.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_NE(not_sink.error_message().find("not the sink"), std::string::npos);
+
+  auto nested = [&](std::uint64_t epoch) {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(deadline());
+    hivemind::v1::SciRequest req;
+    req.set_epoch(epoch);
+    hivemind::v1::SciReply reply;
+    EXPECT_TRUE(node1->Sci(&ctx, req, &reply).ok());
+    return reply.message();
+  };
+  grpc::ClientContext old_ctx;
+  old_ctx.set_deadline(deadline());
+  auto old_subscription = node1->SciSubscribe(&old_ctx, hivemind::v1::SciSubscription());
+  old_subscription->WaitForInitialMetadata();  // the subscriptions down to the sink stand
+  for (std::uint64_t epoch : {5u, 6u}) {
+    ASSERT_TRUE(start(*sink, epoch).ok());
+    hivemind::v1::SciReply pushed;
+    ASSERT_TRUE(old_subscription->Read(&pushed));
+    EXPECT_EQ(pushed.message(), nested(epoch)) << "epoch " << epoch;
+  }
+  grpc::ClientContext new_ctx;
+  new_ctx.set_deadline(deadline());
+  auto subscription = node1->SciSubscribe(&new_ctx, hivemind::v1::SciSubscription());
+  subscription->WaitForInitialMetadata();
+  hivemind::v1::SciReply pushed;
+  EXPECT_FALSE(old_subscription->Read(&pushed));
+  EXPECT_EQ(old_subscription->Finish().error_code(), grpc::StatusCode::CANCELLED);
+  ASSERT_TRUE(start(*sink, 9).ok());
+  ASSERT_TRUE(subscription->Read(&pushed));
+  EXPECT_EQ(pushed.message(), nested(9));
+  new_ctx.TryCancel();
 }
 
 TEST(NodeDaemons, ANodeOfAnotherModelIsRefused) {

@@ -93,6 +93,8 @@ struct PlanResult {
   double update_s = 0.0;          // wall time of the SCI update (sink to source, Fig. 5 step 1)
   double round_s = 0.0;           // ... and of the decisions down the chain after it
   std::vector<int> absent;        // nodes bypassed in this round (no answer in time)
+  bool pushed = false;  // the update came up the standing subscriptions (SciSubscribe), not
+                        // down and back up the nested calls (Sci)
 };
 
 // The source's side (node 0, which runs in the caller's process): asks its downstream
