@@ -641,6 +641,13 @@ struct UnaryMethod {
 class Feed;
 class Subscriber;
 
+// A call whose writes wait until the queue's thread has handled every event already complete
+// (AsyncNode::defer): replies to a backlog of reads then leave in one send.
+struct Deferred {
+  virtual void flush() = 0;
+  virtual ~Deferred() = default;
+};
+
 // The daemon's service (node.proto) on one completion queue served by one thread. While no
 // task runs it is the only thread that polls, so an SCI message is read, stepped and sent on
 // without a hand-over between threads (the sync server's pollers cost two per message); the
@@ -661,6 +668,10 @@ class AsyncNode {
   void unsubscribed(Subscriber* s) {
     if (subscriber == s) subscriber = nullptr;
   }
+  void defer(Deferred* d) {
+    if (std::find(deferred_.begin(), deferred_.end(), d) == deferred_.end()) deferred_.push_back(d);
+  }
+  void undefer(Deferred* d) { std::erase(deferred_, d); }
 
   NodeLogic logic;
   AsyncService service;
@@ -680,6 +691,7 @@ class AsyncNode {
   std::thread thread_;
   int port_ = 0;
   Feed* feed_ = nullptr;
+  std::vector<Deferred*> deferred_;
   bool closing_ = false;
 };
 
@@ -740,6 +752,7 @@ class WriteQueue {
   bool busy() const { return busy_; }
   bool finished() const { return finished_; }  // Finish started
   bool ending() const { return end_ || end_after_; }
+  std::size_t queued() const { return queue_.size(); }
   void send_metadata() {
     if (!metadata_sent_) metadata_ = metadata_sent_ = true;
   }
@@ -794,9 +807,10 @@ class WriteQueue {
 // SciStream (the benchmark's stream): each message read is stepped on the queue's thread and
 // its reply queued; the next read is posted at once (none after an error, so that the status
 // goes out without waiting for the client).
-class StepStream {
+class StepStream : public Deferred {
  public:
   static void listen(AsyncNode& n) { new StepStream(n); }
+  void flush() override { next(); }
 
  private:
   explicit StepStream(AsyncNode& n)
@@ -833,6 +847,10 @@ class StepStream {
           reading_ = true;
           stream_.Read(&step_, on_read_.tag());
         }
+        if (reading_ && writes_.queued() < kMaxHeldBack) {
+          n_.defer(this);
+          return;
+        }
       } catch (const std::exception& e) {
         writes_.end({grpc::StatusCode::INVALID_ARGUMENT, one_line(e.what())});
       }
@@ -843,6 +861,7 @@ class StepStream {
     if (writes_.busy()) return;
     if (writes_.finished()) {
       if (!reading_) {
+        n_.undefer(this);
         --n_.live;
         delete this;
       }
@@ -856,6 +875,7 @@ class StepStream {
   using Stream = grpc::ServerAsyncReaderWriter<hivemind::v1::SciReply, hivemind::v1::SciStep>;
   Stream stream_;
   WriteQueue<Stream> writes_;
+  static constexpr std::size_t kMaxHeldBack = 256;
   hivemind::v1::SciStep step_;
   std::vector<std::uint8_t> out_;
   bool reading_ = false;
@@ -1061,7 +1081,18 @@ AsyncNode::AsyncNode(NodeConfig c, const std::string& listen) : logic(std::move(
   thread_ = std::thread([this] {
     void* tag = nullptr;
     bool ok = false;
-    while (cq->Next(&tag, &ok)) (*static_cast<Event*>(tag))(ok);
+    for (;;) {
+      // Writes held back (StepStream) go out once no completed event is left to handle.
+      if (!deferred_.empty() && cq->AsyncNext(&tag, &ok, gpr_inf_past(GPR_CLOCK_MONOTONIC)) ==
+                                    grpc::CompletionQueue::TIMEOUT) {
+        std::vector<Deferred*> now;
+        now.swap(deferred_);
+        for (Deferred* d : now) d->flush();
+        continue;
+      }
+      if (deferred_.empty() && !cq->Next(&tag, &ok)) break;
+      (*static_cast<Event*>(tag))(ok);
+    }
   });
 }
 
