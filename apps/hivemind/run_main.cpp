@@ -675,8 +675,9 @@ int run(const std::vector<std::string>& argv) {
               static_cast<unsigned long long>(epoch), boundaries_text(plan.boundaries).c_str());
   std::printf(
       "  cost %s ms (planned end-to-end = dilation %.3g x cost = %s ms); SCI message %zu "
-      "B; round %s ms%s\n",
+      "B; update %s ms (%s), round with the decisions %s ms%s\n",
       ms(plan.cost).c_str(), D, ms(plan.cost * D).c_str(), plan.message_bytes,
+      ms(plan.update_s).c_str(), plan.pushed ? "pushed up the subscriptions" : "nested calls",
       ms(plan.round_s).c_str(),
       plan.absent.empty() ? "" : ("; absent nodes " + boundaries_text(plan.absent)).c_str());
   std::fflush(stdout);

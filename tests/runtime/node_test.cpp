@@ -24,6 +24,7 @@
 #include "hivemind/runtime/local_chain.hpp"
 #include "hivemind/split/problem_io.hpp"
 #include "hivemind/split/sci.hpp"
+#include "hivemind/split/sci_codec.hpp"
 #include "hivemind/split/solve.hpp"
 #include "hivemind/v1/node.grpc.pb.h"
 #include "runtime_testing.hpp"
@@ -35,6 +36,20 @@ namespace fs = std::filesystem;
 
 using Chain = LocalChain;
 using testing::temp_dir;
+
+// A random chain of `nodes` nodes (seed `seed`) written to a problem file in its own directory.
+split::Problem random_chain(unsigned seed, int nodes, const std::string& name, fs::path& dir,
+                            std::string& file) {
+  std::mt19937_64 rng(seed);
+  split::testing::RandomSpec spec;
+  spec.min_nodes = nodes;
+  spec.max_nodes = nodes;
+  const split::Problem problem = split::testing::random_problem(rng, spec);
+  dir = temp_dir(name);
+  file = (dir / "problem.json").string();
+  write_text_file_atomic(file, split::to_json(problem));
+  return problem;
+}
 
 TEST(NodeDaemons, DistributedPlanCostsWhatTheLibrarySolves) {
   std::mt19937_64 rng(2026);
@@ -69,14 +84,9 @@ TEST(NodeDaemons, DistributedPlanCostsWhatTheLibrarySolves) {
 // SciStart is refused by a node that is not the sink and by a sink nobody subscribed to, and
 // a newer subscription replaces an older one, which ends with a status.
 TEST(NodeDaemons, APushedUpdateEqualsTheNestedOneBitForBit) {
-  std::mt19937_64 rng(7);
-  split::testing::RandomSpec spec;
-  spec.min_nodes = 4;
-  spec.max_nodes = 4;
-  const split::Problem problem = split::testing::random_problem(rng, spec);
-  const fs::path dir = temp_dir("pushed");
-  const std::string file = (dir / "problem.json").string();
-  write_text_file_atomic(file, split::to_json(problem));
+  fs::path dir;
+  std::string file;
+  const split::Problem problem = random_chain(7, 4, "pushed", dir, file);
   Chain chain(HIVEMIND_NODE_EXE, dir);
   const std::vector<std::string> nodes = chain.start(file, problem.node_count());
   auto stub = [](const std::string& address) {
@@ -130,6 +140,67 @@ TEST(NodeDaemons, APushedUpdateEqualsTheNestedOneBitForBit) {
   ASSERT_TRUE(subscription->Read(&pushed));
   EXPECT_EQ(pushed.message(), nested(9));
   new_ctx.TryCancel();
+}
+
+// SciStream (the benchmark's stream): a backlog of steps is answered in order, each reply
+// node 1's message for its step (the library's within float32 rounding); a malformed step ends
+// the stream with an error naming it, and the daemon serves the next stream.
+TEST(NodeDaemons, SciStreamAnswersEveryStepInOrderAndRefusesAMalformedOne) {
+  fs::path dir;
+  std::string file;
+  const split::Problem problem = random_chain(11, 3, "stream", dir, file);
+  Chain chain(HIVEMIND_NODE_EXE, dir);
+  const std::vector<std::string> nodes = chain.start(file, problem.node_count());
+  split::SciChainSolver solver;
+  std::vector<int> boundaries;
+  solver.solve(split::compile(problem), boundaries);
+  const std::uint64_t hash = split::architecture_hash(problem);
+  auto stub = hivemind::v1::Node::NewStub(
+      grpc::CreateChannel(nodes[0], grpc::InsecureChannelCredentials()));
+  constexpr int kSteps = 500;
+  {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
+    auto stream = stub->SciStream(&ctx);
+    for (int e = 1; e <= kSteps; ++e) {  // all written before any reply is read
+      const std::vector<std::uint8_t> down =
+          split::encode_sci({hash, static_cast<std::uint64_t>(e), 2}, solver.nodes()[2].zeta);
+      hivemind::v1::SciStep step;
+      step.set_downstream(std::string(down.begin(), down.end()));
+      ASSERT_TRUE(stream->Write(step));
+    }
+    stream->WritesDone();
+    hivemind::v1::SciReply reply;
+    const std::vector<double>& want = solver.nodes()[1].zeta;
+    for (int e = 1; e <= kSteps; ++e) {
+      ASSERT_TRUE(stream->Read(&reply)) << "reply " << e;
+      const std::string& m = reply.message();
+      const split::SciMessage got =
+          split::decode_sci(std::span(reinterpret_cast<const std::uint8_t*>(m.data()), m.size()),
+                            {problem.layers, hash, 1});
+      ASSERT_EQ(got.header.epoch, static_cast<std::uint64_t>(e));
+      ASSERT_EQ(got.zeta.size(), want.size());
+      for (std::size_t x = 0; x < want.size(); ++x)
+        ASSERT_NEAR(got.zeta[x], want[x], 1e-6 * (1 + std::abs(want[x]))) << "x " << x;
+    }
+    EXPECT_FALSE(stream->Read(&reply));
+    EXPECT_TRUE(stream->Finish().ok());
+  }
+  for (const std::string& bad : {std::string("not an SCI message"), std::string()}) {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
+    auto stream = stub->SciStream(&ctx);
+    hivemind::v1::SciStep step;
+    step.set_downstream(bad);
+    ASSERT_TRUE(stream->Write(step));
+    hivemind::v1::SciReply reply;
+    EXPECT_FALSE(stream->Read(&reply));  // no reply: the stream ends with the error
+    const grpc::Status s = stream->Finish();
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << s.error_message();
+    EXPECT_EQ(s.error_message().find('\n'), std::string::npos) << s.error_message();
+  }
+  // Still serving: the decisions of a full round from the source.
+  EXPECT_EQ(plan_from_source(node_config_from_problem(problem, 0, nodes), 1).boundaries.size(), 3u);
 }
 
 TEST(NodeDaemons, ANodeOfAnotherModelIsRefused) {
