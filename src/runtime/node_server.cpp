@@ -52,16 +52,19 @@ class Workers {
     for (int i = 0; i < n; ++i) threads_.emplace_back([this] { loop(); });
   }
   ~Workers() { stop(); }
-  void post(std::function<void()> f) {
+  // False once stopping: nothing would run the job.
+  bool post(std::function<void()> f) {
     std::lock_guard lock(mu_);
+    if (stopping_) return false;
     if (idle_.empty()) {
       queue_.push_back(std::move(f));
-      return;
+      return true;
     }
     Idle* w = idle_.back();
     idle_.pop_back();
     w->job = std::move(f);
     w->cv.notify_one();
+    return true;
   }
   void stop() {
     {
@@ -206,10 +209,11 @@ class UnaryCall {
     ++n_.live;
     arrived_ns_ = unix_ns();
     listen(n_, m_);
-    if (m_.blocking)
-      n_.workers.post([this] { respond(); });
-    else
+    if (!m_.blocking)
       respond();
+    else if (!n_.workers.post([this] { respond(); }))  // it came in as the server shut down
+      responder_.Finish(reply_, {grpc::StatusCode::UNAVAILABLE, "the node is shutting down"},
+                        on_finish_.tag());
   }
   void respond() {
     const grpc::Status s = m_.handle(ctx_, request_, reply_, arrived_ns_);
@@ -568,14 +572,18 @@ AsyncNode::AsyncNode(NodeConfig c, const std::string& listen) : logic(std::move(
     bool ok = false;
     for (;;) {
       // Writes held back (StepStream) go out once no completed event is left to handle.
-      if (!deferred_.empty() && cq->AsyncNext(&tag, &ok, gpr_inf_past(GPR_CLOCK_MONOTONIC)) ==
-                                    grpc::CompletionQueue::TIMEOUT) {
-        std::vector<Deferred*> now;
-        now.swap(deferred_);
-        for (Deferred* d : now) d->flush();
-        continue;
+      if (!deferred_.empty()) {
+        const auto got = cq->AsyncNext(&tag, &ok, gpr_inf_past(GPR_CLOCK_MONOTONIC));
+        if (got == grpc::CompletionQueue::SHUTDOWN) break;
+        if (got == grpc::CompletionQueue::TIMEOUT) {
+          std::vector<Deferred*> now;
+          now.swap(deferred_);
+          for (Deferred* d : now) d->flush();
+          continue;
+        }
+      } else if (!cq->Next(&tag, &ok)) {
+        break;
       }
-      if (deferred_.empty() && !cq->Next(&tag, &ok)) break;
       (*static_cast<Event*>(tag))(ok);
     }
   });
