@@ -103,7 +103,8 @@ options:
                        with --emulate: before request N (0-based), re-shape link K (0 = UE ->
                        first MEC) to MBPS megabit/s and MS milliseconds overhead (default:
                        the route's); with --replan-every the split follows at the next SCI
-                       update, from the links the receivers estimated
+                       update, from the links the receivers estimated; N past the last
+                       request is refused
   --replan-every N     run a new planning round (the next epoch) every N requests; the nodes
                        plan with the links they estimated from the transfers they received
                        (default 0: plan once)
@@ -530,6 +531,11 @@ int run(const std::vector<std::string>& argv) {
   if (const auto spec = args.value("--shape")) {
     if (!emulate) throw InputError("--shape: only with --emulate (links are shaped when emulated)");
     shapes = parse_shapes(*spec, route);
+    for (const Reshape& r : shapes)
+      if (r.at >= requests)
+        throw InputError("--shape: request " + std::to_string(r.at) + " is past the last of the " +
+                         std::to_string(requests) + " requests (0.." +
+                         std::to_string(requests - 1) + ")");
   }
   const model::DeviceCatalog catalog = model::load_device_catalog(
       args.value_or("--devices", cli::data_dir() + "/devices/devices.json"));

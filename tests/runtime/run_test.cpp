@@ -206,6 +206,7 @@ TEST(HivemindRun, BadInputsAreOneLineAndExitTwo) {
                                              {"--shape", "1:1:5"},  // without --emulate
                                              {"--emulate", "--shape", "1:7:5"},
                                              {"--emulate", "--shape", "1:1:-5"},
+                                             {"--emulate", "--requests", "3", "--shape", "3:1:5"},
                                              {"--no-such-flag"}}) {
     const std::string log = (dir / "run.txt").string();
     const ExitStatus st = hivemind_run(args, log);
