@@ -100,12 +100,16 @@ double LatencyModel::estimate_s(LayerGroup group, double flops) const {
   return g.overhead_s + (flops > 0 && g.flops_per_s > 0 ? flops / g.flops_per_s : 0.0);
 }
 
-double LatencyModel::estimate_s(std::string_view kind, double flops) const {
-  return estimate_s(layer_group(kind), flops);
-}
-
 double LatencyModel::estimate_s(const LayerProfile& layer) const {
   return estimate_s(layer_group(layer.kind, layer.flops, layer.param_bytes), layer.flops);
+}
+
+LayerCost LatencyModel::estimate(const LayerProfile& layer) const {
+  const LayerGroup g = layer_group(layer.kind, layer.flops, layer.param_bytes);
+  LayerCost c;
+  c.forward_s = estimate_s(g, layer.flops);
+  c.backward_s = estimate_s(g, layer.flops > 0 ? 2 * layer.flops : layer.flops);
+  return c;
 }
 
 int LatencyModel::layers_fitted() const {

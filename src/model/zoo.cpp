@@ -74,10 +74,7 @@ DeviceProfile estimated_run(const ModelProfile& p, const LatencyModel& f, int la
   d.device_class = f.device_class;
   d.layers.resize(p.layers.size());
   for (std::size_t l = 0; l < p.layers.size(); ++l) {
-    const LayerProfile& layer = p.layers[l];
-    const LayerGroup g = layer_group(layer.kind, layer.flops, layer.param_bytes);
-    d.layers[l].forward_s = f.estimate_s(g, layer.flops);
-    d.layers[l].backward_s = f.estimate_s(g, layer.flops > 0 ? 2 * layer.flops : layer.flops);
+    d.layers[l] = f.estimate(p.layers[l]);
   }
   d.source =
       "estimated from FLOPs (no measurement): per layer group (conv, dense, other) t = "
@@ -140,8 +137,7 @@ DeviceProfile scaled_run(const std::string& name, const std::vector<const ModelP
       t.backward_s = p0.t.backward_s * ratio;
       ++one_sided;
     } else {
-      t.forward_s = f.estimate_s(group, layer.flops);
-      t.backward_s = f.estimate_s(group, layer.flops > 0 ? 2 * layer.flops : layer.flops);
+      t = f.estimate(layer);
       ++estimated;
     }
   }

@@ -47,7 +47,13 @@ TEST(LatencyModel, FitRecoversAnExactModel) {
   EXPECT_EQ(layer_group("ReLU", 1e9, 4), LayerGroup::kOther);
   const LatencyModel u = uniform_latency_model("pi", 1e-5, 2e9);
   EXPECT_EQ(u.layers_fitted(), 0);
-  EXPECT_DOUBLE_EQ(u.estimate_s("Conv2d", 2e9), 1e-5 + 1.0);
+  EXPECT_DOUBLE_EQ(u.estimate_s(LayerGroup::kConv, 2e9), 1e-5 + 1.0);
+  LayerProfile conv;
+  conv.kind = "Conv2d";
+  conv.flops = 2e9;
+  const LayerCost c = u.estimate(conv);  // forward f(F), backward f(2F)
+  EXPECT_DOUBLE_EQ(c.forward_s, 1e-5 + 1.0);
+  EXPECT_DOUBLE_EQ(c.backward_s, 1e-5 + 2.0);
   EXPECT_EQ(u.describe(), "10 us + flops / 2 GFLOP/s");
   EXPECT_THROW(fit_latency_model("x", {{"Conv2d", 1e6, 1e-3}}), InputError);
 }
@@ -89,9 +95,8 @@ TEST(LatencyModel, DerivesTheMissingClassesKeepingEachLayersShape) {
     ASSERT_EQ(cuda->device_class, "cuda");
     for (std::size_t l = 0; l < one.layers.size(); ++l) {
       const auto& layer = one.layers[l];
-      const double want = zoo.device("cpu1")->layers[l].forward_s *
-                          cuda->estimate_s(layer.kind, layer.flops) /
-                          cpu1->estimate_s(layer.kind, layer.flops);
+      const double want = zoo.device("cpu1")->layers[l].forward_s * cuda->estimate_s(layer) /
+                          cpu1->estimate_s(layer);
       EXPECT_NEAR(one.device("cuda")->layers[l].forward_s, want, 1e-12 * want) << name << " " << l;
     }
     EXPECT_NE(one.device("cuda")->source.find("derived from cpu1"), std::string::npos);
@@ -110,7 +115,7 @@ TEST(LatencyModel, AnUncataloguedClassIsMatchedToItsReference) {
   mine.device_class = "cpu";
   mine.source = "measured here";
   for (const auto& layer : p.layers)
-    mine.layers.push_back({2.5 * cpu16.estimate_s(layer.kind, layer.flops), 0.0, 0.0});
+    mine.layers.push_back({2.5 * cpu16.estimate_s(layer), 0.0, 0.0});
   p.devices = {mine};
   const auto derived = derive_missing_classes(p, models);
   ASSERT_EQ(derived.size(), 3u);
@@ -119,7 +124,7 @@ TEST(LatencyModel, AnUncataloguedClassIsMatchedToItsReference) {
   EXPECT_NEAR(derived[0].fit_error, 0.0, 1e-9);
   for (const auto& m : models)
     for (std::size_t l = 0; l < p.layers.size(); ++l) {
-      const double want = m.estimate_s(p.layers[l].kind, p.layers[l].flops);
+      const double want = m.estimate_s(p.layers[l]);
       EXPECT_NEAR(p.device(m.device_class)->layers[l].forward_s, want, 1e-9 * want);
     }
   const std::string line = describe(derived, "my.json");

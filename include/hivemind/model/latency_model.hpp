@@ -53,10 +53,11 @@ struct LatencyModel {
 
   // f_c(layer) for a layer of `group` with `flops` (< 0 = unknown: the overhead alone).
   double estimate_s(LayerGroup group, double flops) const;
-  // The same for a layer of `kind` (its group by kind alone).
-  double estimate_s(std::string_view kind, double flops) const;
   // The same for a profile's layer (its group by kind, FLOPs and parameters).
   double estimate_s(const LayerProfile& layer) const;
+  // A layer's estimated costs: forward f(F), backward f(2F) (a backward pass computes about
+  // twice the forward's FLOPs: the gradients of the inputs and of the weights); no energy.
+  LayerCost estimate(const LayerProfile& layer) const;
   // Layers the fit used over all groups; 0 for a model given by hand (uniform_latency_model).
   int layers_fitted() const;
   // One line, e.g. "conv 49 us + flops / 138 GFLOP/s, dense ..., other ...", or

@@ -826,13 +826,7 @@ ModelProfile import_onnx(const OnnxImportOptions& o) {
       d.source += "; the " + fit.device_class + " latency model fitted on " +
                   std::to_string(fit.layers_fitted()) +
                   " measured layers of the zoo (data/devices/latency_models.json)";
-    for (const auto& l : p.layers) {
-      LayerCost c;
-      const LayerGroup g = layer_group(l.kind, l.flops, l.param_bytes);
-      c.forward_s = fit.estimate_s(g, l.flops);
-      c.backward_s = fit.estimate_s(g, l.flops > 0 ? 2 * l.flops : l.flops);
-      d.layers.push_back(c);
-    }
+    for (const auto& l : p.layers) d.layers.push_back(fit.estimate(l));
     p.devices.push_back(std::move(d));
   }
   keep_class_order(p, o.estimates);
