@@ -448,16 +448,16 @@ class Runner {
   void transfer_on(int link, double bits, bool up, double planned_cap, double& t, Exec& e,
                    MethodState* state) {
     const ScenarioLink& info = net_.link_info(link);
-    t += info.overhead_s;
-    const long b0 = net_.block_index(t);
-    const double end = t <= deadline_ ? net_.transfer_end(link, t, bits) : kInf;
-    if (!(end <= deadline_)) {  // never arrives, or after the task's give-up time
+    const Network::Sent sent = net_.send(link, t, bits, deadline_);
+    if (!std::isfinite(sent.end_s)) {  // never arrives, or after the task's give-up time
       t = kInf;
       e.exact = false;
       return;
     }
-    const double rate = end > t ? bits / (end - t) : net_.capacity_bps(link, t);
-    e.exact = e.exact && net_.block_index(end) == b0 && net_.capacity_bps(link, t) == planned_cap &&
+    t = sent.start_s;
+    const double end = sent.end_s, rate = sent.rate_bps;
+    e.exact = e.exact && net_.block_index(end) == net_.block_index(t) &&
+              net_.capacity_bps(link, t) == planned_cap &&
               planned_cap >= info.capacity_bps * split::kPlanningFloor;
     if (!info.radio_power.empty()) {
       const auto& model =

@@ -528,6 +528,18 @@ double Network::capacity_bps(int link, double t) {
   return tr.blocks[b];
 }
 
+Network::Sent Network::send(int link, double t, double bits, double give_up_s) {
+  Sent s;
+  s.start_s = t + link_info(link).overhead_s;
+  s.end_s = s.start_s <= give_up_s ? transfer_end(link, s.start_s, bits) : kInf;
+  if (!(s.end_s <= give_up_s)) {
+    s.end_s = kInf;
+    return s;
+  }
+  s.rate_bps = s.end_s > s.start_s ? bits / (s.end_s - s.start_s) : capacity_bps(link, s.start_s);
+  return s;
+}
+
 double Network::transfer_end(int link, double t, double bits) {
   if (bits <= 0) return t;
   LinkTrace& tr = *links_[link];

@@ -118,16 +118,11 @@ struct Executor {
   void send(int p, double bytes, bool up) {
     if (!std::isfinite(t)) return;
     const LinkView& l = links[p];
-    t += l.overhead_s;
     const double bits = bytes * 8.0;
-    const double end = net.transfer_end(l.id, t, bits);
-    if (!std::isfinite(end)) {
-      t = kInf;
-      return;
-    }
-    const double rate = end > t ? bits / (end - t) : net.capacity_bps(l.id, t);
-    if (const RadioPower* r = up ? l.up : l.down) energy_j += r->energy_j(bits, rate);
-    t = end;
+    const Network::Sent sent = net.send(l.id, t, bits);
+    t = sent.end_s;
+    if (!std::isfinite(t)) return;
+    if (const RadioPower* r = up ? l.up : l.down) energy_j += r->energy_j(bits, sent.rate_bps);
   }
 
   // One pass of `c` under plan b, in the cost model's terms (cost_model.hpp,

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -99,6 +100,15 @@ class Network {
   // Time at which `bits` sent on `link` from time t have all arrived, integrating the
   // block-constant capacity (no overhead added). Returns +inf if that takes more than an hour.
   double transfer_end(int link, double t, double bits);
+  // One transfer on `link` sent at t (Eq. 10 on the traces): the link's overhead first, then
+  // `bits` over the block-constant capacity. end_s is +inf when the data never arrives or would
+  // arrive after `give_up_s` (then no trace past it is read); rate_bps is bits over the time
+  // they took (the capacity at start_s for nothing to send), 0 when they never arrive.
+  struct Sent {
+    double start_s = 0.0, end_s = 0.0, rate_bps = 0.0;
+  };
+  Sent send(int link, double t, double bits,
+            double give_up_s = std::numeric_limits<double>::infinity());
   // Whether the target's path on `link` is blocked at some moment of [t0, t1] (blockage.hpp;
   // false for a link without blockage).
   bool blocked_during(int link, double t0, double t1);
