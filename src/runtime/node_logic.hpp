@@ -14,6 +14,7 @@
 #include <limits>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <thread>
 
 #include "credentials.hpp"
@@ -44,6 +45,11 @@ inline grpc::ChannelArguments channel_arguments() {
   args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 100);
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
   return args;
+}
+
+// A protobuf `bytes` field as the codec reads it.
+inline std::span<const std::uint8_t> byte_span(const std::string& bytes) {
+  return {reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size()};
 }
 
 inline double seconds_since(Clock::time_point t0) {
@@ -209,11 +215,10 @@ class NodeLogic {
         if (s.ok()) {
           const std::string& bytes = reply.message();
           if (received_bytes) *received_bytes = bytes.size();
-          split::decode_sci(
-              std::span(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size()),
-              {c_.task.layers, c_.architecture,
-               static_cast<std::uint32_t>(peers_[target].position)},
-              down);
+          split::decode_sci(byte_span(bytes),
+                            {c_.task.layers, c_.architecture,
+                             static_cast<std::uint32_t>(peers_[target].position)},
+                            down);
           if (down.header.epoch != epoch)
             throw InputError("SCI message: epoch " + std::to_string(down.header.epoch) +
                              ", this round is " + std::to_string(epoch));
@@ -234,7 +239,7 @@ class NodeLogic {
   std::vector<std::uint8_t> pushed(const std::string& bytes) {
     const auto t0 = Clock::now();
     split::decode_sci(
-        std::span(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size()),
+        byte_span(bytes),
         {c_.task.layers, c_.architecture, static_cast<std::uint32_t>(peers_.front().position)},
         push_down_);
     return step_on(push_down_, 0, push_down_.header.epoch, t0);
@@ -308,9 +313,8 @@ class NodeLogic {
     in.compute = compute_row_;
     in.incoming = configured_row_;  // empty at the source
     if (!c_.sink) {
-      split::decode_sci(
-          std::span(reinterpret_cast<const std::uint8_t*>(downstream.data()), downstream.size()),
-          {c_.task.layers, c_.architecture, std::nullopt}, step_down_);
+      split::decode_sci(byte_span(downstream), {c_.task.layers, c_.architecture, std::nullopt},
+                        step_down_);
       in.downstream_zeta = step_down_.zeta;
     }
     split::sci_node(in, step_table_);

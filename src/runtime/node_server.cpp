@@ -164,7 +164,7 @@ class AsyncNode {
   NodeLogic logic;
   AsyncService service;
   std::unique_ptr<grpc::ServerCompletionQueue> cq;
-  Workers workers{8};
+  Workers workers{8};        // threads
   std::atomic<int> live{0};  // call objects that may still start operations
   Subscriber* subscriber = nullptr;
 
@@ -364,7 +364,7 @@ class StepStream : public Deferred {
   using Stream = grpc::ServerAsyncReaderWriter<hivemind::v1::SciReply, hivemind::v1::SciStep>;
   Stream stream_;
   WriteQueue<Stream> writes_;
-  static constexpr std::size_t kMaxHeldBack = 256;
+  static constexpr std::size_t kMaxHeldBack = 256;  // replies held back at most
   hivemind::v1::SciStep step_;
   std::vector<std::uint8_t> out_;
   bool reading_ = false;
@@ -646,8 +646,9 @@ void AsyncNode::shutdown() {
   closed_ = nullptr;
   server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
   workers.stop();
-  // The calls still alive finish on the queue's thread before it shuts down.
-  for (int i = 0; i < 2000 && live.load() > 0; ++i)
+  // The calls still alive finish on the queue's thread before it shuts down (at most 2 s).
+  const auto until = Clock::now() + std::chrono::seconds(2);
+  while (live.load() > 0 && Clock::now() < until)
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
   cq->Shutdown();
   thread_.join();

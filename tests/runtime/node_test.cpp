@@ -37,18 +37,31 @@ namespace fs = std::filesystem;
 using Chain = LocalChain;
 using testing::temp_dir;
 
-// A random chain of `nodes` nodes (seed `seed`) written to a problem file in its own directory.
-split::Problem random_chain(unsigned seed, int nodes, const std::string& name, fs::path& dir,
-                            std::string& file) {
-  std::mt19937_64 rng(seed);
-  split::testing::RandomSpec spec;
-  spec.min_nodes = nodes;
-  spec.max_nodes = nodes;
-  const split::Problem problem = split::testing::random_problem(rng, spec);
-  dir = temp_dir(name);
-  file = (dir / "problem.json").string();
-  write_text_file_atomic(file, split::to_json(problem));
-  return problem;
+// A random chain of `n` nodes (seed `seed`) in a problem file of its own directory, its
+// daemons (nodes 1..n-1) running on loopback.
+struct RandomDaemons {
+  RandomDaemons(unsigned seed, int n, const std::string& name)
+      : problem(draw(seed, n)), dir(temp_dir(name)), chain(HIVEMIND_NODE_EXE, dir) {
+    const std::string file = (dir / "problem.json").string();
+    write_text_file_atomic(file, split::to_json(problem));
+    nodes = chain.start(file, n);
+  }
+  static split::Problem draw(unsigned seed, int n) {
+    std::mt19937_64 rng(seed);
+    split::testing::RandomSpec spec;
+    spec.min_nodes = n;
+    spec.max_nodes = n;
+    return split::testing::random_problem(rng, spec);
+  }
+  split::Problem problem;
+  fs::path dir;
+  Chain chain;
+  std::vector<std::string> nodes;  // addresses of nodes 1..n-1
+};
+
+std::unique_ptr<hivemind::v1::Node::Stub> stub(const std::string& address) {
+  return hivemind::v1::Node::NewStub(
+      grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
 }
 
 TEST(NodeDaemons, DistributedPlanCostsWhatTheLibrarySolves) {
@@ -84,16 +97,8 @@ TEST(NodeDaemons, DistributedPlanCostsWhatTheLibrarySolves) {
 // SciStart is refused by a node that is not the sink and by a sink nobody subscribed to, and
 // a newer subscription replaces an older one, which ends with a status.
 TEST(NodeDaemons, APushedUpdateEqualsTheNestedOneBitForBit) {
-  fs::path dir;
-  std::string file;
-  const split::Problem problem = random_chain(7, 4, "pushed", dir, file);
-  Chain chain(HIVEMIND_NODE_EXE, dir);
-  const std::vector<std::string> nodes = chain.start(file, problem.node_count());
-  auto stub = [](const std::string& address) {
-    return hivemind::v1::Node::NewStub(
-        grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
-  };
-  auto node1 = stub(nodes[0]), sink = stub(nodes[2]);
+  const RandomDaemons d(7, 4, "pushed");
+  auto node1 = stub(d.nodes[0]), sink = stub(d.nodes[2]);
   auto deadline = [] { return std::chrono::system_clock::now() + std::chrono::seconds(20); };
   auto start = [&](hivemind::v1::Node::Stub& at, std::uint64_t epoch) {
     grpc::ClientContext ctx;
@@ -146,22 +151,18 @@ TEST(NodeDaemons, APushedUpdateEqualsTheNestedOneBitForBit) {
 // node 1's message for its step (the library's within float32 rounding); a malformed step ends
 // the stream with an error naming it, and the daemon serves the next stream.
 TEST(NodeDaemons, SciStreamAnswersEveryStepInOrderAndRefusesAMalformedOne) {
-  fs::path dir;
-  std::string file;
-  const split::Problem problem = random_chain(11, 3, "stream", dir, file);
-  Chain chain(HIVEMIND_NODE_EXE, dir);
-  const std::vector<std::string> nodes = chain.start(file, problem.node_count());
+  const RandomDaemons d(11, 3, "stream");
+  const split::Problem& problem = d.problem;
   split::SciChainSolver solver;
   std::vector<int> boundaries;
   solver.solve(split::compile(problem), boundaries);
   const std::uint64_t hash = split::architecture_hash(problem);
-  auto stub = hivemind::v1::Node::NewStub(
-      grpc::CreateChannel(nodes[0], grpc::InsecureChannelCredentials()));
+  auto node1 = stub(d.nodes[0]);
   constexpr int kSteps = 500;
   {
     grpc::ClientContext ctx;
     ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
-    auto stream = stub->SciStream(&ctx);
+    auto stream = node1->SciStream(&ctx);
     for (int e = 1; e <= kSteps; ++e) {  // all written before any reply is read
       const std::vector<std::uint8_t> down =
           split::encode_sci({hash, static_cast<std::uint64_t>(e), 2}, solver.nodes()[2].zeta);
@@ -189,7 +190,7 @@ TEST(NodeDaemons, SciStreamAnswersEveryStepInOrderAndRefusesAMalformedOne) {
   for (const std::string& bad : {std::string("not an SCI message"), std::string()}) {
     grpc::ClientContext ctx;
     ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
-    auto stream = stub->SciStream(&ctx);
+    auto stream = node1->SciStream(&ctx);
     hivemind::v1::SciStep step;
     step.set_downstream(bad);
     ASSERT_TRUE(stream->Write(step));
@@ -200,7 +201,8 @@ TEST(NodeDaemons, SciStreamAnswersEveryStepInOrderAndRefusesAMalformedOne) {
     EXPECT_EQ(s.error_message().find('\n'), std::string::npos) << s.error_message();
   }
   // Still serving: the decisions of a full round from the source.
-  EXPECT_EQ(plan_from_source(node_config_from_problem(problem, 0, nodes), 1).boundaries.size(), 3u);
+  EXPECT_EQ(plan_from_source(node_config_from_problem(problem, 0, d.nodes), 1).boundaries.size(),
+            3u);
 }
 
 TEST(NodeDaemons, ANodeOfAnotherModelIsRefused) {
