@@ -10,9 +10,10 @@
 //      daemon waits on a client that shares its two cores, and each wake-up serves a few steps).
 //   3. ResNet-18 (224 px, the profiler's C++-built TorchScript) split over 5 local daemons
 //      without emulation vs the monolithic forward in this process: median end-to-end against
-//      median monolithic + the transfers' measured time over loopback. Goal <= 1.10x.
-// Usage: runtime_bench [ROUNDS [round|stream|split]] (default 200 SCI rounds, over chains of 2,
-// 5 and 11 nodes; the stream sends 1000 x ROUNDS; all three parts).
+//      median monolithic + the transfers' measured time over loopback. Goal <= 1.10x. Each
+//      node's layers are also timed chained in this process, to tell compute from the rest.
+// Usage: runtime_bench [ROUNDS [round|stream|split [RUNS]]] (default 200 SCI rounds, over
+// chains of 2, 5 and 11 nodes; the stream sends 1000 x ROUNDS; 20 split runs; all three parts).
 #include <grpcpp/grpcpp.h>
 #include <torch/torch.h>
 #include <unistd.h>
@@ -22,6 +23,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <numeric>
 #include <random>
 #include <sstream>
 #include <string>
@@ -198,17 +200,43 @@ void split_vs_monolithic(const fs::path& dir, int runs) {
   source.plan(1);
   torch::manual_seed(1);
   const std::vector<c10::IValue> in = {torch::randn({1, 3, 224, 224})};
-  std::vector<double> split_ms, mono_ms, transfer_ms, compute_ms, chained_ms;
+  // The same layers in this process, one layer graph at a time, node by node (`pause`: idle
+  // before each node's part, as a daemon is while it waits for its input); seconds per node.
+  const auto chained = [&](std::chrono::milliseconds pause) {
+    std::vector<double> part_s;
+    std::vector<c10::IValue> live = in;
+    for (std::size_t n = 0; n < want.size(); ++n) {
+      if (pause.count() > 0) std::this_thread::sleep_for(pause);
+      const auto t1 = Clock::now();
+      live = executor->run(n ? static_cast<std::size_t>(want[n - 1]) + 1 : 1,
+                           static_cast<std::size_t>(want[n]), live);
+      part_s.push_back(seconds_since(t1));
+    }
+    executor->result(live);
+    return part_s;
+  };
+  const auto ms_sum = [](const std::vector<double>& s) {
+    return std::accumulate(s.begin(), s.end(), 0.0) * 1e3;
+  };
+  std::vector<double> split_ms, mono_ms, transfer_ms, compute_ms, chained_ms, paused_ms;
+  std::vector<std::vector<double>> node_ms(want.size()), part_ms(want.size()),
+      paused_part_ms(want.size());
   double diff = 0;
+  int delivered = 0;  // results that came straight from the sink (Deliveries)
   for (int r = 0; r < runs + 2; ++r) {
     const runtime::TaskResult t = source.run(static_cast<std::uint64_t>(r), in);
     const auto t0 = Clock::now();
     const c10::IValue mono = executor->forward(in);
     const double mono_s = seconds_since(t0);
-    const auto t1 = Clock::now();  // the same layers in this process, one layer graph at a time
-    executor->result(executor->run(1, static_cast<std::size_t>(L), in));
-    const double chained_s = seconds_since(t1);
+    const std::vector<double> part_s = chained(std::chrono::milliseconds(0));
+    const std::vector<double> paused_s = chained(std::chrono::milliseconds(5));
     if (r < 2) continue;  // warm-up
+    delivered += t.delivered;
+    for (std::size_t n = 0; n < t.runs.size() && n < want.size(); ++n) {
+      node_ms[n].push_back(t.runs[n].compute_s * 1e3);
+      part_ms[n].push_back(part_s[n] * 1e3);
+      paused_part_ms[n].push_back(paused_s[n] * 1e3);
+    }
     double transfer = 0, compute = 0;
     for (const auto& n : t.runs) {
       transfer += n.transfer_in_s;
@@ -218,19 +246,32 @@ void split_vs_monolithic(const fs::path& dir, int runs) {
     mono_ms.push_back(mono_s * 1e3);
     transfer_ms.push_back(transfer * 1e3);
     compute_ms.push_back(compute * 1e3);
-    chained_ms.push_back(chained_s * 1e3);
+    chained_ms.push_back(ms_sum(part_s));
+    paused_ms.push_back(ms_sum(paused_s));
     diff = std::max(diff, (t.output.toTensor() - mono.toTensor()).abs().max().item<double>());
   }
   const double split = quantile(split_ms, 0.5), mono = quantile(mono_ms, 0.5),
-               transfer = quantile(transfer_ms, 0.5);
+               transfer = quantile(transfer_ms, 0.5), paused = quantile(paused_ms, 0.5);
   std::printf(
       "3. ResNet-18 224 px over 5 daemons (split %d/%d/%d/%d/%d), no emulation, %d runs: split "
       "median %.2f ms (layers %.2f ms, transfers %.2f ms over loopback), monolithic median %.2f "
-      "ms; split / (monolithic + transfers) = %.3f (goal <= 1.10); max |diff| %.2g; the same "
-      "layers one at a time in this process (run(1..L)): median %.2f ms, %.3f x monolithic\n",
+      "ms; split / (monolithic + transfers) = %.3f (goal <= 1.10); max |diff| %.2g; results "
+      "straight from the sink (Deliveries): %d of %d\n",
       want[0], want[1], want[2], want[3], want[4], runs, split, quantile(compute_ms, 0.5), transfer,
-      mono, split / (mono + transfer), diff, quantile(chained_ms, 0.5),
-      quantile(chained_ms, 0.5) / mono);
+      mono, split / (mono + transfer), diff, delivered, runs);
+  std::printf(
+      "   the same layers in this process, one layer graph at a time: back to back %.2f ms "
+      "(%.3f x monolithic); with 5 ms idle before each node's part %.2f ms (%.3f x); split / "
+      "(that + transfers) = %.3f\n",
+      quantile(chained_ms, 0.5), quantile(chained_ms, 0.5) / mono, paused, paused / mono,
+      split / (paused + transfer));
+  std::printf(
+      "   each node's layers, median ms: in its daemon (node 0: this process) / back to back / "
+      "after 5 ms idle:");
+  for (std::size_t n = 0; n < want.size(); ++n)
+    std::printf(" %.2f/%.2f/%.2f", quantile(node_ms[n], 0.5), quantile(part_ms[n], 0.5),
+                quantile(paused_part_ms[n], 0.5));
+  std::printf("\n");
 }
 
 }  // namespace
@@ -255,7 +296,8 @@ int main(int argc, char** argv) {
       sci_stream(dir, rounds * 1000, 64);
     }
     std::fflush(stdout);
-    if (only.empty() || only == "split") split_vs_monolithic(dir, 20);
+    if (only.empty() || only == "split")
+      split_vs_monolithic(dir, argc > 3 ? std::max(1, std::atoi(argv[3])) : 20);
     fs::remove_all(dir);
     return 0;
   } catch (const std::exception& e) {

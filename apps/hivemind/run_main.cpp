@@ -126,17 +126,21 @@ the bytes it received and the mean transfer time into it measured and planned; e
 mean/min/max against the planned (dilation x plan cost), the monolithic forward's time on this
 machine and the largest difference of any output from the monolithic forward. Nodes after the
 one that runs the last layer relay the result to the sink (deliver: sink, the route's
-default) or are not reached (deliver: source or none); with deliver: source the result's
-return over each link is emulated and planned too (Eq. 10, down). Without --emulate the
+default) or are not reached (deliver: source or none); the result reaches node 0 straight
+from the node that finished the task (a Deliveries subscription; "results: N of M" says how
+many came that way), and with deliver: source its return over the links crossed is emulated
+and planned there too (Eq. 10, down). Without --emulate the
 nodes run at this machine's speed over loopback, so measured and planned differ by design;
 with --emulate their ratio should be near 1.
 
 Trace (--trace), seconds and bytes: per request and node that ran, {"task", "node" (position),
 "name", "device_class", "first_layer", "last_layer" (first > last: it only relayed),
 "compute_s", "planned_compute_s", "bytes_in" (pickled values received), "transfer_in_s",
-"planned_transfer_in_s", "return_s", "planned_return_s" (deliver: source: the result's
-return over the link out of the node), "retries", "bypassed"}; then per request {"task",
-"epoch", "boundaries", "end_to_end_s", "planned_s", "monolithic_s", "max_abs_diff"}.
+"planned_transfer_in_s", "return_s", "planned_return_s" (deliver: source, at the node
+that ran the last layer: the result's return over the links back to the source), "retries",
+"bypassed"}; then per request {"task",
+"epoch", "boundaries", "end_to_end_s", "delivered" (the result came straight from the node
+that finished the task), "planned_s", "monolithic_s", "max_abs_diff"}.
 
 Every daemon is started with --die-with-parent and lives at most 120 s + (requests + planning
 rounds) x --timeout-s; all are stopped by PID (SIGTERM, SIGKILL after 10 s) on every exit path.
@@ -691,6 +695,7 @@ int run(const std::vector<std::string>& argv) {
   // The requests.
   torch::manual_seed(2026);
   std::map<int, NodeStats> stats;
+  long long delivered = 0;  // results straight from the node that finished the task
   double e2e_sum = 0, e2e_min = std::numeric_limits<double>::infinity(), e2e_max = 0,
          planned_sum = 0, mono_sum = 0, worst_diff = 0, worst_scale = 0;
   int replans = 0, replans_changed = 0;
@@ -737,6 +742,7 @@ int run(const std::vector<std::string>& argv) {
     worst_diff = std::max(worst_diff, diff);
     worst_scale = std::max(worst_scale, scale);
     e2e_sum += r.end_to_end_s;
+    delivered += r.delivered;
     e2e_min = std::min(e2e_min, r.end_to_end_s);
     e2e_max = std::max(e2e_max, r.end_to_end_s);
     planned_sum += r.planned_s;
@@ -781,6 +787,7 @@ int run(const std::vector<std::string>& argv) {
                                    {"epoch", epoch},
                                    {"boundaries", r.boundaries},
                                    {"end_to_end_s", r.end_to_end_s},
+                                   {"delivered", r.delivered},
                                    {"planned_s", r.planned_s},
                                    {"monolithic_s", mono_s},
                                    {"max_abs_diff", diff}};
@@ -835,6 +842,10 @@ int run(const std::vector<std::string>& argv) {
       "cost); measured / planned %.3f\n",
       ms(e2e).c_str(), ms(e2e_min).c_str(), ms(e2e_max).c_str(), ms(planned).c_str(), D,
       planned > 0 ? e2e / planned : 0.0);
+  std::printf(
+      "results: %lld of %lld straight from the node that finished the task (Deliveries), the "
+      "rest back up the chain\n",
+      delivered, requests);
   std::printf("monolithic forward on this machine: %s ms (mean of %lld)\n",
               ms(mono_sum / n).c_str(), requests);
   std::printf(

@@ -3,8 +3,12 @@
 #include <grpcpp/grpcpp.h>
 #include <torch/serialize.h>
 
+#include <algorithm>
 #include <chrono>
 #include <memory>
+#include <optional>
+#include <random>
+#include <set>
 
 #include "node_logic.hpp"
 
@@ -107,6 +111,161 @@ class SourceFeed {
   bool pending_ = false, ready_ = false, broken_ = false;
 };
 
+// The source's side of Deliveries: a subscription to every downstream node's finished tasks
+// and the source's Run calls, on one completion queue waited on in the caller's thread. A
+// task is done when its result arrives over a subscription, or when its Run call returns it
+// (a node finished it without a subscriber). The Run call of a task already delivered stays
+// in flight until the acknowledgements come up the chain, and is then freed.
+class SourceDeliveries {
+ public:
+  explicit SourceDeliveries(NodeLogic& logic) : logic_(logic), token_(random_token()) {
+    for (std::size_t k = 0; k < logic.peer_count(); ++k) {
+      auto st = std::make_unique<Stream>();
+      st->reader = logic.deliveries(k, token_, st->ctx, cq_);
+      st->reader->StartCall(st.get());
+      streams_.push_back(std::move(st));
+    }
+  }
+  // The token the source's tasks carry (TaskRequest::deliver_to).
+  std::uint64_t token() const { return token_; }
+  // Every subscription stands (its node sent its initial metadata) or has ended, by `deadline`.
+  void wait_ready(Clock::time_point deadline) {
+    const auto until = std::chrono::system_clock::now() + (deadline - Clock::now());
+    while (std::any_of(streams_.begin(), streams_.end(),
+                       [](const auto& st) { return st->state < Stream::kReading; })) {
+      void* tag = nullptr;
+      bool ok = false;
+      if (cq_.AsyncNext(&tag, &ok, until) != grpc::CompletionQueue::GOT_EVENT) return;
+      handle(tag, ok);
+    }
+  }
+  ~SourceDeliveries() {
+    closing_ = true;
+    for (auto& st : streams_) st->ctx.TryCancel();
+    for (Call* c : calls_) c->ctx.TryCancel();
+    void* tag = nullptr;
+    bool ok = false;
+    while (!calls_.empty() || std::any_of(streams_.begin(), streams_.end(), [](const auto& st) {
+      return st->state != Stream::kDone;
+    })) {
+      if (!cq_.Next(&tag, &ok)) break;
+      handle(tag, ok);
+    }
+    cq_.Shutdown();
+    while (cq_.Next(&tag, &ok)) {
+    }
+  }
+  // A subscription ended (its node died or restarted): the next round subscribes anew.
+  bool broken() const {
+    return std::any_of(streams_.begin(), streams_.end(),
+                       [](const auto& st) { return st->state == Stream::kDone; });
+  }
+  // The task `req` sent to peers_[target]: its result by `deadline` (`reply.delivered`: it
+  // came over a subscription), or the Run call's error status.
+  grpc::Status forward(std::size_t target, const hivemind::v1::TaskRequest& req,
+                       hivemind::v1::TaskReply& reply, Clock::time_point deadline) {
+    auto* call = new Call();
+    call->reader = logic_.run_on(target, call->ctx, req, cq_, deadline);
+    call->reader->Finish(&call->reply, &call->status, call);
+    calls_.insert(call);
+    task_ = req.task();
+    got_.reset();
+    struct Done {  // later deliveries are stale
+      std::optional<std::uint64_t>& task;
+      ~Done() { task.reset(); }
+    } done_waiting{task_};
+    bool acknowledged = false;  // the chain says the result went over a subscription
+    // The call ends by its deadline; a delivery it announced gets a second more.
+    const auto until =
+        std::chrono::system_clock::now() + (deadline - Clock::now()) + std::chrono::seconds(1);
+    for (;;) {
+      if (got_) {
+        reply = std::move(*got_);
+        reply.set_delivered(true);
+        got_.reset();
+        return grpc::Status::OK;
+      }
+      void* tag = nullptr;
+      bool ok = false;
+      if (cq_.AsyncNext(&tag, &ok, until) != grpc::CompletionQueue::GOT_EVENT)
+        return {grpc::StatusCode::DEADLINE_EXCEEDED,
+                acknowledged ? "the result was sent to the source but did not arrive"
+                             : "no answer in time"};
+      if (tag != call) {
+        handle(tag, ok);
+        continue;
+      }
+      calls_.erase(call);
+      std::unique_ptr<Call> done(call);
+      if (!done->status.ok()) return done->status;
+      if (!done->reply.delivered()) {
+        reply = std::move(done->reply);
+        return grpc::Status::OK;
+      }
+      acknowledged = true;
+    }
+  }
+
+ private:
+  struct Stream {
+    enum State { kStarting, kMetadata, kReading, kFinishing, kDone };
+    grpc::ClientContext ctx;
+    std::unique_ptr<grpc::ClientAsyncReader<hivemind::v1::TaskReply>> reader;
+    hivemind::v1::TaskReply message;
+    grpc::Status status;
+    State state = kStarting;
+  };
+  struct Call {
+    grpc::ClientContext ctx;
+    std::unique_ptr<grpc::ClientAsyncResponseReader<hivemind::v1::TaskReply>> reader;
+    hivemind::v1::TaskReply reply;
+    grpc::Status status;
+  };
+  // An event of a subscription, or of a Run call left in flight.
+  void handle(void* tag, bool ok) {
+    if (auto it = calls_.find(static_cast<Call*>(tag)); it != calls_.end()) {
+      delete *it;
+      calls_.erase(it);
+      return;
+    }
+    auto* st = static_cast<Stream*>(tag);
+    if (st->state == Stream::kFinishing) {
+      st->state = Stream::kDone;
+      return;
+    }
+    if (st->state == Stream::kReading && ok && task_ && st->message.task() == *task_)
+      got_ = std::move(st->message);
+    if (!ok || closing_) {
+      st->state = Stream::kFinishing;
+      st->reader->Finish(&st->status, st);
+      return;
+    }
+    if (st->state == Stream::kStarting) {
+      st->state = Stream::kMetadata;
+      st->reader->ReadInitialMetadata(st);
+      return;
+    }
+    st->state = Stream::kReading;
+    st->reader->Read(&st->message, st);
+  }
+  static std::uint64_t random_token() {
+    std::random_device device;
+    std::uint64_t t = 0;
+    while (t == 0)
+      t = (static_cast<std::uint64_t>(device()) << 32) ^ static_cast<std::uint64_t>(device());
+    return t;
+  }
+
+  NodeLogic& logic_;
+  const std::uint64_t token_;
+  grpc::CompletionQueue cq_;
+  std::vector<std::unique_ptr<Stream>> streams_;
+  std::set<Call*> calls_;              // in flight
+  std::optional<std::uint64_t> task_;  // the task waited for
+  std::optional<hivemind::v1::TaskReply> got_;
+  bool closing_ = false;
+};
+
 struct Source::Impl {
   explicit Impl(NodeConfig c) : logic(std::move(c)) {}
   // The SCI update as pushed up the subscriptions (Fig. 5, step 1): the sink starts it, each
@@ -127,6 +286,7 @@ struct Source::Impl {
   }
   NodeLogic logic;
   std::unique_ptr<SourceFeed> feed;
+  std::unique_ptr<SourceDeliveries> deliveries;
   std::vector<int> boundaries;
   double cost = 0.0;
   std::uint64_t epoch = 0;
@@ -158,6 +318,14 @@ PlanResult Source::plan(std::uint64_t epoch) {
   impl_->boundaries = r.boundaries;
   impl_->cost = r.cost;
   impl_->epoch = epoch;
+  // The subscriptions for results (Deliveries), anew where one ended. A node whose
+  // subscription does not stand within 5 s (or the call timeout) returns results up the chain.
+  if (!impl_->deliveries || impl_->deliveries->broken()) {
+    impl_->deliveries.reset();
+    impl_->deliveries = std::make_unique<SourceDeliveries>(impl_->logic);
+    impl_->deliveries->wait_ready(Clock::now() +
+                                  to_duration(std::min(5.0, impl_->logic.config().call_timeout_s)));
+  }
   return r;
 }
 
@@ -168,10 +336,18 @@ TaskResult Source::run(std::uint64_t task, const std::vector<c10::IValue>& input
   hivemind::v1::TaskRequest req;
   req.set_task(task);
   req.set_cut(0);
+  if (impl_->deliveries) req.set_deliver_to(impl_->deliveries->token());
   hivemind::v1::TaskReply reply;
-  impl_->logic.run(req, inputs, 0, Clock::now() + to_duration(c.call_timeout_s), reply);
+  NodeLogic::Handoff handoff;
+  if (impl_->deliveries)
+    handoff.forward = [this](std::size_t target, const hivemind::v1::TaskRequest& next,
+                             hivemind::v1::TaskReply& down, Clock::time_point deadline) {
+      return impl_->deliveries->forward(target, next, down, deadline);
+    };
+  impl_->logic.run(req, inputs, 0, Clock::now() + to_duration(c.call_timeout_s), reply, handoff);
   TaskResult r;
   r.end_to_end_s = seconds_since(t0);
+  r.delivered = reply.delivered();
   try {
     r.output = torch::pickle_load(std::vector<char>(reply.result().begin(), reply.result().end()));
   } catch (const std::exception& e) {
@@ -214,7 +390,7 @@ void shape_link(const std::string& address, const split::LinkDirection& up, cons
                 double timeout_s) {
   auto stub = hivemind::v1::Node::NewStub(
       grpc::CreateCustomChannel(address, channel_credentials(tls), channel_arguments()));
-  hivemind::v1::ShapeRequest req;
+  hivemind::v1::Link req;
   req.set_bandwidth_bytes_per_s(up.bandwidth_bytes_per_s);
   req.set_overhead_s(up.overhead_s);
   hivemind::v1::ShapeReply reply;

@@ -11,6 +11,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <functional>
 #include <limits>
 #include <mutex>
 #include <optional>
@@ -252,6 +253,24 @@ class NodeLogic {
     return peers_.front().stub->PrepareAsyncSciSubscribe(&ctx, kRequest, &cq);
   }
 
+  // The source's subscription to the tasks peers_[k] finishes that carry `token` (Deliveries).
+  std::unique_ptr<grpc::ClientAsyncReader<hivemind::v1::TaskReply>> deliveries(
+      std::size_t k, std::uint64_t token, grpc::ClientContext& ctx, grpc::CompletionQueue& cq) {
+    hivemind::v1::DeliverySubscription request;
+    request.set_token(token);
+    return peers_[k].stub->PrepareAsyncDeliveries(&ctx, request, &cq);
+  }
+
+  // A Run call to peers_[k] on `cq`, started, under the node's deadline (or `deadline`).
+  std::unique_ptr<grpc::ClientAsyncResponseReader<hivemind::v1::TaskReply>> run_on(
+      std::size_t k, grpc::ClientContext& ctx, const hivemind::v1::TaskRequest& req,
+      grpc::CompletionQueue& cq, Clock::time_point deadline) {
+    set_deadline(ctx, deadline);
+    return peers_[k].stub->AsyncRun(&ctx, req, &cq);
+  }
+
+  std::size_t peer_count() const { return peers_.size(); }
+
   // Asks the sink to start SCI epoch `epoch` up the subscriptions (SciStart).
   grpc::Status start_at_sink(std::uint64_t epoch) {
     hivemind::v1::SciRequest req;
@@ -348,13 +367,25 @@ class NodeLogic {
     for (int a : down.absent()) reply.add_absent(a);
   }
 
+  // How run() hands a task on. `forward`: the call to peers_[target] (default: a blocking
+  // unary Run; the source's also takes the result delivered to it straight). `deliver`: at the
+  // node that finishes a task, hands its reply to the source's Deliveries subscription; false
+  // where there is none (the reply then carries the result up the chain).
+  struct Handoff {
+    std::function<grpc::Status(std::size_t target, const hivemind::v1::TaskRequest&,
+                               hivemind::v1::TaskReply&, Clock::time_point deadline)>
+        forward;
+    std::function<bool(const hivemind::v1::TaskReply&, std::uint64_t token)> deliver;
+  };
+
   // A task arriving at this node with the live values of cut x: its layers x+1..stop (its own
   // decision, Sec. IV-C3), then downstream or, after layer L, the result. A neighbour that
   // fails is bypassed: the task is re-sent from this node's cut (the last completed one) to
-  // the next live node, after a local SCI update without it.
+  // the next live node, after a local SCI update without it. Each node's record travels on
+  // with the task; the node that finishes it returns them all with the result.
   void run(const hivemind::v1::TaskRequest& req, const std::vector<c10::IValue>& live,
-           std::int64_t arrived_unix_ns, Clock::time_point deadline,
-           hivemind::v1::TaskReply& reply) {
+           std::int64_t arrived_unix_ns, Clock::time_point deadline, hivemind::v1::TaskReply& reply,
+           const Handoff& handoff = {}) {
     if (!c_.executor) throw InputError("node " + std::to_string(c_.position) + " runs no model");
     // A task of another model (its architecture hash, docs/formats.md) is refused before
     // anything runs; the source's own task (hash 0: it starts here) is this node's model.
@@ -362,6 +393,20 @@ class NodeLogic {
       throw InputError("task " + std::to_string(req.task()) + ": a different model (hash " +
                        std::to_string(req.architecture()) + ", this node plans " +
                        std::to_string(c_.architecture) + ")");
+    // What came with the task from the nodes before: at most one record and one link each.
+    const std::string task = "task " + std::to_string(req.task());
+    if (req.runs_size() > c_.position || req.path_size() > c_.position)
+      throw InputError(task + ": " + std::to_string(req.runs_size()) + " records and " +
+                       std::to_string(req.path_size()) + " links from before node " +
+                       std::to_string(c_.position) + " (at most " + std::to_string(c_.position) +
+                       " each)");
+    for (int k = 0; k < req.path_size(); ++k) {
+      const double b = req.path(k).bandwidth_bytes_per_s(), o = req.path(k).overhead_s();
+      if (!(b > 0.0) || !std::isfinite(b) || !(o >= 0.0) || !std::isfinite(o))
+        throw InputError(task + ": path link " + std::to_string(k) + " has bandwidth " +
+                         std::to_string(b) + " B/s and overhead " + std::to_string(o) +
+                         " s (need > 0 and >= 0, finite)");
+    }
     const int x = req.cut();
     // The transfer that brought the task: the sender's start to the arrival here (0 at the
     // source, where nothing was sent).
@@ -395,36 +440,46 @@ class NodeLogic {
       throw InputError("the sink stopped at layer " + std::to_string(stop) + " of " +
                        std::to_string(L));
     if (stop == L && (c_.sink || c_.task.deliver != split::Deliver::kSink)) {
-      const std::vector<char> bytes = torch::pickle_save(c_.executor->result(out));
-      reply.set_result(std::string(bytes.begin(), bytes.end()));
-      *reply.add_runs() = me;
+      finish(req, out, me, reply, handoff);
       return;
     }
     hivemind::v1::TaskRequest next;
     next.set_task(req.task());
     next.set_cut(stop);
     next.set_architecture(c_.architecture);
+    next.set_deliver_to(req.deliver_to());
+    *next.mutable_runs() = req.runs();
+    *next.mutable_path() = req.path();
     encode_values(out, *next.mutable_live());  // tensor_wire.hpp: raw tensors, no pickle
-    hivemind::v1::TaskReply down;
-    std::size_t target_used = 0;
-    std::vector<split::LinkDirection> links;  // the links the transfer crossed
+    std::vector<split::LinkDirection> links;   // the links the transfer crosses
     for (std::size_t target = current_target();;) {
       // The transfer over links p .. (the chosen node's): shaped when emulating; planned as
       // Eq. 10 for the cut's bytes s_x on those links.
-      next.set_sent_unix_ns(unix_ns());
-      next.set_links(static_cast<int>(target) + 1);
       links.clear();
       {
         std::lock_guard lock(mu_);
         links.push_back(out_link_);
       }
       for (std::size_t k = 1; k <= target; ++k) links.push_back(peers_[k].link.up);
+      me.clear_bypassed();
+      for (std::size_t k = 0; k < target; ++k) me.add_bypassed(peers_[k].position);
+      next.mutable_runs()->DeleteSubrange(req.runs_size(), next.runs_size() - req.runs_size());
+      *next.add_runs() = me;
+      next.mutable_path()->DeleteSubrange(req.path_size(), next.path_size() - req.path_size());
+      for (std::size_t k = 0; k <= target; ++k) {
+        hivemind::v1::Link* back = next.add_path();  // the result's way back: down
+        back->set_bandwidth_bytes_per_s(peers_[k].link.down.bandwidth_bytes_per_s);
+        back->set_overhead_s(peers_[k].link.down.overhead_s);
+      }
+      next.set_links(static_cast<int>(target) + 1);
       next.set_planned_transfer_s(emulated_s(c_.task.cut_bytes[static_cast<std::size_t>(stop)],
                                              links, c_.emulation.dilation));
+      next.set_sent_unix_ns(unix_ns());
       if (c_.emulation.links) shaper_.send(static_cast<double>(next.live().size()), links);
-      const grpc::Status s = call(target, &hivemind::v1::Node::Stub::Run, next, down, deadline);
-      target_used = target;
-      if (s.ok()) break;
+      const grpc::Status s =
+          handoff.forward ? handoff.forward(target, next, reply, deadline)
+                          : call(target, &hivemind::v1::Node::Stub::Run, next, reply, deadline);
+      if (s.ok()) return;  // the reply is the finishing node's (or says it was delivered)
       if (!absent(s) || target + 1 >= peers_.size() || Clock::now() >= deadline)
         throw InputError(status_line(s, who(target)));
       // Node target is absent: re-plan here without it, then retry from cut `stop`.
@@ -433,23 +488,8 @@ class NodeLogic {
       me.set_retries(me.retries() + 1);
       mark_absent(target, deadline);
       target = current_target();
-      down.Clear();
+      reply.Clear();
     }
-    // deliver: source — the result comes back over the same links (their down direction,
-    // Eq. 10): emulated when the links are.
-    if (c_.task.deliver == split::Deliver::kSource) {
-      std::vector<split::LinkDirection> back;
-      for (std::size_t k = 0; k <= target_used; ++k) back.push_back(peers_[k].link.down);
-      me.set_planned_return_s(
-          emulated_s(c_.task.cut_bytes[static_cast<std::size_t>(L)], back, c_.emulation.dilation));
-      const auto t_back = Clock::now();
-      if (c_.emulation.links) return_shaper_.send(static_cast<double>(down.result().size()), back);
-      me.set_return_s(seconds_since(t_back));
-    }
-    for (std::size_t k = 0; k < target_used; ++k) me.add_bypassed(peers_[k].position);
-    reply.set_result(down.result());
-    *reply.add_runs() = me;
-    for (const auto& r : down.runs()) *reply.add_runs() = r;
   }
 
   void shape(const split::LinkDirection& d) {
@@ -472,6 +512,35 @@ class NodeLogic {
  private:
   std::string who(std::size_t k) const {
     return "node " + std::to_string(peers_[k].position) + " at " + peers_[k].address;
+  }
+
+  // The task ends at this node: the result with every node's record, this one's last. With
+  // deliver: source, the result's return over the links back to the source (`path`, down) is
+  // emulated here and planned as Eq. 10 for s_L; then the reply goes straight to the source
+  // where it subscribed, else up the chain.
+  void finish(const hivemind::v1::TaskRequest& req, const std::vector<c10::IValue>& out,
+              hivemind::v1::NodeRun& me, hivemind::v1::TaskReply& reply, const Handoff& handoff) {
+    const std::vector<char> bytes = torch::pickle_save(c_.executor->result(out));
+    if (c_.task.deliver == split::Deliver::kSource && req.path_size() > 0) {
+      std::vector<split::LinkDirection> back;
+      for (const auto& link : req.path())
+        back.push_back({link.bandwidth_bytes_per_s(), link.overhead_s()});
+      me.set_planned_return_s(
+          emulated_s(c_.task.cut_bytes[static_cast<std::size_t>(c_.task.layers)], back,
+                     c_.emulation.dilation));
+      const auto t_back = Clock::now();
+      if (c_.emulation.links) return_shaper_.send(static_cast<double>(bytes.size()), back);
+      me.set_return_s(seconds_since(t_back));
+    }
+    reply.set_task(req.task());
+    reply.set_result(std::string(bytes.begin(), bytes.end()));
+    *reply.mutable_runs() = req.runs();
+    *reply.add_runs() = me;
+    if (req.deliver_to() != 0 && handoff.deliver && handoff.deliver(reply, req.deliver_to())) {
+      reply.Clear();
+      reply.set_task(req.task());
+      reply.set_delivered(true);
+    }
   }
 
   std::size_t current_target() {
@@ -513,11 +582,15 @@ class NodeLogic {
                                                                      const Request&, Reply*),
                     const Request& request, Reply& reply,
                     std::optional<Clock::time_point> deadline = std::nullopt) {
+    grpc::ClientContext ctx;
+    set_deadline(ctx, deadline);
+    return (peers_[k].stub.get()->*method)(&ctx, request, &reply);
+  }
+  // A call's deadline: the node's call timeout from now, or `deadline` if sooner.
+  void set_deadline(grpc::ClientContext& ctx, std::optional<Clock::time_point> deadline) const {
     Clock::time_point until = Clock::now() + to_duration(c_.call_timeout_s);
     if (deadline) until = std::min(until, *deadline);
-    grpc::ClientContext ctx;
     ctx.set_deadline(std::chrono::system_clock::now() + (until - Clock::now()));
-    return (peers_[k].stub.get()->*method)(&ctx, request, &reply);
   }
 
   NodeConfig c_;

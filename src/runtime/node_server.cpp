@@ -127,7 +127,16 @@ struct UnaryMethod {
 };
 
 class Feed;
+template <class Request, class Message>
 class Subscriber;
+using SciSubscriber = Subscriber<hivemind::v1::SciSubscription, hivemind::v1::SciReply>;
+using DeliverySubscriber = Subscriber<hivemind::v1::DeliverySubscription, hivemind::v1::TaskReply>;
+
+inline hivemind::v1::SciReply sci_reply(const std::vector<std::uint8_t>& message) {
+  hivemind::v1::SciReply r;
+  r.set_message(std::string(message.begin(), message.end()));
+  return r;
+}
 
 // A call whose writes wait until the queue's thread has handled every event already complete
 // (AsyncNode::defer): replies to a backlog of reads then leave in one send.
@@ -139,8 +148,8 @@ struct Deferred {
 // The daemon's service (node.proto) on one completion queue served by one thread. While no
 // task runs it is the only thread that polls, so an SCI message is read, stepped and sent on
 // without a hand-over between threads (the sync server's pollers cost two per message); the
-// handlers that block run on `workers`. The SCI subscriptions (`subscriber`, `feed`) are
-// touched on the queue's thread only.
+// handlers that block run on `workers`. The subscriptions (`subscriber`, `deliveries`,
+// `feed`) are touched on the queue's thread only.
 class AsyncNode {
  public:
   AsyncNode(NodeConfig c, const std::string& listen);
@@ -149,13 +158,21 @@ class AsyncNode {
   void shutdown();
 
   // Called on the queue's thread by the call objects.
-  void subscribed(Subscriber* s);
+  void subscribed(SciSubscriber* s);
+  void subscribed(DeliverySubscriber* s);
   void feed_ready();
   void feed_message(const std::string& bytes);
   void feed_ended(const grpc::Status& s);
-  void unsubscribed(Subscriber* s) {
+  void unsubscribed(SciSubscriber* s) {
     if (subscriber == s) subscriber = nullptr;
   }
+  void unsubscribed(DeliverySubscriber* s) {
+    if (deliveries == s) deliveries = nullptr;
+  }
+  // On a worker: hands a finished task to the source's subscription (Deliveries) on the
+  // queue's thread; true once it is queued there, false where none holds `token`.
+  bool deliver(const hivemind::v1::TaskReply& reply, std::uint64_t token,
+               Clock::time_point deadline);
   void defer(Deferred* d) {
     if (std::find(deferred_.begin(), deferred_.end(), d) == deferred_.end()) deferred_.push_back(d);
   }
@@ -166,14 +183,15 @@ class AsyncNode {
   std::unique_ptr<grpc::ServerCompletionQueue> cq;
   Workers workers{8};        // threads
   std::atomic<int> live{0};  // call objects that may still start operations
-  Subscriber* subscriber = nullptr;
+  SciSubscriber* subscriber = nullptr;
+  DeliverySubscriber* deliveries = nullptr;
 
  private:
   void close_streams();
   UnaryMethod<hivemind::v1::SciRequest, hivemind::v1::SciReply> sci_, start_;
   UnaryMethod<hivemind::v1::PlanRequest, hivemind::v1::PlanReply> plan_;
   UnaryMethod<hivemind::v1::TaskRequest, hivemind::v1::TaskReply> run_;
-  UnaryMethod<hivemind::v1::ShapeRequest, hivemind::v1::ShapeReply> shape_;
+  UnaryMethod<hivemind::v1::Link, hivemind::v1::ShapeReply> shape_;
   std::promise<void>* closed_ = nullptr;  // shutdown(): the streams are closed
   std::unique_ptr<grpc::Server> server_;
   std::thread thread_;
@@ -234,7 +252,7 @@ class UnaryCall {
 // status. Messages that queued behind a write in flight go out together (all but the last
 // with a buffer hint), so a backlog costs one send, not one per message; no message waits for
 // a later one.
-template <class Stream>
+template <class Stream, class Message>
 class WriteQueue {
  public:
   explicit WriteQueue(Stream& stream) : stream_(stream) {}
@@ -245,10 +263,12 @@ class WriteQueue {
   void send_metadata() {
     if (!metadata_sent_) metadata_ = metadata_sent_ = true;
   }
-  void push(std::string bytes) {
-    if (ending()) return;
+  // False when the stream is ending: the message is dropped.
+  bool push(Message m) {
+    if (ending()) return false;
     metadata_sent_ = true;  // the first write carries it
-    queue_.push_back(std::move(bytes));
+    queue_.push_back(std::move(m));
+    return true;
   }
   void end(grpc::Status s) {  // drops what is queued
     if (end_) return;
@@ -271,12 +291,12 @@ class WriteQueue {
       busy_ = true;
       stream_.SendInitialMetadata(tag);
     } else if (!queue_.empty()) {
-      reply_.set_message(std::move(queue_.front()));
+      message_ = std::move(queue_.front());
       queue_.pop_front();
       grpc::WriteOptions options;
       if (!queue_.empty()) options.set_buffer_hint();
       busy_ = true;
-      stream_.Write(reply_, options, tag);
+      stream_.Write(message_, options, tag);
     }
   }
   // The operation in flight completed (`ok` false: the peer went away).
@@ -287,8 +307,8 @@ class WriteQueue {
 
  private:
   Stream& stream_;
-  hivemind::v1::SciReply reply_;
-  std::deque<std::string> queue_;
+  Message message_;  // the one being written
+  std::deque<Message> queue_;
   std::optional<grpc::Status> end_, end_after_;
   bool busy_ = false, finished_ = false, metadata_ = false, metadata_sent_ = false;
 };
@@ -331,7 +351,7 @@ class StepStream : public Deferred {
     } else {
       try {
         n_.logic.step(step_.downstream(), out_);
-        writes_.push(std::string(out_.begin(), out_.end()));
+        writes_.push(sci_reply(out_));
         if (!writes_.ending()) {
           reading_ = true;
           stream_.Read(&step_, on_read_.tag());
@@ -363,7 +383,7 @@ class StepStream : public Deferred {
   grpc::ServerContext ctx_;
   using Stream = grpc::ServerAsyncReaderWriter<hivemind::v1::SciReply, hivemind::v1::SciStep>;
   Stream stream_;
-  WriteQueue<Stream> writes_;
+  WriteQueue<Stream, hivemind::v1::SciReply> writes_;
   static constexpr std::size_t kMaxHeldBack = 256;  // replies held back at most
   hivemind::v1::SciStep step_;
   std::vector<std::uint8_t> out_;
@@ -371,27 +391,35 @@ class StepStream : public Deferred {
   Event on_request_, on_read_, on_write_;
 };
 
-// SciSubscribe, this node's side: the upstream neighbour's subscription. The node pushes its
-// messages into it and ends it (AsyncNode).
+// A subscription to this node's messages, this node's side: SciSubscribe (the upstream
+// neighbour's, SCI messages) or Deliveries (the source's, finished tasks). The node pushes
+// messages into it and ends it (AsyncNode::subscribed, unsubscribed).
+template <class Request, class Message>
 class Subscriber {
  public:
-  static void listen(AsyncNode& n) { new Subscriber(n); }
+  using Start = void (AsyncService::*)(grpc::ServerContext*, Request*,
+                                       grpc::ServerAsyncWriter<Message>*, grpc::CompletionQueue*,
+                                       grpc::ServerCompletionQueue*, void*);
+  static void listen(AsyncNode& n, Start start) { new Subscriber(n, start); }
   void ready() {
     writes_.send_metadata();
     next();
   }
-  void push(std::string bytes) {
-    writes_.push(std::move(bytes));
+  bool push(Message m) {
+    const bool queued = writes_.push(std::move(m));
     next();
+    return queued;
   }
   void end(grpc::Status s) {
     writes_.end(std::move(s));
     next();
   }
+  const Request& request() const { return request_; }
 
  private:
-  explicit Subscriber(AsyncNode& n)
+  Subscriber(AsyncNode& n, Start start)
       : n_(n),
+        start_(start),
         writer_(&ctx_),
         writes_(writer_),
         on_request_([this](bool ok) { arrived(ok); }),
@@ -400,8 +428,7 @@ class Subscriber {
           if (!ok) n_.unsubscribed(this);
           next();
         }) {
-    n_.service.RequestSciSubscribe(&ctx_, &request_, &writer_, n_.cq.get(), n_.cq.get(),
-                                   on_request_.tag());
+    (n_.service.*start_)(&ctx_, &request_, &writer_, n_.cq.get(), n_.cq.get(), on_request_.tag());
   }
   void arrived(bool ok) {
     if (!ok) {
@@ -409,7 +436,7 @@ class Subscriber {
       return;
     }
     ++n_.live;
-    listen(n_);
+    listen(n_, start_);
     n_.subscribed(this);
   }
   void next() {
@@ -424,10 +451,11 @@ class Subscriber {
   }
 
   AsyncNode& n_;
+  Start start_;
   grpc::ServerContext ctx_;
-  hivemind::v1::SciSubscription request_;
-  grpc::ServerAsyncWriter<hivemind::v1::SciReply> writer_;
-  WriteQueue<grpc::ServerAsyncWriter<hivemind::v1::SciReply>> writes_;
+  Request request_;
+  grpc::ServerAsyncWriter<Message> writer_;
+  WriteQueue<grpc::ServerAsyncWriter<Message>, Message> writes_;
   Event on_request_, on_write_;
 };
 
@@ -511,7 +539,12 @@ AsyncNode::AsyncNode(NodeConfig c, const std::string& listen) : logic(std::move(
             try {
               const std::vector<c10::IValue> live =
                   decode_values(req.live(), "task " + std::to_string(req.task()));
-              logic.run(req, live, arrived, inner_deadline(ctx), reply);
+              const auto deadline = inner_deadline(ctx);
+              NodeLogic::Handoff handoff;
+              handoff.deliver = [this, deadline](const TaskReply& r, std::uint64_t token) {
+                return deliver(r, token, deadline);
+              };
+              logic.run(req, live, arrived, deadline, reply, handoff);
               return grpc::Status::OK;
             } catch (const std::exception& e) {  // a bad message, a failing layer, no live node
               return grpc::Status{grpc::StatusCode::INVALID_ARGUMENT, one_line(e.what())};
@@ -527,7 +560,7 @@ AsyncNode::AsyncNode(NodeConfig c, const std::string& listen) : logic(std::move(
              }
            }};
   shape_ = {&AsyncService::RequestShape, false,
-            [this](grpc::ServerContext&, const ShapeRequest& req, ShapeReply&, std::int64_t) {
+            [this](grpc::ServerContext&, const Link& req, ShapeReply&, std::int64_t) {
               const double b = req.bandwidth_bytes_per_s(), o = req.overhead_s();
               if (!(b > 0.0) || !std::isfinite(b))
                 return grpc::Status{
@@ -553,8 +586,7 @@ AsyncNode::AsyncNode(NodeConfig c, const std::string& listen) : logic(std::move(
                 return grpc::Status{grpc::StatusCode::FAILED_PRECONDITION,
                                     "SCI start: no upstream subscription"};
               try {
-                const std::vector<std::uint8_t> m = logic.update(req.epoch());
-                subscriber->push(std::string(m.begin(), m.end()));
+                subscriber->push(sci_reply(logic.update(req.epoch())));
                 return grpc::Status::OK;
               } catch (const std::exception& e) {
                 return grpc::Status{grpc::StatusCode::FAILED_PRECONDITION, one_line(e.what())};
@@ -563,10 +595,11 @@ AsyncNode::AsyncNode(NodeConfig c, const std::string& listen) : logic(std::move(
   UnaryCall<SciRequest, SciReply>::listen(*this, sci_);
   UnaryCall<TaskRequest, TaskReply>::listen(*this, run_);
   UnaryCall<PlanRequest, PlanReply>::listen(*this, plan_);
-  UnaryCall<ShapeRequest, ShapeReply>::listen(*this, shape_);
+  UnaryCall<Link, ShapeReply>::listen(*this, shape_);
   UnaryCall<SciRequest, SciReply>::listen(*this, start_);
   StepStream::listen(*this);
-  Subscriber::listen(*this);
+  SciSubscriber::listen(*this, &AsyncService::RequestSciSubscribe);
+  DeliverySubscriber::listen(*this, &AsyncService::RequestDeliveries);
   thread_ = std::thread([this] {
     void* tag = nullptr;
     bool ok = false;
@@ -589,7 +622,7 @@ AsyncNode::AsyncNode(NodeConfig c, const std::string& listen) : logic(std::move(
   });
 }
 
-void AsyncNode::subscribed(Subscriber* s) {
+void AsyncNode::subscribed(SciSubscriber* s) {
   if (closing_) {
     s->end({grpc::StatusCode::UNAVAILABLE, "the node is shutting down"});
     return;
@@ -603,6 +636,44 @@ void AsyncNode::subscribed(Subscriber* s) {
     feed_ = new Feed(*this);
 }
 
+void AsyncNode::subscribed(DeliverySubscriber* s) {
+  if (closing_) {
+    s->end({grpc::StatusCode::UNAVAILABLE, "the node is shutting down"});
+    return;
+  }
+  if (s->request().token() == 0) {
+    s->end({grpc::StatusCode::INVALID_ARGUMENT, "Deliveries: token 0 (it must be nonzero)"});
+    return;
+  }
+  if (deliveries && deliveries != s)
+    deliveries->end({grpc::StatusCode::CANCELLED, "replaced by a newer Deliveries subscription"});
+  deliveries = s;
+  s->ready();
+}
+
+// The hand-over: an alarm due now carries the reply to the queue's thread, which queues it on
+// the subscription (if any) and frees the hand-over; the worker waits for the answer.
+bool AsyncNode::deliver(const hivemind::v1::TaskReply& reply, std::uint64_t token,
+                        Clock::time_point deadline) {
+  struct Delivery {
+    grpc::Alarm alarm;
+    hivemind::v1::TaskReply reply;
+    std::promise<bool> queued;
+    Event fired;
+  };
+  auto* d = new Delivery{{}, reply, {}, Event([](bool) {})};
+  std::future<bool> queued = d->queued.get_future();
+  d->fired = Event([this, d, token](bool ok) {
+    d->queued.set_value(ok && !closing_ && deliveries && deliveries->request().token() == token &&
+                        deliveries->push(std::move(d->reply)));
+    delete d;
+  });
+  // Due in the past: gRPC fires it at once (a deadline of "now" waits for its next
+  // millisecond tick, about 0.8 ms here).
+  d->alarm.Set(cq.get(), gpr_inf_past(GPR_CLOCK_MONOTONIC), d->fired.tag());
+  return queued.wait_until(deadline) == std::future_status::ready && queued.get();
+}
+
 void AsyncNode::feed_ready() {
   if (subscriber) subscriber->ready();
 }
@@ -610,7 +681,7 @@ void AsyncNode::feed_ready() {
 void AsyncNode::feed_message(const std::string& bytes) {
   try {
     const std::vector<std::uint8_t> m = logic.pushed(bytes);
-    if (subscriber) subscriber->push(std::string(m.begin(), m.end()));
+    if (subscriber) subscriber->push(sci_reply(m));
   } catch (const std::exception& e) {  // a bad message from below: the chain above learns it
     if (subscriber) subscriber->end({grpc::StatusCode::FAILED_PRECONDITION, one_line(e.what())});
   }
@@ -627,6 +698,7 @@ void AsyncNode::feed_ended(const grpc::Status& s) {
 void AsyncNode::close_streams() {
   closing_ = true;
   if (subscriber) subscriber->end({grpc::StatusCode::UNAVAILABLE, "the node is shutting down"});
+  if (deliveries) deliveries->end({grpc::StatusCode::UNAVAILABLE, "the node is shutting down"});
   if (feed_)
     feed_->cancel();  // feed_ended() fulfils closed_
   else

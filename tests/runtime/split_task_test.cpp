@@ -83,6 +83,7 @@ std::string run_split(Chain& chain, const fs::path& dir, const std::string& mode
     const at::Tensor split = r.output.toTensor();
     EXPECT_EQ(split.sizes(), mono.sizes());
     EXPECT_LE((split - mono).abs().max().item<double>(), 1e-5) << "task " << task;
+    EXPECT_TRUE(r.delivered) << "task " << task << ": the sink sends the result straight back";
     EXPECT_EQ(r.runs.size(), 5u);
     for (std::size_t n = 0; n < r.runs.size() && n < want.size(); ++n) {
       EXPECT_EQ(r.runs[n].position, static_cast<int>(n));
@@ -117,14 +118,17 @@ TEST(SplitTask, FiveNodesRunResNet18AsTheMonolithicForward) {
       hivemind::v1::Node::NewStub(grpc::CreateChannel(node1, grpc::InsecureChannelCredentials()));
   const std::uint64_t hash =
       split::architecture_hash(split::load_problem((dir / "problem.json").string()));
-  auto send = [&](int cut, const std::string& live, std::uint64_t architecture = 0) {
+  hivemind::v1::TaskReply reply;
+  auto send = [&](int cut, const std::string& live, std::uint64_t architecture = 0,
+                  std::uint64_t deliver_to = 0) {
     if (architecture == 0) architecture = hash;
     hivemind::v1::TaskRequest req;
     req.set_task(99);
     req.set_cut(cut);
     req.set_live(live);
     req.set_architecture(architecture);
-    hivemind::v1::TaskReply reply;
+    req.set_deliver_to(deliver_to);
+    reply.Clear();
     grpc::ClientContext ctx;
     ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
     return stub->Run(&ctx, req, &reply);
@@ -151,7 +155,52 @@ TEST(SplitTask, FiveNodesRunResNet18AsTheMonolithicForward) {
   EXPECT_FALSE(other.ok());
   EXPECT_NE(other.error_message().find("a different model"), std::string::npos)
       << other.error_message();
-  EXPECT_TRUE(send(14, cut14).ok()) << "the same message with the model's hash runs";
+  // A task whose path holds a link without bandwidth, or with more records than nodes before
+  // node 1, is refused with one line.
+  for (int bad = 0; bad < 2; ++bad) {
+    hivemind::v1::TaskRequest req;
+    req.set_task(98);
+    req.set_cut(14);
+    req.set_live(cut14);
+    req.set_architecture(hash);
+    if (bad == 0)
+      req.add_path()->set_bandwidth_bytes_per_s(0.0);
+    else
+      for (int k = 0; k < 2; ++k) req.add_runs()->set_position(k);
+    hivemind::v1::TaskReply refused;
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+    const grpc::Status st = stub->Run(&ctx, req, &refused);
+    EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << bad;
+    EXPECT_EQ(st.error_message().find('\n'), std::string::npos) << st.error_message();
+  }
+  // The same message with the model's hash runs. Without a Deliveries token, or with one no
+  // node holds, the result comes back up the chain in the Run reply with every node's record.
+  const at::Tensor want14 =
+      executor->result(executor->run(15, executor->layer_count(), executor->example_cut(14)))
+          .toTensor();
+  for (const std::uint64_t token : {std::uint64_t{0}, std::uint64_t{0x5eed}}) {
+    ASSERT_TRUE(send(14, cut14, hash, token).ok()) << token;
+    EXPECT_FALSE(reply.delivered());
+    EXPECT_EQ(reply.task(), 99u);
+    ASSERT_EQ(reply.runs_size(), 4);
+    for (int n = 0; n < 4; ++n) EXPECT_EQ(reply.runs(n).position(), n + 1);
+    const at::Tensor got =
+        torch::pickle_load(std::vector<char>(reply.result().begin(), reply.result().end()))
+            .toTensor();
+    EXPECT_LE((got - want14).abs().max().item<double>(), 1e-5) << token;
+  }
+  // A Deliveries subscription without a token is refused with one line.
+  {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+    auto reader = stub->Deliveries(&ctx, hivemind::v1::DeliverySubscription{});
+    hivemind::v1::TaskReply none;
+    EXPECT_FALSE(reader->Read(&none));
+    const grpc::Status st = reader->Finish();
+    EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << st.error_message();
+    EXPECT_EQ(st.error_message().find('\n'), std::string::npos);
+  }
   const std::vector<c10::IValue> again = {torch::randn({1, 3, 32, 32})};
   EXPECT_LE((ue->run(7, again).output.toTensor() - executor->forward(again).toTensor())
                 .abs()

@@ -112,10 +112,11 @@ struct NodeRun {
   std::size_t bytes_in = 0;             // encoded values it received (0 at the source)
   double transfer_in_s = 0.0;           // measured: upstream's send start to arrival here
   double planned_transfer_in_s = 0.0;   // dilation x Eq. 10 for the cut's s_x on the link(s) used
-  double return_s = 0.0;                // deliver: source — the result's return out of here
-  double planned_return_s = 0.0;        // ... dilation x Eq. 10 (down) for s_L
-  int retries = 0;                      // tasks it re-sent past a dead neighbour
-  std::vector<int> bypassed;            // the dead nodes it sent past
+  double return_s = 0.0;          // deliver: source, at the node that ran layer L — the result's
+                                  // return over the links back to the source
+  double planned_return_s = 0.0;  // ... dilation x Eq. 10 (down) for s_L
+  int retries = 0;                // tasks it re-sent past a dead neighbour
+  std::vector<int> bypassed;      // the dead nodes it sent past
 };
 
 struct TaskResult {
@@ -124,6 +125,8 @@ struct TaskResult {
   std::vector<int> boundaries;  // the plan the task followed
   double end_to_end_s = 0.0;    // measured at the source
   double planned_s = 0.0;       // dilation x the plan's cost (zeta^0_1)
+  bool delivered = false;       // the result came straight from the node that finished the
+                                // task (Deliveries), not back up the chain
 };
 
 // Re-shapes the link out of the node at `address` (its sends downstream) during a run: the
@@ -135,7 +138,9 @@ void shape_link(const std::string& address, const split::LinkDirection& up, cons
 // The source (node 0) in the caller's process: plan() runs a planning round through the chain;
 // run() then executes one split task (Fig. 5, step 2): layers 1..b_0 here on `inputs`, the live
 // values of its cut sent downstream, where each node runs to its own stop; the result returns
-// here. Both throw InputError (one line) on any failure; run() before plan() too.
+// here, straight from the node that finished the task (plan() subscribes to every node's
+// Deliveries), or up the chain where that node had no subscription. Both throw InputError
+// (one line) on any failure; run() before plan() too.
 class Source {
  public:
   explicit Source(NodeConfig config);
