@@ -47,9 +47,8 @@ struct Tables {
   split::ChainCosts lat_ms, energy_j;
 };
 
-// Eq. 7/9/10 in ms and J (cost_model.hpp, row by row), plus omega^p of Eq. 13 in finish when
-// `with_push`.
-Tables build_tables(const Chain& c, const std::vector<LinkView>& links, bool with_push) {
+// Eq. 7/9/10 in ms and J (cost_model.hpp, row by row).
+Tables build_tables(const Chain& c, const std::vector<LinkView>& links) {
   Tables t;
   const int P = c.nodes();
   auto row = [&](int p, double unit, std::vector<double>& r) {
@@ -70,8 +69,13 @@ Tables build_tables(const Chain& c, const std::vector<LinkView>& links, bool wit
         return std::pair{split::TransferCost{rate, l.up ? l.up->power_w(l.cap_bps) : 0.0, 0.0},
                          split::TransferCost{rate, l.down ? l.down->power_w(l.cap_bps) : 0.0, 0.0}};
       });
-  if (with_push && c.push_bytes > 0)
-    for (int p = P - 2; p >= 0; --p) {
+  return t;
+}
+
+// `t` with omega^p of Eq. 13 in finish: the parameters pushed from node p to the sink.
+Tables with_push(Tables t, const Chain& c, const std::vector<LinkView>& links) {
+  if (c.push_bytes > 0)
+    for (int p = c.nodes() - 2; p >= 0; --p) {
       const LinkView& l = links[p];
       const double s = c.push_bytes * 8.0 / l.cap_bps;
       t.lat_ms.finish[p] = t.lat_ms.finish[p + 1] + (s + l.overhead_s) * kMs;
@@ -292,7 +296,7 @@ class Fig19 {
     // from the last layer's node to the first's after each of the first R-1 steps.
     {
       const Chain step = chain_of(split::rnn_step_problem(module, spec));
-      const Tables tab = build_tables(step, links_, false);
+      const Tables tab = build_tables(step, links_);
       NonlinearRecord& x = rec[0];
       x.boundaries = plan_multi(tab, phi_ms / R, c_.planner, c_.budget, x.fallback);
       const int first = split::node_of_layer(x.boundaries, 1);
@@ -318,7 +322,7 @@ class Fig19 {
     // Non-linear: Sec. VI-A's linear problem of R x L layers, planned once, run once.
     {
       const Chain lin = chain_of(split::linearize_rnn(module, spec));
-      const Tables tab = build_tables(lin, links_, false);
+      const Tables tab = build_tables(lin, links_);
       finish(t, lin, tab, phi_ms, rec[1]);
     }
   }
@@ -339,11 +343,11 @@ class Fig19 {
       c.power_w.push_back(nodes_[p].power_w);
     }
     c.push_bytes = m_.param_bytes;
-    const Tables with = build_tables(c, links_, true);
+    const Tables without = build_tables(c, links_);
+    const Tables with = with_push(without, c, links_);
     const double phi_ms = c_.threshold_s * kMs;
     // Standard: plans without the push (Eq. 9), pays it.
     {
-      const Tables without = build_tables(c, links_, false);
       NonlinearRecord& x = rec[0];
       x.boundaries = plan_multi(without, phi_ms, c_.planner, c_.budget, x.fallback);
       record(t, c, with, x);
