@@ -5,10 +5,10 @@
 // a whole problem file and flags (--problem --position). With --plan it is the source (node
 // 0): it runs one planning round through the chain, prints the plan and exits.
 #include <grpc/support/log.h>
-#include <pthread.h>
+#include <semaphore.h>
 #include <sys/prctl.h>
 
-#include <chrono>
+#include <cerrno>
 #include <csignal>
 #include <cstdio>
 #include <ctime>
@@ -163,6 +163,11 @@ NodeConfig from_file(const cli::Args& args, std::string& listen) {
   return std::move(file.config);
 }
 
+// Posted by SIGTERM and SIGINT (sem_post is async-signal-safe); the main thread waits on it
+// instead of waking to poll a flag.
+sem_t g_stop;
+void on_signal(int) { sem_post(&g_stop); }
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -179,13 +184,6 @@ int main(int argc, char** argv) {
       std::cout << kHelp;
       return 0;
     }
-    // SIGTERM and SIGINT wait for the main thread (sigtimedwait below): blocked here, before
-    // any thread starts, so that every thread inherits the mask and none wakes to poll a flag.
-    sigset_t stop_signals;
-    sigemptyset(&stop_signals);
-    sigaddset(&stop_signals, SIGTERM);
-    sigaddset(&stop_signals, SIGINT);
-    pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
     if (args.flag("--die-with-parent")) ::prctl(PR_SET_PDEATHSIG, SIGTERM);
     // gRPC's own log lines would break "one line on stderr": every failure it reports reaches
     // us as a status, which we print as that one line.
@@ -206,15 +204,20 @@ int main(int argc, char** argv) {
     runtime::NodeServer server(config, listen);
     std::printf("port %d\n", server.port());
     std::fflush(stdout);
+    sem_init(&g_stop, 0, 0);
+    std::signal(SIGTERM, on_signal);
+    std::signal(SIGINT, on_signal);
     const double max_s = args.number_or("--max-seconds", 3600.0, 1e-3, 1e7);
-    const auto end = std::chrono::steady_clock::now() +
-                     std::chrono::microseconds(static_cast<long long>(max_s * 1e6));
-    for (auto now = std::chrono::steady_clock::now(); now < end;
-         now = std::chrono::steady_clock::now()) {
-      const auto left = std::chrono::duration_cast<std::chrono::nanoseconds>(end - now).count();
-      const timespec wait{static_cast<time_t>(left / 1000000000),
-                          static_cast<long>(left % 1000000000)};
-      if (sigtimedwait(&stop_signals, nullptr, &wait) >= 0) break;  // else timeout or EINTR
+    timespec until{};
+    clock_gettime(CLOCK_REALTIME, &until);
+    const auto whole = static_cast<time_t>(max_s);
+    until.tv_sec += whole;
+    until.tv_nsec += static_cast<long>((max_s - static_cast<double>(whole)) * 1e9);
+    if (until.tv_nsec >= 1000000000L) {
+      until.tv_sec += 1;
+      until.tv_nsec -= 1000000000L;
+    }
+    while (sem_timedwait(&g_stop, &until) != 0 && errno == EINTR) {
     }
     server.shutdown();
     return 0;
