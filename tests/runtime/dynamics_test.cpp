@@ -150,7 +150,7 @@ TEST(RuntimeDynamics, AKilledMecIsBypassedAndNoRequestIsLost) {
     chain.crash(2);
   });
   torch::manual_seed(9);
-  int answered = 0, retried = 0;
+  int answered = 0, retried = 0, delivered = 0;
   for (std::uint64_t task = 0; task < 50; ++task) {
     if (task == 5) started5 = true;
     const std::vector<c10::IValue> in = {torch::randn({1, 3, 32, 32})};
@@ -158,6 +158,7 @@ TEST(RuntimeDynamics, AKilledMecIsBypassedAndNoRequestIsLost) {
       const TaskResult r = ue.run(task, in);
       EXPECT_LE(max_diff(r, *m.executor, in), 1e-5) << "task " << task;
       answered += 1;
+      delivered += r.delivered;
       for (const NodeRun& n : r.runs)
         if (n.retries > 0) {
           retried += 1;
@@ -173,6 +174,7 @@ TEST(RuntimeDynamics, AKilledMecIsBypassedAndNoRequestIsLost) {
   }
   killer.join();
   EXPECT_EQ(answered, 50);
+  EXPECT_EQ(delivered, 50) << "every result came straight from the sink, the retried one too";
   EXPECT_EQ(retried, 1) << "the task in flight at node 2 was retried from cut 28";
   const PlanResult without = ue.plan(10);
   EXPECT_EQ(without.absent, std::vector<int>{2});
@@ -196,6 +198,7 @@ TEST(RuntimeDynamics, AKilledMecIsBypassedAndNoRequestIsLost) {
   const TaskResult r = ue.run(100, in);
   EXPECT_LE(max_diff(r, *m.executor, in), 1e-5);
   EXPECT_EQ(r.runs.size(), 5u);
+  EXPECT_TRUE(r.delivered);
   fs::remove_all(dir);
 }
 
