@@ -13,6 +13,7 @@
 #include <mutex>
 #include <optional>
 #include <thread>
+#include <utility>
 
 #include "hivemind/runtime/node.hpp"
 #include "node_logic.hpp"
@@ -170,7 +171,8 @@ class AsyncNode {
     if (deliveries == s) deliveries = nullptr;
   }
   // On a worker: hands a finished task to the source's subscription (Deliveries) on the
-  // queue's thread; true once it is queued there, false where none holds `token`.
+  // queue's thread; true once it is written there, false where none holds `token` or the
+  // write failed (the caller then returns the result up the chain).
   bool deliver(const hivemind::v1::TaskReply& reply, std::uint64_t token,
                Clock::time_point deadline);
   void defer(Deferred* d) {
@@ -263,16 +265,19 @@ class WriteQueue {
   void send_metadata() {
     if (!metadata_sent_) metadata_ = metadata_sent_ = true;
   }
-  // False when the stream is ending: the message is dropped.
-  bool push(Message m) {
+  // Called once a message's write completed (false: it never left: the stream broke or ended).
+  using Sent = std::function<void(bool)>;
+  ~WriteQueue() { drop(); }
+  // False when the stream is ending: the message is dropped (and `sent` not called).
+  bool push(Message m, Sent sent = {}) {
     if (ending()) return false;
     metadata_sent_ = true;  // the first write carries it
-    queue_.push_back(std::move(m));
+    queue_.push_back({std::move(m), std::move(sent)});
     return true;
   }
   void end(grpc::Status s) {  // drops what is queued
     if (end_) return;
-    queue_.clear();
+    drop();
     end_ = std::move(s);
   }
   void end_after_queue(grpc::Status s) {
@@ -291,7 +296,8 @@ class WriteQueue {
       busy_ = true;
       stream_.SendInitialMetadata(tag);
     } else if (!queue_.empty()) {
-      message_ = std::move(queue_.front());
+      message_ = std::move(queue_.front().message);
+      sent_ = std::move(queue_.front().sent);
       queue_.pop_front();
       grpc::WriteOptions options;
       if (!queue_.empty()) options.set_buffer_hint();
@@ -302,13 +308,24 @@ class WriteQueue {
   // The operation in flight completed (`ok` false: the peer went away).
   void done(bool ok) {
     busy_ = false;
+    if (sent_) std::exchange(sent_, nullptr)(ok);
     if (!ok && !finished_) end({grpc::StatusCode::CANCELLED, "the stream broke"});
   }
 
  private:
+  struct Queued {
+    Message message;
+    Sent sent;
+  };
+  void drop() {
+    for (Queued& q : queue_)
+      if (q.sent) q.sent(false);
+    queue_.clear();
+  }
   Stream& stream_;
   Message message_;  // the one being written
-  std::deque<Message> queue_;
+  Sent sent_;        // ... its callback
+  std::deque<Queued> queue_;
   std::optional<grpc::Status> end_, end_after_;
   bool busy_ = false, finished_ = false, metadata_ = false, metadata_sent_ = false;
 };
@@ -405,8 +422,9 @@ class Subscriber {
     writes_.send_metadata();
     next();
   }
-  bool push(Message m) {
-    const bool queued = writes_.push(std::move(m));
+  // `sent`: called once the message is written (false: it never left).
+  bool push(Message m, std::function<void(bool)> sent = {}) {
+    const bool queued = writes_.push(std::move(m), std::move(sent));
     next();
     return queued;
   }
@@ -658,20 +676,22 @@ bool AsyncNode::deliver(const hivemind::v1::TaskReply& reply, std::uint64_t toke
   struct Delivery {
     grpc::Alarm alarm;
     hivemind::v1::TaskReply reply;
-    std::promise<bool> queued;
     Event fired;
   };
-  auto* d = new Delivery{{}, reply, {}, Event([](bool) {})};
-  std::future<bool> queued = d->queued.get_future();
-  d->fired = Event([this, d, token](bool ok) {
-    d->queued.set_value(ok && !closing_ && deliveries && deliveries->request().token() == token &&
-                        deliveries->push(std::move(d->reply)));
+  auto* d = new Delivery{{}, reply, Event([](bool) {})};
+  auto sent = std::make_shared<std::promise<bool>>();
+  std::future<bool> written = sent->get_future();
+  d->fired = Event([this, d, token, sent](bool ok) {
+    const bool queued =
+        ok && !closing_ && deliveries && deliveries->request().token() == token &&
+        deliveries->push(std::move(d->reply), [sent](bool left) { sent->set_value(left); });
+    if (!queued) sent->set_value(false);
     delete d;
   });
   // Due in the past: gRPC fires it at once (a deadline of "now" waits for its next
   // millisecond tick, about 0.8 ms here).
   d->alarm.Set(cq.get(), gpr_inf_past(GPR_CLOCK_MONOTONIC), d->fired.tag());
-  return queued.wait_until(deadline) == std::future_status::ready && queued.get();
+  return written.wait_until(deadline) == std::future_status::ready && written.get();
 }
 
 void AsyncNode::feed_ready() {
