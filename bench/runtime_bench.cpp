@@ -220,7 +220,7 @@ void split_vs_monolithic(const fs::path& dir, int runs) {
   };
   std::vector<double> split_ms, mono_ms, transfer_ms, compute_ms, chained_ms, paused_ms;
   std::vector<std::vector<double>> node_ms(want.size()), part_ms(want.size()),
-      paused_part_ms(want.size());
+      paused_part_ms(want.size()), in_ms(want.size());
   double diff = 0;
   int delivered = 0;  // results that came straight from the sink (Deliveries)
   for (int r = 0; r < runs + 2; ++r) {
@@ -236,6 +236,7 @@ void split_vs_monolithic(const fs::path& dir, int runs) {
       node_ms[n].push_back(t.runs[n].compute_s * 1e3);
       part_ms[n].push_back(part_s[n] * 1e3);
       paused_part_ms[n].push_back(paused_s[n] * 1e3);
+      in_ms[n].push_back(t.runs[n].transfer_in_s * 1e3);
     }
     double transfer = 0, compute = 0;
     for (const auto& n : t.runs) {
@@ -271,6 +272,8 @@ void split_vs_monolithic(const fs::path& dir, int runs) {
   for (std::size_t n = 0; n < want.size(); ++n)
     std::printf(" %.2f/%.2f/%.2f", quantile(node_ms[n], 0.5), quantile(part_ms[n], 0.5),
                 quantile(paused_part_ms[n], 0.5));
+  std::printf("; transfer in, median ms:");
+  for (std::size_t n = 1; n < want.size(); ++n) std::printf(" %.2f", quantile(in_ms[n], 0.5));
   std::printf("\n");
 }
 
