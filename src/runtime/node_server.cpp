@@ -669,8 +669,8 @@ void AsyncNode::subscribed(DeliverySubscriber* s) {
   s->ready();
 }
 
-// The hand-over: an alarm due now carries the reply to the queue's thread, which queues it on
-// the subscription (if any) and frees the hand-over; the worker waits for the answer.
+// The hand-over: an alarm due at once carries the reply to the queue's thread, which queues it
+// on the subscription (if any) and frees the hand-over; the worker waits until it is written.
 bool AsyncNode::deliver(const hivemind::v1::TaskReply& reply, std::uint64_t token,
                         Clock::time_point deadline) {
   struct Delivery {
