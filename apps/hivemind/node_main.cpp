@@ -9,7 +9,9 @@
 #include <sys/prctl.h>
 
 #include <cerrno>
+#include <chrono>
 #include <csignal>
+#include <cstdint>
 #include <cstdio>
 #include <ctime>
 #include <iostream>
@@ -208,15 +210,14 @@ int main(int argc, char** argv) {
     std::signal(SIGTERM, on_signal);
     std::signal(SIGINT, on_signal);
     const double max_s = args.number_or("--max-seconds", 3600.0, 1e-3, 1e7);
-    timespec until{};
-    clock_gettime(CLOCK_REALTIME, &until);
-    const auto whole = static_cast<time_t>(max_s);
-    until.tv_sec += whole;
-    until.tv_nsec += static_cast<long>((max_s - static_cast<double>(whole)) * 1e9);
-    if (until.tv_nsec >= 1000000000L) {
-      until.tv_sec += 1;
-      until.tv_nsec -= 1000000000L;
-    }
+    // sem_timedwait's deadline is absolute, on the system clock.
+    const auto end =
+        std::chrono::system_clock::now() +
+        std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::duration<double>(max_s));
+    const std::int64_t end_ns =
+        std::chrono::duration_cast<std::chrono::nanoseconds>(end.time_since_epoch()).count();
+    const timespec until{static_cast<time_t>(end_ns / 1000000000),
+                         static_cast<long>(end_ns % 1000000000)};
     while (sem_timedwait(&g_stop, &until) != 0 && errno == EINTR) {
     }
     server.shutdown();

@@ -843,8 +843,7 @@ int run(const std::vector<std::string>& argv) {
       ms(e2e).c_str(), ms(e2e_min).c_str(), ms(e2e_max).c_str(), ms(planned).c_str(), D,
       planned > 0 ? e2e / planned : 0.0);
   std::printf(
-      "results: %lld of %lld straight from the node that finished the task (Deliveries), the "
-      "rest back up the chain\n",
+      "results: %lld of %lld came straight from the node that finished the task (Deliveries)\n",
       delivered, requests);
   std::printf("monolithic forward on this machine: %s ms (mean of %lld)\n",
               ms(mono_sum / n).c_str(), requests);

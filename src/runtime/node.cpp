@@ -111,6 +111,9 @@ class SourceFeed {
   bool pending_ = false, ready_ = false, broken_ = false;
 };
 
+// How long a planning round waits for the Deliveries subscriptions to stand (s).
+constexpr double kDeliveriesReadyS = 5.0;
+
 // The source's side of Deliveries: a subscription to every downstream node's finished tasks
 // and the source's Run calls, on one completion queue waited on in the caller's thread. A
 // task is done when its result arrives over a subscription, or when its Run call returns it
@@ -323,8 +326,9 @@ PlanResult Source::plan(std::uint64_t epoch) {
   if (!impl_->deliveries || impl_->deliveries->broken()) {
     impl_->deliveries.reset();
     impl_->deliveries = std::make_unique<SourceDeliveries>(impl_->logic);
-    impl_->deliveries->wait_ready(Clock::now() +
-                                  to_duration(std::min(5.0, impl_->logic.config().call_timeout_s)));
+    impl_->deliveries->wait_ready(
+        Clock::now() +
+        to_duration(std::min(kDeliveriesReadyS, impl_->logic.config().call_timeout_s)));
   }
   return r;
 }

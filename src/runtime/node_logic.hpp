@@ -387,14 +387,13 @@ class NodeLogic {
            std::int64_t arrived_unix_ns, Clock::time_point deadline, hivemind::v1::TaskReply& reply,
            const Handoff& handoff = {}) {
     if (!c_.executor) throw InputError("node " + std::to_string(c_.position) + " runs no model");
+    const std::string task = "task " + std::to_string(req.task());  // for messages
     // A task of another model (its architecture hash, docs/formats.md) is refused before
     // anything runs; the source's own task (hash 0: it starts here) is this node's model.
     if (req.architecture() != 0 && req.architecture() != c_.architecture)
-      throw InputError("task " + std::to_string(req.task()) + ": a different model (hash " +
-                       std::to_string(req.architecture()) + ", this node plans " +
-                       std::to_string(c_.architecture) + ")");
+      throw InputError(task + ": a different model (hash " + std::to_string(req.architecture()) +
+                       ", this node plans " + std::to_string(c_.architecture) + ")");
     // What came with the task from the nodes before: at most one record and one link each.
-    const std::string task = "task " + std::to_string(req.task());
     if (req.runs_size() > c_.position || req.path_size() > c_.position)
       throw InputError(task + ": " + std::to_string(req.runs_size()) + " records and " +
                        std::to_string(req.path_size()) + " links from before node " +
