@@ -35,15 +35,19 @@ const char* kUsage =
     "                      model fitted on the zoo's measured layers, data/devices/\n"
     "                      latency_models.json, capped per layer so that cuda <= cpu16 <= cpu1)\n"
     "  --out FILE          write the JSON to FILE (atomically) instead of stdout\n"
-    "  --summary           print a per-layer table on stderr\n";
+    "  --summary           print a per-layer table on stderr\n"
+    "  --max-seconds S     stop (exit 2, one line) after S seconds (default 600)\n"
+    "  --max-memory-mib M  stop (exit 2, one line) when the process's peak resident memory\n"
+    "                      passes M MiB (default 3/4 of the machine's or its cgroup's\n"
+    "                      memory, 9/10 of the free memory if less)\n";
 
 int run(const std::vector<std::string>& argv) {
   using hivemind::cli::Args;
   namespace m = hivemind::model;
-  Args args(
-      argv,
-      {"--input", "--batch", "--name", "--gflops", "--overhead-us", "--device-class", "--out"},
-      {"--no-fit", "--summary"});
+  Args args(argv,
+            {"--input", "--batch", "--name", "--gflops", "--overhead-us", "--device-class", "--out",
+             "--max-seconds"},
+            {"--no-fit", "--summary"});
   if (args.help()) {
     std::cout << kUsage;
     return 0;
@@ -63,6 +67,12 @@ int run(const std::vector<std::string>& argv) {
   const auto out = args.value("--out");
   if (out && out->empty()) throw hivemind::InputError("--out: empty file name");
 
+  // The same bounds as hivemind-profile's (issue 23): nothing runs the model here, but shape
+  // inference and folding work on whatever the file holds.
+  m::ProfileWatchdog watchdog({args.number_or("--max-seconds", 600.0, 1e-3, 1e9),
+                               args.number_or("--max-memory-mib", 0.0, 1.0, 1e9)},
+                              "hivemind: profile");
+
   if (!args.flag("--no-fit")) {
     // The CLI's one lookup (commands.hpp): $HIVEMIND_DATA, an installed prefix's share/, or the
     // source tree's data/.
@@ -74,6 +84,7 @@ int run(const std::vector<std::string>& argv) {
   if (gflops > 0)
     o.estimates.push_back(m::uniform_latency_model(device_class, overhead_us * 1e-6, gflops * 1e9));
   const m::ModelProfile p = m::import_onnx(o);
+  watchdog.stop();  // imported; a stop now could only cut the output short
   const std::string json = m::to_json(p);
   if (args.flag("--summary")) {
     std::fprintf(stderr, "%-4s %-24s %-20s %12s %12s %14s %12s\n", "#", "layer", "kind",

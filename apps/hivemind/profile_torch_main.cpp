@@ -43,7 +43,14 @@ const char* kUsage =
     "  --classes N         classes of the built-in resnet18 (default 1000)\n"
     "  --out FILE          write the JSON to FILE (atomically) instead of stdout\n"
     "  --summary           print a per-layer table on stderr, then the whole-model forward\n"
-    "                      beside the sum of the layers' forwards, threads, runtime, machine\n\n"
+    "                      beside the sum of the layers' forwards, threads, runtime, machine\n"
+    "  --max-seconds S     stop the run (exit 2, one line) after S seconds (default 600):\n"
+    "                      loading, warm-up and every timed pass included\n"
+    "  --max-memory-mib M  stop the run (exit 2, one line) when the process's peak resident\n"
+    "                      memory, LibTorch's own included, passes M MiB (default 3/4 of the\n"
+    "                      machine's or its cgroup's memory, 9/10 of the free memory if less)\n\n"
+    "A .pt file is code: loading and running it runs whatever it holds. Profile only models\n"
+    "you trust; the two limits bound time and memory, they are not a sandbox.\n\n"
     "The profile records per device: runtime (LibTorch version), threads, machine and\n"
     "whole_model_forward_s (docs/models.md).\n";
 
@@ -51,7 +58,7 @@ int run(const std::vector<std::string>& argv) {
   using hivemind::cli::Args;
   Args args(argv,
             {"--input", "--device", "--device-class", "--name", "--warmup", "--reps", "--power-w",
-             "--threads", "--seed", "--out", "--classes"},
+             "--threads", "--seed", "--out", "--classes", "--max-seconds"},
             {"--no-backward", "--summary"});
   if (args.help()) {
     std::cout << kUsage;
@@ -78,6 +85,11 @@ int run(const std::vector<std::string>& argv) {
   // Fail on an unwritable --out before minutes of profiling.
   if (out && out->empty()) throw hivemind::InputError("--out: empty file name");
 
+  // From here on the model's code runs (issue 23): bounded in time and memory.
+  hivemind::model::ProfileWatchdog watchdog({args.number_or("--max-seconds", 600.0, 1e-3, 1e9),
+                                             args.number_or("--max-memory-mib", 0.0, 1.0, 1e9)},
+                                            "hivemind: profile");
+
   // The built-in ResNet-18: written to a temporary file, profiled, removed.
   std::string built;
   std::error_code ec;
@@ -90,6 +102,7 @@ int run(const std::vector<std::string>& argv) {
                 .string();
     hivemind::model::save_torchscript_resnet18(
         built, static_cast<int>(args.integer_or("--classes", 1000, 1, 1000000)));
+    watchdog.remove_on_stop(built);
     o.model_path = built;
     if (o.model_name.empty()) o.model_name = "resnet18";
   }
@@ -101,6 +114,7 @@ int run(const std::vector<std::string>& argv) {
     }
   } cleanup{built};
   const auto result = hivemind::model::profile_torchscript(o);
+  watchdog.stop();  // the model has run; a stop now could only cut the output short
   const std::string json = hivemind::model::to_json(result.profile);
   if (args.flag("--summary")) {
     const auto& p = result.profile;

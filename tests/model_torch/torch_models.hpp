@@ -191,4 +191,30 @@ def forward(self, x):
   return m;
 }
 
+// A forward that does not end in any useful time (10^12 interpreter steps): the profiler must
+// stop it (--max-seconds). Input: any float tensor.
+inline torch::jit::Module spinning_model(TorchModelFactory& f) {
+  auto m = f.make("Spin");
+  m.define(R"(
+def forward(self, x):
+    i = 0
+    while i < 1000000000000:
+        i += 1
+    return x * float(i)
+)");
+  return m;
+}
+
+// A forward that allocates a 1 GiB tensor (256 x 1024 x 1024 float32, filled, so resident):
+// the profiler must stop it below that (--max-memory-mib). Input: any float tensor.
+inline torch::jit::Module greedy_model(TorchModelFactory& f) {
+  auto m = f.make("Greedy");
+  m.define(R"(
+def forward(self, x):
+    big = torch.ones([256, 1024, 1024])
+    return x + big.sum()
+)");
+  return m;
+}
+
 }  // namespace hivemind::test

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -345,6 +346,30 @@ TEST(TorchProfileCli, MalformedInputsExitTwoWithOneLine) {
              "one cannot share: not supported; trace the model (torch.jit.trace) instead",
              dir);
   expect_bad(good + " --input 1,3,8,8 --bogus", "--bogus: unknown option", dir);
+}
+
+// Issue 23: a TorchScript file is code. A forward that never ends, or that allocates far more
+// than allowed, is stopped by the profiler's watchdog: exit 2, one line naming the flag and its
+// value, nothing on stdout, no --out file (through `hivemind profile`, which passes the flags).
+TEST(TorchProfileCli, RunawayForwardStoppedByTheLimits) {
+  TempDir dir("hivemind_model_torch_");
+  test::TorchModelFactory f;
+  const auto spin = save(test::spinning_model(f), dir.file("spin.pt"));
+  const auto greedy = save(test::greedy_model(f), dir.file("greedy.pt"));
+
+  const auto t0 = std::chrono::steady_clock::now();
+  expect_bad(spin + " --input 1,4 --max-seconds 2",
+             "profiling stopped: the run exceeded --max-seconds 2 s", dir);
+  // Not before the limit (the watchdog counts from the profiler's start).
+  EXPECT_GE(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), 2.0);
+
+  // LibTorch's own resident pages are about 100-300 MiB here; the forward's tensor is 1 GiB.
+  expect_bad(greedy + " --input 1,4 --max-memory-mib 512",
+             "MiB exceeded --max-memory-mib 512 (the whole process", dir);
+  // The limits are checked like every option.
+  expect_bad(spin + " --input 1,4 --max-seconds 0", "--max-seconds: 0 is out of range", dir);
+  expect_bad(spin + " --input 1,4 --max-memory-mib x", "--max-memory-mib: \"x\" is not a number",
+             dir);
 }
 
 // ---- torchvision, scripted and traced ----
