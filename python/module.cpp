@@ -1,13 +1,17 @@
 // hivemind_split._core: the HiveMind libraries for Python (pybind11). The package's public API
 // (hivemind_split/__init__.py) wraps these with file/dict loading and defaults; this module
 // only converts. Bad input (hivemind::InputError) raises ValueError with the library's one line,
-// the message the CLI prints; long calls (solve, problem building, simulate) release the GIL.
+// the message the CLI prints. Every call that can take long (parsing files up to
+// --max-input-mib, solve, problem building, sci_node, simulate) releases the GIL for its C++
+// work and is under the library's work budgets (issue 23); the others are linear in their
+// (bounded) arguments.
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
 #include <cstdint>
 #include <filesystem>
+#include <limits>
 #include <optional>
 #include <string>
 #include <vector>
@@ -27,6 +31,7 @@
 #include "hivemind/split/problem_io.hpp"
 #include "hivemind/split/sci.hpp"
 #include "hivemind/split/sci_codec.hpp"
+#include "hivemind/split/solve.hpp"
 
 namespace py = pybind11;
 using namespace hivemind;
@@ -83,12 +88,17 @@ PYBIND11_MODULE(_core, m) {
       .def_static(
           "from_json",
           [](const std::string& text, const std::string& source) {
+            py::gil_scoped_release release;
             return split::parse_extended_problem(text, source);
           },
           py::arg("text"), py::arg("source") = "problem",
           "Parses a problem file's text (base part and extension sections).")
       .def_static(
-          "load", [](const std::string& path) { return split::load_extended_problem(path); },
+          "load",
+          [](const std::string& path) {
+            py::gil_scoped_release release;
+            return split::load_extended_problem(path);
+          },
           py::arg("path"), "Reads and parses a problem file.")
       .def_property_readonly(
           "layers", [](const split::ExtendedProblem& e) { return e.problem.layers; },
@@ -211,17 +221,28 @@ PYBIND11_MODULE(_core, m) {
       .def_static(
           "load",
           [](const std::string& name_or_path, const std::string& data_dir) {
-            std::vector<model::Derivation> derived;
-            model::ModelProfile p = model::load_model(name_or_path, data_dir, &derived);
-            return py::make_tuple(std::move(p), model::describe(derived, name_or_path));
+            model::ModelProfile p;
+            std::string note;
+            {
+              py::gil_scoped_release release;
+              std::vector<model::Derivation> derived;
+              p = model::load_model(name_or_path, data_dir, &derived);
+              note = model::describe(derived, name_or_path);
+            }
+            return py::make_tuple(std::move(p), note);
           },
           py::arg("name_or_path"), py::arg("data_dir"),
           "A zoo model or a profile file, with the classes it lacks derived: (profile, note).")
       .def_static(
           "from_json",
           [](const std::string& text, const std::string& source, const std::string& data_dir) {
-            model::ModelProfile p = model::parse_model_profile(text, source);
-            std::string note = model::describe(model::derive_missing_runs(p, data_dir), p.model);
+            model::ModelProfile p;
+            std::string note;
+            {
+              py::gil_scoped_release release;
+              p = model::parse_model_profile(text, source);
+              note = model::describe(model::derive_missing_runs(p, data_dir), p.model);
+            }
             return py::make_tuple(std::move(p), note);
           },
           py::arg("text"), py::arg("source"), py::arg("data_dir"),
@@ -279,12 +300,17 @@ PYBIND11_MODULE(_core, m) {
       .def_static(
           "from_json",
           [](const std::string& text, const std::string& source) {
+            py::gil_scoped_release release;
             return model::parse_route(text, source);
           },
           py::arg("text"), py::arg("source") = "route", "Parses a route's text.")
       .def_static(
-          "load", [](const std::string& path) { return model::load_route(path); }, py::arg("path"),
-          "Reads and parses a route file.")
+          "load",
+          [](const std::string& path) {
+            py::gil_scoped_release release;
+            return model::load_route(path);
+          },
+          py::arg("path"), "Reads and parses a route file.")
       .def_property_readonly(
           "node_names",
           [](const model::Route& r) {
@@ -312,7 +338,11 @@ PYBIND11_MODULE(_core, m) {
 
   py::class_<model::DeviceCatalog>(m, "DeviceCatalog", "Device classes (hivemind.devices/v1).")
       .def_static(
-          "load", [](const std::string& path) { return model::load_device_catalog(path); },
+          "load",
+          [](const std::string& path) {
+            py::gil_scoped_release release;
+            return model::load_device_catalog(path);
+          },
           py::arg("path"), "Reads a device catalog.")
       .def_property_readonly(
           "classes",
@@ -345,24 +375,42 @@ PYBIND11_MODULE(_core, m) {
   m.def(
       "sci_node",
       [](const Doubles& compute, std::optional<Doubles> incoming, double finish,
-         std::optional<Doubles> downstream_zeta, bool algorithm1) {
+         std::optional<Doubles> downstream_zeta, bool algorithm1, double max_steps,
+         double max_memory_mib) {
+        const Budget budget = budget_of(max_steps, max_memory_mib);
         const std::vector<double> c = to_vector(compute, "compute");
         const std::vector<double> in =
             incoming ? to_vector(*incoming, "incoming") : std::vector<double>{};
         const std::vector<double> z = downstream_zeta
                                           ? to_vector(*downstream_zeta, "downstream_zeta")
                                           : std::vector<double>{};
+        // One node of solve's chain, under solve's estimate (P = 1): algorithm1 is O(L^2) and
+        // cannot be interrupted, so a large L is refused before it starts (issue 23).
+        if (c.size() > static_cast<std::size_t>(std::numeric_limits<int>::max() - 2))
+          throw InputError("compute: " + std::to_string(c.size()) + " layers, more than " +
+                           std::to_string(std::numeric_limits<int>::max() - 2));
+        const int L = static_cast<int>(c.size());
+        const split::Method method = algorithm1 ? split::Method::kAlgorithm1 : split::Method::kSci;
+        split::check_work(budget, split::estimate_work(L, /*nodes=*/1, method),
+                          std::string("sci_node(algorithm1=") + (algorithm1 ? "True" : "False") +
+                              ") on L = " + std::to_string(L) + " layers");
         split::SciNodeInput input{c, in, finish, z};
         split::SciNodeOutput out;
-        if (algorithm1)
-          split::algorithm1_node(input, out);
-        else
-          split::sci_node(input, out);
+        {
+          py::gil_scoped_release release;
+          if (algorithm1)
+            split::algorithm1_node(input, out);
+          else
+            split::sci_node(input, out);
+        }
         return py::make_tuple(to_array(out.zeta), to_int_array(out.stop));
       },
       py::arg("compute"), py::arg("incoming") = py::none(), py::arg("finish") = 0.0,
       py::arg("downstream_zeta") = py::none(), py::arg("algorithm1") = false,
-      "One node's SCI (Algorithm 1): (zeta, stop).");
+      py::arg("max_steps") = Budget{}.steps,
+      py::arg("max_memory_mib") = Budget{}.bytes / (1024.0 * 1024.0),
+      "One node's SCI (Algorithm 1): (zeta, stop). Refused (ValueError) when its work estimate "
+      "is above the budget, as solve refuses.");
   m.def(
       "sci_decide",
       [](const std::vector<int>& stop, int upstream_stop) {
@@ -412,7 +460,9 @@ PYBIND11_MODULE(_core, m) {
   m.def(
       "sci_message_bytes",
       [](int layers) {
-        if (layers < 1) throw InputError("layers: " + std::to_string(layers) + " must be >= 1");
+        if (layers < 1 || layers > std::numeric_limits<int>::max() - 2)
+          throw InputError("layers: " + std::to_string(layers) + " must be in [1, " +
+                           std::to_string(std::numeric_limits<int>::max() - 2) + "]");
         return split::sci_message_bytes(layers);
       },
       py::arg("layers"), "Bytes of an SCI message for L >= 1 layers.");
@@ -422,12 +472,17 @@ PYBIND11_MODULE(_core, m) {
       .def_static(
           "from_json",
           [](const std::string& text, const std::string& source) {
+            py::gil_scoped_release release;
             return sim::parse_scenario(text, source);
           },
           py::arg("text"), py::arg("source") = "scenario", "Parses a scenario's text.")
       .def_static(
-          "load", [](const std::string& path) { return sim::load_scenario(path); }, py::arg("path"),
-          "Reads and parses a scenario file.")
+          "load",
+          [](const std::string& path) {
+            py::gil_scoped_release release;
+            return sim::load_scenario(path);
+          },
+          py::arg("path"), "Reads and parses a scenario file.")
       .def_property_readonly(
           "name", [](const sim::Scenario& s) { return s.name; }, "The scenario's name.")
       .def_property_readonly(

@@ -49,7 +49,7 @@ def input_spec(example_inputs: Any) -> str:
 def profile(module: Any, example_inputs: Any, *, name: Optional[str] = None,
             device_class: str = "cpu", warmup: int = 1, reps: int = 3,
             threads: Optional[int] = None, backward: bool = False,
-            timeout_s: float = 600.0) -> Profile:
+            timeout_s: float = 600.0, max_memory_mib: Optional[float] = None) -> Profile:
     """Profiles a ``torch.nn.Module`` and returns its HiveMind profile.
 
     ``example_inputs``: the tensor (or tuple of tensors) ``forward()`` takes; it fixes the
@@ -57,8 +57,13 @@ def profile(module: Any, example_inputs: Any, *, name: Optional[str] = None,
     ``reps`` timed passes per layer (median); ``threads`` LibTorch intra-op threads (default
     LibTorch's choice); ``backward`` also measures the backward pass (training). The profile's
     measured class is ``device_class``; the route's classes are derived from it when planned.
+    ``timeout_s`` and ``max_memory_mib`` bound the profiler's run (its ``--max-seconds`` and
+    ``--max-memory-mib``; default 600 s and 3/4 of the machine's memory, less when less is free): past either, it stops
+    and this raises ValueError. They bound time and memory only: the module is code that runs,
+    profile only modules you trust (docs/profiling.md).
     Raises ValueError with the profiler's one-line message on failure (an untraceable module,
-    a bad shape).
+    a bad shape, a limit exceeded), naming this function's arguments where the profiler names
+    its flags.
     """
     import torch  # the optional dependency, imported only here
 
@@ -83,13 +88,33 @@ def profile(module: Any, example_inputs: Any, *, name: Optional[str] = None,
         traced.save(pt)
         args = [profiler, pt, "--input", spec, "--name", model_name, "--device-class",
                 device_class, "--warmup", str(warmup), "--reps", str(reps), "--out", out]
+        args += ["--max-seconds", repr(float(timeout_s))]
+        if max_memory_mib is not None:
+            args += ["--max-memory-mib", repr(float(max_memory_mib))]
         if threads is not None:
             args += ["--threads", str(threads)]
         if not backward:
             args.append("--no-backward")
-        run = subprocess.run(args, capture_output=True, text=True, timeout=timeout_s)
+        try:
+            # The profiler stops itself at --max-seconds; this timeout only backs that up.
+            run = subprocess.run(args, capture_output=True, text=True, timeout=timeout_s + 60)
+        except subprocess.TimeoutExpired:
+            raise ValueError(f"hivemind-profile: still running {timeout_s + 60:g} s after "
+                             f"it started (timeout_s={timeout_s:g})") from None
         if run.returncode != 0:
             lines = [line for line in run.stderr.splitlines() if line.strip()]
-            raise ValueError(lines[-1] if lines else
+            raise ValueError(_python_names(lines[-1]) if lines else
                              f"hivemind-profile: exit code {run.returncode}")
         return load_profile(out)
+
+
+# The profiler's flags as this module's arguments, in its messages.
+_FLAG_ARGS = {"--no-backward": "backward=False", "--max-seconds": "timeout_s",
+              "--max-memory-mib": "max_memory_mib", "--threads": "threads", "--reps": "reps",
+              "--warmup": "warmup"}
+
+
+def _python_names(message: str) -> str:
+    for flag, arg in _FLAG_ARGS.items():
+        message = message.replace(flag, arg)
+    return message

@@ -236,3 +236,70 @@ def test_bad_problem_message_is_the_clis(tmp_path, fig2_path):
     with pytest.raises(ValueError) as e:
         hs.solve(str(bad))
     assert out.stderr.strip() == "hivemind: " + str(e.value)
+
+
+def test_per_node_sci_is_under_the_budget_of_solve():
+    # Algorithm 1 on one node is O(L^2): L = 1e6 layers is (L+1)(L+2)/2 = 5e11 steps, above the
+    # default budget of 3e9 (solve's estimate with P = 1), so it is refused before it starts
+    # instead of holding the GIL for minutes.
+    L = 1_000_000
+    compute = np.ones(L)
+    with pytest.raises(ValueError, match=r"sci_node\(algorithm1=True\) on L = 1000000 layers: "
+                                          r"needs 5e\+11 steps, above the budget of 3e\+09"):
+        hs.sci_node(compute, downstream_zeta=np.zeros(L + 2), algorithm1=True)
+    # The O(L) SCI at the same L is (L+2) steps: it runs.
+    zeta, stop = hs.sci_node(compute)
+    assert zeta.shape == (L + 2,) and stop.shape == (L + 2,)
+    # The budget is the caller's, as for solve: 1000 layers need 501501 steps.
+    small = np.ones(1000)
+    with pytest.raises(ValueError, match="needs 5.02e\\+05 steps, above the budget of 1e\\+05"):
+        hs.sci_node(small, algorithm1=True, max_steps=1e5)
+    zeta_a1, _ = hs.sci_node(small, algorithm1=True, max_steps=1e6)
+    np.testing.assert_array_equal(zeta_a1, hs.sci_node(small)[0])
+    with pytest.raises(ValueError, match="max_memory_mib"):
+        hs.sci_node(small, max_memory_mib=0)
+
+
+def test_per_node_algorithm1_releases_the_gil():
+    # As test_long_calls_release_the_gil, for sci_node: 20,000 layers at Algorithm 1's worst
+    # case, 2e8 steps (a free downstream makes relaying best at every i, so the skip of lines
+    # 10-15 never applies; ~0.3 s here).
+    L = 20_000
+    errors = []
+
+    def work():
+        try:
+            hs.sci_node(np.ones(L), downstream_zeta=np.zeros(L + 2), algorithm1=True)
+        except Exception as e:
+            errors.append(e)
+
+    t = threading.Thread(target=work)
+    t0 = last = time.perf_counter()
+    longest = 0.0
+    t.start()
+    while t.is_alive():
+        time.sleep(0.001)
+        now = time.perf_counter()
+        longest, last = max(longest, now - last), now
+    t.join()
+    if errors:
+        raise errors[0]
+    elapsed = time.perf_counter() - t0
+    if elapsed < 0.05:
+        pytest.skip(f"sci_node took {elapsed * 1e3:.1f} ms, too short to tell")
+    assert longest < 0.5 * elapsed, (longest, elapsed)
+
+
+def test_torch_profile_stopped_by_its_memory_limit():
+    # The profiler runs the module's code: a forward allocating 1 GiB is stopped at
+    # max_memory_mib (the profiler's --max-memory-mib), named as this function's argument.
+    torch = pytest.importorskip("torch")
+    from hivemind_split.torch import profile
+
+    class Greedy(torch.nn.Module):
+        def forward(self, x):
+            return x + torch.ones(256, 1024, 1024).sum()
+
+    with pytest.raises(ValueError, match=r"profiling stopped: peak resident memory \d+ MiB "
+                                         r"exceeded max_memory_mib 512"):
+        profile(Greedy(), torch.zeros(1, 4), max_memory_mib=512)
