@@ -173,7 +173,7 @@ int run_demo(const Argv& argv) {
   std::string folder = std::filesystem::absolute(evaluation.out_dir).lexically_normal().string();
   if (folder.empty() || folder.back() != '/') folder += '/';
   std::snprintf(line, sizeof line, " (%.0f s, %d threads)", wall, evaluation.threads);
-  std::cout << "\nResults in " << folder << line
+  std::cout << "\nResults in " << one_line(folder) << line
             << ": summary.md, the CSV of every run, figN.png / figN.svg.\n";
   real_split_inference();
   std::cout << "Try: hivemind solve examples/fig2.json --method dijkstra\n";

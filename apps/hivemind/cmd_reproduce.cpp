@@ -63,7 +63,7 @@ int run_reproduce(const Argv& argv) {
   char line[512];
   std::snprintf(line, sizeof line,
                 "\nWrote %s/summary.md, the CSV of every run and the plots (%.0f s, %d threads).\n",
-                o.out_dir.c_str(), wall, o.threads);
+                one_line(o.out_dir).c_str(), wall, o.threads);
   std::cout << line;
   return 0;
 }

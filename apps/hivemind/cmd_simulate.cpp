@@ -92,7 +92,8 @@ int run_simulate(const Argv& argv) {
   const std::string model_name = args.value_or("--model", "resnet18_88");
   const sim::ModelCosts model =
       sim::load_model_costs(scenario, data_dir(), model_name, config.budget);
-  if (!model.derivation.empty()) std::fprintf(stderr, "hivemind: %s\n", model.derivation.c_str());
+  if (!model.derivation.empty())
+    std::fprintf(stderr, "hivemind: %s\n", one_line(model.derivation).c_str());
 
   // A bad --out fails before the run. Both files or neither: they are staged and moved in
   // together at the end.
@@ -120,7 +121,7 @@ int run_simulate(const Argv& argv) {
   std::string text;
   std::snprintf(line, sizeof line,
                 "scenario %s, model %s, %s load, seed %llu, %s, %zu tasks, %d handover(s)\n",
-                scenario.name.c_str(), model.model.c_str(),
+                one_line(scenario.name).c_str(), one_line(model.model).c_str(),
                 std::string(sim::to_string(config.load)).c_str(),
                 static_cast<unsigned long long>(config.seed), task.c_str(),
                 result.records.size() / config.methods.size(), result.handovers);
@@ -151,7 +152,9 @@ int run_simulate(const Argv& argv) {
                   result.simulated_s, wall, result.simulated_s / wall);
     text += line;
   }
-  if (dir) text += "\nwrote " + dir->path() + "/tasks.csv and " + dir->path() + "/links.csv\n";
+  if (dir)
+    text += "\nwrote " + one_line(dir->path()) + "/tasks.csv and " + one_line(dir->path()) +
+            "/links.csv\n";
   std::cout << text;
   return 0;
 }

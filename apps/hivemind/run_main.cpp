@@ -19,7 +19,6 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <iostream>
 #include <limits>
 #include <map>
@@ -193,49 +192,6 @@ class WorkDir {
  private:
   std::string path_;
   bool kept_ = false;
-};
-
-// ".NAME.tmp-PID" in the folder of `path`.
-std::string hidden_sibling(const std::string& path) {
-  const fs::path p(path);
-  return (p.parent_path() / ("." + p.filename().string() + ".tmp-" + std::to_string(::getpid())))
-      .string();
-}
-
-// An output written line by line into a hidden temporary file beside `path`, renamed onto it
-// by commit(); removed if commit() is never reached. Opened at once, so an unwritable path
-// fails before any work.
-class StagedFile {
- public:
-  StagedFile(const std::string& path, const std::string& field)
-      : path_(path), field_(field), tmp_(hidden_sibling(path)) {
-    if (path.empty() || fs::path(path).filename().empty())
-      throw InputError(field + ": not a file name: \"" + path + "\"");
-    out_.open(tmp_, std::ios::binary | std::ios::trunc);
-    if (!out_) throw InputError(field + ": cannot write \"" + path + "\"");
-  }
-  ~StagedFile() {
-    if (committed_) return;
-    out_.close();
-    std::error_code ec;
-    fs::remove(tmp_, ec);
-  }
-  StagedFile(const StagedFile&) = delete;
-  StagedFile& operator=(const StagedFile&) = delete;
-  std::ofstream& stream() { return out_; }
-  void commit() {
-    out_.close();
-    std::error_code ec;
-    if (!out_ || (fs::rename(tmp_, path_, ec), ec))
-      throw InputError(field_ + ": cannot write \"" + path_ + "\"" +
-                       (ec ? ": " + ec.message() : std::string()));
-    committed_ = true;
-  }
-
- private:
-  std::string path_, field_, tmp_;
-  std::ofstream out_;
-  bool committed_ = false;
 };
 
 // ---- inputs ----------------------------------------------------------------------------------
@@ -549,9 +505,13 @@ int run(const std::vector<std::string>& argv) {
   std::string input_spec;
   std::vector<c10::IValue> fixed_inputs;
   if (input_file) fixed_inputs = load_input_file(*input_file, input_spec);
-  std::optional<StagedFile> trace_file, out_check;
-  if (auto t = args.value("--trace")) trace_file.emplace(*t, "--trace");
-  if (auto o = args.value("--out")) out_check.emplace(*o, "--out");  // fails early if unwritable
+  // Both outputs are staged now (a refused or unwritable path, or --out and --trace naming
+  // one file, fails before any work) and committed together at the end, or neither.
+  StagedFiles outputs;
+  StagedFile* out_check = nullptr;
+  StagedFile* trace_file = nullptr;
+  if (auto o = args.value("--out")) out_check = &outputs.add(*o, "--out");
+  if (auto t = args.value("--trace")) trace_file = &outputs.add(*t, "--trace");
 
   WorkDir work(args.value("--keep-dir"));
   std::string model_arg = args.value_or("--model", "resnet18");
@@ -622,7 +582,7 @@ int run(const std::vector<std::string>& argv) {
     profile_note = std::string(line) + " per forward (sum of layer medians)";
   }
   if (!derived.empty())
-    std::cerr << "hivemind run: " << model::describe(derived, model_name) << "\n";
+    std::cerr << one_line("hivemind run: " + model::describe(derived, model_name)) << "\n";
   split::Problem problem =
       model::problem_from_route(profile, route, catalog, model::CutSizes::kDag, args.budget());
   const int P = problem.node_count();
@@ -637,9 +597,11 @@ int run(const std::vector<std::string>& argv) {
 
   std::vector<std::string> names;
   for (const auto& n : route.nodes) names.push_back(n.name);
-  std::printf("hivemind run: %s (%zu layers, input %s) on %s: %s\n", model_name.c_str(), L,
-              input_spec.c_str(), route_path.c_str(), join(names, " -> ").c_str());
-  std::printf("per-layer times: %s\n", profile_note.c_str());
+  // File names and flag values through one_line: a name with a newline or ESC stays one line.
+  std::printf("hivemind run: %s (%zu layers, input %s) on %s: %s\n", one_line(model_name).c_str(),
+              L, one_line(input_spec).c_str(), one_line(route_path).c_str(),
+              one_line(join(names, " -> ")).c_str());
+  std::printf("per-layer times: %s\n", one_line(profile_note).c_str());
   if (emulate)
     std::printf("emulation: devices and links, dilation %.3g (%s)\n", D,
                 dilation ? "--dilation" : ("auto: " + why.why).c_str());
@@ -778,7 +740,7 @@ int run(const std::vector<std::string>& argv) {
                                      {"planned_return_s", n.planned_return_s},
                                      {"retries", n.retries},
                                      {"bypassed", n.bypassed}};
-        trace_file->stream() << line.dump() << "\n";
+        trace_file->write(line.dump() + "\n");
         ++trace_lines;
       }
     }
@@ -791,7 +753,7 @@ int run(const std::vector<std::string>& argv) {
                                    {"planned_s", r.planned_s},
                                    {"monolithic_s", mono_s},
                                    {"max_abs_diff", diff}};
-      trace_file->stream() << line.dump() << "\n";
+      trace_file->write(line.dump() + "\n");
       ++trace_lines;
     }
   }
@@ -799,8 +761,9 @@ int run(const std::vector<std::string>& argv) {
   // The report.
   const double n = static_cast<double>(requests);
   std::printf("\n%lld request%s (%s):\n", requests, requests == 1 ? "" : "s",
-              input_file ? ("input " + *input_file).c_str()
-                         : ("random N(0,1) inputs " + input_spec + ", seed 2026").c_str());
+              one_line(input_file ? "input " + *input_file
+                                  : "random N(0,1) inputs " + input_spec + ", seed 2026")
+                  .c_str());
   std::printf("%-10s %-10s %-9s %23s %13s %24s\n", "node", "class", "layers",
               "compute ms meas/plan", "received KB", "transfer ms meas/plan");
   for (int position = 0; position < P; ++position) {
@@ -858,19 +821,19 @@ int run(const std::vector<std::string>& argv) {
         replans, replan_every, replans_changed, boundaries_text(first_plan).c_str(),
         boundaries_text(plan.boundaries).c_str());
 
-  // Outputs, each atomically.
+  // Outputs: both renamed into place together, after the last request.
   if (out_check) {
     const std::vector<char> bytes = torch::pickle_save(last_output);
-    out_check->stream().write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-    out_check->commit();
+    out_check->write(std::string_view(bytes.data(), bytes.size()));
+  }
+  outputs.commit();
+  if (out_check)
     std::printf("output of request %lld written to %s (torch.save format)\n", requests - 1,
-                args.value("--out")->c_str());
-  }
-  if (trace_file) {
-    trace_file->commit();
-    std::printf("trace written to %s (%lld lines)\n", args.value("--trace")->c_str(), trace_lines);
-  }
-  if (work.kept()) std::printf("work folder kept: %s\n", work.path().c_str());
+                one_line(out_check->path()).c_str());
+  if (trace_file)
+    std::printf("trace written to %s (%lld lines)\n", one_line(trace_file->path()).c_str(),
+                trace_lines);
+  if (work.kept()) std::printf("work folder kept: %s\n", one_line(work.path()).c_str());
   return 0;
 }
 

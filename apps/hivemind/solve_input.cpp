@@ -31,7 +31,7 @@ split::Problem problem_from_model(const Args& args, model::CutSizes sizes, const
   std::vector<model::Derivation> derived;
   const model::ModelProfile profile = model::load_model(*model_name, data_dir(), &derived);
   if (note && !derived.empty())
-    std::fprintf(stderr, "hivemind: %s\n", model::describe(derived, *model_name).c_str());
+    std::fprintf(stderr, "hivemind: %s\n", one_line(model::describe(derived, *model_name)).c_str());
   const model::Route route = model::load_route(*route_path);
   return model::problem_from_route(profile, route, catalog_from(args), sizes, budget);
 }

@@ -2,9 +2,11 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <nlohmann/json_fwd.hpp>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace hivemind {
 
@@ -16,13 +18,82 @@ std::uint64_t max_input_bytes();
 
 // Reads a whole regular file of at most max_input_bytes(); "-" reads standard input under the
 // same cap. Throws InputError naming the path when it cannot: a directory, FIFO, device or
-// socket ("is a FIFO, not a regular file"), a file above the cap, a read error. Never blocks
-// on a FIFO nobody writes to.
+// socket ("is a FIFO, not a regular file"), a file above the cap, a read error, a path with a
+// NUL byte (the system would open the part before it). Never blocks on a FIFO nobody writes
+// to.
 std::string read_text_file(const std::string& path);
 
-// Writes a file atomically (temporary file in the same folder + rename), so a failed run
-// leaves nothing half-written. Throws InputError naming the path on failure.
-void write_text_file_atomic(const std::string& path, std::string_view text);
+// Every file HiveMind writes goes through StagedFile (write_text_file_atomic, StagedFiles,
+// StagedDir use it): one writer, one set of rules for the target path.
+//
+// Which targets may be written ("replaced": the new file is renamed onto the name):
+//   - a name that does not exist yet, or a regular file: replaced;
+//   - a symbolic link to a regular file, or a dangling one: the link itself is replaced by
+//     the new file (rename semantics); what it pointed to is never written;
+//   - anything else is refused with an InputError: a folder, a FIFO, a device (a clone of
+//     /dev/null too, and /dev/null itself), a socket, a symbolic link to one of those, a path
+//     with a NUL byte or without a file name ("out/").
+// The new file is staged under an unpredictable name created with O_EXCL (mkstemp) in the
+// target's folder, so a symbolic link planted under any guessable name is never followed, and
+// the final rename() is atomic: a reader sees the old file or the whole new one.
+
+// Throws InputError when `path` is not a target as above. Messages name `field` when given
+// ("--out: cannot write \"x\": it is a FIFO, not a regular file"), else the path
+// ("x: cannot write file: ..."). Does nothing for a name that does not exist yet.
+void check_output_target(const std::string& path, const std::string& field = "");
+
+// A file written in pieces (a trace, line by line) and made visible all at once by commit().
+// The constructor checks the target and creates the staged file at once, so a refused or
+// unwritable path fails before any work. If commit() is not reached (an exception), the
+// destructor removes the staged file and the target is as it was. Errors are InputErrors
+// naming `field` (or the path when `field` is empty). Not copyable; the object owns a file
+// descriptor.
+class StagedFile {
+ public:
+  explicit StagedFile(std::string path, std::string field = "");
+  ~StagedFile();
+  StagedFile(const StagedFile&) = delete;
+  StagedFile& operator=(const StagedFile&) = delete;
+
+  // Appends `bytes` (buffered; throws InputError on a write error, e.g. a full disk).
+  void write(std::string_view bytes);
+  // Writes out the buffer, checks the target again and renames the staged file onto it.
+  void commit();
+  const std::string& path() const { return path_; }
+
+ private:
+  friend class StagedFiles;
+  [[noreturn]] void fail(const std::string& reason) const;
+  void flush();
+  void finish();   // flush and close: every byte is on disk or an InputError was thrown
+  void publish();  // check the target again and rename onto it
+  std::string path_, field_, tmp_;
+  std::string buffer_;
+  int fd_ = -1;
+  bool committed_ = false;
+};
+
+// Several outputs of one command (hivemind run's --out and --trace) made all-or-nothing:
+// add() stages each at once (a bad path fails before any work); commit() finishes every file
+// first (a write error commits none), checks every target, then renames each onto its name.
+// Only a rename failing after the first (the folder removed meanwhile) can leave some
+// committed: rename() is atomic per file, not across files.
+class StagedFiles {
+ public:
+  // Stages `path` for `field`. Refuses a path naming the same file as an output added before
+  // ("--trace: \"x\" is the same file as --out"): the same path once symbolic links and
+  // "." / ".." are resolved, or the same inode (a hard link) when both exist.
+  StagedFile& add(const std::string& path, const std::string& field);
+  void commit();
+
+ private:
+  std::vector<std::unique_ptr<StagedFile>> files_;
+};
+
+// Writes a file atomically through a StagedFile, so a failed run leaves nothing
+// half-written. Throws InputError naming `field` (or the path) on failure or a refused target.
+void write_text_file_atomic(const std::string& path, std::string_view text,
+                            const std::string& field = "");
 
 // Creates the folder `path` (and its parents) if missing. Throws InputError naming `field`
 // ("--out: cannot create \"x\": Not a directory").
@@ -33,7 +104,10 @@ void create_output_dir(const std::string& path, const std::string& field);
 // (nothing else is created yet); files are written into it; commit() creates `path` if
 // missing and moves every file in, replacing files of the same names and keeping every other
 // file that was there. If commit() is not reached (an exception), the destructor removes the
-// temporary folder and `path` is as it was. Errors are InputErrors naming `field` ("--out").
+// temporary folder and `path` is as it was. commit() checks every destination before moving
+// any file in (check_output_target: a folder, FIFO or device under a staged file's name
+// fails the commit with the folder untouched). Errors are InputErrors naming `field`
+// ("--out").
 class StagedDir {
  public:
   StagedDir(std::string path, std::string field);
@@ -55,7 +129,9 @@ class StagedDir {
 
 // Parses JSON text; throws InputError "<source>: not JSON: <parser message>", also for text
 // nested deeper than 256 arrays/objects (no HiveMind format comes near; deeper values would
-// exhaust the stack in recursive walks).
+// exhaust the stack in recursive walks), and "<source>: duplicate key \"position\" in
+// nodes[0]" for an object naming a key twice (nlohmann keeps the last silently; every
+// HiveMind input is read through here, so none accepts an ambiguous file).
 nlohmann::json parse_json(std::string_view text, std::string_view source);
 
 // Runs `parse` and makes every InputError it throws start with "<source>: " (once), so a

@@ -11,7 +11,11 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <memory>
 #include <nlohmann/json.hpp>
+#include <set>
+#include <stdexcept>
+#include <vector>
 
 #include "hivemind/error.hpp"
 
@@ -76,6 +80,8 @@ void create_output_dir(const std::string& path, const std::string& field) {
 
 std::string read_text_file(const std::string& path) {
   if (path == "-") return read_capped(STDIN_FILENO, "standard input");
+  if (path.find('\0') != std::string::npos)
+    throw InputError(path + ": cannot read file: the name has a NUL byte");
   // stat first so that opening never touches a device or blocks on a FIFO; then O_NONBLOCK
   // and fstat on what was opened, in case the path was swapped in between.
   struct stat st {};
@@ -119,27 +125,143 @@ mode_t default_file_mode() {
   return 0666 & ~mask;
 }
 
+// "PATH: cannot write file: " or "FIELD: cannot write \"PATH\": ", the head of every output
+// error.
+std::string cannot_write(const std::string& path, const std::string& field) {
+  return field.empty() ? path + ": cannot write file: "
+                       : field + ": cannot write \"" + path + "\": ";
+}
+
 }  // namespace
 
-void write_text_file_atomic(const std::string& path, std::string_view text) {
-  const fs::path target(path);
+void check_output_target(const std::string& path, const std::string& field) {
+  const auto refuse = [&](const std::string& why) {
+    throw InputError(cannot_write(path, field) + why);
+  };
+  if (path.find('\0') != std::string::npos) refuse("the name has a NUL byte");
+  if (path.empty() || !fs::path(path).has_filename()) refuse("not a file name");
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) != 0) return;  // new name (or a folder error mkstemp reports)
+  if (S_ISREG(st.st_mode)) return;
+  if (S_ISDIR(st.st_mode)) refuse("a folder of that name exists");
+  if (!S_ISLNK(st.st_mode))
+    refuse(std::string("it is ") + file_kind(st.st_mode) +
+           ", not a regular file (only a regular file is replaced)");
+  // A symbolic link: rename() replaces the link itself, so one to a regular file (or a
+  // dangling one) is harmless; one to a device or FIFO is refused, since a user naming
+  // /dev/stdout or a link to a FIFO expects the write to go there, and it would not.
+  if (::stat(path.c_str(), &st) != 0 || S_ISREG(st.st_mode)) return;
+  refuse(std::string("it is a symbolic link to ") +
+         (S_ISDIR(st.st_mode) ? "a folder" : file_kind(st.st_mode)) + ", not to a regular file");
+}
+
+// ----------------------------------------------------------------------------------------
+// StagedFile
+
+namespace {
+// Bytes buffered before a write(2): a trace line is ~300 B.
+constexpr std::size_t kStagedBufferBytes = 64 * 1024;
+}  // namespace
+
+StagedFile::StagedFile(std::string path, std::string field)
+    : path_(std::move(path)), field_(std::move(field)) {
+  check_output_target(path_, field_);
+  const fs::path target(path_);
   const fs::path dir = target.has_parent_path() ? target.parent_path() : fs::path(".");
   // An unpredictable name created with O_EXCL (mkstemp) in the target's folder: a symlink
   // planted under any guessable name is never followed, and rename() stays atomic.
   std::string tmp = (dir / ("." + target.filename().string() + ".tmp.XXXXXX")).string();
-  const int fd = ::mkstemp(tmp.data());
-  if (fd < 0) throw InputError(path + ": cannot write file: " + std::strerror(errno));
-  const bool ok = write_all(fd, text) && ::fchmod(fd, default_file_mode()) == 0;
-  const int write_errno = errno;
-  if (::close(fd) != 0 || !ok) {
-    ::unlink(tmp.c_str());
-    throw InputError(path + ": cannot write file: " + std::strerror(ok ? errno : write_errno));
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+  fd_ = ::mkostemp(tmp.data(), O_CLOEXEC);
+  if (fd_ < 0) fail(std::strerror(errno));
+  tmp_ = tmp;
+  if (::fchmod(fd_, default_file_mode()) != 0) {
     const std::string reason = std::strerror(errno);
-    ::unlink(tmp.c_str());
-    throw InputError(path + ": cannot write file: " + reason);
+    ::close(fd_);
+    fd_ = -1;
+    ::unlink(tmp_.c_str());
+    fail(reason);
   }
+}
+
+StagedFile::~StagedFile() {
+  if (fd_ >= 0) ::close(fd_);
+  if (!committed_ && !tmp_.empty()) ::unlink(tmp_.c_str());  // a failed run leaves nothing
+}
+
+void StagedFile::fail(const std::string& reason) const {
+  throw InputError(cannot_write(path_, field_) + reason);
+}
+
+void StagedFile::write(std::string_view bytes) {
+  if (fd_ < 0) throw std::logic_error("StagedFile::write after commit()");
+  buffer_.append(bytes);
+  if (buffer_.size() >= kStagedBufferBytes) flush();
+}
+
+void StagedFile::flush() {
+  if (!write_all(fd_, buffer_)) fail(std::strerror(errno));
+  buffer_.clear();
+}
+
+void StagedFile::finish() {
+  if (fd_ < 0) return;
+  flush();
+  const int fd = fd_;
+  fd_ = -1;
+  if (::close(fd) != 0) fail(std::strerror(errno));  // NFS reports a full disk here
+}
+
+void StagedFile::publish() {
+  check_output_target(path_, field_);  // again: the name may have changed since the start
+  if (std::rename(tmp_.c_str(), path_.c_str()) != 0) fail(std::strerror(errno));
+  committed_ = true;
+}
+
+void StagedFile::commit() {
+  finish();
+  publish();
+}
+
+// ----------------------------------------------------------------------------------------
+// StagedFiles
+
+namespace {
+
+// The path with symbolic links and "."/".." resolved as far as it exists.
+fs::path resolved(const std::string& path) {
+  std::error_code ec;
+  fs::path p = fs::weakly_canonical(fs::absolute(path, ec), ec);
+  return ec ? fs::absolute(path, ec).lexically_normal() : p;
+}
+
+bool same_file(const std::string& a, const std::string& b) {
+  if (resolved(a) == resolved(b)) return true;
+  std::error_code ec;
+  return fs::equivalent(a, b, ec) && !ec;  // hard links (false when either does not exist)
+}
+
+}  // namespace
+
+StagedFile& StagedFiles::add(const std::string& path, const std::string& field) {
+  for (const auto& f : files_)
+    if (same_file(path, f->path_))
+      throw InputError(field + ": \"" + path + "\" is the same file as " + f->field_ +
+                       " (give two different files)");
+  files_.push_back(std::make_unique<StagedFile>(path, field));
+  return *files_.back();
+}
+
+void StagedFiles::commit() {
+  for (const auto& f : files_) f->finish();
+  for (const auto& f : files_) check_output_target(f->path_, f->field_);
+  for (const auto& f : files_) f->publish();
+}
+
+void write_text_file_atomic(const std::string& path, std::string_view text,
+                            const std::string& field) {
+  StagedFile file(path, field);
+  file.write(text);
+  file.commit();
 }
 
 // ----------------------------------------------------------------------------------------
@@ -184,7 +306,7 @@ std::string StagedDir::file(const std::string& name) const {
 }
 
 void StagedDir::write(const std::string& name, std::string_view text) {
-  write_text_file_atomic(file(name), text);
+  write_text_file_atomic(file(name), text, field_);
 }
 
 void StagedDir::commit() {
@@ -196,14 +318,9 @@ void StagedDir::commit() {
   for (const auto& entry : fs::directory_iterator(staging_, ec))
     names.push_back(entry.path().filename());
   if (ec) throw InputError(field_ + ": cannot read \"" + staging_ + "\": " + ec.message());
-  // Check every destination before moving anything, so a name taken by a folder fails the
-  // commit with the target folder untouched.
-  for (const auto& name : names) {
-    const fs::path to = fs::path(path_) / name;
-    if (fs::is_directory(fs::symlink_status(to, ec)))
-      throw InputError(field_ + ": cannot write \"" + to.string() +
-                       "\": a folder of that name exists");
-  }
+  // Check every destination before moving anything, so a name taken by a folder, FIFO or
+  // device fails the commit with the target folder untouched.
+  for (const auto& name : names) check_output_target((fs::path(path_) / name).string(), field_);
   for (const auto& name : names) {
     const fs::path from = fs::path(staging_) / name, to = fs::path(path_) / name;
     fs::rename(from, to, ec);
@@ -251,12 +368,75 @@ void check_json_depth(std::string_view text, std::string_view source) {
   }
 }
 
+// Refuses an object that names a key twice while nlohmann parses (its DOM keeps the last one
+// silently). Keeps one frame per open array/object: the keys seen so far in an object, the
+// index of the next element in an array, so the message names where ("nodes[0]").
+class DuplicateKeyCheck {
+ public:
+  explicit DuplicateKeyCheck(std::string_view source) : source_(source) {}
+
+  bool operator()(int /*depth*/, nlohmann::json::parse_event_t event, nlohmann::json& parsed) {
+    using E = nlohmann::json::parse_event_t;
+    switch (event) {
+      case E::object_start:
+      case E::array_start:
+        frames_.push_back({event == E::object_start, {}, {}, 0});
+        break;
+      case E::key: {
+        Frame& top = frames_.back();
+        std::string key = parsed.get<std::string>();
+        if (!top.keys.insert(key).second)
+          throw InputError(std::string(source_) + ": duplicate key " + json_field::show(parsed) +
+                           " in " + where());
+        top.key = std::move(key);
+        break;
+      }
+      case E::object_end:
+      case E::array_end:
+        frames_.pop_back();
+        element_done();
+        break;
+      case E::value:
+        element_done();
+        break;
+    }
+    return true;  // keep every value
+  }
+
+ private:
+  struct Frame {
+    bool object;
+    std::set<std::string> keys;  // object: the keys seen so far
+    std::string key;             // object: the key of the value being parsed
+    std::size_t index;           // array: the index of the element being parsed
+  };
+
+  void element_done() {
+    if (!frames_.empty() && !frames_.back().object) ++frames_.back().index;
+  }
+
+  // The path of the innermost open object ("nodes[0]"; "the top-level object" at the root).
+  std::string where() const {
+    std::string path;
+    for (std::size_t i = 0; i + 1 < frames_.size(); ++i) {
+      if (frames_[i].object)
+        path += (path.empty() ? "" : ".") + frames_[i].key;
+      else
+        path += "[" + std::to_string(frames_[i].index) + "]";
+    }
+    return path.empty() ? "the top-level object" : path;
+  }
+
+  std::string_view source_;
+  std::vector<Frame> frames_;
+};
+
 }  // namespace
 
 nlohmann::json parse_json(std::string_view text, std::string_view source) {
   check_json_depth(text, source);
   try {
-    return nlohmann::json::parse(text.begin(), text.end());
+    return nlohmann::json::parse(text.begin(), text.end(), DuplicateKeyCheck(source));
   } catch (const nlohmann::json::exception& e) {  // parse_error, or out_of_range for 1e999
     std::string what = e.what();
     // nlohmann prefixes "[json.exception.parse_error.101] "; keep the human part.
@@ -267,7 +447,8 @@ nlohmann::json parse_json(std::string_view text, std::string_view source) {
 
 namespace detail {
 void rethrow_with_source(std::string_view source) {
-  const std::string prefix = std::string(source) + ": ";
+  // As InputError stores it (escaped), so a source named with a newline is not added twice.
+  const std::string prefix = one_line(std::string(source) + ": ");
   try {
     throw;
   } catch (const InputError& e) {

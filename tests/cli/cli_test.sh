@@ -78,5 +78,69 @@ expect_ok "solve deliver override" "deliver none" -- solve "$EX/fig2.json" --del
 expect_ok "solve dijkstra graph" "graph: 26 vertices" -- solve "$EX/fig2.json" --method dijkstra
 expect_ok "bench json" '"sci_message_bytes": 52' -- bench --quick --layers 3 --nodes 3 --format json
 
+# check NAME CONDITION...: a property of the files after a command (test(1) syntax).
+check() {
+  local name=$1
+  shift
+  if [ "$@" ]; then echo "ok   $name"; else echo "FAIL $name: [ $(printf '%q ' "$@")] is false"; fails=$((fails + 1)); fi
+}
+
+# Outputs (issue 23): every writer refuses a FIFO, a device or a folder as its target and
+# leaves it as it was; it never writes through a name it did not create.
+mkfifo "$TMP/fifo"
+expect_fail "solve emit onto a FIFO" "it is a FIFO, not a regular file" -- solve "$EX/fig2.json" --emit-problem "$TMP/fifo"
+check "solve emit onto a FIFO: still a FIFO" -p "$TMP/fifo"
+mkdir "$TMP/simfifo" && mkfifo "$TMP/simfifo/links.csv"
+expect_fail "simulate out onto a FIFO" 'links.csv": it is a FIFO' -- simulate chain5 --out "$TMP/simfifo"
+check "simulate out onto a FIFO: still a FIFO" -p "$TMP/simfifo/links.csv"
+check "simulate out onto a FIFO: nothing moved in" ! -e "$TMP/simfifo/tasks.csv"
+if mknod "$TMP/null" c 1 3 2>/dev/null; then
+  expect_fail "solve emit onto a /dev/null clone" "it is a character device" -- solve "$EX/fig2.json" --emit-problem "$TMP/null"
+  check "solve emit onto a /dev/null clone: still a device" -c "$TMP/null"
+else
+  echo "skip solve emit onto a /dev/null clone: mknod not permitted"
+fi
+# Inputs: a key given twice is refused, not resolved silently to the last.
+sed 's/"layers": 3/"layers": 3, "layers": 2/' "$EX/fig2.json" >"$TMP/dupkey.json"
+expect_fail "solve duplicate key" 'duplicate key "layers" in the top-level object' -- solve "$TMP/dupkey.json"
+# A path with a newline and ESC is printed escaped: one line, no terminal control.
+weird="$TMP/sim"$'\n\x1b[31m'"out"
+expect_ok "simulate out path escaped" 'wrote '"$TMP"'/sim\n\x1b[31mout/tasks.csv' -- simulate chain5 --out "$weird"
+check "simulate out path escaped: no raw ESC on stdout" "$(grep -c $'\x1b' "$TMP/out")" = 0
+check "simulate out path escaped: written" -f "$weird/tasks.csv"
+
+# hivemind run (only in a build with the runtime: hivemind-run beside hivemind).
+if [ -x "$(dirname "$HM")/hivemind-run" ]; then
+  printf 'keep' >"$TMP/same.txt"
+  before=$(ls -A "$TMP" | sort)
+  expect_fail "run out equals trace" '--trace: "'"$TMP"'/same.txt" is the same file as --out' -- run --out "$TMP/same.txt" --trace "$TMP/same.txt"
+  check "run out equals trace: unchanged" "$(cat "$TMP/same.txt")" = keep
+  check "run out equals trace: nothing staged left" "$(ls -A "$TMP" | sort)" = "$before"
+  expect_fail "run out equals trace by another name" "is the same file as --out" -- run --out "$TMP/same.txt" --trace "$TMP/./same.txt"
+  expect_fail "run out onto a FIFO" "it is a FIFO, not a regular file" -- run --out "$TMP/fifo"
+  check "run out onto a FIFO: still a FIFO" -p "$TMP/fifo"
+  expect_fail "run trace onto a FIFO" "--trace: " -- run --out "$TMP/run.pt" --trace "$TMP/fifo"
+  check "run trace onto a FIFO: --out not written either" ! -e "$TMP/run.pt"
+  # Symlinks planted at the old writer's guessable temporary names (".NAME.tmp-PID") for the
+  # next 3,000 PIDs must not be written through.
+  mkdir "$TMP/plant" && printf 'keep' >"$TMP/victim"
+  name="run"$'\n\x1b[31m'".pt"
+  out="$TMP/plant/$name"
+  next=$(sh -c 'echo $$')
+  perl -e 'my ($victim, $dir, $first, @names) = @ARGV;
+           for my $p ($first .. $first + 3000) { symlink($victim, "$dir/.$_.tmp-$p") or die "$!" for @names }' \
+    "$TMP/victim" "$TMP/plant" "$next" "$name" t.jsonl
+  entries() { find "$1" -mindepth 1 -printf . | wc -c; }  # names may hold a newline
+  check "run with planted links: 6002 planted" "$(entries "$TMP/plant")" = 6002
+  expect_ok "run with planted links and an odd name" 'written to '"$TMP"'/plant/run\n\x1b[31m.pt (torch.save format)' -- run --requests 1 --out "$out" --trace "$TMP/plant/t.jsonl"
+  check "run with planted links: victim untouched" "$(cat "$TMP/victim")" = keep
+  check "run with planted links: output written" -s "$out"
+  check "run with planted links: trace written" -s "$TMP/plant/t.jsonl"
+  check "run with planted links: links intact, nothing staged left" "$(entries "$TMP/plant")" = 6004
+  check "run with an odd name: no raw ESC on stdout" "$(grep -c $'\x1b' "$TMP/out")" = 0
+else
+  echo "skip run checks: this build has no hivemind-run"
+fi
+
 if [ $fails -ne 0 ]; then echo "$fails failure(s)"; exit 1; fi
 echo "all CLI checks passed"

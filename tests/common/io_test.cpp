@@ -5,8 +5,11 @@
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -18,6 +21,7 @@
 
 namespace fs = std::filesystem;
 using hivemind::InputError;
+using hivemind::testing::expect_refusal;
 using hivemind::testing::input_error_of;
 
 namespace {
@@ -46,6 +50,18 @@ void write(const std::string& path, const std::string& text) { std::ofstream(pat
 std::string read(const std::string& path) {
   std::ifstream in(path);
   return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+// The file type bits of `path` itself (not what a symlink points to); 0 when it does not exist.
+mode_t kind_of(const std::string& path) {
+  struct stat st {};
+  return ::lstat(path.c_str(), &st) == 0 ? (st.st_mode & S_IFMT) : 0;
+}
+
+// A clone of /dev/null (character device 1:3) at `path`; false when mknod is not permitted
+// (not root, or a container without CAP_MKNOD).
+bool make_dev_null_clone(const std::string& path) {
+  return ::mknod(path.c_str(), S_IFCHR | 0666, ::makedev(1, 3)) == 0;
 }
 
 }  // namespace
@@ -191,8 +207,196 @@ TEST(JsonShow, IsShortEscapedAndBoundedForHugeValues) {
 
 TEST(OneLine, EscapesControlsAndC1AndCutsLongText) {
   EXPECT_EQ(hivemind::one_line("a\nb\tc\x1b[1m\x7f"), "a\\nb\\tc\\x1b[1m\\x7f");
+  EXPECT_EQ(hivemind::one_line(std::string("a\0b", 3)), "a\\x00b");
   EXPECT_EQ(hivemind::one_line("x\xc2\x9b"
                                "31m \xc3\xa9"),
             "x\\u009b31m \xc3\xa9");  // é stays
   EXPECT_LE(hivemind::one_line(std::string(10000, 'x')).size(), 2003u);
+}
+
+TEST(StagedFile, DoesNotFollowSymlinksPlantedAtGuessableTemporaryNames) {
+  // hivemind run's old writer staged "--out x.pt" at ".x.pt.tmp-PID" with O_TRUNC and no
+  // O_EXCL: symlinks planted for the next PIDs overwrote their targets. Plant them for 3,000
+  // PIDs around ours, in both old schemes, and write through every writer.
+  TempDir dir;
+  write(dir / "victim", "keep");
+  const int pid = static_cast<int>(::getpid());
+  for (int p = std::max(1, pid - 1500); p < pid + 1500; ++p) {
+    const std::string n = std::to_string(p);
+    fs::create_symlink(dir / "victim", dir / (".x.pt.tmp-" + n));
+    fs::create_symlink(dir / "victim", dir / (".t.jsonl.tmp-" + n));
+    fs::create_symlink(dir / "victim", dir / ("x.pt.tmp." + n));
+  }
+  const std::size_t planted = dir.names().size();
+  {
+    hivemind::StagedFiles outputs;
+    hivemind::StagedFile& out = outputs.add(dir / "x.pt", "--out");
+    hivemind::StagedFile& trace = outputs.add(dir / "t.jsonl", "--trace");
+    out.write("tensor");
+    for (int line = 0; line < 10000; ++line) trace.write("{\"task\": 1}\n");  // > the buffer
+    outputs.commit();
+  }
+  hivemind::write_text_file_atomic(dir / "x.pt", "again");
+  EXPECT_EQ(read(dir / "victim"), "keep");
+  EXPECT_EQ(read(dir / "x.pt"), "again");
+  EXPECT_EQ(read(dir / "t.jsonl").size(), 10000u * 12u);  // every line, "{"task": 1}\n" = 12 B
+  EXPECT_EQ(kind_of(dir / (".x.pt.tmp-" + std::to_string(pid))), S_IFLNK);  // links untouched
+  EXPECT_EQ(dir.names().size(), planted + 2);  // x.pt and t.jsonl; no staged file left
+}
+
+TEST(WriteTextFileAtomic, RefusesAFifoAndLeavesIt) {
+  TempDir dir;
+  ASSERT_EQ(::mkfifo((dir / "fifo").c_str(), 0600), 0);
+  expect_refusal(
+      [&] { hivemind::write_text_file_atomic(dir / "fifo", "x", "--out"); },
+      {"--out: cannot write \"" + dir / "fifo" + "\": it is a FIFO, not a regular file"});
+  expect_refusal([&] { hivemind::write_text_file_atomic(dir / "fifo", "x"); },
+                 {dir / "fifo" + ": cannot write file: it is a FIFO"});
+  EXPECT_EQ(kind_of(dir / "fifo"), S_IFIFO);
+  EXPECT_EQ(dir.names(), (std::set<std::string>{"fifo"}));  // nothing staged left behind
+}
+
+TEST(WriteTextFileAtomic, RefusesACharacterDeviceAndLeavesIt) {
+  TempDir dir;
+  if (!make_dev_null_clone(dir / "null"))
+    GTEST_SKIP() << "mknod not permitted here (" << std::strerror(errno) << ")";
+  expect_refusal([&] { hivemind::write_text_file_atomic(dir / "null", "x", "--out"); },
+                 {"it is a character device, not a regular file"});
+  EXPECT_EQ(kind_of(dir / "null"), S_IFCHR);
+  // The real one, too: as root a rename onto /dev/null would replace it.
+  expect_refusal([&] { hivemind::write_text_file_atomic("/dev/null", "x", "--out"); },
+                 {"character device"});
+  EXPECT_EQ(kind_of("/dev/null"), S_IFCHR);
+  EXPECT_EQ(dir.names(), (std::set<std::string>{"null"}));
+}
+
+TEST(WriteTextFileAtomic, RefusesAFolderAndANameWithoutFileName) {
+  TempDir dir;
+  fs::create_directory(dir / "sub");
+  expect_refusal([&] { hivemind::write_text_file_atomic(dir / "sub", "x", "--out"); },
+                 {"a folder of that name exists"});
+  expect_refusal([&] { hivemind::write_text_file_atomic(dir / "sub/", "x", "--out"); },
+                 {"not a file name"});
+  EXPECT_EQ(dir.names(), (std::set<std::string>{"sub"}));
+}
+
+TEST(WriteTextFileAtomic, ReplacesASymlinkToAFileButNotWhatItPointsTo) {
+  TempDir dir;
+  write(dir / "target", "keep");
+  fs::create_symlink(dir / "target", dir / "link");
+  hivemind::write_text_file_atomic(dir / "link", "new");
+  EXPECT_EQ(kind_of(dir / "link"), S_IFREG);  // the link itself was replaced
+  EXPECT_EQ(read(dir / "link"), "new");
+  EXPECT_EQ(read(dir / "target"), "keep");
+  // A symlink to a FIFO (or /dev/stdout): refused, the link and the FIFO stay.
+  ASSERT_EQ(::mkfifo((dir / "fifo").c_str(), 0600), 0);
+  fs::create_symlink(dir / "fifo", dir / "to_fifo");
+  expect_refusal([&] { hivemind::write_text_file_atomic(dir / "to_fifo", "x", "--trace"); },
+                 {"--trace: ", "it is a symbolic link to a FIFO, not to a regular file"});
+  EXPECT_EQ(kind_of(dir / "to_fifo"), S_IFLNK);
+  EXPECT_EQ(kind_of(dir / "fifo"), S_IFIFO);
+  // A dangling link names nothing: replaced like a new name.
+  fs::create_symlink(dir / "nowhere", dir / "dangling");
+  hivemind::write_text_file_atomic(dir / "dangling", "d");
+  EXPECT_EQ(kind_of(dir / "dangling"), S_IFREG);
+  EXPECT_FALSE(fs::exists(dir / "nowhere"));
+}
+
+TEST(StagedFiles, RefusesTheSameFileTwiceAndLeavesItUnchanged) {
+  TempDir dir;
+  write(dir / "same.txt", "keep");
+  ASSERT_EQ(::link((dir / "same.txt").c_str(), (dir / "hard.txt").c_str()), 0);
+  fs::create_directory(dir / "sub");
+  for (const std::string& second :
+       {dir / "same.txt", dir / "sub/../same.txt", dir / "./same.txt", dir / "hard.txt"}) {
+    hivemind::StagedFiles outputs;
+    outputs.add(dir / "same.txt", "--out");
+    expect_refusal([&] { outputs.add(second, "--trace"); },
+                   {"--trace: \"" + second + "\" is the same file as --out"});
+  }
+  // Two names of one file not yet created: the same path once "." and ".." are resolved.
+  {
+    hivemind::StagedFiles outputs;
+    outputs.add(dir / "new.txt", "--out");
+    expect_refusal([&] { outputs.add(dir / "sub/../new.txt", "--trace"); }, {"same file"});
+  }
+  EXPECT_EQ(read(dir / "same.txt"), "keep");
+  EXPECT_EQ(dir.names(), (std::set<std::string>{"same.txt", "hard.txt", "sub"}));
+}
+
+TEST(StagedFiles, CommitsNothingWhenOneTargetIsRefusedAtTheEnd) {
+  // Both staged; before the commit the second name becomes a FIFO: neither is written.
+  TempDir dir;
+  write(dir / "out.pt", "old out");
+  {
+    hivemind::StagedFiles outputs;
+    outputs.add(dir / "out.pt", "--out").write("new out");
+    outputs.add(dir / "trace.jsonl", "--trace").write("{}\n");
+    ASSERT_EQ(::mkfifo((dir / "trace.jsonl").c_str(), 0600), 0);
+    expect_refusal([&] { outputs.commit(); }, {"--trace: ", "it is a FIFO"});
+  }
+  EXPECT_EQ(read(dir / "out.pt"), "old out");
+  EXPECT_EQ(kind_of(dir / "trace.jsonl"), S_IFIFO);
+  EXPECT_EQ(dir.names(), (std::set<std::string>{"out.pt", "trace.jsonl"}));
+}
+
+TEST(StagedDir, ACommitOntoAFifoOrDeviceMovesNothing) {
+  TempDir dir;
+  fs::create_directory(dir / "out");
+  ASSERT_EQ(::mkfifo((dir / "out/b.csv").c_str(), 0600), 0);
+  const bool device = make_dev_null_clone(dir / "out/c.csv");
+  {
+    hivemind::StagedDir out(dir / "out", "--out");
+    out.write("a.csv", "a");
+    out.write("b.csv", "b");
+    out.write("c.csv", "c");
+    expect_refusal([&] { out.commit(); }, {"--out: cannot write", "b.csv", "it is a FIFO"});
+  }
+  EXPECT_FALSE(fs::exists(dir / "out/a.csv"));  // checked before anything moved
+  EXPECT_EQ(kind_of(dir / "out/b.csv"), S_IFIFO);
+  if (device) {
+    fs::remove(dir / "out/b.csv");
+    {
+      hivemind::StagedDir out(dir / "out", "--out");
+      out.write("a.csv", "a");
+      out.write("c.csv", "c");
+      expect_refusal([&] { out.commit(); }, {"c.csv", "it is a character device"});
+    }
+    EXPECT_EQ(kind_of(dir / "out/c.csv"), S_IFCHR);
+    EXPECT_FALSE(fs::exists(dir / "out/a.csv"));
+  }
+}
+
+TEST(ParseJson, RefusesDuplicateKeysAtTheTopAndNested) {
+  // nlohmann keeps the last of two equal keys: "position": 0, "position": 1 would serve as 1.
+  expect_refusal([] { hivemind::parse_json(R"({"a": 1, "b": 2, "a": 3})", "f.json"); },
+                 {"f.json: duplicate key \"a\" in the top-level object"});
+  expect_refusal(
+      [] {
+        hivemind::parse_json(R"({"nodes": [{"position": 0}, {"position": 0, "position": 1}]})",
+                             "nodes.json");
+      },
+      {"nodes.json: duplicate key \"position\" in nodes[1]"});
+  expect_refusal([] { hivemind::parse_json(R"({"a": {"b": [1, [], {"c": 1, "c": 2}]}})", "f"); },
+                 {"duplicate key \"c\" in a.b[2]"});
+  expect_refusal([] { hivemind::parse_json(R"([{"x": 1}, {"k\n": 1, "k\n": 2}])", "f"); },
+                 {"duplicate key \"k\\n\" in [1]"});  // the key JSON-escaped, one line
+  // Equal keys in different objects are not duplicates.
+  EXPECT_EQ(hivemind::parse_json(R"([{"a": 1}, {"a": 2}])", "f")[1]["a"], 2);
+  EXPECT_EQ(hivemind::parse_json(R"({"a": {"a": {"a": 3}}, "b": [{"a": 1}]})", "f")["a"]["a"]["a"],
+            3);
+}
+
+TEST(InputErrorMessage, ANulByteIsShownNotACutLine) {
+  // what() is a C string: a NUL from input (a path read from a file) used to end the line
+  // before its reason.
+  const std::string path("model\0.pt", 9);
+  const std::string what = hivemind::InputError(path + ": cannot read file: gone").what();
+  EXPECT_EQ(what, "model\\x00.pt: cannot read file: gone");
+  EXPECT_EQ(hivemind::InputError("a\nb\x1b[2J").what(), std::string("a\\nb\\x1b[2J"));
+  // The system would open "model" (the part before the NUL): refused instead.
+  expect_refusal([&] { hivemind::read_text_file(path); }, {"model\\x00.pt", "NUL byte"});
+  TempDir dir;
+  expect_refusal([&] { hivemind::write_text_file_atomic(dir / path, "x"); }, {"NUL byte"});
+  EXPECT_TRUE(dir.names().empty());
 }
