@@ -103,6 +103,11 @@ fi
 # Inputs: a key given twice is refused, not resolved silently to the last.
 sed 's/"layers": 3/"layers": 3, "layers": 2/' "$EX/fig2.json" >"$TMP/dupkey.json"
 expect_fail "solve duplicate key" 'duplicate key "layers" in the top-level object' -- solve "$TMP/dupkey.json"
+if [ -x "$(dirname "$HM")/hivemind-node" ]; then
+  # A node file's position given twice (the last used to win: served as position 1).
+  printf '{"format": "hivemind.node/v1", "name": "mec", "position": 0, "position": 1, "nodes": 3}' >"$TMP/node.json"
+  HM="$(dirname "$HM")/hivemind-node" expect_fail "node file duplicate key" 'node.json: duplicate key "position" in the top-level object' -- --config "$TMP/node.json"
+fi
 # A path with a newline and ESC is printed escaped: one line, no terminal control.
 weird="$TMP/sim"$'\n\x1b[31m'"out"
 expect_ok "simulate out path escaped" 'wrote '"$TMP"'/sim\n\x1b[31mout/tasks.csv' -- simulate chain5 --out "$weird"
