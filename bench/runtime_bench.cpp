@@ -14,6 +14,8 @@
 //      node's layers are also timed chained in this process, to tell compute from the rest.
 // Usage: runtime_bench [ROUNDS [round|stream|split [RUNS]]] (default 200 SCI rounds, over
 // chains of 2, 5 and 11 nodes; the stream sends 1000 x ROUNDS; 20 split runs; all three parts).
+//        runtime_bench --quick: every part once, briefly (10 rounds, 2 split runs): a check
+// that it all runs (CI runs it under ASan + UBSan), not a measurement.
 #include <grpcpp/grpcpp.h>
 #include <torch/torch.h>
 #include <unistd.h>
@@ -281,14 +283,15 @@ void split_vs_monolithic(const fs::path& dir, int runs) {
 
 int main(int argc, char** argv) {
   try {
-    const int rounds = argc > 1 ? std::max(10, std::atoi(argv[1])) : 200;
+    const bool quick = argc > 1 && std::string(argv[1]) == "--quick";
+    const int rounds = quick ? 10 : argc > 1 ? std::max(10, std::atoi(argv[1])) : 200;
     const fs::path dir =
         fs::temp_directory_path() / ("hivemind_runtime_bench_" + std::to_string(::getpid()));
     fs::create_directories(dir);
     std::printf("runtime_bench: %u logical CPUs; daemons on 127.0.0.1\n",
                 std::thread::hardware_concurrency());
     std::fflush(stdout);
-    const std::string only = argc > 2 ? argv[2] : "";  // round | stream | split
+    const std::string only = !quick && argc > 2 ? argv[2] : "";  // round | stream | split
     if (only.empty() || only == "round")
       for (int P : {2, 3, 5, 11}) {
         sci_round(dir, rounds, P);
@@ -300,7 +303,7 @@ int main(int argc, char** argv) {
     }
     std::fflush(stdout);
     if (only.empty() || only == "split")
-      split_vs_monolithic(dir, argc > 3 ? std::max(1, std::atoi(argv[3])) : 20);
+      split_vs_monolithic(dir, quick ? 2 : argc > 3 ? std::max(1, std::atoi(argv[3])) : 20);
     fs::remove_all(dir);
     return 0;
   } catch (const std::exception& e) {

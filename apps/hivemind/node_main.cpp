@@ -45,7 +45,8 @@ a node file (one per host; docs/runtime-deploy.md):
                         here at start-up and a note on stderr says what was derived),
                         incoming (the link into it), downstream (address of each node after
                         it, neighbour first, with the link into that node), deliver, listen,
-                        emulation, tls, estimate_links, log_level, timeout_s. Link fields as
+                        emulation, tls, estimate_links, log_level, timeout_s,
+                        max_inflight_mib. Link fields as
                         in a route: bandwidth_mbps, overhead_ms, down_bandwidth_mbps,
                         down_overhead_ms. Paths are relative to the file's folder; device
                         classes resolve in $HIVEMIND_DATA/devices (default: the data/ of the
@@ -64,15 +65,22 @@ a problem file (every node started from the same file):
   --input SPEC          the model's input shapes, as hivemind profile --input (with --model)
   --listen ADDR         where to listen (default 127.0.0.1:0: a free port, printed)
   --timeout-s S         deadline of each call downstream (default 5); a task's covers the
-                        whole rest of the chain
+                        whole rest of the chain. Also the node's bound on serving a call:
+                        it never waits longer for a caller, whatever deadline it sent
+  --max-inflight-mib M  memory budget for the tasks it holds at once (default 1024): each
+                        counts 3x its message; one past it is refused (RESOURCE_EXHAUSTED),
+                        and gRPC's buffers are held to it too
   --emulate-devices     pad each layer's real time up to its profile time x dilation
   --emulate-links       shape each send downstream to (bytes / bandwidth + overhead) x
-                        dilation (a token bucket plus delay; re-shapeable while running)
+                        dilation (a token bucket plus delay; re-shapeable while running);
+                        every emulated link needs a bandwidth of 1 kB/s to 10 TB/s and an
+                        overhead of 0 to 10 s, and no wait passes a task's deadline
   --dilation D          the emulation's time dilation, >= 1 (default 1): run every emulated
                         time D times slower so that classes faster than this machine can be
                         padded (docs/runtime.md)
   --no-estimate         plan with the configured incoming link; by default the node estimates
-                        it from the transfers it receives (EWMA) for the next SCI update
+                        it from the transfers it receives (the median of the last 5, each
+                        within 0..--timeout-s) for the next SCI update
   --tls-ca F --tls-cert F --tls-key F
                         mutual TLS (PEM files): serve and call only with certificates signed
                         by the CA
@@ -99,6 +107,7 @@ constexpr std::pair<const char*, const char*> kFileFields[] = {
     {"--model", "model"},
     {"--input", "input"},
     {"--timeout-s", "timeout_s"},
+    {"--max-inflight-mib", "max_inflight_mib"},
     {"--dilation", "emulation.dilation"},
     {"--emulate-devices", "emulation.devices"},
     {"--emulate-links", "emulation.links"},
@@ -121,6 +130,10 @@ NodeConfig from_flags(const cli::Args& args, std::string& listen) {
   if (const auto list = args.value("--downstream")) downstream = cli::split_list(*list, ',');
   NodeConfig config = node_config_from_problem(problem, position, downstream);
   config.call_timeout_s = args.number_or("--timeout-s", 5.0, 1e-3, 3600);
+  config.max_inflight_bytes = static_cast<std::uint64_t>(
+      args.integer_or("--max-inflight-mib", static_cast<long long>(kDefaultMaxInflightBytes >> 20),
+                      1, 1 << 20)
+      << 20);
   config.emulation.devices = args.flag("--emulate-devices");
   config.emulation.links = args.flag("--emulate-links");
   config.emulation.dilation = args.number_or("--dilation", 1.0, 1.0, 1e6);
@@ -160,7 +173,7 @@ NodeConfig from_file(const cli::Args& args, std::string& listen) {
   if (args.flag("--plan") && file.config.position != 0)
     throw InputError("--plan: the node file's position is " + std::to_string(file.config.position) +
                      "; only the source (0) plans");
-  if (!note.empty()) std::cerr << "hivemind-node: " << note << "\n";
+  if (!note.empty()) std::cerr << "hivemind-node: " << one_line(note) << "\n";
   listen = file.listen;
   return std::move(file.config);
 }
@@ -179,8 +192,8 @@ int main(int argc, char** argv) {
     cli::Args args(
         argv_vec,
         {"--config", "--problem", "--position", "--downstream", "--listen", "--epoch",
-         "--timeout-s", "--max-seconds", "--model", "--input", "--dilation", "--tls-ca",
-         "--tls-cert", "--tls-key", "--log-level"},
+         "--timeout-s", "--max-inflight-mib", "--max-seconds", "--model", "--input", "--dilation",
+         "--tls-ca", "--tls-cert", "--tls-key", "--log-level"},
         {"--plan", "--die-with-parent", "--emulate-devices", "--emulate-links", "--no-estimate"});
     if (args.help()) {
       std::cout << kHelp;

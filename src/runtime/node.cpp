@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <memory>
 #include <optional>
 #include <random>
@@ -388,6 +389,22 @@ void Source::shape(const split::LinkDirection& up) { impl_->logic.shape(up); }
 
 PlanResult plan_from_source(const NodeConfig& source, std::uint64_t epoch) {
   return Source(source).plan(epoch);
+}
+
+void check_emulated_link(const split::LinkDirection& d, const std::string& what) {
+  const auto number = [](double v) {
+    char text[32];
+    std::snprintf(text, sizeof text, "%.6g", v);
+    return std::string(text);
+  };
+  const double b = d.bandwidth_bytes_per_s, o = d.overhead_s;
+  if (!(b >= kMinEmulatedBandwidth && b <= kMaxEmulatedBandwidth))
+    throw InputError(what + ": bandwidth " + number(b) + " B/s is outside [" +
+                     number(kMinEmulatedBandwidth) + ", " + number(kMaxEmulatedBandwidth) +
+                     "] B/s");
+  if (!(o >= 0.0 && o <= kMaxEmulatedOverheadS))
+    throw InputError(what + ": overhead " + number(o) + " s is outside [0, " +
+                     number(kMaxEmulatedOverheadS) + "] s");
 }
 
 void shape_link(const std::string& address, const split::LinkDirection& up, const TlsFiles& tls,

@@ -103,9 +103,10 @@ NodeFile parse(const std::string& text, const std::string& path, const std::stri
   const json doc = parse_json(text, path);
   jf::object(doc, "(top level)");
   check_keys(doc, "",
-             {"format", "about", "name", "position", "nodes", "device_class", "speed_scale",
-              "model", "input", "profile", "incoming", "downstream", "deliver", "listen",
-              "emulation", "tls", "estimate_links", "log_level", "timeout_s"});
+             {"format",       "about",          "name",      "position",  "nodes",
+              "device_class", "speed_scale",    "model",     "input",     "profile",
+              "incoming",     "downstream",     "deliver",   "listen",    "emulation",
+              "tls",          "estimate_links", "log_level", "timeout_s", "max_inflight_mib"});
   const std::string format = jf::string(jf::require(doc, "format", "format"), "format");
   if (format != kNodeFormat)
     throw InputError("format: unknown format " + json(format).dump() + " (expected \"" +
@@ -198,6 +199,12 @@ NodeFile parse(const std::string& text, const std::string& path, const std::stri
     if (timeout_s < 1e-3 || timeout_s > 3600)
       throw InputError("timeout_s: " + jf::show(doc["timeout_s"]) + " is outside 0.001..3600");
   }
+  const std::uint64_t max_inflight_bytes =
+      doc.contains("max_inflight_mib")
+          ? static_cast<std::uint64_t>(
+                jf::integer(doc["max_inflight_mib"], "max_inflight_mib", 1, 1 << 20))
+                << 20
+          : kDefaultMaxInflightBytes;
 
   // The model it executes, and its per-layer times (the profile's, or measured here).
   const std::string model_path =
@@ -277,6 +284,7 @@ NodeFile parse(const std::string& text, const std::string& path, const std::stri
   for (const Downstream& d : downstream) addresses.push_back(d.address);
   out.config = node_config_from_problem(problem, p, addresses);
   out.config.call_timeout_s = timeout_s;
+  out.config.max_inflight_bytes = max_inflight_bytes;
   out.config.estimate_links = estimate_links;
   out.config.emulation = emulation;
   out.config.tls = tls;

@@ -8,6 +8,7 @@
 #include <torch/serialize.h>
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -67,8 +68,13 @@ inline void sleep_until(Clock::time_point t) {
   if (Clock::now() < t) std::this_thread::sleep_until(t);
 }
 
+// `seconds` as a clock duration, clamped to [0, 100 years]: a double outside int64's range
+// (1e308, NaN) converted unchecked is undefined behaviour, and no wait is longer than that.
 inline Clock::duration to_duration(double seconds) {
-  return std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
+  constexpr double kMaxS = 100.0 * 365 * 24 * 3600;
+  if (!(seconds > 0.0)) return Clock::duration::zero();
+  return std::chrono::duration_cast<Clock::duration>(
+      std::chrono::duration<double>(std::min(seconds, kMaxS)));
 }
 
 // A transport failure: the neighbour is absent (dead, unreachable, or missed its deadline).
@@ -78,10 +84,12 @@ inline bool absent(const grpc::Status& s) {
          s.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED;
 }
 
+// A peer's status as one line: its text is the peer's, so it is escaped (no newline or
+// terminal escape reaches a log or a reply).
 inline std::string status_line(const grpc::Status& s, const std::string& who) {
-  return who + ": " +
-         (s.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED ? "no answer in time"
-                                                                : s.error_message());
+  return one_line(who + ": " +
+                  (s.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED ? "no answer in time"
+                                                                         : s.error_message()));
 }
 
 // Eq. 10 for `bytes` over chained links (a bypass crosses several), times the dilation.
@@ -98,17 +106,27 @@ inline double emulated_s(double bytes, const std::vector<split::LinkDirection>& 
 class LinkShaper {
  public:
   explicit LinkShaper(double dilation) : dilation_(dilation) {}
-  // Waits until `bytes` have crossed `links`.
-  void send(double bytes, const std::vector<split::LinkDirection>& links) {
+  // Waits until `bytes` have crossed `links` (each within the ranges of check_emulated_link).
+  // A transfer that would end after `deadline` is refused at once (InputError naming `what`)
+  // and takes no time on the link, so that one hostile or hopeless send neither sleeps past
+  // the task's deadline nor delays the sends after it.
+  void send(double bytes, const std::vector<split::LinkDirection>& links,
+            Clock::time_point deadline, const std::string& what) {
     double serial = 0.0;
     for (const auto& d : links) serial += bytes / d.bandwidth_bytes_per_s;
+    const double total_s = emulated_s(bytes, links, dilation_);
     Clock::time_point start;
     {
       std::lock_guard lock(mu_);
       start = std::max(Clock::now(), free_at_);
+      if (start + to_duration(total_s) > deadline)
+        throw InputError(
+            what + ": the emulated transfer of " + std::to_string(bytes) + " bytes would end " +
+            std::to_string(std::chrono::duration<double>(start - Clock::now()).count() + total_s) +
+            " s from now, after the deadline");
       free_at_ = start + to_duration(serial * dilation_);
     }
-    sleep_until(start + to_duration(emulated_s(bytes, links, dilation_)));
+    sleep_until(start + to_duration(total_s));
   }
 
  private:
@@ -117,31 +135,56 @@ class LinkShaper {
   Clock::time_point free_at_{};
 };
 
-// The receiver's estimate of its incoming link (Sec. IV-F uses the links' current state):
-// an EWMA of the seconds per byte beyond the link's overhead, from the transfers it sees;
-// transfers under 1 KiB say little about bandwidth and are not counted.
+// The receiver's estimate of its incoming link (Sec. IV-F uses the links' current state): the
+// median of the seconds per byte beyond the link's overhead over the last kLinkSamples
+// transfers it saw. Transfers under 1 KiB say little about bandwidth and are not counted;
+// nor is a sample outside the plausible band [0, max_s] (a negative time is clock skew; one
+// longer than the node's own call timeout could not have been waited for): the times come
+// from the sender's stamp, so a single sender's forged stamp must not move a plan. The
+// median keeps any one sample, however placed in the band, from moving the estimate once two
+// honest ones are in the window. Returns whether the sample was counted.
 class LinkEstimator {
  public:
-  LinkEstimator(split::LinkDirection configured, double weight, double dilation)
-      : configured_(configured), weight_(weight), dilation_(dilation) {}
-  void observe(double bytes, double seconds) {
-    if (bytes < 1024.0 || !(seconds >= 0.0)) return;
+  static constexpr std::size_t kLinkSamples = 5;
+  LinkEstimator(split::LinkDirection configured, double dilation, double max_s)
+      : configured_(configured), dilation_(dilation), max_s_(max_s) {}
+  bool observe(double bytes, double seconds) {
+    if (bytes < 1024.0 || !(seconds >= 0.0) || !(seconds <= max_s_)) return false;
     const double excess = std::max(seconds / dilation_ - configured_.overhead_s, 0.0);
     const double sample = std::max(excess / bytes, 1e-15);  // floor: 1 PB/s
-    seconds_per_byte_ =
-        seconds_per_byte_ ? (1 - weight_) * *seconds_per_byte_ + weight_ * sample : sample;
+    samples_[next_++ % kLinkSamples] = sample;
+    return true;
   }
   split::LinkDirection current() const {
     split::LinkDirection d = configured_;
-    if (seconds_per_byte_) d.bandwidth_bytes_per_s = 1.0 / *seconds_per_byte_;
+    const std::size_t n = std::min(next_, kLinkSamples);
+    if (n == 0) return d;
+    std::array<double, kLinkSamples> sorted = samples_;
+    std::sort(sorted.begin(), sorted.begin() + static_cast<std::ptrdiff_t>(n));
+    // The median; of an even count, the mean of the middle two.
+    const double median = n % 2 ? sorted[n / 2] : 0.5 * (sorted[n / 2 - 1] + sorted[n / 2]);
+    d.bandwidth_bytes_per_s = 1.0 / median;
     return d;
   }
 
  private:
   split::LinkDirection configured_;
-  double weight_, dilation_;
-  std::optional<double> seconds_per_byte_;
+  double dilation_, max_s_;
+  std::array<double, kLinkSamples> samples_{};  // seconds per byte, a ring
+  std::size_t next_ = 0;                        // samples counted so far
 };
+
+// A link direction a peer sent (Shape, a task's path): within check_emulated_link's ranges
+// where the node emulates it (`emulated`), else only planned with: a bandwidth > 0 and an
+// overhead >= 0, both finite. Throws InputError naming `what`.
+inline void check_link(const split::LinkDirection& d, const std::string& what, bool emulated) {
+  if (emulated) return check_emulated_link(d, what);
+  if (!(d.bandwidth_bytes_per_s > 0.0) || !std::isfinite(d.bandwidth_bytes_per_s) ||
+      !(d.overhead_s >= 0.0) || !std::isfinite(d.overhead_s))
+    throw InputError(what + ": bandwidth " + std::to_string(d.bandwidth_bytes_per_s) +
+                     " B/s and overhead " + std::to_string(d.overhead_s) +
+                     " s (need > 0 and >= 0, finite)");
+}
 
 // A node's view of one downstream node: its address, the link into it, a channel.
 struct Peer {
@@ -160,8 +203,10 @@ class Logger {
     static const char* kNames[] = {"error", "warn", "info", "debug"};
     char line[512];
     std::snprintf(line, sizeof line, format, a...);
+    // Escaped: a line may quote a peer's text or a file name (no forged line, no terminal
+    // escape).
     std::fprintf(stderr, "hivemind-node[%d] %s: %s\n", position_, kNames[static_cast<int>(level)],
-                 line);
+                 one_line(line).c_str());
   }
 
  private:
@@ -178,9 +223,20 @@ class NodeLogic {
         log_(c_.log_level, c_.position),
         shaper_(c_.emulation.dilation),
         return_shaper_(c_.emulation.dilation),
-        estimator_(c_.incoming ? c_.incoming->up : split::LinkDirection{}, c_.ewma_weight,
-                   c_.emulation.dilation) {
+        estimator_(c_.incoming ? c_.incoming->up : split::LinkDirection{}, c_.emulation.dilation,
+                   c_.call_timeout_s) {
     check_tls(c_.tls);
+    if (c_.emulation.links) {  // the links this node shapes its sends with
+      for (std::size_t k = 0; k < c_.downstream.size(); ++k) {
+        const std::string what = "link into node " + std::to_string(c_.position + 1 + k);
+        check_emulated_link(c_.downstream[k].link.up, what);
+        check_emulated_link(c_.downstream[k].link.down, what + " (down)");
+      }
+    }
+    if (c_.executor) {  // what each cut carries on the wire: a task's message is checked first
+      for (std::size_t x = 0; x <= c_.executor->layer_count(); ++x)
+        cut_wire_.push_back(wire_size(c_.executor->example_cut(x)));
+    }
     const auto credentials = channel_credentials(c_.tls);
     for (std::size_t k = 0; k < c_.downstream.size(); ++k) {
       Peer peer{c_.position + 1 + static_cast<int>(k), c_.downstream[k].address,
@@ -383,6 +439,26 @@ class NodeLogic {
   // fails is bypassed: the task is re-sent from this node's cut (the last completed one) to
   // the next live node, after a local SCI update without it. Each node's record travels on
   // with the task; the node that finishes it returns them all with the result.
+  // The live values of a task's cut, decoded once the message is known to be what this node's
+  // model carries at that cut: the cut in 0..L, the exact byte count its values take on the
+  // wire (tensor shapes are the model's, so it is fixed), and no more values than it holds,
+  // so a hostile message of the right size cannot decode into many small tensors.
+  std::vector<c10::IValue> decode_live(const hivemind::v1::TaskRequest& req) const {
+    const std::string task = "task " + std::to_string(req.task());
+    if (!c_.executor) throw InputError("node " + std::to_string(c_.position) + " runs no model");
+    const int x = req.cut();
+    if (x < 0 || x > c_.task.layers)
+      throw InputError(task + ": cut " + std::to_string(x) + " is not in 0.." +
+                       std::to_string(c_.task.layers));
+    const WireSize& want = cut_wire_[static_cast<std::size_t>(x)];
+    if (req.live().size() != want.bytes)
+      throw InputError(task + ": cut " + std::to_string(x) + " carries " +
+                       std::to_string(want.bytes) + " bytes on the wire (" +
+                       std::to_string(want.values) + " values), the task " +
+                       std::to_string(req.live().size()));
+    return decode_values(req.live(), task, want.values);
+  }
+
   void run(const hivemind::v1::TaskRequest& req, const std::vector<c10::IValue>& live,
            std::int64_t arrived_unix_ns, Clock::time_point deadline, hivemind::v1::TaskReply& reply,
            const Handoff& handoff = {}) {
@@ -400,11 +476,8 @@ class NodeLogic {
                        std::to_string(c_.position) + " (at most " + std::to_string(c_.position) +
                        " each)");
     for (int k = 0; k < req.path_size(); ++k) {
-      const double b = req.path(k).bandwidth_bytes_per_s(), o = req.path(k).overhead_s();
-      if (!(b > 0.0) || !std::isfinite(b) || !(o >= 0.0) || !std::isfinite(o))
-        throw InputError(task + ": path link " + std::to_string(k) + " has bandwidth " +
-                         std::to_string(b) + " B/s and overhead " + std::to_string(o) +
-                         " s (need > 0 and >= 0, finite)");
+      const split::LinkDirection d{req.path(k).bandwidth_bytes_per_s(), req.path(k).overhead_s()};
+      check_link(d, task + ": path link " + std::to_string(k), c_.emulation.links);
     }
     const int x = req.cut();
     // The transfer that brought the task: the sender's start to the arrival here (0 at the
@@ -416,8 +489,12 @@ class NodeLogic {
     {
       std::lock_guard lock(mu_);
       stop = split::sci_decide(table_, x);
-      if (req.links() == 1 && req.sent_unix_ns() > 0)
-        estimator_.observe(static_cast<double>(req.live().size()), transfer_s);
+      if (req.links() == 1 && req.sent_unix_ns() > 0 && req.live().size() >= 1024 &&
+          !estimator_.observe(static_cast<double>(req.live().size()), transfer_s))
+        log_(LogLevel::kWarn,
+             "task %llu: a transfer of %.6g s is outside 0..%g s: not counted in "
+             "the link estimate",
+             static_cast<unsigned long long>(req.task()), transfer_s, c_.call_timeout_s);
     }
     hivemind::v1::NodeRun me;
     me.set_position(c_.position);
@@ -427,7 +504,7 @@ class NodeLogic {
     me.set_transfer_in_s(transfer_s);
     me.set_planned_transfer_in_s(req.planned_transfer_s());
     const auto t0 = Clock::now();
-    const std::vector<c10::IValue> out = execute(x, stop, live);
+    const std::vector<c10::IValue> out = execute(x, stop, live, deadline);
     me.set_compute_s(seconds_since(t0));
     double planned = 0.0;
     for (int l = x + 1; l <= stop; ++l) planned += c_.compute_s[static_cast<std::size_t>(l - 1)];
@@ -439,7 +516,7 @@ class NodeLogic {
       throw InputError("the sink stopped at layer " + std::to_string(stop) + " of " +
                        std::to_string(L));
     if (stop == L && (c_.sink || c_.task.deliver != split::Deliver::kSink)) {
-      finish(req, out, me, reply, handoff);
+      finish(req, out, me, reply, handoff, deadline);
       return;
     }
     hivemind::v1::TaskRequest next;
@@ -474,7 +551,8 @@ class NodeLogic {
       next.set_planned_transfer_s(emulated_s(c_.task.cut_bytes[static_cast<std::size_t>(stop)],
                                              links, c_.emulation.dilation));
       next.set_sent_unix_ns(unix_ns());
-      if (c_.emulation.links) shaper_.send(static_cast<double>(next.live().size()), links);
+      if (c_.emulation.links)
+        shaper_.send(static_cast<double>(next.live().size()), links, deadline, task);
       const grpc::Status s =
           handoff.forward ? handoff.forward(target, next, reply, deadline)
                           : call(target, &hivemind::v1::Node::Stub::Run, next, reply, deadline);
@@ -491,7 +569,10 @@ class NodeLogic {
     }
   }
 
+  // Throws InputError outside check_emulated_link's ranges where this node emulates its links
+  // (elsewhere the link is only planned with: a bandwidth > 0 and an overhead >= 0, finite).
   void shape(const split::LinkDirection& d) {
+    check_link(d, "shape", c_.emulation.links);
     std::lock_guard lock(mu_);
     out_link_ = d;
     log_(LogLevel::kInfo, "link out shaped to %.6g B/s, overhead %.6g s", d.bandwidth_bytes_per_s,
@@ -507,6 +588,7 @@ class NodeLogic {
     return table_.zeta.size() > 1 ? table_.zeta[1] : 0.0;
   }
   const NodeConfig& config() const { return c_; }
+  const Logger& log() const { return log_; }
 
  private:
   std::string who(std::size_t k) const {
@@ -518,7 +600,8 @@ class NodeLogic {
   // emulated here and planned as Eq. 10 for s_L; then the reply goes straight to the source
   // where it subscribed, else up the chain.
   void finish(const hivemind::v1::TaskRequest& req, const std::vector<c10::IValue>& out,
-              hivemind::v1::NodeRun& me, hivemind::v1::TaskReply& reply, const Handoff& handoff) {
+              hivemind::v1::NodeRun& me, hivemind::v1::TaskReply& reply, const Handoff& handoff,
+              Clock::time_point deadline) {
     const std::vector<char> bytes = torch::pickle_save(c_.executor->result(out));
     if (c_.task.deliver == split::Deliver::kSource && req.path_size() > 0) {
       std::vector<split::LinkDirection> back;
@@ -528,7 +611,9 @@ class NodeLogic {
           emulated_s(c_.task.cut_bytes[static_cast<std::size_t>(c_.task.layers)], back,
                      c_.emulation.dilation));
       const auto t_back = Clock::now();
-      if (c_.emulation.links) return_shaper_.send(static_cast<double>(bytes.size()), back);
+      if (c_.emulation.links)
+        return_shaper_.send(static_cast<double>(bytes.size()), back, deadline,
+                            "task " + std::to_string(req.task()) + ": the result's return");
       me.set_return_s(seconds_since(t_back));
     }
     reply.set_task(req.task());
@@ -559,8 +644,10 @@ class NodeLogic {
   }
 
   // Layers x+1..stop on this machine; when emulating the device, each layer's end is padded
-  // up to dilation x the profile's time of the layers so far (slack carried to later layers).
-  std::vector<c10::IValue> execute(int x, int stop, const std::vector<c10::IValue>& live) {
+  // up to dilation x the profile's time of the layers so far (slack carried to later layers),
+  // never past `deadline`.
+  std::vector<c10::IValue> execute(int x, int stop, const std::vector<c10::IValue>& live,
+                                   Clock::time_point deadline) {
     const auto i = static_cast<std::size_t>(x) + 1, j = static_cast<std::size_t>(stop);
     if (!c_.emulation.devices || stop <= x) return c_.executor->run(i, j, live);
     const auto t0 = Clock::now();
@@ -569,7 +656,7 @@ class NodeLogic {
     for (std::size_t l = i; l <= j; ++l) {
       values = c_.executor->run(l, l, values);
       target += c_.compute_s[l - 1] * c_.emulation.dilation;
-      sleep_until(t0 + to_duration(target));
+      sleep_until(std::min(t0 + to_duration(target), deadline));
     }
     return values;
   }
@@ -602,6 +689,7 @@ class NodeLogic {
   std::vector<double> incoming_row_, relay_row_, scratch_row_;  // guarded by mu_
   std::mutex mu_;
   LinkEstimator estimator_;          // guarded by mu_
+  std::vector<WireSize> cut_wire_;   // per cut 0..L: its values on the wire (with a model)
   split::LinkDirection out_link_{};  // guarded by mu_: link p as shaped now
   split::SciNodeOutput table_;       // guarded by mu_: the latest split table
   split::SciNodeOutput relay_;       // guarded by mu_: the absent nodes' relay step

@@ -2,6 +2,8 @@
 // docs/runtime.md ("Threads") and node_logic.hpp for what a node computes.
 #include <grpcpp/alarm.h>
 #include <grpcpp/grpcpp.h>
+#include <grpcpp/resource_quota.h>
+#include <malloc.h>
 
 #include <algorithm>
 #include <atomic>
@@ -25,11 +27,65 @@ namespace {
 using namespace detail;
 
 // Calls downstream end a little before the caller's own deadline, so that an absent node below
-// is reported (and bypassed) by its neighbour, not mistaken for this one.
-Clock::time_point inner_deadline(const grpc::ServerContext& ctx) {
+// is reported (and bypassed) by its neighbour, not mistaken for this one; and never after the
+// node's own call timeout from now, whatever deadline the caller sent (a year, or none).
+Clock::time_point inner_deadline(const grpc::ServerContext& ctx, double timeout_s) {
+  const auto own = Clock::now() + to_duration(timeout_s);
   const auto left = ctx.deadline() - std::chrono::system_clock::now();
-  if (left > std::chrono::hours(24 * 365)) return Clock::now() + std::chrono::hours(24 * 365);
-  return Clock::now() + std::chrono::duration_cast<Clock::duration>(left * 0.9);
+  if (left > std::chrono::hours(24 * 365)) return own;
+  return std::min(own, Clock::now() + std::chrono::duration_cast<Clock::duration>(left * 0.9));
+}
+
+// The most a subscription (SciSubscribe, Deliveries) queues for a subscriber whose reads lag:
+// beyond it the subscriber is dropped (RESOURCE_EXHAUSTED), not buffered without end.
+constexpr std::size_t kMaxQueuedMessages = 64;
+// How long a worker waits for a delivery's write to a subscriber before it drops the
+// subscription as a slow reader and returns the result up the chain instead (no result is
+// lost either way). A result is a few kB; on a live stream its write completes in well under
+// a millisecond here, so this is far above an honest reader's time.
+constexpr double kDeliveryWriteWaitS = 1.0;
+// A task whose message is at least this large gives the memory it held back to the system
+// once no other task is in flight (malloc_trim), so one large message does not leave the
+// daemon's resident size at its peak.
+constexpr std::size_t kTrimAfterBytes = 16u << 20;
+
+// The node's byte budget for the payloads of the tasks it holds at once
+// (NodeConfig::max_inflight_bytes): a task takes its share on arrival, before its values are
+// decoded, and gives it back when it ends.
+class InflightBudget {
+ public:
+  explicit InflightBudget(std::uint64_t bytes) : limit_(bytes) {}
+  // False (nothing taken) where `bytes` more would pass the budget.
+  bool take(std::uint64_t bytes) {
+    std::lock_guard lock(mu_);
+    if (bytes > limit_ - std::min(used_, limit_)) return false;
+    used_ += bytes;
+    ++tasks_;
+    return true;
+  }
+  // Returns whether no task is in flight any more.
+  bool give(std::uint64_t bytes) {
+    std::lock_guard lock(mu_);
+    used_ -= bytes;
+    return --tasks_ == 0;
+  }
+  std::uint64_t used() {
+    std::lock_guard lock(mu_);
+    return used_;
+  }
+  std::uint64_t limit() const { return limit_; }
+
+ private:
+  std::mutex mu_;
+  const std::uint64_t limit_;
+  std::uint64_t used_ = 0;
+  std::size_t tasks_ = 0;
+};
+
+std::string mib(std::uint64_t bytes) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.1f MiB", static_cast<double>(bytes) / (1 << 20));
+  return text;
 }
 
 // A completion-queue tag: what to do when the operation started with it completes (`ok`: it
@@ -172,15 +228,19 @@ class AsyncNode {
   }
   // On a worker: hands a finished task to the source's subscription (Deliveries) on the
   // queue's thread; true once it is written there, false where none holds `token` or the
-  // write failed (the caller then returns the result up the chain).
+  // write failed or did not complete within kDeliveryWriteWaitS (the subscriber is then
+  // dropped as a slow reader); the caller then returns the result up the chain.
   bool deliver(const hivemind::v1::TaskReply& reply, std::uint64_t token,
                Clock::time_point deadline);
+  // Runs `f` on the queue's thread (`ok` false: the queue is shutting down).
+  void on_queue(std::function<void(bool ok)> f);
   void defer(Deferred* d) {
     if (std::find(deferred_.begin(), deferred_.end(), d) == deferred_.end()) deferred_.push_back(d);
   }
   void undefer(Deferred* d) { std::erase(deferred_, d); }
 
   NodeLogic logic;
+  InflightBudget inflight;
   AsyncService service;
   std::unique_ptr<grpc::ServerCompletionQueue> cq;
   Workers workers{8};        // threads
@@ -332,7 +392,9 @@ class WriteQueue {
 
 // SciStream (the benchmark's stream): each message read is stepped on the queue's thread and
 // its reply queued; the next read is posted at once (none after an error, so that the status
-// goes out without waiting for the client).
+// goes out without waiting for the client) while the replies waiting to be written stay under
+// max_queued() (1,024 of them, and 8 MiB): a client that writes and does not read is then no
+// longer read from (HTTP/2 flow control holds it back), so its replies never pile up.
 class StepStream : public Deferred {
  public:
   static void listen(AsyncNode& n) { new StepStream(n); }
@@ -347,6 +409,7 @@ class StepStream : public Deferred {
         on_read_([this](bool ok) { read(ok); }),
         on_write_([this](bool ok) {
           writes_.done(ok);
+          read_on();
           next();
         }) {
     n_.service.RequestSciStream(&ctx_, &stream_, n_.cq.get(), n_.cq.get(), on_request_.tag());
@@ -364,15 +427,13 @@ class StepStream : public Deferred {
   void read(bool ok) {
     reading_ = false;
     if (!ok) {  // the client is done writing, or gone
+      client_done_ = true;
       writes_.end_after_queue(grpc::Status::OK);
     } else {
       try {
         n_.logic.step(step_.downstream(), out_);
         writes_.push(sci_reply(out_));
-        if (!writes_.ending()) {
-          reading_ = true;
-          stream_.Read(&step_, on_read_.tag());
-        }
+        read_on();
         if (reading_ && writes_.queued() < kMaxHeldBack) {
           n_.defer(this);
           return;
@@ -382,6 +443,22 @@ class StepStream : public Deferred {
       }
     }
     next();
+  }
+  // Replies that may wait to be written before reading stops: all are one node's message,
+  // of one size.
+  std::size_t max_queued() const {
+    constexpr std::size_t kMaxReplies = 1024, kMaxBytes = 8u << 20;
+    return std::clamp<std::size_t>(kMaxBytes / std::max<std::size_t>(out_.size(), 1), 1,
+                                   kMaxReplies);
+  }
+  // Posts the next read unless one is posted, the client is done, the stream is ending or
+  // max_queued() replies wait to be written.
+  void read_on() {
+    if (reading_ || client_done_ || writes_.ending() || writes_.finished() ||
+        writes_.queued() >= max_queued())
+      return;
+    reading_ = true;
+    stream_.Read(&step_, on_read_.tag());
   }
   void next() {
     if (writes_.busy()) return;
@@ -404,7 +481,7 @@ class StepStream : public Deferred {
   static constexpr std::size_t kMaxHeldBack = 256;  // replies held back at most
   hivemind::v1::SciStep step_;
   std::vector<std::uint8_t> out_;
-  bool reading_ = false;
+  bool reading_ = false, client_done_ = false;
   Event on_request_, on_read_, on_write_;
 };
 
@@ -422,14 +499,29 @@ class Subscriber {
     writes_.send_metadata();
     next();
   }
-  // `sent`: called once the message is written (false: it never left).
+  // `sent`: called once the message is written (false: it never left). A subscriber that has
+  // kMaxQueuedMessages unwritten already reads too slowly: it is dropped (and false returned).
   bool push(Message m, std::function<void(bool)> sent = {}) {
+    if (writes_.queued() >= kMaxQueuedMessages) {
+      drop({grpc::StatusCode::RESOURCE_EXHAUSTED, "the subscriber reads too slowly (" +
+                                                      std::to_string(kMaxQueuedMessages) +
+                                                      " messages queued): dropped"});
+      return false;
+    }
     const bool queued = writes_.push(std::move(m), std::move(sent));
     next();
     return queued;
   }
   void end(grpc::Status s) {
     writes_.end(std::move(s));
+    next();
+  }
+  // Ends the stream now, also where a write waits on a peer that does not read: the call is
+  // cancelled, so that write completes (failed) and every queued message is dropped.
+  void drop(grpc::Status s) {
+    n_.unsubscribed(this);
+    writes_.end(std::move(s));
+    ctx_.TryCancel();
     next();
   }
   const Request& request() const { return request_; }
@@ -527,11 +619,28 @@ class Feed {
   Event on_op_;
 };
 
-AsyncNode::AsyncNode(NodeConfig c, const std::string& listen) : logic(std::move(c)) {
+// The largest message a node takes: its largest cut on the wire plus room for a task's other
+// fields (records, links: tens of bytes per node), at least 4 MiB (gRPC's default; an SCI
+// message of a million layers), at most kMaxMessageBytes. gRPC refuses a longer one itself.
+int max_receive_bytes(const NodeConfig& c) {
+  std::size_t largest = 0;
+  if (c.executor)
+    for (std::size_t x = 0; x <= c.executor->layer_count(); ++x)
+      largest = std::max(largest, wire_size(c.executor->example_cut(x)).bytes);
+  const std::size_t bound = std::max<std::size_t>(largest + (1u << 20), 4u << 20);
+  return static_cast<int>(std::min<std::size_t>(bound, kMaxMessageBytes));
+}
+
+AsyncNode::AsyncNode(NodeConfig c, const std::string& listen)
+    : logic(std::move(c)), inflight(logic.config().max_inflight_bytes) {
   const NodeConfig& config = logic.config();
   grpc::ServerBuilder builder;
   builder.AddListeningPort(listen, server_credentials(config.tls), &port_);
-  builder.SetMaxReceiveMessageSize(kMaxMessageBytes);
+  builder.SetMaxReceiveMessageSize(max_receive_bytes(config));
+  // gRPC's own buffers (messages being received, queued writes) under the same budget.
+  grpc::ResourceQuota quota("hivemind-node");
+  quota.Resize(static_cast<std::size_t>(config.max_inflight_bytes));
+  builder.SetResourceQuota(quota);
   builder.RegisterService(&service);
   cq = builder.AddCompletionQueue();
   server_ = builder.BuildAndStart();
@@ -543,8 +652,8 @@ AsyncNode::AsyncNode(NodeConfig c, const std::string& listen) : logic(std::move(
   sci_ = {&AsyncService::RequestSci, true,
           [this](grpc::ServerContext& ctx, const SciRequest& req, SciReply& reply, std::int64_t) {
             try {
-              const std::vector<std::uint8_t> m =
-                  logic.update(req.epoch(), nullptr, 0, inner_deadline(ctx));
+              const std::vector<std::uint8_t> m = logic.update(
+                  req.epoch(), nullptr, 0, inner_deadline(ctx, logic.config().call_timeout_s));
               reply.set_message(std::string(m.begin(), m.end()));
               return grpc::Status::OK;
             } catch (const std::exception& e) {  // a bad message or a dead sink: an error reply
@@ -554,10 +663,26 @@ AsyncNode::AsyncNode(NodeConfig c, const std::string& listen) : logic(std::move(
   run_ = {&AsyncService::RequestRun, true,
           [this](grpc::ServerContext& ctx, const TaskRequest& req, TaskReply& reply,
                  std::int64_t arrived) {
+            // Held three times over while the task runs: the message, its decoded values,
+            // the values sent on.
+            const std::uint64_t share = 3 * static_cast<std::uint64_t>(req.ByteSizeLong());
+            if (!inflight.take(share))
+              return grpc::Status{grpc::StatusCode::RESOURCE_EXHAUSTED,
+                                  "task " + std::to_string(req.task()) + ": the node holds " +
+                                      mib(inflight.used()) + " of tasks in flight, " + mib(share) +
+                                      " more would pass its budget of " + mib(inflight.limit()) +
+                                      " (--max-inflight-mib)"};
+            struct Give {
+              InflightBudget& budget;
+              std::uint64_t share;
+              ~Give() {
+                // The last task out after a large one hands the freed heap back.
+                if (budget.give(share) && share >= 3 * kTrimAfterBytes) ::malloc_trim(0);
+              }
+            } give{inflight, share};
             try {
-              const std::vector<c10::IValue> live =
-                  decode_values(req.live(), "task " + std::to_string(req.task()));
-              const auto deadline = inner_deadline(ctx);
+              const std::vector<c10::IValue> live = logic.decode_live(req);
+              const auto deadline = inner_deadline(ctx, logic.config().call_timeout_s);
               NodeLogic::Handoff handoff;
               handoff.deliver = [this, deadline](const TaskReply& r, std::uint64_t token) {
                 return deliver(r, token, deadline);
@@ -579,19 +704,15 @@ AsyncNode::AsyncNode(NodeConfig c, const std::string& listen) : logic(std::move(
            }};
   shape_ = {&AsyncService::RequestShape, false,
             [this](grpc::ServerContext&, const Link& req, ShapeReply&, std::int64_t) {
-              const double b = req.bandwidth_bytes_per_s(), o = req.overhead_s();
-              if (!(b > 0.0) || !std::isfinite(b))
-                return grpc::Status{
-                    grpc::StatusCode::INVALID_ARGUMENT,
-                    "shape: bandwidth_bytes_per_s " + std::to_string(b) + " must be > 0"};
-              if (!(o >= 0.0) || !std::isfinite(o))
-                return grpc::Status{grpc::StatusCode::INVALID_ARGUMENT,
-                                    "shape: overhead_s " + std::to_string(o) + " must be >= 0"};
               if (logic.config().sink)
                 return grpc::Status{grpc::StatusCode::FAILED_PRECONDITION,
                                     "shape: the sink sends nothing downstream"};
-              logic.shape({b, o});
-              return grpc::Status::OK;
+              try {
+                logic.shape({req.bandwidth_bytes_per_s(), req.overhead_s()});  // checks ranges
+                return grpc::Status::OK;
+              } catch (const std::exception& e) {
+                return grpc::Status{grpc::StatusCode::INVALID_ARGUMENT, one_line(e.what())};
+              }
             }};
   // At the sink no call leaves the node: its step runs on the queue's thread.
   start_ = {&AsyncService::RequestSciStart, false,
@@ -669,29 +790,50 @@ void AsyncNode::subscribed(DeliverySubscriber* s) {
   s->ready();
 }
 
-// The hand-over: an alarm due at once carries the reply to the queue's thread, which queues it
-// on the subscription (if any) and frees the hand-over; the worker waits until it is written.
-bool AsyncNode::deliver(const hivemind::v1::TaskReply& reply, std::uint64_t token,
-                        Clock::time_point deadline) {
-  struct Delivery {
+// An alarm due at once carries `f` to the queue's thread, which runs it and frees the alarm.
+void AsyncNode::on_queue(std::function<void(bool ok)> f) {
+  struct Posted {
     grpc::Alarm alarm;
-    hivemind::v1::TaskReply reply;
     Event fired;
   };
-  auto* d = new Delivery{{}, reply, Event([](bool) {})};
-  auto sent = std::make_shared<std::promise<bool>>();
-  std::future<bool> written = sent->get_future();
-  d->fired = Event([this, d, token, sent](bool ok) {
-    const bool queued =
-        ok && !closing_ && deliveries && deliveries->request().token() == token &&
-        deliveries->push(std::move(d->reply), [sent](bool left) { sent->set_value(left); });
-    if (!queued) sent->set_value(false);
-    delete d;
+  auto* posted = new Posted{{}, Event([](bool) {})};
+  posted->fired = Event([posted, f = std::move(f)](bool ok) {
+    f(ok);
+    delete posted;
   });
   // Due in the past: gRPC fires it at once (a deadline of "now" waits for its next
   // millisecond tick, about 0.8 ms here).
-  d->alarm.Set(cq.get(), gpr_inf_past(GPR_CLOCK_MONOTONIC), d->fired.tag());
-  return written.wait_until(deadline) == std::future_status::ready && written.get();
+  posted->alarm.Set(cq.get(), gpr_inf_past(GPR_CLOCK_MONOTONIC), posted->fired.tag());
+}
+
+// The hand-over: the queue's thread queues the reply on the subscription (if any); the worker
+// waits until it is written, at most kDeliveryWriteWaitS: a subscriber that has not taken it
+// by then is dropped (its queued deliveries all fail, their workers return them up the chain),
+// so a source that does not read its stream holds no worker for long.
+bool AsyncNode::deliver(const hivemind::v1::TaskReply& reply, std::uint64_t token,
+                        Clock::time_point deadline) {
+  auto sent = std::make_shared<std::promise<bool>>();
+  std::future<bool> written = sent->get_future();
+  on_queue([this, reply, token, sent](bool ok) mutable {
+    const bool queued =
+        ok && !closing_ && deliveries && deliveries->request().token() == token &&
+        deliveries->push(std::move(reply), [sent](bool left) { sent->set_value(left); });
+    if (!queued) sent->set_value(false);
+  });
+  const auto patience = std::min(deadline, Clock::now() + to_duration(kDeliveryWriteWaitS));
+  if (written.wait_until(patience) == std::future_status::ready) return written.get();
+  on_queue([this, token](bool ok) {
+    if (ok && deliveries && deliveries->request().token() == token) {
+      logic.log()(LogLevel::kWarn, "Deliveries: a write waited %.3g s: the subscriber is dropped",
+                  kDeliveryWriteWaitS);
+      deliveries->drop({grpc::StatusCode::RESOURCE_EXHAUSTED,
+                        "Deliveries: the subscriber did not read a result within " +
+                            std::to_string(kDeliveryWriteWaitS) + " s: dropped"});
+    }
+  });
+  // The drop fails the write (the call is cancelled); wait for that, not for the peer.
+  const auto bound = Clock::now() + to_duration(kDeliveryWriteWaitS);
+  return written.wait_until(bound) == std::future_status::ready && written.get();
 }
 
 void AsyncNode::feed_ready() {

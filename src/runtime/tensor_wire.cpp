@@ -91,11 +91,14 @@ class Encoder {
   void prepare(const std::vector<c10::IValue>& values) {
     if (values.size() > UINT32_MAX) fail("more than 2^32 - 1 values");
     bytes_ = kHeaderBytes;
+    values_ = 0;
     for (std::size_t i = 0; i < values.size(); ++i) {
       path_ = {i};
       prepare(values[i], /*depth=*/0);
     }
   }
+
+  WireSize size() const { return {bytes_, values_}; }
 
   void write(const std::vector<c10::IValue>& values, std::string& out) {
     out.clear();
@@ -114,6 +117,7 @@ class Encoder {
 
   // `depth`: the containers around `v` (0 at the top level).
   void prepare(const c10::IValue& v, int depth) {
+    ++values_;
     if (v.isTensor()) {
       prepare_tensor(v.toTensor());
       return;
@@ -200,7 +204,8 @@ class Encoder {
   };
   std::vector<Prepared> tensors_;  // in the order write() meets them
   std::size_t next_tensor_ = 0;
-  std::size_t bytes_ = 0;  // the message's size
+  std::size_t bytes_ = 0;   // the message's size
+  std::size_t values_ = 0;  // tensors, tuples and lists in it
   std::vector<std::size_t> path_;
 };
 
@@ -220,7 +225,8 @@ c10::TypePtr static_type(const c10::IValue& v) {
 
 class Decoder {
  public:
-  Decoder(std::string_view bytes, const std::string& what) : b_(bytes), what_(what) {}
+  Decoder(std::string_view bytes, const std::string& what, std::size_t max_values)
+      : b_(bytes), what_(what), max_values_(max_values) {}
 
   std::vector<c10::IValue> run() {
     const std::string_view magic = take_bytes(kTensorWireMagic.size(), "the magic");
@@ -275,18 +281,26 @@ class Decoder {
   }
 
   // A u32 count of values, each of which needs at least kMinValueBytes, so a count the bytes
-  // left cannot hold is refused before anything is reserved for it.
+  // left cannot hold, or one past the decoder's value budget, is refused before anything is
+  // reserved for it.
   std::size_t take_count(const char* of) {
     const std::size_t count = take<std::uint32_t>("the count");
     if (count > left() / kMinValueBytes) {
       fail(std::to_string(count) + " " + of + " need at least " +
            std::to_string(count * kMinValueBytes) + " bytes, " + std::to_string(left()) + " left");
     }
+    if (count > max_values_ - values_) too_many(values_ + count);
     return count;
+  }
+
+  [[noreturn]] void too_many(std::size_t values) const {
+    fail(std::to_string(values) + " values or more (at most " + std::to_string(max_values_) +
+         " here)");
   }
 
   // `depth`: the containers around this value (0 at the top level).
   c10::IValue value(int depth) {
+    if (++values_ > max_values_) too_many(values_);
     const auto kind = take<std::uint8_t>("the kind");
     if (kind == kTensor) return tensor();
     if (kind != kTuple && kind != kList) {
@@ -376,6 +390,8 @@ class Decoder {
   std::string_view b_;
   std::size_t pos_ = 0;
   const std::string& what_;
+  std::size_t max_values_;
+  std::size_t values_ = 0;         // values taken so far (containers and elements)
   std::vector<std::size_t> path_;  // value index, then element indices
 };
 
@@ -387,8 +403,15 @@ void encode_values(const std::vector<c10::IValue>& values, std::string& out) {
   e.write(values, out);
 }
 
-std::vector<c10::IValue> decode_values(std::string_view bytes, const std::string& what) {
-  return Decoder(bytes, what).run();
+WireSize wire_size(const std::vector<c10::IValue>& values) {
+  Encoder e;
+  e.prepare(values);
+  return e.size();
+}
+
+std::vector<c10::IValue> decode_values(std::string_view bytes, const std::string& what,
+                                       std::size_t max_values) {
+  return Decoder(bytes, what, max_values).run();
 }
 
 bool is_tensor_wire(std::string_view bytes) { return bytes.starts_with(kTensorWireMagic); }

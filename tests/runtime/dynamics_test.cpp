@@ -19,6 +19,7 @@
 #include "hivemind/runtime/node.hpp"
 #include "hivemind/split/problem_io.hpp"
 #include "hivemind/split/solve.hpp"
+#include "model_chain.hpp"
 #include "runtime_testing.hpp"
 
 namespace hivemind::runtime {
@@ -26,55 +27,12 @@ namespace {
 
 using Chain = LocalChain;
 namespace fs = std::filesystem;
+using testing::chain_problem;
+using testing::max_diff;
+using testing::Model;
+using testing::resnet18;
+using testing::start_chain;
 using testing::temp_dir;
-
-struct Model {
-  std::string path, input = "1,3,32,32";
-  std::shared_ptr<const model::TorchLayerExecutor> executor;
-};
-
-Model resnet18(const fs::path& dir) {
-  Model m;
-  m.path = (dir / "resnet18.pt").string();
-  model::save_torchscript_resnet18(m.path, /*classes=*/10);
-  m.executor =
-      std::make_shared<const model::TorchLayerExecutor>(m.path, model::parse_torch_inputs(m.input));
-  return m;
-}
-
-// A problem on the model's cuts: per-layer compute of each node and the links given.
-split::Problem chain_problem(const model::TorchLayerExecutor& executor,
-                             const std::vector<std::vector<double>>& compute,
-                             const std::vector<split::Link>& links) {
-  split::Problem p;
-  p.layers = static_cast<int>(executor.layer_count());
-  p.input_bytes = executor.cut_bytes(0);
-  for (int x = 1; x <= p.layers; ++x) p.output_bytes.push_back(executor.cut_bytes(x));
-  for (std::size_t n = 0; n < compute.size(); ++n)
-    p.nodes.push_back({"n" + std::to_string(n), compute[n]});
-  p.links = links;
-  return p;
-}
-
-double max_diff(const TaskResult& r, const model::TorchLayerExecutor& executor,
-                const std::vector<c10::IValue>& in) {
-  return (r.output.toTensor() - executor.forward(in).toTensor()).abs().max().item<double>();
-}
-
-// The problem's daemons (nodes 1..P-1, each with `per_node` flags) and the source here,
-// executing the model; generous deadlines.
-std::unique_ptr<Source> start_chain(Chain& chain, const fs::path& dir, const split::Problem& p,
-                                    const Model& m,
-                                    const std::map<int, std::vector<std::string>>& per_node) {
-  const std::string file = (dir / "problem.json").string();
-  write_text_file_atomic(file, split::to_json(p));
-  const std::vector<std::string> nodes = chain.start(
-      file, p.node_count(), {"--model", m.path, "--input", m.input, "--timeout-s", "30"}, per_node);
-  NodeConfig config = node_config_from_problem(p, 0, nodes);
-  config.executor = m.executor;
-  config.call_timeout_s = 30;
-  return std::make_unique<Source>(config);
-}
 
 TEST(RuntimeDynamics, ALinkShapedSlowerMovesTheSplitAtTheNextSciUpdate) {
   const fs::path dir = temp_dir("shaping");

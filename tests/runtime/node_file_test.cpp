@@ -275,6 +275,23 @@ TEST_F(NodeFiles, ThreeNodeFilesPlanAsTheChainBuiltFromTheRoute) {
   EXPECT_EQ(from_problem.cost, got.cost) << from_problem.text << got.text;
 }
 
+// Issue 23, finding 10: a model file named with a newline and a terminal escape makes the
+// start-up note one escaped line, not three raw ones.
+TEST_F(NodeFiles, AModelFileNameIsEscapedInTheStartUpNote) {
+  const fs::path dir = temp_dir("escaped");
+  const fs::path evil = dir / "evil\n\x1b[31mRED.pt";
+  fs::copy_file(model_, evil);
+  std::vector<std::string> addresses = {"", "", "127.0.0.1:1"};  // nothing is called
+  json j = node_json(1, addresses, /*with_profile=*/false);
+  j["model"] = evil.filename().string();
+  Daemons daemons(dir);
+  daemons.start("mec", {"--config", write(dir, "mec.json", j)});
+  const std::string out = read_text_file(daemons.output("mec"));
+  EXPECT_EQ(out.find('\x1b'), std::string::npos) << out;
+  EXPECT_NE(out.find("hivemind-node: no profile: measured evil\\n"), std::string::npos) << out;
+  fs::remove_all(dir);
+}
+
 TEST_F(NodeFiles, NodeFileAndProblemFileNodesInteroperate) {
   const fs::path dir = temp_dir("mixed");
   const split::Problem problem = route_problem();

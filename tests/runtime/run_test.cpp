@@ -206,6 +206,11 @@ TEST(HivemindRun, BadInputsAreOneLineAndExitTwo) {
                                              {"--shape", "1:1:5"},  // without --emulate
                                              {"--emulate", "--shape", "1:7:5"},
                                              {"--emulate", "--shape", "1:1:-5"},
+                                             // Issue 23: outside the emulated ranges (a
+                                             // double -> int64 overflow emulated 0.5 ms).
+                                             {"--emulate", "--shape", "0:0:1e-300"},
+                                             {"--emulate", "--shape", "0:0:1:1e308"},
+                                             {"--emulate", "--shape", "0:1:1e-6"},
                                              {"--emulate", "--requests", "3", "--shape", "3:1:5"},
                                              {"--no-such-flag"}}) {
     const std::string log = (dir / "run.txt").string();

@@ -129,6 +129,16 @@ void expect_refused(std::string_view bytes, const std::string& want) {
   EXPECT_NE(m.find(want), std::string::npos) << "refused with: " << m << "\nwanted: " << want;
 }
 
+void expect_refused_with_budget(std::string_view bytes, std::size_t max_values,
+                                const std::string& want) {
+  try {
+    decode_values(bytes, kWhat, max_values);
+    ADD_FAILURE() << "accepted with a budget of " << max_values;
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find(want), std::string::npos) << e.what();
+  }
+}
+
 void expect_encode_refused(const std::vector<c10::IValue>& values, const std::string& want) {
   const std::string m = encode_refusal(values);
   EXPECT_NE(m.find(want), std::string::npos) << "refused with: " << m << "\nwanted: " << want;
@@ -491,6 +501,37 @@ TEST(TensorWire, HugeDeclaredSizesAreRefusedBeforeAllocating) {
                  "17 dimensions (at most 16)");
   expect_refused(Message::header(1).u8(0).u8(1).u8(255).raw(std::string(300, '\0')).bytes,
                  "255 dimensions");
+}
+
+// wire_size says what encode_values would write: small_values() holds a tuple of a tensor
+// and a list of one tensor, then a bool scalar: 1 + 1 + 1 + 1 + 1 = 5 values.
+TEST(TensorWire, WireSizeIsTheEncodedSizeAndValueCount) {
+  const std::vector<c10::IValue> values = small_values();
+  std::string out;
+  encode_values(values, out);
+  const WireSize size = wire_size(values);
+  EXPECT_EQ(size.bytes, out.size());
+  EXPECT_EQ(size.values, 5u);
+  EXPECT_EQ(decode_values(out, kWhat, /*max_values=*/5).size(), 2u);
+}
+
+// Issue 23, finding 3: 0-dim tensors cost 12 bytes on the wire and a few hundred in memory,
+// so a decoder takes at most max_values of them (containers and elements counted); a count
+// that would pass it is refused from the header, before anything is reserved.
+TEST(TensorWire, MoreValuesThanTheBudgetAreRefusedBeforeDecoding) {
+  std::string out;
+  encode_values(small_values(), out);
+  expect_refused_with_budget(out, 4, "at most 4 here");
+  std::vector<c10::IValue> many;
+  for (int k = 0; k < 100; ++k) many.push_back(torch::tensor(k, torch::kByte).reshape({}));
+  encode_values(many, out);
+  EXPECT_EQ(out.size(), 10u + 100 * 12);
+  expect_refused_with_budget(out, 99, "100 values or more (at most 99 here)");
+  EXPECT_EQ(decode_values(out, kWhat, 100).size(), 100u);
+  // The default budget: 65,536 values.
+  many.assign(kTensorWireMaxValues + 1, torch::tensor(1, torch::kByte).reshape({}));
+  encode_values(many, out);
+  expect_refused(out, "at most 65536 here");
 }
 
 TEST(TensorWire, ADataByteCountOtherThanNumelTimesElementSizeIsRefused) {

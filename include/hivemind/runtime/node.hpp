@@ -35,6 +35,22 @@ struct Emulation {
   double dilation = 1.0;  // >= 1
 };
 
+// The ranges an emulated link direction must keep wherever it is read (a node's links with
+// --emulate-links, Shape, a task's path links, `hivemind run --shape`): bandwidth in
+// [1 kB/s, 10 TB/s], overhead in [0, 10 s]. Outside them an emulated wait is either
+// meaningless (a transfer of hours or a negative one) or a way to hold a node's threads;
+// every wait is also capped by the task's deadline.
+inline constexpr double kMinEmulatedBandwidth = 1e3;   // bytes/s
+inline constexpr double kMaxEmulatedBandwidth = 1e13;  // bytes/s
+inline constexpr double kMaxEmulatedOverheadS = 10.0;  // seconds
+// Throws InputError "WHAT: bandwidth 0.001 B/s is outside [1000, 1e+13] B/s" (or overhead).
+void check_emulated_link(const split::LinkDirection& d, const std::string& what);
+
+// A node's bound on the payloads of the tasks it holds at once (received, decoded and being
+// sent on: each task counts three times its message's bytes): a task past it is refused with
+// RESOURCE_EXHAUSTED. gRPC's own buffers are held to it too (its resource quota).
+inline constexpr std::uint64_t kDefaultMaxInflightBytes = 1024ull * 1024 * 1024;
+
 enum class LogLevel { kError, kWarn, kInfo, kDebug };
 // "error" | "warn" | "info" | "debug"; InputError otherwise.
 LogLevel parse_log_level(const std::string& name);
@@ -49,12 +65,15 @@ struct NodeConfig {
   // Nodes p+1 .. P-1 in chain order (empty at the sink). The first is the neighbour it plans
   // and sends through; the others, and their links, are used only to bypass a dead neighbour.
   std::vector<DownstreamNode> downstream;
-  double call_timeout_s = 5.0;  // deadline of each call downstream (a task's: the whole rest)
-  // The receiver estimates its incoming link from the transfers it sees (EWMA of seconds per
-  // byte beyond the link's overhead, weight `ewma_weight` for the newest) and plans with the
-  // estimate at the next SCI update (Eq. 10). Off: it plans with the configured link.
+  // Deadline of each call downstream (a task's: the whole rest). Also the node's own bound on
+  // any wait for a caller: a task it serves ends by then whatever deadline the caller sent.
+  double call_timeout_s = 5.0;
+  // The receiver estimates its incoming link from the transfers it sees (the median of the
+  // seconds per byte beyond the link's overhead over the last 5 transfers of at least 1 KiB
+  // that took 0..call_timeout_s) and plans with the estimate at the next SCI update (Eq. 10).
+  // Off: it plans with the configured link.
   bool estimate_links = true;
-  double ewma_weight = 0.5;
+  std::uint64_t max_inflight_bytes = kDefaultMaxInflightBytes;  // see kDefaultMaxInflightBytes
   Emulation emulation;
   TlsFiles tls;
   LogLevel log_level = LogLevel::kError;  // log lines on stderr at this level and above

@@ -18,7 +18,10 @@
 //     9 int64  10 bool (each byte 0 or 1)
 //
 // Limits: at most 16 dimensions per tensor; tuples and lists nest at most 4 deep (a top-level
-// tuple is depth 1; a tuple in it depth 2; ...); the product of the sizes, zero sizes counted
+// tuple is depth 1; a tuple in it depth 2; ...); a decoder takes at most `max_values` values,
+// containers and their elements counted (default 65,536; a node passes its cut's exact count),
+// so that 12-byte 0-dim tensors cannot multiply a message's size in memory (each decoded value
+// costs a few hundred bytes of LibTorch objects); the product of the sizes, zero sizes counted
 // as 1 (so the strides fit too), times the element size fits in an int64. A header is 10
 // bytes, a tensor 11 + 8 × ndim bytes plus its data, a tuple or list 5 bytes plus its elements.
 //
@@ -49,6 +52,17 @@ inline constexpr unsigned kTensorWireVersion = 1;
 // Limits a message must keep (both encode and decode refuse beyond them).
 inline constexpr int kTensorWireMaxDims = 16;
 inline constexpr int kTensorWireMaxDepth = 4;
+// Most values decode_values takes by default (every tensor, tuple and list counts one).
+inline constexpr std::size_t kTensorWireMaxValues = 65'536;
+
+// What encode_values(values) would produce, without encoding: the message's size (bytes) and
+// its number of values (every tensor, tuple and list, nested ones included). Throws InputError
+// as encode_values for a value it cannot carry.
+struct WireSize {
+  std::size_t bytes = 0;
+  std::size_t values = 0;
+};
+WireSize wire_size(const std::vector<c10::IValue>& values);
 
 // Overwrites `out` with the message holding `values` in order (not wrapped in a tuple). Each
 // tensor is made contiguous and copied to the CPU first (a CUDA tensor costs a device copy),
@@ -63,9 +77,12 @@ void encode_values(const std::vector<c10::IValue>& values, std::string& out);
 // message: wrong magic or version, truncation anywhere, an unknown kind or dtype code, a
 // negative size, sizes whose product overflows, a data byte count other than numel × element
 // size, a bool byte other than 0 or 1, nesting deeper than 4, more than 16 dimensions, bytes
-// after the last value. Never reads outside `bytes`; allocates only what the bytes present
-// hold (a tensor's storage once its data are known to be there).
-std::vector<c10::IValue> decode_values(std::string_view bytes, const std::string& what);
+// after the last value, more than `max_values` values (containers and elements counted; a
+// count that would pass it is refused before anything is reserved for it). Never reads outside
+// `bytes`; allocates only what the bytes present hold (a tensor's storage once its data are
+// known to be there), for at most `max_values` values.
+std::vector<c10::IValue> decode_values(std::string_view bytes, const std::string& what,
+                                       std::size_t max_values = kTensorWireMaxValues);
 
 // Whether `bytes` starts with the magic "HMTV" (a tensor-wire message rather than, e.g., a
 // pickle); says nothing about the rest.
