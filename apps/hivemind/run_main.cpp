@@ -429,6 +429,8 @@ std::vector<Reshape> parse_shapes(const std::string& text, const model::Route& r
           throw bad("overhead \"" + f[3] + "\" ms is not >= 0");
         r.up.overhead_s = overhead_ms / 1e3;
       }
+      // The ranges every emulated link keeps (runtime/node.hpp), checked before any work.
+      runtime::check_emulated_link(r.up, "--shape: \"" + item + "\"");
     } catch (const InputError&) {
       throw;
     } catch (const std::exception&) {
