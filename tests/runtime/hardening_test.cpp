@@ -7,16 +7,21 @@
 // memory read from /proc/PID/status.
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstring>
 #include <fstream>
 #include <future>
+#include <random>
 #include <thread>
 
+#include "../split/random_problems.hpp"
 #include "hivemind/error.hpp"
+#include "hivemind/process.hpp"
 #include "hivemind/runtime/tensor_wire.hpp"
 #include "hivemind/split/chain_costs.hpp"
 #include "hivemind/split/sci.hpp"
@@ -38,7 +43,7 @@ constexpr bool kMemoryChecked = false;
 #else
 constexpr bool kMemoryChecked = true;
 #endif
-constexpr int kBudgetMiB = 64;     // node 1's --max-inflight-mib where the test sets it
+constexpr int kBudgetMiB = 64;  // node 1's --max-inflight-mib where the test sets it
 
 double seconds_since(Clock::time_point t0) {
   return std::chrono::duration<double>(Clock::now() - t0).count();
@@ -342,6 +347,82 @@ TEST(RuntimeHardening, EmulationParametersAreBoundedAndNoWaitPassesTheDeadline) 
   t0 = Clock::now();
   c.chain.stop();
   EXPECT_LT(seconds_since(t0), kTimeoutS + 1) << "SIGTERM stops the daemons";
+}
+
+// A downstream "node" in this process that answers every SCI request with `code` and a text
+// carrying a newline, an OSC title sequence and a colour escape.
+class ForgedNode final : public hivemind::v1::Node::Service {
+ public:
+  explicit ForgedNode(grpc::StatusCode code) : code_(code) {}
+  grpc::Status Sci(grpc::ServerContext*, const hivemind::v1::SciRequest*,
+                   hivemind::v1::SciReply*) override {
+    return {code_, "forged\nhivemind-node[9] error: fake line\x1b]0;title\x07\x1b[31mred"};
+  }
+
+ private:
+  grpc::StatusCode code_;
+};
+
+// Finding 10: node 1's two downstream neighbours are forged; the first answers UNAVAILABLE (so
+// node 1 logs that it bypasses it, quoting its text), the second an error. Node 1's log and
+// its error reply carry their text escaped: one line each, no control character.
+TEST(RuntimeHardening, APeersTextIsEscapedInLogsAndReplies) {
+  const fs::path dir = temp_dir("forged");
+  std::mt19937_64 rng(7);
+  split::testing::RandomSpec spec;
+  spec.min_nodes = spec.max_nodes = 4;
+  const std::string problem = (dir / "problem.json").string();
+  write_text_file_atomic(problem, split::to_json(split::testing::random_problem(rng, spec)));
+  ForgedNode absent(grpc::StatusCode::UNAVAILABLE), failing(grpc::StatusCode::FAILED_PRECONDITION);
+  std::vector<std::unique_ptr<grpc::Server>> servers;
+  std::vector<std::string> addresses;
+  for (ForgedNode* forged : {&absent, &failing}) {
+    int port = 0;
+    grpc::ServerBuilder builder;
+    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
+    builder.RegisterService(forged);
+    servers.push_back(builder.BuildAndStart());
+    addresses.push_back("127.0.0.1:" + std::to_string(port));
+  }
+  const std::string out = (dir / "node1.out").string();
+  const pid_t pid = spawn({{HIVEMIND_NODE_EXE, "--problem", problem, "--position", "1",
+                            "--downstream", addresses[0] + "," + addresses[1], "--log-level",
+                            "warn", "--die-with-parent", "--max-seconds", "60"},
+                           "",
+                           out});
+  std::string port_line;
+  for (int k = 0; k < 500 && port_line.empty(); ++k) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    const std::string text = read_text_file(out);
+    if (text.find('\n') != std::string::npos) port_line = text.substr(0, text.find('\n'));
+  }
+  ASSERT_EQ(port_line.rfind("port ", 0), 0u) << port_line;
+  auto node1 = stub("127.0.0.1:" + port_line.substr(5));
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
+  hivemind::v1::SciRequest req;
+  req.set_epoch(1);
+  hivemind::v1::SciReply reply;
+  const grpc::Status s = node1->Sci(&ctx, req, &reply);
+  ::kill(pid, SIGTERM);
+  wait_for(pid, 10);
+  for (auto& server : servers) server->Shutdown();
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << s.error_message();
+  const auto controls = [](const std::string& text) {
+    return std::count_if(text.begin(), text.end(), [](char ch) {
+      return static_cast<unsigned char>(ch) < 0x20 && ch != '\n';
+    });
+  };
+  EXPECT_EQ(s.error_message().find('\n'), std::string::npos) << s.error_message();
+  EXPECT_EQ(controls(s.error_message()), 0) << s.error_message();
+  EXPECT_NE(s.error_message().find("forged\\nhivemind-node[9]"), std::string::npos)
+      << s.error_message();
+  const std::string log = read_text_file(out);
+  EXPECT_EQ(controls(log), 0) << log;
+  EXPECT_EQ(std::count(log.begin(), log.end(), '\n'), 2) << "the port line and one warning:\n"
+                                                         << log;
+  EXPECT_NE(log.find("bypassing it"), std::string::npos) << log;
+  fs::remove_all(dir);
 }
 
 }  // namespace
