@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
+#include "hivemind/error.hpp"
 #include "hivemind/split/cost_model.hpp"
 
 namespace hivemind::cli {
@@ -48,8 +49,8 @@ std::string format_table(const split::Plan& s) {
   for (int p = 0; p < problem.node_count(); ++p) {
     const bool has_link = p + 1 < problem.node_count();
     std::snprintf(line, sizeof line, "%-4d %-16s %-10s %14s %14s %16s\n", p,
-                  problem.nodes[p].name.substr(0, 16).c_str(), layer_range(s.boundaries, p).c_str(),
-                  fmt(s.breakdown.node_compute[p]).c_str(),
+                  one_line(problem.nodes[p].name.substr(0, 16)).c_str(),
+                  layer_range(s.boundaries, p).c_str(), fmt(s.breakdown.node_compute[p]).c_str(),
                   has_link ? fmt(problem.cut_bytes(s.boundaries[p])).c_str() : "",
                   has_link ? fmt(s.breakdown.link_transfer[p]).c_str() : "");
     out += line;
@@ -195,7 +196,7 @@ std::string format_ext_table(const split::Plan& s) {
   for (int p = 0; p < s.problem.node_count(); ++p) {
     const bool has_link = p + 1 < s.problem.node_count();
     std::snprintf(line, sizeof line, "%-4d %-16s %-10s %14s %14s %16s\n", p,
-                  s.problem.nodes[p].name.substr(0, 16).c_str(),
+                  one_line(s.problem.nodes[p].name.substr(0, 16)).c_str(),
                   layer_range(s.boundaries, p).c_str(), fmt(s.breakdown.node_compute[p]).c_str(),
                   has_link ? fmt(s.problem.cut_bytes(s.boundaries[p])).c_str() : "",
                   has_link ? fmt(s.breakdown.link_transfer[p]).c_str() : "");

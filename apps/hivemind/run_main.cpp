@@ -362,8 +362,8 @@ AutoDilation auto_dilation(const std::vector<double>& here_s, const split::Probl
                   "route's fastest node, %s, is planned at %.3f ms: 1.25 x %.3f / %.3f = %.3g, "
                   "rounded up to 2 digits%s",
                   here_s.size(), here * 1e3,
-                  problem.nodes[static_cast<std::size_t>(fastest)].name.c_str(), fastest_s * 1e3,
-                  here * 1e3, fastest_s * 1e3, raw, raw < 1 ? ", at least 1" : "");
+                  one_line(problem.nodes[static_cast<std::size_t>(fastest)].name).c_str(),
+                  fastest_s * 1e3, here * 1e3, fastest_s * 1e3, raw, raw < 1 ? ", at least 1" : "");
   }
   d.why = line;
   return d;
@@ -675,8 +675,8 @@ int run(const std::vector<std::string>& argv) {
       else
         runtime::shape_link(after[static_cast<std::size_t>(r.link) - 1], r.up, tls, timeout_s);
       std::printf("before request %lld: link %d (%s -> %s) shaped to %.6g Mbit/s, %.6g ms\n", task,
-                  r.link, route.nodes[static_cast<std::size_t>(r.link)].name.c_str(),
-                  route.nodes[static_cast<std::size_t>(r.link) + 1].name.c_str(),
+                  r.link, one_line(route.nodes[static_cast<std::size_t>(r.link)].name).c_str(),
+                  one_line(route.nodes[static_cast<std::size_t>(r.link) + 1].name).c_str(),
                   r.up.bandwidth_bytes_per_s * 8 / 1e6, r.up.overhead_s * 1e3);
     }
     if (replan_every > 0 && task > 0 && task % replan_every == 0) {
@@ -775,7 +775,7 @@ int run(const std::vector<std::string>& argv) {
       std::printf(
           "%-10s %-10s %-9s not reached (deliver: %s: the result returns from the node that "
           "runs the last layer)\n",
-          rn.name.c_str(), rn.device_class.c_str(), "-",
+          one_line(rn.name).c_str(), one_line(rn.device_class).c_str(), "-",
           std::string(split::to_string(problem.deliver)).c_str());
       continue;
     }
@@ -792,9 +792,9 @@ int run(const std::vector<std::string>& argv) {
     else
       std::snprintf(transfer, sizeof transfer, "%10.3f / %10.3f", s.transfer_s / k * 1e3,
                     s.planned_transfer_s / k * 1e3);
-    std::printf("%-10s %-10s %-9s %23s %13.1f %24s%s%s\n", rn.name.c_str(), rn.device_class.c_str(),
-                (layers + (s.layers_changed ? "*" : "")).c_str(), compute, s.bytes_in / k / 1e3,
-                transfer,
+    std::printf("%-10s %-10s %-9s %23s %13.1f %24s%s%s\n", one_line(rn.name).c_str(),
+                one_line(rn.device_class).c_str(), (layers + (s.layers_changed ? "*" : "")).c_str(),
+                compute, s.bytes_in / k / 1e3, transfer,
                 s.runs < requests ? (" (in " + std::to_string(s.runs) + " requests)").c_str() : "",
                 s.retries ? (" retries " + std::to_string(s.retries)).c_str() : "");
   }

@@ -113,6 +113,10 @@ weird="$TMP/sim"$'\n\x1b[31m'"out"
 expect_ok "simulate out path escaped" 'wrote '"$TMP"'/sim\n\x1b[31mout/tasks.csv' -- simulate chain5 --out "$weird"
 check "simulate out path escaped: no raw ESC on stdout" "$(grep -c $'\x1b' "$TMP/out")" = 0
 check "simulate out path escaped: written" -f "$weird/tasks.csv"
+# A node name from a file with ESC (JSON "\u001b") is printed escaped too.
+sed 's/"name": "ue"/"name": "u\\u001b[31me"/' "$EX/fig2.json" >"$TMP/escname.json"
+expect_ok "solve node name escaped" 'u\x1b[31me' -- solve "$TMP/escname.json"
+check "solve node name escaped: no raw ESC on stdout" "$(grep -c $'\x1b' "$TMP/out")" = 0
 
 # hivemind run (only in a build with the runtime: hivemind-run beside hivemind).
 if [ -x "$(dirname "$HM")/hivemind-run" ]; then
