@@ -503,6 +503,18 @@ onnx::ModelProto relu_chain_onnx(int n, const std::vector<std::string>& names = 
   return m;
 }
 
+// relu_chain_onnx(n) whose every Relu output is also read by a final Sum (fan-in), so that n
+// values stay live across up to n cuts.
+onnx::ModelProto relu_fan_in_onnx(int n) {
+  onnx::ModelProto m = relu_chain_onnx(n);
+  auto* g = m.mutable_graph();
+  std::vector<std::string> outs;
+  for (const auto& node : g->node()) outs.push_back(node.output(0));
+  add_node(g, "Sum", "sum", outs, {"z"});
+  g->mutable_output(0)->set_name("z");
+  return m;
+}
+
 TEST(OnnxImport, RepeatedNamesGetTheFirstFreeSuffix) {
   TempDir dir("hivemind_model_onnx_");
   OnnxImportOptions o;
@@ -560,6 +572,37 @@ TEST(OnnxImport, UnnamedChainImportsInLinearTime) {
                                     << " x the time: quadratic (16) rather than linear (4)";
   EXPECT_LT(t_large / t_named, 3.0)
       << "unnamed nodes took " << t_large / t_named << " x the time of named ones";
+}
+
+// The same for cut bytes: each value was added to every cut it crosses, quadratic when a node
+// reads every earlier output (n values live across up to n cuts).
+TEST(OnnxImport, FanInCutsInLinearTime) {
+  TempDir dir("hivemind_model_onnx_");
+  constexpr int kNodes = 4000;
+  OnnxImportOptions small, large;
+  small.model_path = write(relu_fan_in_onnx(kNodes), dir.file("small.onnx"));
+  large.model_path = write(relu_fan_in_onnx(4 * kNodes), dir.file("large.onnx"));
+  double t_small = 1e9, t_large = 1e9;
+  ModelProfile p;
+  for (int rep = 0; rep < 3; ++rep) {
+    auto t0 = std::chrono::steady_clock::now();
+    p = import_onnx(small);
+    t_small = std::min(
+        t_small, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    t0 = std::chrono::steady_clock::now();
+    import_onnx(large);
+    t_large = std::min(
+        t_large, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+  }
+  // After Relu k (0-based), the outputs of Relu 0..k are all live (the Sum reads them): (k+1)
+  // x 8 floats x 4 bytes.
+  ASSERT_EQ(p.layers.size(), static_cast<std::size_t>(kNodes + 1));
+  for (int k : {0, 1, kNodes / 2, kNodes - 1})
+    EXPECT_DOUBLE_EQ(p.layers[k].cut_bytes, (k + 1) * 32.0) << k;
+  std::cout << kNodes << " fan-in nodes: " << t_small * 1e3 << " ms; " << 4 * kNodes << ": "
+            << t_large * 1e3 << " ms\n";
+  EXPECT_LT(t_large / t_small, 8.0) << "4 x the nodes took " << t_large / t_small
+                                    << " x the time: quadratic (16) rather than linear (4)";
 }
 
 // ---- The executables ----

@@ -798,14 +798,21 @@ ModelProfile import_onnx(const OnnxImportOptions& o) {
              "1.12); layer = ONNX node, " + std::to_string(folded) +
              " nodes computed from constants folded (not layers)";
   for (const auto& name : inputs) p.input_bytes += bytes_of(name, "the graph input");
-  std::vector<double> cut(L, 0.0);
+  // A value crosses the cuts after layers from..last-1: added at `from` and taken off at its
+  // last use, then summed once over the layers, linear in layers + values (issue 23: a loop
+  // over each value's cuts was quadratic for a node reading every earlier output). Exact:
+  // byte counts are integers, well below 2^53.
+  std::vector<double> cut(L + 1, 0.0);
   for (const auto& [value, last] : last_use) {
-    const int from = std::max(producer.at(value), 0);
+    const int from = std::max(producer.at(value), 0), end = std::min(last, L);
     const double b =
         bytes_of(value, producer.at(value) < 0 ? std::string("the graph input")
                                                : "node " + layers[producer.at(value)].name);
-    for (int k = from; k < last && k < L; ++k) cut[k] += b;
+    if (from >= end) continue;
+    cut[from] += b;
+    cut[end] -= b;
   }
+  for (int k = 1; k < L; ++k) cut[k] += cut[k - 1];
   for (int k = 0; k < L; ++k) {
     const auto& n = *layers[k].node;
     LayerProfile lp;
