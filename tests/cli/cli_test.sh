@@ -94,6 +94,10 @@ mkdir "$TMP/simfifo" && mkfifo "$TMP/simfifo/links.csv"
 expect_fail "simulate out onto a FIFO" 'links.csv": it is a FIFO' -- simulate chain5 --out "$TMP/simfifo"
 check "simulate out onto a FIFO: still a FIFO" -p "$TMP/simfifo/links.csv"
 check "simulate out onto a FIFO: nothing moved in" ! -e "$TMP/simfifo/tasks.csv"
+mkdir "$TMP/repfifo" && mkfifo "$TMP/repfifo/summary.md"
+expect_fail "reproduce out onto a FIFO" 'summary.md": it is a FIFO' -- reproduce --quick --only fig2 --quiet --out "$TMP/repfifo"
+check "reproduce out onto a FIFO: still a FIFO" -p "$TMP/repfifo/summary.md"
+check "reproduce out onto a FIFO: nothing moved in" "$(ls -A "$TMP/repfifo")" = summary.md
 if mknod "$TMP/null" c 1 3 2>/dev/null; then
   expect_fail "solve emit onto a /dev/null clone" "it is a character device" -- solve "$EX/fig2.json" --emit-problem "$TMP/null"
   check "solve emit onto a /dev/null clone: still a device" -c "$TMP/null"
