@@ -93,7 +93,7 @@ split::ExtendedProblem acquire_extended_problem(const Args& args, const Budget& 
 
 void emit_problem(const Args& args, const split::Problem& problem) {
   if (auto path = args.value("--emit-problem"))
-    write_text_file_atomic(*path, split::to_json(problem));
+    write_text_file_atomic(*path, split::to_json(problem), "--emit-problem");
 }
 
 std::string problem_source_report(const Args& args, const split::Plan& solution, bool json,

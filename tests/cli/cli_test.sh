@@ -88,7 +88,7 @@ check() {
 # Outputs (issue 23): every writer refuses a FIFO, a device or a folder as its target and
 # leaves it as it was; it never writes through a name it did not create.
 mkfifo "$TMP/fifo"
-expect_fail "solve emit onto a FIFO" "it is a FIFO, not a regular file" -- solve "$EX/fig2.json" --emit-problem "$TMP/fifo"
+expect_fail "solve emit onto a FIFO" "--emit-problem: cannot write \"$TMP/fifo\": it is a FIFO, not a regular file" -- solve "$EX/fig2.json" --emit-problem "$TMP/fifo"
 check "solve emit onto a FIFO: still a FIFO" -p "$TMP/fifo"
 mkdir "$TMP/simfifo" && mkfifo "$TMP/simfifo/links.csv"
 expect_fail "simulate out onto a FIFO" 'links.csv": it is a FIFO' -- simulate chain5 --out "$TMP/simfifo"
