@@ -194,8 +194,13 @@ void StagedFile::fail(const std::string& reason) const {
 
 void StagedFile::write(std::string_view bytes) {
   if (fd_ < 0) throw std::logic_error("StagedFile::write after commit()");
-  buffer_.append(bytes);
-  if (buffer_.size() >= kStagedBufferBytes) flush();
+  if (buffer_.size() + bytes.size() < kStagedBufferBytes) {
+    buffer_.append(bytes);
+    return;
+  }
+  flush();
+  // A large piece (a whole file's text, a tensor) goes out as it is, without a copy.
+  if (!write_all(fd_, bytes)) fail(std::strerror(errno));
 }
 
 void StagedFile::flush() {
