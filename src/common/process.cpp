@@ -58,9 +58,28 @@ pid_t spawn(const SpawnOptions& options) {
     ~Cleanup() { posix_spawn_file_actions_destroy(a); }
   } cleanup{&actions};
   posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-  const std::string out = options.output_file.empty() ? "/dev/null" : options.output_file;
-  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, out.c_str(),
-                                   O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  // The output file is opened here, never through a symlink planted at its name (O_NOFOLLOW)
+  // and only as a regular file: a FIFO without a reader is refused at once (O_NONBLOCK gives
+  // ENXIO) instead of blocking, a device is refused after the open.
+  struct OutputFd {
+    int fd = -1;
+    ~OutputFd() {
+      if (fd >= 0) ::close(fd);
+    }
+  } out;
+  if (options.output_file.empty()) {
+    posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
+  } else {
+    const std::string& path = options.output_file;
+    out.fd = ::open(path.c_str(),
+                    O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0644);
+    struct stat st {};
+    if (out.fd < 0 || ::fstat(out.fd, &st) != 0 || !S_ISREG(st.st_mode))
+      throw std::runtime_error("spawn: cannot write the output file \"" + path +
+                               "\": " + (out.fd < 0 ? std::strerror(errno) : "not a regular file"));
+    ::fcntl(out.fd, F_SETFL, ::fcntl(out.fd, F_GETFL) & ~O_NONBLOCK);
+    posix_spawn_file_actions_adddup2(&actions, out.fd, STDOUT_FILENO);
+  }
   posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
   if (!options.working_dir.empty())
     posix_spawn_file_actions_addchdir_np(&actions, options.working_dir.c_str());

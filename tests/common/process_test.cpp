@@ -2,6 +2,7 @@
 #include "hivemind/process.hpp"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -54,4 +55,28 @@ TEST(RunProcess, KillsAtTheTimeoutAndReportsMissingPrograms) {
   EXPECT_LT(waited, 10.0);  // a hang guard, not a benchmark: the child was killed, not awaited
   o.argv = {"no-such-program-hivemind"};
   EXPECT_EQ(hivemind::run_process(o, 1).code, 127);
+}
+
+// Issue 23: the child's output file is never written through a symlink planted at its name,
+// and a FIFO there is refused at once (it blocked the start before) and stays a FIFO.
+TEST(Spawn, RefusesAPlantedSymlinkOrFifoAsTheOutputFile) {
+  const fs::path dir =
+      fs::temp_directory_path() / ("hivemind_proc_out_" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  const fs::path victim = dir / "victim", link = dir / "node1.0.out", fifo = dir / "node2.0.out";
+  std::ofstream(victim) << "keep\n";
+  fs::create_symlink(victim, link);
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  for (const fs::path& out : {link, fifo}) {
+    hivemind::SpawnOptions o;
+    o.argv = {"sh", "-c", "echo overwritten"};
+    o.output_file = out.string();
+    EXPECT_THROW(hivemind::spawn(o), std::runtime_error) << out;
+  }
+  std::ifstream in(victim);
+  std::string line;
+  std::getline(in, line);
+  EXPECT_EQ(line, "keep");
+  EXPECT_TRUE(fs::is_fifo(fs::symlink_status(fifo)));
+  fs::remove_all(dir);
 }
