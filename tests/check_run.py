@@ -19,6 +19,11 @@ AND its output are what it is about. ctest's PASS_REGULAR_EXPRESSION alone ignor
         As same-plan, for a baseline (ue-only, cloud-only, single-split), which need not agree:
         its cost is >= REFERENCE's (an optimum) - 1e-9.
 
+    check_run.py skips JUNIT.xml
+        Counts the tests a ctest run did not run (ctest --output-junit JUNIT.xml: skipped by
+        SKIP_RETURN_CODE, GTEST_SKIP, a missing executable, or disabled), prints the count and
+        their names, exit 1 when there is any: no test skips on CI (.ci/run via make test).
+
 It prints what it ran, the captured output, then one verdict line; exit 0 when every check
 holds, 1 when one fails (each failure printed), 2 on bad arguments.
 """
@@ -27,6 +32,7 @@ import json
 import re
 import subprocess
 import sys
+import xml.etree.ElementTree as ET
 
 TOLERANCE = 1e-9  # cost units (seconds for the shipped examples)
 
@@ -115,6 +121,23 @@ def compare(args, same_plan):
     return failures
 
 
+def skips(junit):
+    """The tests ctest did not run, from its JUnit file: [(name, why)]."""
+    try:
+        cases = ET.parse(junit).getroot().iter("testcase")
+    except (OSError, ET.ParseError) as e:
+        print(f"check_run.py: cannot read ctest's JUnit file {junit}: {e}", file=sys.stderr)
+        sys.exit(2)
+    out, total = [], 0
+    for case in cases:
+        total += 1
+        skipped = case.find("skipped")
+        if case.get("status") not in ("run", "fail") or skipped is not None:
+            why = skipped.get("message") if skipped is not None else case.get("status")
+            out.append((case.get("name"), why))
+    return out, total
+
+
 class Parser(argparse.ArgumentParser):
     def error(self, message):  # one line, exit 2
         print(f"check_run.py: {message}", file=sys.stderr)
@@ -135,7 +158,15 @@ def main():
         c = sub.add_parser(mode)
         for name in ("hivemind", "problem", "method", "reference"):
             c.add_argument(name)
+    k = sub.add_parser("skips")
+    k.add_argument("junit")
     args = parser.parse_args()
+    if args.mode == "skips":
+        skipped, total = skips(args.junit)
+        print(f"ctest: {len(skipped)} of {total} tests skipped or not run (0 expected)")
+        for name, why in skipped:
+            print(f"  skipped: {name} ({why})")
+        sys.exit(1 if skipped else 0)
     if args.mode == "run":
         command = args.command[1:] if args.command[:1] == ["--"] else args.command
         if not command:

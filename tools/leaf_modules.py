@@ -11,8 +11,10 @@ the first layers of data/zoo/rcnn_vgg16_88.json. It prints each model's mean lay
 
     /usr/bin/python3 tools/leaf_modules.py [DATA_DIR]      (DATA_DIR: default data/)
 
-Exit 0: every call matches; 1: a mismatch (printed); 77: torch or torchvision cannot be
-imported (ctest counts it as skipped); 2: a zoo file is missing or malformed.
+Exit 0: every call matches; 1: a mismatch (printed) or any unexpected error (its traceback);
+77: torch or torchvision is not installed (ImportError only: ctest counts it as skipped and
+.ci/run fails on it; a broken install raising anything else fails); 2: a zoo file is missing or
+malformed.
 """
 import json
 import os
@@ -24,8 +26,9 @@ try:
     import torch
     import torchvision
     from torchvision.models import vgg as tv_vgg
-except Exception as e:  # ImportError, or a broken install
-    print(f"leaf_modules.py: skipped: cannot import torch/torchvision ({e})")
+except ImportError as e:  # not installed: the one skip; anything else is a failure
+    print(f"leaf_modules.py: skipped: torch/torchvision not installed ({e}); "
+          "apt-get install python3-torch python3-torchvision (make deps)")
     sys.exit(77)
 
 

@@ -62,11 +62,6 @@ double number_after(const std::string& text, const std::string& label) {
   return std::strtod(text.c_str() + at + label.size(), nullptr);
 }
 
-bool python_has_torch() {
-  if (!fs::exists("/usr/bin/python3")) return false;
-  return run_process({{"/usr/bin/python3", "-c", "import torch"}, "", ""}, 120.0).ok();
-}
-
 TEST(HivemindRun, SplitsResNet18OnFourRolesAsTheMonolithicForward) {
   const fs::path dir = fresh_dir("four_roles");
   const fs::path work = dir / "work";
@@ -104,23 +99,22 @@ TEST(HivemindRun, SplitsResNet18OnFourRolesAsTheMonolithicForward) {
       torch::pickle_load(std::vector<char>(bytes.begin(), bytes.end())).toTensor();
   ASSERT_EQ(got.sizes(), mono.sizes());
   EXPECT_LE((got - mono).abs().max().item<double>(), 1e-5);
-  // Python reads it too (torch.load), and it equals Python's own forward of the model.
-  if (python_has_torch()) {
-    const std::string script =
-        "import sys, torch\n"
-        "out = torch.load(sys.argv[1]); x = torch.load(sys.argv[2])\n"
-        "m = torch.jit.load(sys.argv[3]).eval()\n"
-        "with torch.no_grad(): want = m(x)\n"
-        "d = (out - want).abs().max().item()\n"
-        "print('max abs diff', d)\n"
-        "sys.exit(0 if d <= 1e-4 else 1)\n";
-    const std::string py = (dir / "check.py").string(), py_out = (dir / "py.txt").string();
-    write_text_file_atomic(py, script);
-    const ExitStatus p = run_process({{"/usr/bin/python3", py, out, in, model}, "", py_out}, 120.0);
-    EXPECT_TRUE(p.ok()) << read_text_file(py_out);
-  } else {
-    std::cout << "[ note ] /usr/bin/python3 cannot import torch: torch.load check skipped\n";
-  }
+  // Python reads it too (torch.load), and it equals Python's own forward of the model. Required
+  // (python3-torch is one of the Makefile's packages): a Python without torch fails here, as
+  // does an output file Python cannot load or a forward differing by more than 1e-4.
+  const std::string script =
+      "import sys, torch\n"
+      "out = torch.load(sys.argv[1]); x = torch.load(sys.argv[2])\n"
+      "m = torch.jit.load(sys.argv[3]).eval()\n"
+      "with torch.no_grad(): want = m(x)\n"
+      "d = (out - want).abs().max().item()\n"
+      "print('max abs diff', d)\n"
+      "sys.exit(0 if d <= 1e-4 else 1)\n";
+  const std::string py = (dir / "check.py").string(), py_out = (dir / "py.txt").string();
+  write_text_file_atomic(py, script);
+  const ExitStatus p = run_process({{"/usr/bin/python3", py, out, in, model}, "", py_out}, 120.0);
+  EXPECT_TRUE(p.ok()) << "/usr/bin/python3 (python3-torch) could not check the output: "
+                      << read_text_file(py_out);
 
   // The trace: per task, one line per node that ran (source first) and one for the task.
   std::istringstream lines(read_text_file(trace));

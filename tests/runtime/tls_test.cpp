@@ -87,7 +87,9 @@ class MutualTls : public ::testing::Test {
     fs::remove(root_.parent_path(), ec);  // the process's folder, if no other test left files
   }
   void SetUp() override {
-    if (!find_executable("openssl")) GTEST_SKIP() << "no openssl CLI on $PATH to make certificates";
+    // Required, not skipped: `openssl` is one of the Makefile's packages (make deps).
+    ASSERT_TRUE(find_executable("openssl").has_value())
+        << "no openssl CLI on $PATH to make certificates (apt-get install openssl)";
     if (!pki_) {
       root_ = testing::temp_dir("tls");
       const fs::path dir = root_ / "pki";
