@@ -1,6 +1,10 @@
 // Timing of the split solvers on synthetic chains (the numbers behind `hivemind bench`).
 // Each method is timed against the others on the same problem in the same run, so ratios
-// (dijkstra / sci, algorithm1 / sci) are meaningful.
+// (dijkstra / sci, algorithm1 / sci) are meaningful. Every row but "sci-warm" is cold: each
+// solve goes through the plain API (split::solve, split::solve_exact) and allocates its own
+// buffers, so dijkstra / sci compares like with like. "sci-warm" reuses one SciChainSolver's
+// buffers across solves (the hot-loop API the simulator and daemons use); no other method has
+// such an API, so it has no warm row to compare with. Times are medians.
 #pragma once
 
 #include <cstddef>
@@ -21,6 +25,7 @@ struct BenchRow {
   std::size_t sci_message_bytes = 0;
   int samples = 0;
   long long solves_per_sample = 0;
+  bool reuses_buffers = false;  // true only for "sci-warm" (its solver kept across solves)
 };
 
 struct BenchOptions {
@@ -28,7 +33,9 @@ struct BenchOptions {
   std::vector<int> nodes = {3, 10, 30};
   // "exact" = the Pareto-front SCI of the multi-objective extension on synthetic_multi (its
   // row reports the largest per-node message in sci_message_bytes).
-  std::vector<std::string> methods = {"sci", "algorithm1", "dijkstra", "brute", "exact"};
+  // "sci-warm": sci with one SciChainSolver reused across solves (the only warm row).
+  std::vector<std::string> methods = {"sci",   "sci-warm", "algorithm1", "dijkstra",
+                                      "brute", "exact"};
   int samples = 7;             // median of this many
   double min_sample_s = 0.02;  // each sample repeats the solve until it lasts this long
   double max_method_s = 3.0;   // skip a (method, L, P) whose single solve is estimated above

@@ -341,6 +341,24 @@ class NodeLogic {
   std::vector<std::uint8_t> step_on(const split::SciMessage& down, std::size_t target,
                                     std::uint64_t epoch, Clock::time_point t0) {
     std::lock_guard lock(mu_);
+    step_rows(down, target, table_);
+    target_ = target;
+    epoch_ = epoch;
+    std::vector<std::uint8_t> out;
+    if (c_.position > 0)
+      split::encode_sci({c_.architecture, epoch, static_cast<std::uint32_t>(c_.position)},
+                        table_.zeta, out);
+    log_(LogLevel::kInfo, "SCI epoch %llu: message %zu B up, round below and here %.3f ms",
+         static_cast<unsigned long long>(epoch), out.size(), seconds_since(t0) * 1e3);
+    return out;
+  }
+
+  // The one SCI step every caller runs (update, pushed, the stream's step): this node's rows as
+  // a real update builds them — the compute row, the incoming link's row rebuilt from the link
+  // as estimated now (Eq. 10; the configured one with --no-estimate), the relay step over
+  // absent nodes p+1 .. p+target — then Algorithm 1 on `down` (ignored at the sink) into
+  // `table`. Called with mu_ held.
+  void step_rows(const split::SciMessage& down, std::size_t target, split::SciNodeOutput& table) {
     split::SciNodeInput in;
     in.compute = compute_row_;
     if (c_.incoming && c_.estimate_links) {  // Eq. 10 on the link as estimated now
@@ -367,32 +385,19 @@ class NodeLogic {
         in.downstream_zeta = down.zeta;
       }
     }
-    split::sci_node(in, table_);
-    target_ = target;
-    epoch_ = epoch;
-    std::vector<std::uint8_t> out;
-    if (c_.position > 0)
-      split::encode_sci({c_.architecture, epoch, static_cast<std::uint32_t>(c_.position)},
-                        table_.zeta, out);
-    log_(LogLevel::kInfo, "SCI epoch %llu: message %zu B up, round below and here %.3f ms",
-         static_cast<unsigned long long>(epoch), out.size(), seconds_since(t0) * 1e3);
-    return out;
+    split::sci_node(in, table);
   }
 
  public:
   // One SCI step on a given downstream message (the benchmark's stream): no call downstream,
-  // the configured incoming link, the table is not kept.
+  // the table is not kept; otherwise the step a real update runs (step_rows: the incoming row
+  // rebuilt from the link estimate, as update() and pushed() do).
   void step(const std::string& downstream, std::vector<std::uint8_t>& out) {
     std::lock_guard lock(mu_);
-    split::SciNodeInput in;
-    in.compute = compute_row_;
-    in.incoming = configured_row_;  // empty at the source
-    if (!c_.sink) {
+    if (!c_.sink)
       split::decode_sci(byte_span(downstream), {c_.task.layers, c_.architecture, std::nullopt},
                         step_down_);
-      in.downstream_zeta = step_down_.zeta;
-    }
-    split::sci_node(in, step_table_);
+    step_rows(step_down_, /*target=*/0, step_table_);
     split::encode_sci(
         {c_.architecture, step_down_.header.epoch, static_cast<std::uint32_t>(c_.position)},
         step_table_.zeta, out);
