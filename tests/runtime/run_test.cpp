@@ -171,9 +171,13 @@ TEST(HivemindRun, EmulatedRunReportsMeasuredOverPlanned) {
   const ExitStatus st = hivemind_run({"--requests", "2", "--emulate"}, log);
   const std::string text = read_text_file(log);
   ASSERT_TRUE(st.ok()) << text;
-  // The timing goal (ratio near 1) is a benchmark; here only that it is measured.
+  // Emulated devices and links run at the planned speeds: the measured latency is the planned
+  // one within a factor 2 (the timing goal, near 1, is a benchmark's; this band only catches a
+  // wrong plan or emulation, e.g. a link emulated at twice its bandwidth or half).
   const double ratio = number_after(text, "measured / planned ");
-  EXPECT_TRUE(std::isfinite(ratio) && ratio > 0) << text;
+  EXPECT_TRUE(std::isfinite(ratio)) << text;
+  EXPECT_GE(ratio, 0.5) << text;
+  EXPECT_LE(ratio, 2.0) << text;
   const double dilation = number_after(text, "devices and links, dilation ");
   EXPECT_TRUE(std::isfinite(dilation) && dilation >= 1) << text;
   fs::remove_all(dir);

@@ -5,6 +5,7 @@
 // baseline, now O(L * P), against brute force over every single-split plan.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <cmath>
 #include <random>
 #include <string>
@@ -176,9 +177,30 @@ TEST(SingleSplit, EqualsBruteForceOverSingleSplitPlans) {
 
 TEST(SingleSplit, LinearOnAMillionLayers) {
   // O(L * P): a million layers take milliseconds (the former O(L^2 P) loop took minutes).
-  const ChainCosts costs = uniform_costs(1'000'000, 3);
-  const Solution s = solve(costs, Method::kSingleSplit);
+  // Step count: P (L + 2) = 3 x 1,000,002 = 3,000,006 steps, linear in L; a budget of exactly
+  // that many is accepted and one step less is refused (the estimate is counted, not rounded).
+  constexpr int kL = 1'000'000, kP = 3;
+  const ChainCosts costs = uniform_costs(kL, kP);
+  const double steps = 3.0 * (kL + 2);
+  EXPECT_EQ(estimate_work(kL, kP, Method::kSingleSplit).steps, steps);
+  Budget exact;
+  exact.steps = steps;
+  const auto t0 = std::chrono::steady_clock::now();
+  const Solution s = solve(costs, Method::kSingleSplit, exact);
+  const double elapsed_s =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   EXPECT_TRUE(is_valid_plan(costs, s.boundaries));
+  // Every layer costs 1 on every node, every link 1: the UE alone (k = L) costs L (no transfer,
+  // finish 0), any other cut k costs k + 2 links + (L - k) = L + 2: ties to the largest k = L.
+  EXPECT_EQ(s.boundaries, (Boundaries{kL, kL, kL}));
+  // About 1 ns a step on the reference VM: 3e6 steps are ~3 ms; 1 s allows 300x, while the
+  // quadratic loop (3e12 steps) would take an hour. Caught: an estimate off by one node or
+  // layer (checked by hand: steps = 3 (L + 1) fails: the estimate differs and a solve within
+  // that budget is refused).
+  EXPECT_LT(elapsed_s, 1.0);
+  Budget short_by_one;
+  short_by_one.steps = steps - 1;
+  expect_refusal([&] { solve(costs, Method::kSingleSplit, short_by_one); }, {"--max-steps"});
 }
 
 TEST(SingleSplit, EveryCutInfinite) {
