@@ -34,8 +34,8 @@ struct BenchOptions {
   // "exact" = the Pareto-front SCI of the multi-objective extension on synthetic_multi (its
   // row reports the largest per-node message in sci_message_bytes).
   // "sci-warm": sci with one SciChainSolver reused across solves (the only warm row).
-  std::vector<std::string> methods = {"sci",   "sci-warm", "algorithm1", "dijkstra",
-                                      "brute", "exact"};
+  std::vector<std::string> methods = {"sci",      "sci-warm", "algorithm1",
+                                      "dijkstra", "brute",    "exact"};
   int samples = 7;             // median of this many
   double min_sample_s = 0.02;  // each sample repeats the solve until it lasts this long
   double max_method_s = 3.0;   // skip a (method, L, P) whose single solve is estimated above
