@@ -38,7 +38,7 @@ data on, the task's cut bytes and deliver mode, and the addresses of the nodes a
 takes part in the SCI update (Algorithm 1) with the codec's messages, keeps its split table
 and runs its layers of split tasks.
 
-a node file (one per host; docs/runtime-deploy.md):
+a node file (one per host; docs/runtime.md, "Deploying: one node file per host"):
   --config NODE.json    format hivemind.node/v1, the whole configuration of this node:
                         name, position, nodes (the chain's length), device_class,
                         speed_scale, model, input, profile (absent: the model is profiled

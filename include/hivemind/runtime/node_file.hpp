@@ -2,7 +2,7 @@
 // `hivemind-node --config NODE.json` runs with on one host of a multi-machine chain. It holds
 // only what the node knows (Sec. IV-C) — its position, its device class and model, its own
 // profile (or none: measured at start-up), the link it receives data on and the nodes after it
-// with the links into them — and nothing of the other nodes' compute. docs/runtime-deploy.md
+// with the links into them — and nothing of the other nodes' compute. docs/runtime.md ("Deploying")
 // documents the format and a 3-host deployment.
 //
 //   {"format": "hivemind.node/v1",
