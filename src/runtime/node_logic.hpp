@@ -593,6 +593,12 @@ class NodeLogic {
     return table_.zeta.size() > 1 ? table_.zeta[1] : 0.0;
   }
   const NodeConfig& config() const { return c_; }
+  // The largest cut's values on the wire (bytes; 0 without a model).
+  std::size_t max_cut_wire_bytes() const {
+    std::size_t largest = 0;
+    for (const WireSize& w : cut_wire_) largest = std::max(largest, w.bytes);
+    return largest;
+  }
   const Logger& log() const { return log_; }
 
  private:

@@ -622,12 +622,9 @@ class Feed {
 // The largest message a node takes: its largest cut on the wire plus room for a task's other
 // fields (records, links: tens of bytes per node), at least 4 MiB (gRPC's default; an SCI
 // message of a million layers), at most kMaxMessageBytes. gRPC refuses a longer one itself.
-int max_receive_bytes(const NodeConfig& c) {
-  std::size_t largest = 0;
-  if (c.executor)
-    for (std::size_t x = 0; x <= c.executor->layer_count(); ++x)
-      largest = std::max(largest, wire_size(c.executor->example_cut(x)).bytes);
-  const std::size_t bound = std::max<std::size_t>(largest + (1u << 20), 4u << 20);
+int max_receive_bytes(const NodeLogic& logic) {
+  const std::size_t bound =
+      std::max<std::size_t>(logic.max_cut_wire_bytes() + (1u << 20), 4u << 20);
   return static_cast<int>(std::min<std::size_t>(bound, kMaxMessageBytes));
 }
 
@@ -636,7 +633,7 @@ AsyncNode::AsyncNode(NodeConfig c, const std::string& listen)
   const NodeConfig& config = logic.config();
   grpc::ServerBuilder builder;
   builder.AddListeningPort(listen, server_credentials(config.tls), &port_);
-  builder.SetMaxReceiveMessageSize(max_receive_bytes(config));
+  builder.SetMaxReceiveMessageSize(max_receive_bytes(logic));
   // gRPC's own buffers (messages being received, queued writes) under the same budget.
   grpc::ResourceQuota quota("hivemind-node");
   quota.Resize(static_cast<std::size_t>(config.max_inflight_bytes));
