@@ -190,6 +190,9 @@ def simulate(scenario: Union[PathOrDict, Scenario], model: str = "resnet18_88", 
     (labels), ``model``, ``layers``, ``simulated_s``, ``handovers``, ``mean_sci_update_s``.
     Deterministic for a seed. The GIL is released while it runs.
     """
+    if isinstance(methods, str):  # list("sci") would be ["s", "c", "i"]
+        raise TypeError(f"methods: a list of method names, not the string {methods!r} "
+                        f"(write [{methods!r}])")
     return _core.simulate(load_scenario(scenario), model, data_dir(), load, seed, duration_s,
                           period_s, poisson, task, list(methods) if methods is not None else None,
                           keep_plans, max_steps, max_memory_mib)

@@ -67,6 +67,8 @@ def profile(module: Any, example_inputs: Any, *, name: Optional[str] = None,
     """
     import torch  # the optional dependency, imported only here
 
+    if not isinstance(module, torch.nn.Module):
+        raise TypeError(f"module: {type(module).__name__} is not a torch.nn.Module")
     inputs = tuple(example_inputs) if isinstance(example_inputs, (tuple, list)) else (
         example_inputs,)
     spec = input_spec(inputs)
@@ -83,8 +85,10 @@ def profile(module: Any, example_inputs: Any, *, name: Optional[str] = None,
         if was_training:
             module.train()
     with tempfile.TemporaryDirectory(prefix="hivemind_split_") as tmp:
-        pt = os.path.join(tmp, model_name + ".pt")
-        out = os.path.join(tmp, model_name + ".json")
+        # Fixed file names: `name` is only the profile's model name (a "/" or ".." in it must
+        # not place files outside `tmp`).
+        pt = os.path.join(tmp, "model.pt")
+        out = os.path.join(tmp, "model.json")
         traced.save(pt)
         args = [profiler, pt, "--input", spec, "--name", model_name, "--device-class",
                 device_class, "--warmup", str(warmup), "--reps", str(reps), "--out", out]
