@@ -3,23 +3,23 @@ after the imports): profile ResNet-18 on this CPU (64 x 64 px input, one measure
 on data/routes/four_roles.json (UE -> IAB MEC -> core MEC -> cloud), print the plan.
 
 Run: PYTHONPATH=build/python /usr/bin/python3 examples/python/plan_resnet.py
+Without torch, torchvision or the hivemind-profile executable it fails (exit 1, one line on
+stderr): they are required, not optional (issue 24).
 """
 import sys
 
 try:
     import torch
     import torchvision
-except ImportError as e:  # Debian: python3-torch python3-torchvision
-    print(f"skipped: {e}")
-    sys.exit(77)
+except ImportError as e:  # required packages (Debian: python3-torch python3-torchvision)
+    sys.exit(f"plan_resnet.py: {e} (install python3-torch and python3-torchvision)")
 import hivemind_split as hs
 from hivemind_split.torch import profile
 
 try:
     hs.executable("hivemind-profile")
 except ValueError as e:  # built with -DHIVEMIND_WITH_TORCH=OFF
-    print(f"skipped: {e}")
-    sys.exit(77)
+    sys.exit(f"plan_resnet.py: {e}")
 
 prof = profile(torchvision.models.resnet18(), torch.zeros(1, 3, 64, 64), name="resnet18_64")
 plan = hs.plan(prof, "four_roles")
