@@ -1,0 +1,169 @@
+// What every figure of `hivemind reproduce` works from (internal to hivemind_experiments): the
+// shared types (a claim of summary.md, a plotted series, a panel, a simulator job), the Context
+// a figure runs in (options, scenario and model caches, trials spread over threads, CSV and
+// gnuplot output into the staged folder, claims) and the statistics several figures compute
+// over their jobs. Each figure is one function `void figN(Context&)` (figures.hpp).
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "hivemind/experiments/reproduce.hpp"
+#include "hivemind/io.hpp"
+#include "hivemind/sim/engine.hpp"
+
+namespace hivemind::experiments::detail {
+
+// The experiments drive the simulator; its names are used throughout.
+using namespace hivemind::sim;
+
+struct Claim {
+  std::string fig, claim, tolerance, ours, verdict, reason;
+};
+
+struct Series {
+  std::string label;
+  std::vector<std::pair<double, double>> points = {};
+  std::string style = "lines";
+};
+
+struct Panel {
+  std::string title, xlabel, ylabel;
+  std::vector<Series> series;
+  bool logx = false, logy = false;
+  std::string extra = {};  // more gnuplot commands for this panel
+};
+
+struct Job {
+  const Scenario* scenario = nullptr;
+  const ModelCosts* model = nullptr;
+  RunConfig config;
+  std::string prefix;  // CSV prefix columns (comma-terminated)
+  RunResult result;
+};
+
+// x within a factor `factor` of `target` (both > 0).
+bool within_factor(double x, double target, double factor);
+
+// x printed with the printf format f (one double).
+std::string fmt(const char* f, double x);
+
+// Every run is a deterministic function of its configuration; runs are spread over threads and
+// written back in job order, so the same options give byte-identical files.
+class Context {
+ public:
+  explicit Context(const ReproduceOptions& o);
+
+  const ReproduceOptions& options() const { return o_; }
+  int seeds() const { return seeds_; }               // per configuration
+  double duration_s() const { return duration_s_; }  // of a trial
+  // The workload's models (issue 14): 88 px, or 224 px in the sensitivity pass.
+  const std::string& resnet() const { return resnet_; }
+  const std::string& vgg() const { return vgg_; }
+  const std::string& rcnn() const { return rcnn_; }
+
+  // Loaded once, from data_dir; references stay valid for the Context's life.
+  const Scenario& scenario(const std::string& name);
+  const ModelCosts& model(const std::string& scen, const std::string& name);
+
+  // Runs every job (results in job order), with a progress bar named `label`.
+  void run(std::vector<Job>& jobs, const std::string& label);
+
+  // One trial of the full-length experiment: `scen` with `model_name`, seed `seed` (which also
+  // picks the stretch of the UE's trajectory), one task every `period_s`.
+  Job trial(const std::string& scen, const std::string& model_name, int seed, Load load,
+            double period_s);
+  // Trials of every load in `loads` x every seed, one task every `period` s.
+  std::vector<Job> load_sweep(const std::string& scen, const std::string& model_name, TaskKind task,
+                              double period,
+                              std::vector<Load> loads = {Load::kLow, Load::kMid, Load::kHigh});
+
+  void write_csv(const std::string& name, const std::string& header_prefix,
+                 const std::vector<Job>& jobs);
+  void write_file(const std::string& name, const std::string& text);
+
+  // Data blocks (one per series, gnuplot `index`) + a script drawing PNG and SVG (plot.cpp).
+  void plot(const std::string& stem, const std::string& title_in, const std::vector<Panel>& panels,
+            int cols);
+
+  // One row of summary.md: the paper's claim, the tolerance the verdict applies (stated before
+  // the number is known), our number, the verdict (match / partial / differs / not comparable /
+  // not checked) and the reason, computed from this run's numbers.
+  void claim(const std::string& fig, const std::string& text, const std::string& tolerance,
+             const std::string& ours, const std::string& verdict, const std::string& reason);
+  // A figure's table of means (markdown), a section "## <fig> means" of summary.md.
+  void table(const std::string& fig, const std::string& md) { fig_tables_[fig] = md; }
+  // Table I's per-link bandwidth (markdown), the last section of summary.md.
+  void table1(const std::string& md) { table1_md_ = md; }
+
+  // The sensitivity pass (issue 14): the same figures on the 224 px workload, their claims in a
+  // section of their own and their files suffixed "_224px".
+  void begin_sensitivity();
+  void end_sensitivity();
+
+  // Writes summary.md and returns its claims table (summary.cpp).
+  std::string summary();
+  // Moves every written file into out_dir (StagedDir::commit).
+  void commit() { out_.commit(); }
+
+ private:
+  // Every file of the sensitivity pass carries its suffix before the extension
+  // ("fig11_inference_224px.csv").
+  std::string suffixed(const std::string& name) const;
+
+  // One figure takes gnuplot well under a second; a hung gnuplot is killed after this.
+  static constexpr double kGnuplotTimeoutS = 60.0;
+  std::vector<Claim> claims_;
+  ReproduceOptions o_;
+  StagedDir out_{o_.out_dir, "--out"};
+  int seeds_ = 2;
+  double duration_s_ = 10.0;
+  std::optional<std::string> gnuplot_;
+  std::map<std::string, Scenario> scenarios_;
+  std::map<std::string, ModelCosts> models_;
+  std::map<std::string, std::string> fig_tables_;
+  // The workload (issue 14): the paper's models at 88 px as its profiler saw them (Sec. VII-B2;
+  // data/zoo/PROVENANCE.md); the 224 px ones in the sensitivity pass.
+  std::string resnet_ = "resnet18_88", vgg_ = "vgg11_88", rcnn_ = "rcnn_vgg16_88";
+  std::string suffix_;  // of the sensitivity pass's files
+  std::vector<Claim> main_claims_, sensitivity_claims_;
+  std::map<std::string, std::string> main_tables_, sensitivity_tables_;
+  std::string table1_md_;
+  std::vector<std::string> plot_failures_;
+};
+
+// ---- statistics over a figure's jobs (analysis.cpp; cdf in plot.cpp) ----
+
+// The CDF of v (each value times `scale`): every (size / 300)-th value and the maximum.
+Series cdf(const std::string& label, std::vector<double> v, double scale);
+
+// Values of method m pooled over jobs.
+std::vector<double> pooled(const std::vector<const Job*>& jobs, int m, bool energy);
+
+// Method m's tasks above `threshold_s` (latency) pooled over jobs, split by what the plan
+// knew (Sec. IV-F, Fig. 6): a spike whose planned latency was already above the threshold at
+// t1 ("slow at t1") and one planned below it that went stale between t1 and t2 ("stale").
+struct Spikes {
+  int tasks = 0, spikes = 0, slow_at_t1 = 0, stale = 0, blocked = 0;
+  double share() const { return tasks ? static_cast<double>(spikes) / tasks : 0.0; }
+};
+Spikes spikes_of(const std::vector<const Job*>& jobs, int m, double threshold_s);
+std::string describe(const Spikes& s, double threshold_s);
+
+// Sec. IV-F's look-ahead Delta t of method m: median and 95th percentile over its tasks, for
+// the first link the data crossed and the largest over the links it crossed.
+std::string lookahead(const std::vector<const Job*>& jobs, int m);
+
+// Capacities method m forecast over all jobs (0: Sec. IV-F's rule, Delta t < coherence time,
+// disabled its predictions on every node and task, so it planned like the standard split).
+long forecasts_made(const std::vector<const Job*>& jobs, int m);
+
+// The non-empty notes, joined by "; ".
+std::string join_notes(const std::vector<std::string>& notes);
+
+double mean_sci_update_s(const std::vector<const Job*>& jobs);
+
+}  // namespace hivemind::experiments::detail

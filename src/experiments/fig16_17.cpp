@@ -1,0 +1,202 @@
+// Figs. 16 and 17 (Sec. VII-C2 and C3, Sec. IV-F): predictive splitting at 10 and 50 ms coherence,
+// and its median latency against the forecast's relative error.
+
+#include <cmath>
+
+#include "context.hpp"
+#include "figures.hpp"
+#include "hivemind/sim/report.hpp"
+
+namespace hivemind::experiments::detail {
+
+namespace {
+
+// The trials of Figs. 16-17: standard HiveMind, then the oracle forecast at each relative error
+// in `sigmas` (one sigma: also the last-value and EWMA forecasts), link coherence `coherence` s.
+std::vector<Job> predictive_jobs(Context& ctx, double coherence, const std::vector<double>& sigmas,
+                                 const std::string& tag) {
+  std::vector<Job> jobs;
+  for (int seed = 1; seed <= ctx.seeds(); ++seed) {
+    Job j = ctx.trial("mmwave-iab", ctx.resnet(), seed, Load::kLow, 0.02);
+    j.config.coherence_s = coherence;
+    j.config.methods = {{"HiveMind", split::Method::kSci}};
+    for (double s : sigmas) {
+      MethodSpec m{"predictive sigma=" + num(s), split::Method::kSci, Forecaster::kOracle, s};
+      j.config.methods.push_back(m);
+    }
+    if (sigmas.size() == 1) {
+      j.config.methods.push_back(
+          {"predictive last value", split::Method::kSci, Forecaster::kLastValue});
+      j.config.methods.push_back({"predictive EWMA", split::Method::kSci, Forecaster::kEwma});
+    }
+    j.prefix = tag + "," + num(coherence * 1e3) + "," + std::to_string(seed) + ",";
+    jobs.push_back(std::move(j));
+  }
+  return jobs;
+}
+
+// Of method `base`'s tasks above the threshold, how many method `other` ran below it (the
+// same task: records are task-major, method-minor).
+std::pair<int, int> spikes_removed(const std::vector<const Job*>& jobs, int base, int other,
+                                   double threshold_s) {
+  std::pair<int, int> n{0, 0};
+  for (const Job* j : jobs) {
+    const auto& rec = j->result.records;
+    for (std::size_t i = 0; i < rec.size(); ++i) {
+      if (rec[i].method != base || !(rec[i].latency_s > threshold_s)) continue;
+      const std::size_t k = i - base + other;
+      if (k >= rec.size() || rec[k].task != rec[i].task) continue;
+      ++n.first;
+      n.second += rec[k].latency_s <= threshold_s;
+    }
+  }
+  return n;
+}
+
+}  // namespace
+
+void fig16(Context& ctx) {
+  std::vector<Panel> panels;
+  std::string csv_all;
+  for (double coh : {0.01, 0.05}) {
+    auto jobs = predictive_jobs(ctx, coh, {0.0}, "fig16");
+    ctx.run(jobs, "Fig. 16 (" + num(coh * 1e3) + " ms)");
+    ctx.write_csv("fig16_" + num(coh * 1e3) + "ms.csv", "fig,coherence_ms,seed,", jobs);
+    std::vector<const Job*> sel;
+    for (const auto& j : jobs) sel.push_back(&j);
+    Panel p{"link coherence time " + num(coh * 1e3) + " ms", "latency (ms)", "CDF", {}};
+    p.logx = true;
+    const auto& ms = jobs[0].config.methods;
+    for (int m = 0; m < static_cast<int>(ms.size()); ++m)
+      p.series.push_back(cdf(ms[m].label, pooled(sel, m, false), 1e3));
+    panels.push_back(p);
+    // Fig. 16's spikes are tasks above 100 ms, as printed; "12%" is read as 12% of tasks.
+    constexpr double kSpikeS = 0.1;
+    const Spikes st = spikes_of(sel, 0, kSpikeS), pr = spikes_of(sel, 1, kSpikeS);
+    const auto [base_spikes, removed_n] = spikes_removed(sel, 0, 1, kSpikeS);
+    const double removed = base_spikes ? static_cast<double>(removed_n) / base_spikes : 0.0;
+    const std::string ours =
+        "tasks > 100 ms: standard " + fmt("%.1f%%", st.share() * 100) + ", predictive (oracle) " +
+        fmt("%.1f%%", pr.share() * 100) + ", last value " +
+        fmt("%.1f%%", spikes_of(sel, 2, kSpikeS).share() * 100) + ", EWMA " +
+        fmt("%.1f%%", spikes_of(sel, 3, kSpikeS).share() * 100) + "; predictive removed " +
+        std::to_string(removed_n) + " of the standard split's " + std::to_string(base_spikes) +
+        " spikes (" + fmt("%.0f%%", removed * 100) + ")";
+    // A share of spikes removed needs spikes to remove: fewer than this and the verdict is
+    // "not checked" (one spike more or less would swing it by 5 points or more).
+    constexpr int kMinSpikes = 20;
+    const std::string too_few = "only " + std::to_string(base_spikes) +
+                                " of the standard split's tasks above 100 ms at this load, "
+                                "too few to measure a share (" +
+                                std::to_string(kMinSpikes) + " needed)";
+    const bool disabled = forecasts_made(sel, 1) == 0;
+    const std::string forecast_note =
+        disabled ? "predictive split made no forecast: every node's look-ahead Delta t stayed "
+                   "below the " +
+                       num(coh * 1e3) +
+                       " ms coherence time, where Sec. IV-F disables it, so it planned exactly "
+                       "like the standard split"
+                 : "predictive split forecast " + std::to_string(forecasts_made(sel, 1)) +
+                       " link capacities (those whose look-ahead Delta t reached the "
+                       "coherence time)";
+    const std::string why = join_notes(
+        {"standard split: " + describe(st, kSpikeS),
+         lookahead(sel, 0) + " (SCI update " + fmt("%.0f ms", mean_sci_update_s(sel) * 1e3) + ")",
+         forecast_note});
+    if (coh == 0.01) {
+      // "Leaves 12% of latency spikes over 100 ms": of the standard split's spikes, the share
+      // the predictive split does not remove.
+      const double left = 1.0 - removed;
+      ctx.claim(
+          "Fig. 16",
+          "10 ms coherence: predictive split still leaves 12% of the latency spikes over 100 "
+          "ms",
+          "match: 7-17% of the standard split's spikes left; partial: 3-50% left (needs >= 20 "
+          "spikes)",
+          ours,
+          base_spikes < kMinSpikes        ? "not checked"
+          : std::abs(left - 0.12) <= 0.05 ? "match"
+          : left >= 0.03 && left <= 0.5   ? "partial"
+                                          : "differs",
+          base_spikes < kMinSpikes ? too_few : why);
+    } else {
+      ctx.claim(
+          "Fig. 16",
+          "50 ms coherence: predictive split eliminates all latency spikes over 100 ms (Sec. "
+          "IV-F: > 95%)",
+          "match: >= 95% of the standard split's spikes removed; partial: >= 50% (needs >= 20 "
+          "spikes)",
+          ours,
+          base_spikes < kMinSpikes ? "not checked"
+          : removed >= 0.95        ? "match"
+          : removed >= 0.5         ? "partial"
+                                   : "differs",
+          base_spikes < kMinSpikes ? too_few : why);
+    }
+  }
+  ctx.plot("fig16", "Fig. 16: predictive splitting (mmWave IAB, low load)", panels, 2);
+}
+
+void fig17(Context& ctx) {
+  const std::vector<double> sigmas = {0.0,  0.025, 0.05, 0.075, 0.10, 0.125,
+                                      0.15, 0.175, 0.20, 0.25,  0.30};
+  const double coherence_s = 0.05;  // Sec. VII-C3 reuses the 50 ms setup of Fig. 16
+  const std::string coherence = fmt("%.0f ms", coherence_s * 1e3);
+  auto jobs = predictive_jobs(ctx, coherence_s, sigmas, "fig17");
+  ctx.run(jobs, "Fig. 17 (forecast error)");
+  ctx.write_csv("fig17.csv", "fig,coherence_ms,seed,", jobs);
+  std::vector<const Job*> sel;
+  for (const auto& j : jobs) sel.push_back(&j);
+  const double std_med = percentile(pooled(sel, 0, false), 50);
+  Series pred{"predictive split", {}, "linespoints"}, st{"standard split", {}, "lines"};
+  double cross = -1, last = 0;
+  for (std::size_t i = 0; i < sigmas.size(); ++i) {
+    const double med = percentile(pooled(sel, static_cast<int>(i) + 1, false), 50);
+    pred.points.emplace_back(sigmas[i] * 100, med * 1e3);
+    st.points.emplace_back(sigmas[i] * 100, std_med * 1e3);
+    if (cross < 0 && med > std_med) cross = sigmas[i];
+    last = med;
+  }
+  Panel p{"link coherence " + coherence + ", oracle forecast with Gaussian relative error",
+          "relative prediction error (%)",
+          "median latency (ms)",
+          {pred, st}};
+  ctx.plot("fig17", "Fig. 17: impact of link prediction accuracy", {p}, 1);
+  bool disabled = true;
+  for (std::size_t i = 0; i < sigmas.size(); ++i)
+    disabled = disabled && forecasts_made(sel, static_cast<int>(i) + 1) == 0;
+  const std::string disabled_note =
+      "predictive split made no forecast at any error: every node's look-ahead Delta t stayed "
+      "below the " +
+      coherence + " coherence time (the SCI update alone takes ~" +
+      fmt("%.0f ms", mean_sci_update_s(sel) * 1e3) +
+      "), where Sec. IV-F disables it, so forecast errors change no plan";
+  const double first = pred.points.front().second * 1e-3;
+  const std::string levels = std::to_string(forecasts_made(sel, 1)) +
+                             " link capacities forecast at 0% error; predictive median " +
+                             fmt("%.1f ms", first * 1e3) + " at 0% error, " +
+                             fmt("%.1f ms", last * 1e3) + " at 30%; standard " +
+                             fmt("%.1f ms", std_med * 1e3) + "; " + lookahead(sel, 0);
+  ctx.claim("Fig. 17", "The predictive gain turns into a loss at a 13% relative prediction error",
+            "match: the predictive median first exceeds the standard's at 8-18% error; partial: it "
+            "does at some error up to 30%",
+            cross < 0 ? "no loss up to 30%"
+                      : "loss from " + fmt("%.1f%%", cross * 100) + " (standard median " +
+                            fmt("%.1f ms)", std_med * 1e3),
+            disabled    ? "not checked"
+            : cross < 0 ? "differs"
+                        : (std::abs(cross - 0.13) <= 0.05 ? "match" : "partial"),
+            disabled ? disabled_note : levels);
+  ctx.claim(
+      "Fig. 17",
+      "Beyond 17% error the median latency converges to ~130 ms (model kept on UE + IAB MECs)",
+      "match: median at 30% error within 20% of 130 ms; partial: within 50%",
+      fmt("%.1f ms at 30%% error", last * 1e3),
+      disabled                           ? "not checked"
+      : std::abs(last / 0.13 - 1) <= 0.2 ? "match"
+      : std::abs(last / 0.13 - 1) <= 0.5 ? "partial"
+                                         : "differs",
+      disabled ? disabled_note : levels);
+}
+
+}  // namespace hivemind::experiments::detail
