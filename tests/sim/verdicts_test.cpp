@@ -228,10 +228,11 @@ Fig11 fig11_verdicts(const Csv& inference, const Csv& training) {
 
 // (i) Fig. 2's three verdicts and five of Fig. 11's, on both workloads (88 px and the 224 px
 // sensitivity pass), recomputed from the CSVs by the tolerance each row states.
-// Shown to fail: reproduce.cpp's "p95 <= 0.079 ? \"match\"" turned into "p95 > 0.079 ?": the
-// summary said partial (88 px) and match (224 px) where the CSVs give match and differs; and
-// fig2's "multi_best ? \"match\" : \"differs\"" swapped: the summary said differs, the CSV
-// match.
+// Shown to fail: "p95 <= 0.079 ? \"match\"" (src/experiments/cost_figures.cpp, before the
+// split reproduce.cpp; both tried) turned into "p95 > 0.079 ?": the summary said partial
+// (88 px) and match (224 px) where the CSVs give match and differs; Fig. 2's "multi_best ?
+// \"match\" : \"differs\"" (then reproduce.cpp, now fig2_table1.cpp) swapped: the summary said
+// differs, the CSV match.
 TEST(Verdicts, RecomputedFromTheCsvs) {
   const QuickRun run("--only fig2,fig11");
   ASSERT_TRUE(run.ok());
@@ -263,8 +264,9 @@ TEST(Verdicts, RecomputedFromTheCsvs) {
 // sensitivity pass's (224 px), against the lists below (the quick run's seeds are fixed, so
 // its verdicts are too). A verdict that changes must change here, in the same commit, with
 // the reason.
-// Shown to fail: reproduce.cpp's "p95 <= 0.079 ? \"match\"" turned into "p95 > 0.079 ?": the
-// rows "Fig. 11 | HiveMind keeps a stable inference latency" of both tables differed.
+// Shown to fail: "p95 <= 0.079 ? \"match\"" (cost_figures.cpp; reproduce.cpp before the split;
+// both tried) turned into "p95 > 0.079 ?": the rows "Fig. 11 | HiveMind keeps a stable
+// inference latency" of both tables differed (partial for match, match for differs).
 TEST(Verdicts, QuickRunMatchesTheCommittedList) {
   const std::vector<Row> expected88 = {
       {"Fig. 2", "Multi-split has the lowest overhead", "match"},
