@@ -264,16 +264,12 @@ void readmitted(FiveNodes& f, int p, std::uint64_t epoch) {
 // costs node 1's wait for it plus the source's re-plan (a pushed round that waits the timeout,
 // then the nested one): about 2-3 timeouts; the watchdog allows 60 s.
 //
-// DISABLED: it fails on main as of this commit (issue 24, item 6): node 1 waits for the hung
-// node until its own deadline (the one its caller gave it: Run's and Sci's calls below take
-// the caller's deadline whole), so no time is left for the bypass: every task fails with
-// "node 1 at ...: node 2 at ...: no answer in time", none is retried, and every SCI update
-// fails with "node 1 at ...: node 4 at ...: no answer in time" (the calls past node 2 start
-// after the deadline, so the sink is blamed) until node 2 is continued. With the calls to a
-// neighbour that has a node behind it given half of the time left (the fix proposed in
-// issue 24's report), it passes.
-// Shown to fail: today's src (above): 5 tasks lost, 0 retried, the SCI update after fails.
-TEST(RuntimeFailures, DISABLED_AHungMecIsBypassedAndNoRequestIsLost) {
+// Shown to fail: each node's call to a neighbour with a node behind it taking the caller's
+// deadline whole (NodeLogic::attempt_deadline returning `deadline`, as before 2026-12-07):
+// node 1 waits for the hung node until its own deadline and has no time left for the bypass:
+// 5 of 5 tasks lost ("node 1 at ...: node 2 at ...: no answer in time"), 0 retried, and every
+// SCI update fails blaming the sink (the calls past node 2 start after the deadline).
+TEST(RuntimeFailures, AHungMecIsBypassedAndNoRequestIsLost) {
   constexpr double kTimeoutS = 6.0;
   FiveNodes f("hung", kTimeoutS, {{1, {"--log-level", "warn"}}});
   ASSERT_EQ(planned(f, 1).boundaries, f.want);
