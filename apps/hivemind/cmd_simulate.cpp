@@ -21,7 +21,9 @@ constexpr const char* kHelp = R"(usage: hivemind simulate SCENARIO [options]
 
 Runs one trial of a 5G MEC scenario (data/scenarios/*.json, or a name: mmwave-iab, sub6,
 chain5) and compares HiveMind (SCI) with UE only, cloud only and single split on the same
-network traces. Prints a summary; --out writes tasks.csv (every task x method) and links.csv.
+network traces. Prints latency and energy per method, its plan shapes (on how many nodes its
+plans compute, layers per node role; docs/simulator.md) and the links used; --out writes
+tasks.csv (every task x method) and links.csv.
 
 options:
   --load low|mid|high     background traffic (x0.5 / x1 / x2 UEs and bitrate), default mid
@@ -99,8 +101,8 @@ int run_simulate(const Argv& argv) {
   // together at the end.
   std::optional<StagedDir> dir;
   if (auto out = args.value("--out")) dir.emplace(*out, "--out");
-  // tasks.csv names each task's route and plan.
-  config.keep_plans = dir.has_value();
+  // tasks.csv names each task's route and plan; the plan shapes are counted from them.
+  config.keep_plans = true;
 
   const auto t0 = std::chrono::steady_clock::now();
   const sim::RunResult result = sim::run_simulation(scenario, model, config);
@@ -138,6 +140,25 @@ int run_simulate(const Argv& argv) {
                   config.methods[m].label.c_str(), sim::mean_of(lat) * 1e3,
                   sim::percentile(lat, 50) * 1e3, sim::percentile(lat, 95) * 1e3,
                   sim::percentile(lat, 100) * 1e3, sim::mean_of(en));
+    text += line;
+  }
+  // Plan shapes (issue 25): does a multi-node split actually split?
+  text +=
+      "\nplan shapes (a node computes when it runs >= 1 layer; the UE counts): % of the planned\n"
+      "tasks computing on 1 / 2 / 3+ nodes, tasks with no plan, mean layers per planned task on\n"
+      "the UE, gNB (IAB MEC), MEC (core) and cloud nodes\n";
+  std::snprintf(line, sizeof line, "%-22s %8s %8s %8s %8s %7s %7s %7s %7s\n", "method", "1 node",
+                "2 nodes", "3+ nodes", "no plan", sim::PlanShape::kRoleLabels[0],
+                sim::PlanShape::kRoleLabels[1], sim::PlanShape::kRoleLabels[2],
+                sim::PlanShape::kRoleLabels[3]);
+  text += line;
+  for (std::size_t m = 0; m < config.methods.size(); ++m) {
+    const sim::PlanShape s = sim::plan_shape(result.records, static_cast<int>(m), scenario);
+    std::snprintf(line, sizeof line, "%-22s %8.1f %8.1f %8.1f %8ld %7.1f %7.1f %7.1f %7.1f\n",
+                  config.methods[m].label.c_str(), s.share_on(1) * 100, s.share_on(2) * 100,
+                  s.share_on(3) * 100, s.no_plan, s.mean_layers(sim::NodeRole::kUe),
+                  s.mean_layers(sim::NodeRole::kGnb), s.mean_layers(sim::NodeRole::kMec),
+                  s.mean_layers(sim::NodeRole::kCloud));
     text += line;
   }
   text += "\nlink          capacity   UE mean    UE std  (Mbit/s)  bg UEs\n";

@@ -4,6 +4,7 @@
 
 #include "context.hpp"
 
+#include <algorithm>
 #include <cstdio>
 
 #include "hivemind/process.hpp"
@@ -46,7 +47,12 @@ const ModelCosts& Context::model(const std::string& scen, const std::string& nam
 }
 
 void Context::run(std::vector<Job>& jobs, const std::string& label) {
-  for (auto& j : jobs) j.config.budget = o_.budget;
+  // Every record keeps its route and plan: the CSVs name them and summary.md's plan shapes
+  // count them (issue 25).
+  for (auto& j : jobs) {
+    j.config.budget = o_.budget;
+    j.config.keep_plans = true;
+  }
   run_parallel(
       jobs.size(), o_.threads,
       [&](std::size_t i) {
@@ -88,6 +94,33 @@ void Context::write_csv(const std::string& name, const std::string& header_prefi
   std::string text = tasks_csv_header(header_prefix);
   for (const auto& j : jobs) text += tasks_csv_rows(j.prefix, j.result, j.config, *j.scenario);
   write_file(name, text);
+  // The file's plan shapes, per model and method over its runs, in order of first appearance.
+  std::vector<std::pair<std::string, std::string>> keys;  // (model, method label)
+  std::vector<PlanShape> shapes;
+  for (const auto& j : jobs)
+    for (std::size_t m = 0; m < j.config.methods.size(); ++m) {
+      const std::pair<std::string, std::string> key{j.model->model, j.config.methods[m].label};
+      const auto at = std::find(keys.begin(), keys.end(), key);
+      const std::size_t i = static_cast<std::size_t>(at - keys.begin());
+      if (at == keys.end()) {
+        keys.push_back(key);
+        shapes.emplace_back();
+      }
+      shapes[i] += plan_shape(j.result.records, static_cast<int>(m), *j.scenario);
+    }
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    const PlanShape& p = shapes[i];
+    auto cell = [&](double x, double scale) {
+      return p.planned() ? fmt("%.1f", x * scale) : std::string("-");
+    };
+    std::string row = "| " + suffixed(name) + " | " + keys[i].first + " | " + keys[i].second +
+                      " | " + std::to_string(p.tasks);
+    for (int n = 1; n <= 3; ++n) row += " | " + cell(p.share_on(n), 100.0);
+    row += " | " + std::to_string(p.no_plan);
+    for (int r = 0; r < PlanShape::kRoles; ++r)
+      row += " | " + cell(p.mean_layers(static_cast<NodeRole>(r)), 1.0);
+    plan_rows_.push_back(row + " |\n");
+  }
 }
 
 std::string Context::suffixed(const std::string& name) const {
@@ -109,8 +142,10 @@ void Context::claim(const std::string& fig, const std::string& text, const std::
 void Context::begin_sensitivity() {
   main_claims_ = std::move(claims_);
   main_tables_ = std::move(fig_tables_);
+  main_plan_rows_ = std::move(plan_rows_);
   claims_.clear();
   fig_tables_.clear();
+  plan_rows_.clear();
   resnet_ = "resnet18_224", vgg_ = "vgg11_224", rcnn_ = "rcnn_vgg16_224";
   suffix_ = "_224px";
 }
@@ -120,6 +155,8 @@ void Context::end_sensitivity() {
   sensitivity_tables_ = std::move(fig_tables_);
   claims_ = std::move(main_claims_);
   fig_tables_ = std::move(main_tables_);
+  sensitivity_plan_rows_ = std::move(plan_rows_);
+  plan_rows_ = std::move(main_plan_rows_);
   resnet_ = "resnet18_88", vgg_ = "vgg11_88", rcnn_ = "rcnn_vgg16_88";
   suffix_.clear();
 }

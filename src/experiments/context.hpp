@@ -14,6 +14,7 @@
 #include "hivemind/experiments/reproduce.hpp"
 #include "hivemind/io.hpp"
 #include "hivemind/sim/engine.hpp"
+#include "hivemind/sim/report.hpp"
 
 namespace hivemind::experiments::detail {
 
@@ -81,6 +82,8 @@ class Context {
                               double period,
                               std::vector<Load> loads = {Load::kLow, Load::kMid, Load::kHigh});
 
+  // The jobs' task rows (sim::tasks_csv_rows) into `name`, and their plan shapes per model and
+  // method into summary.md's "Plan shapes" table.
   void write_csv(const std::string& name, const std::string& header_prefix,
                  const std::vector<Job>& jobs);
   void write_file(const std::string& name, const std::string& text);
@@ -132,6 +135,8 @@ class Context {
   std::vector<Claim> main_claims_, sensitivity_claims_;
   std::map<std::string, std::string> main_tables_, sensitivity_tables_;
   std::string table1_md_;
+  // Rows of summary.md's plan shapes tables (write_csv), the run's and the sensitivity pass's.
+  std::vector<std::string> plan_rows_, main_plan_rows_, sensitivity_plan_rows_;
   std::vector<std::string> plot_failures_;
 };
 

@@ -18,6 +18,17 @@ std::string claims_table(const std::vector<Claim>& claims) {
   return md;
 }
 
+// summary.md's plan shapes table (issue 25): one row per CSV file, model and method.
+std::string plan_shapes_table(const std::vector<std::string>& rows) {
+  std::string md =
+      "| file | model | method | tasks | on 1 node (%) | on 2 nodes (%) | on 3+ nodes (%) | "
+      "no plan |";
+  for (const char* role : PlanShape::kRoleLabels) md += " " + std::string(role) + " |";
+  md += "\n|---|---|---|---|---|---|---|---|---|---|---|---|\n";
+  for (const auto& r : rows) md += r;
+  return md;
+}
+
 }  // namespace
 
 std::string Context::summary() {
@@ -61,6 +72,21 @@ std::string Context::summary() {
     doc += changed.empty() ? "Every verdict is the same as at 88 px.\n\n"
                            : "Verdicts that change with the input size:\n\n" + changed + "\n";
     doc += claims_table(sensitivity_claims_);
+  }
+  if (!plan_rows_.empty() || !sensitivity_plan_rows_.empty()) {
+    doc +=
+        "\n## Plan shapes\n\n"
+        "Where each method's plans compute, per CSV file, model and method over the file's "
+        "runs: the share of the planned tasks whose plan computes on 1, 2, or 3 or more nodes (a "
+        "node computes when it runs at least one layer; the UE counts, a node that only relays "
+        "does not), the tasks with no plan (the SCI update did not reach the UE in time, or no "
+        "plan had a finite cost), and the mean layers per planned task on the nodes of each "
+        "role (UE; gNB = the IAB MECs of mmwave-iab, a relay in sub6; MEC = the core MECs and "
+        "chain5's MECs; cloud), which add up to the model's layers. Fig. 19's non-linear runs "
+        "are not counted (fig19.csv has its own plans).\n\n";
+    doc += plan_shapes_table(plan_rows_);
+    if (!sensitivity_plan_rows_.empty())
+      doc += "\n## Plan shapes, 224 px workload\n\n" + plan_shapes_table(sensitivity_plan_rows_);
   }
   for (const auto& [fig, t] : fig_tables_) doc += "\n## " + fig + " means\n\n" + t;
   for (const auto& [fig, t] : sensitivity_tables_)

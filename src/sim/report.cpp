@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <exception>
 #include <mutex>
+#include <stdexcept>
 #include <thread>
 
 namespace hivemind::sim {
@@ -86,6 +87,55 @@ std::vector<double> method_values(const RunResult& result, int method, bool ener
   for (const auto& r : result.records)
     if (r.method == method) v.push_back(energy ? r.energy_j : r.latency_s);
   return v;
+}
+
+double PlanShape::share_on(int nodes) const {
+  if (planned() == 0 || nodes < 1) return NAN;
+  return static_cast<double>(on_nodes[std::min(nodes, 3) - 1]) / static_cast<double>(planned());
+}
+
+double PlanShape::mean_layers(NodeRole role) const {
+  if (planned() == 0) return NAN;
+  return layers[static_cast<int>(role)] / static_cast<double>(planned());
+}
+
+PlanShape& PlanShape::operator+=(const PlanShape& o) {
+  tasks += o.tasks;
+  no_plan += o.no_plan;
+  for (std::size_t k = 0; k < on_nodes.size(); ++k) on_nodes[k] += o.on_nodes[k];
+  for (std::size_t r = 0; r < layers.size(); ++r) layers[r] += o.layers[r];
+  return *this;
+}
+
+PlanShape plan_shape(const std::vector<TaskRecord>& records, int method, const Scenario& scenario) {
+  PlanShape s;
+  for (const auto& r : records) {
+    if (r.method != method) continue;
+    const std::string task = "plan_shape: task " + std::to_string(r.task) + ": ";
+    if (r.route.empty()) throw std::logic_error(task + "no route (run without keep_plans)");
+    ++s.tasks;
+    if (r.boundaries.empty()) {
+      ++s.no_plan;
+      continue;
+    }
+    if (r.boundaries.size() != r.route.size())
+      throw std::logic_error(task + std::to_string(r.boundaries.size()) + " boundaries on a " +
+                             std::to_string(r.route.size()) + "-node route");
+    int computing = 0, prev = 0;
+    for (std::size_t p = 0; p < r.route.size(); ++p) {
+      const int node = r.route[p];
+      if (node < 0 || node >= static_cast<int>(scenario.nodes.size()))
+        throw std::logic_error(task + "route node " + std::to_string(node) +
+                               " not in the scenario");
+      const int n = r.boundaries[p] - prev;  // layers b_{p-1}+1 .. b_p (Eq. 1)
+      prev = r.boundaries[p];
+      if (n > 0) ++computing;
+      s.layers[static_cast<int>(scenario.nodes[node].role)] += n;
+    }
+    if (computing == 0) throw std::logic_error(task + "the plan runs no layer");
+    ++s.on_nodes[std::min(computing, 3) - 1];
+  }
+  return s;
 }
 
 void run_parallel(std::size_t jobs, int threads, const std::function<void(std::size_t)>& job,
