@@ -8,6 +8,7 @@
 #include "commands.hpp"
 #include "hivemind/error.hpp"
 #include "hivemind/experiments/reproduce.hpp"
+#include "hivemind/sim/scenario.hpp"
 
 namespace hivemind::cli {
 
@@ -30,11 +31,17 @@ options:
   --threads N      worker threads (default: all cores)
   --no-plots       skip gnuplot (scripts and data are still written)
   --quiet          no progress bars
+  --no-gating      predictive split forecasts below the coherence time too (default: gated,
+                   Sec. IV-F: a node forecasts only when its look-ahead Delta t >= it)
+  --sci-processing-ms MS
+                   SCI processing time per node (0 .. 1e4 ms) in every scenario, default:
+                   each scenario's sci.processing_ms (3 ms in the shipped ones)
 )";
 }  // namespace
 
 int run_reproduce(const Argv& argv) {
-  Args args(argv, {"--out", "--only", "--threads"}, {"--quick", "--no-plots", "--quiet"});
+  Args args(argv, {"--out", "--only", "--threads", "--sci-processing-ms"},
+            {"--quick", "--no-plots", "--quiet", "--no-gating"});
   if (args.help()) {
     std::cout << kHelp << resource_options_help();
     return 0;
@@ -50,6 +57,9 @@ int run_reproduce(const Argv& argv) {
   o.progress = !args.flag("--quiet");
   o.threads = args.threads();
   o.budget = args.budget();
+  o.forecast_gating = !args.flag("--no-gating");
+  if (args.value("--sci-processing-ms"))  // the scenario field's range (sci.processing_ms)
+    o.sci_processing_s = args.number_or("--sci-processing-ms", 0.0, 0.0, sim::kMaxDelayMs) * 1e-3;
   if (auto only = args.value("--only")) {
     std::stringstream ss(*only);
     std::string item;

@@ -32,9 +32,11 @@ Context::Context(const ReproduceOptions& o) : o_(o) {
 
 const Scenario& Context::scenario(const std::string& name) {
   auto it = scenarios_.find(name);
-  if (it == scenarios_.end())
-    it =
-        scenarios_.emplace(name, load_scenario(o_.data_dir + "/scenarios/" + name + ".json")).first;
+  if (it == scenarios_.end()) {
+    Scenario s = load_scenario(o_.data_dir + "/scenarios/" + name + ".json");
+    if (o_.sci_processing_s) s.sci_processing_s = *o_.sci_processing_s;  // --sci-processing-ms
+    it = scenarios_.emplace(name, std::move(s)).first;
+  }
   return it->second;
 }
 
@@ -52,6 +54,7 @@ void Context::run(std::vector<Job>& jobs, const std::string& label) {
   for (auto& j : jobs) {
     j.config.budget = o_.budget;
     j.config.keep_plans = true;
+    j.config.forecast_gating = o_.forecast_gating;  // --no-gating
   }
   run_parallel(
       jobs.size(), o_.threads,

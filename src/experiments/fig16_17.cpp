@@ -97,8 +97,11 @@ void fig16(Context& ctx) {
                        " ms coherence time, where Sec. IV-F disables it, so it planned exactly "
                        "like the standard split"
                  : "predictive split forecast " + std::to_string(forecasts_made(sel, 1)) +
-                       " link capacities (those whose look-ahead Delta t reached the "
-                       "coherence time)";
+                       (ctx.options().forecast_gating
+                            ? " link capacities (those whose look-ahead Delta t reached the "
+                              "coherence time)"
+                            : " link capacities (every one with a measured look-ahead Delta t: "
+                              "--no-gating)");
     const std::string why = join_notes(
         {"standard split: " + describe(st, kSpikeS),
          lookahead(sel, 0) + " (SCI update " + fmt("%.0f ms", mean_sci_update_s(sel) * 1e3) + ")",

@@ -61,6 +61,10 @@ std::string reproduce(const ReproduceOptions& options) {
       for (const auto& n : reproduce_figures()) names += (names.empty() ? "" : ", ") + n;
       throw InputError("--only: \"" + f + "\" is not one of " + names);
     }
+  if (options.sci_processing_s &&
+      !(*options.sci_processing_s >= 0.0 && *options.sci_processing_s <= sim::kMaxDelayMs * 1e-3))
+    throw InputError("sci processing: " + exact_number(*options.sci_processing_s * 1e3) +
+                     " ms is out of range [0, " + exact_number(sim::kMaxDelayMs) + "]");
   detail::Context ctx(options);
   figures(ctx, false);
   // The sensitivity pass: the figures whose workload is the paper's models, on the 224 px ones.

@@ -790,8 +790,11 @@ class Runner {
         for (int p = 0; p + 1 < P; ++p) {
           const int link = route_->links[p];
           const double noise = st.rng.normal();  // drawn for every link: a fixed stream
-          const double dt = st.gaps[route_->nodes[p + 1]].mean();
-          if (dt < net_.block_s()) continue;  // Sec. IV-F: disabled below the coherence time
+          const GapHistory& gaps = st.gaps[route_->nodes[p + 1]];
+          const double dt = gaps.mean();
+          // Sec. IV-F: disabled below the coherence time (unless the run turns the rule off);
+          // a node that has measured no gap yet has no Delta t to look ahead by.
+          if (gaps.gaps.empty() || (c_.forecast_gating && dt < net_.block_s())) continue;
           ++result.forecasts[mi];
           switch (spec.forecaster) {
             case Forecaster::kOracle:

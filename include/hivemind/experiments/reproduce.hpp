@@ -3,6 +3,7 @@
 // and summary.md with each quantitative claim of the paper beside our number and a verdict.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -19,6 +20,12 @@ struct ReproduceOptions {
   bool plots = true;     // run gnuplot when it is installed
   bool progress = true;  // progress bars on stderr
   Budget budget{};       // of each trial (hivemind/budget.hpp; the CLI's --max-steps)
+  // Every run's RunConfig::forecast_gating (the CLI's --no-gating clears it).
+  bool forecast_gating = true;
+  // Every scenario's SCI processing time per node (s), in place of its sci.processing_ms (the
+  // CLI's --sci-processing-ms); unset: each scenario's own. reproduce() throws InputError
+  // outside [0, kMaxDelayMs ms].
+  std::optional<double> sci_processing_s;
 };
 
 // Every figure name `--only` accepts.

@@ -95,6 +95,10 @@ struct RunConfig {
   TaskKind task = TaskKind::kInference;
   double coherence_s = 0.0;     // <= 0: the scenario's
   double start_offset_s = 0.0;  // position on the trajectory at t = 0 (s of travel)
+  // Sec. IV-F's rule for the predictive methods: a node forecasts its incoming link only when
+  // its look-ahead Delta t reaches the coherence time. false: every node with a measured Delta
+  // t forecasts, however short (the CLI's --no-gating; issue 25).
+  bool forecast_gating = true;
   std::vector<MethodSpec> methods = standard_methods();
   // Per device class: compute latency divided by this factor (Fig. 14's capability scale).
   std::map<std::string, double> speedup;
@@ -148,7 +152,8 @@ struct RunResult {
   std::vector<LinkStats> links;     // links used (or all), over [0, duration)
   double mean_sci_update_s = 0.0;
   // Per method: link capacities a predictive method forecast (Sec. IV-F), i.e. (task, link)
-  // pairs whose look-ahead Delta t reached the coherence time; 0 for the other methods.
+  // pairs whose look-ahead Delta t reached the coherence time (every pair with a measured
+  // Delta t without RunConfig::forecast_gating); 0 for the other methods.
   std::vector<long> forecasts;
   int handovers = 0;
   double simulated_s = 0.0;  // duration + the tail of the last tasks
