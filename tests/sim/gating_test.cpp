@@ -19,26 +19,9 @@
 namespace hivemind::sim {
 namespace {
 
+using testing::chain3;
 using testing::Fixture;
 using testing::kData;
-
-// UE -> MEC -> cloud over chain5's first and last hops (as predictive_test.cpp's chain3): the
-// result goes to the cloud, so both links carry data on every task and both receiving nodes
-// measure a gap Delta t on every task.
-Fixture chain3() {
-  nlohmann::json doc = testing::shipped("chain5");
-  const nlohmann::json nodes = doc["nodes"];
-  doc["nodes"] = nlohmann::json::array({nodes[0], nodes[1], nodes[5]});
-  nlohmann::json first = doc["links"][0], last = doc["links"][4];
-  first.erase("blockage");
-  last["from"] = "mec1";
-  doc["links"] = nlohmann::json::array({first, last});
-  doc["deliver"] = "sink";
-  Fixture f;
-  f.scenario = parse_scenario(doc.dump(), "chain3");
-  f.model = load_model_costs(f.scenario, kData, "resnet18_88");
-  return f;
-}
 
 // Coherence blocks of 0.2 s, longer than every Delta t of these tasks (one task every 20 ms).
 RunConfig long_blocks() {

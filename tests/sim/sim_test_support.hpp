@@ -42,4 +42,24 @@ inline Fixture load(const std::string& name, const std::string& model = "resnet1
   return f;
 }
 
+// UE -> MEC -> cloud: chain5's first hop (4000 Mbit/s, wireless, background traffic; its
+// blockage removed) and its last hop (100 Mbit/s, wired, background traffic) from the MEC to
+// the cloud. Every transfer's capacity varies block by block with the background UEs. The
+// result goes to the cloud (deliver sink), so every link carries data on every task and every
+// node measures a gap Delta t on every task.
+inline Fixture chain3(const std::string& model = "resnet18_88") {
+  nlohmann::json doc = shipped("chain5");
+  const nlohmann::json nodes = doc["nodes"];
+  doc["nodes"] = nlohmann::json::array({nodes[0], nodes[1], nodes[5]});
+  nlohmann::json first = doc["links"][0], last = doc["links"][4];
+  first.erase("blockage");
+  last["from"] = "mec1";
+  doc["links"] = nlohmann::json::array({first, last});
+  doc["deliver"] = "sink";
+  Fixture f;
+  f.scenario = parse_scenario(doc.dump(), "chain3");
+  f.model = load_model_costs(f.scenario, kData, model);
+  return f;
+}
+
 }  // namespace hivemind::sim::testing
