@@ -54,7 +54,7 @@ void Context::run(std::vector<Job>& jobs, const std::string& label) {
   for (auto& j : jobs) {
     j.config.budget = o_.budget;
     j.config.keep_plans = true;
-    j.config.forecast_gating = o_.forecast_gating;  // --no-gating
+    j.config.forecast_gating = j.config.forecast_gating && o_.forecast_gating;  // --no-gating
   }
   run_parallel(
       jobs.size(), o_.threads,

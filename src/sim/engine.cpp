@@ -790,11 +790,15 @@ class Runner {
         for (int p = 0; p + 1 < P; ++p) {
           const int link = route_->links[p];
           const double noise = st.rng.normal();  // drawn for every link: a fixed stream
+          // Sec. IV-F's look-ahead Delta t: the mean of node p+1's last g gaps; a node that has
+          // not received data yet estimates it (issue 25) from what it knows when it computes:
+          // the rest of the SCI update, from its own computation (t1) down its p+1 hops to the
+          // UE's decision (start_). Data cannot reach it earlier, so the estimate is a lower
+          // bound; the plan's upstream part, which would add to it, is decided only after t1.
           const GapHistory& gaps = st.gaps[route_->nodes[p + 1]];
-          const double dt = gaps.mean();
-          // Sec. IV-F: disabled below the coherence time (unless the run turns the rule off);
-          // a node that has measured no gap yet has no Delta t to look ahead by.
-          if (gaps.gaps.empty() || (c_.forecast_gating && dt < net_.block_s())) continue;
+          const double dt = gaps.gaps.empty() ? start_ - t1_[p + 1] : gaps.mean();
+          // Disabled below the coherence time (unless the run turns the rule off).
+          if (c_.forecast_gating && dt < net_.block_s()) continue;
           ++result.forecasts[mi];
           switch (spec.forecaster) {
             case Forecaster::kOracle:

@@ -50,12 +50,11 @@ void expect_same_records(const RunResult& a, const RunResult& b, int method) {
 }
 
 // Gated (the default, and forecast_gating = true said explicitly): every Delta t is below the
-// 0.2 s block, so no forecast. Ungated: every link of every task after the first (whose nodes
-// have measured no gap yet) is forecast: 2 links x (tasks - 1). The standard split is not
+// 0.2 s block, so no forecast. Ungated: every link of every task is forecast (the first task's
+// nodes with their estimate from the SCI update): 2 links x tasks. The standard split is not
 // predictive and plans the same either way.
-// Shown to fail: engine.cpp's gate reading "if (gaps.gaps.empty() || dt < net_.block_s())"
-// (the option ignored): the ungated run's forecasts[1] was 0 where 398 was expected; the gate
-// without "gaps.gaps.empty() ||": 400 (the first task's nodes forecast with Delta t = 0).
+// Shown to fail: engine.cpp's gate reading "if (dt < net_.block_s())" (the option ignored):
+// the ungated run's forecasts[1] was 0 where 400 was expected.
 TEST(Gating, OffForecastsBelowTheCoherenceTime) {
   const Fixture f = chain3();
   const RunConfig defaults = long_blocks();
@@ -73,7 +72,7 @@ TEST(Gating, OffForecastsBelowTheCoherenceTime) {
   EXPECT_TRUE(defaults.forecast_gating);
   EXPECT_EQ(d.forecasts[1], 0);
   EXPECT_EQ(g.forecasts[1], 0);
-  EXPECT_EQ(u.forecasts[1], 2 * (tasks - 1));
+  EXPECT_EQ(u.forecasts[1], 2 * tasks);
   EXPECT_EQ(u.forecasts[0], 0);  // the standard split never forecasts
   for (int m : {0, 1}) expect_same_records(d, g, m);
   expect_same_records(d, u, 0);

@@ -155,18 +155,20 @@ class Replay {
   }
 
   // What a method with forecaster `fc` (sigma 0, g = 1) must plan link p with: the capacity
-  // node p+1 read at t1 unless its last gap Delta t reached the coherence time, then the
-  // oracle's capacity at t1 + Delta t or the measured rate (last value / EWMA) when there is
-  // one; floored at 1e-3 of the nominal capacity (split::kPlanningFloor). Counts the links
-  // forecast into `forecasts`.
-  std::vector<double> planning_caps(Forecaster fc, const std::vector<double>& t1,
+  // node p+1 read at t1 unless its Delta t reached the coherence time, then the oracle's
+  // capacity at t1 + Delta t or the measured rate (last value / EWMA) when there is one;
+  // floored at 1e-3 of the nominal capacity (split::kPlanningFloor). Delta t is the node's last
+  // gap or, before its first, the rest of the SCI update: from its t1 to `start`, when the UE
+  // decided. Counts the links forecast into `forecasts`.
+  std::vector<double> planning_caps(Forecaster fc, const std::vector<double>& t1, double start,
                                     const ReplayState& st, long& forecasts) {
     const Route& r = route();
     std::vector<double> caps;
     for (std::size_t p = 0; p + 1 < r.nodes.size(); ++p) {
       const int link = r.links[p];
       double c = net_.capacity_bps(link, t1[p + 1]);
-      const double dt = st.gap[r.nodes[p + 1]];
+      const double gap = st.gap[r.nodes[p + 1]];
+      const double dt = std::isnan(gap) ? start - t1[p + 1] : gap;
       if (fc != Forecaster::kNone && dt >= net_.block_s()) {
         ++forecasts;
         if (fc == Forecaster::kOracle) c = net_.capacity_bps(link, t1[p + 1] + dt);
@@ -211,7 +213,7 @@ std::vector<Checked> replay_and_check(const Fixture& f, const RunConfig& c, cons
         return checked;
       }
       const std::vector<double> caps =
-          replay.planning_caps(c.methods[m].forecaster, t1, states[m], checked[m].forecasts);
+          replay.planning_caps(c.methods[m].forecaster, t1, start, states[m], checked[m].forecasts);
       const BrutePlan best = brute_force(f, replay.route(), caps);
       EXPECT_NEAR(rec.planned, best.cost, 1e-9 * best.cost) << where;
       EXPECT_NEAR(plan_cost(f, replay.route(), caps, rec.boundaries), best.cost, 1e-9 * best.cost)
@@ -270,8 +272,7 @@ TEST(Predictive, OraclePlansOnTheCapacityAtT1PlusDeltaT) {
 
 // (b) Below the coherence time Sec. IV-F disables forecasting: with blocks longer than every
 // Delta t the predictive method forecasts nothing and plans exactly as the standard split;
-// with short blocks it forecasts every link of every task after the first (whose nodes have
-// no gap yet), as the replay counts.
+// with short blocks it forecasts every link of every task, as the replay counts.
 // Shown to fail: engine.cpp without "if (dt < net_.block_s()) continue;": forecasts[1] was 400
 // (every link of every task) where 0 (long blocks) and 398 (short blocks) were expected; the
 // plans stayed equal (Delta t never crossed a 0.2 s block here), so the count is what catches
@@ -298,11 +299,51 @@ TEST(Predictive, NoForecastBelowTheCoherenceTime) {
     const RunConfig c = predictive_config(methods, /*coherence_s=*/0.004);
     const RunResult r = run_simulation(f.scenario, f.model, c);
     const long tasks = static_cast<long>(r.records.size() / 2);
-    // Two links per task; the first task's nodes have no gap yet. Every gap here (the rest of
-    // the SCI update at least: processing 3 ms) is above 4 ms.
-    EXPECT_EQ(r.forecasts[1], 2 * (tasks - 1));
+    // Two links per task, the first task's too (its nodes estimate Delta t from the SCI
+    // update). Every Delta t here (the rest of the SCI update at least: processing 3 ms and a
+    // hop) is above 4 ms.
+    EXPECT_EQ(r.forecasts[1], 2 * tasks);
     EXPECT_EQ(replay_and_check(f, c, r)[1].forecasts, r.forecasts[1]);
   }
+}
+
+// (d) A node that has not received data yet estimates its Delta t as the rest of the SCI
+// update, from its own computation (t1) to the UE's decision (issue 25): the deeper the node,
+// the longer. With a block between the first MEC's estimate and the second's, a single task
+// forecasts exactly one link, the second's; gated off, both.
+// Shown to fail: engine.cpp's estimate replaced by 0 (the rule before issue 25): 0 forecasts
+// where 1 was expected (tests (a) and (b): 398 where 400); by start_ - t1_[p] (one hop short):
+// 0 here, 399 there.
+TEST(Predictive, NodeWithoutDataEstimatesTheRestOfTheSciUpdate) {
+  // Without background traffic the links are constant, so the SCI update's timing does not
+  // depend on the block length the premise picks.
+  Fixture f = chain3();
+  for (ScenarioLink& l : f.scenario.links) l.background = Background{};
+  const std::vector<MethodSpec> methods = {
+      {"standard", split::Method::kSci},
+      {"oracle", split::Method::kSci, Forecaster::kOracle, /*sigma=*/0.0, /*history=*/1}};
+  // By hand (Fig. 5 step 1, processing 3 ms, psi 1 ms, a ~0.3 KB message): the first MEC's
+  // estimate is its own processing, one hop and the UE's processing, ~7.0 ms; the cloud's one
+  // processing and one hop more, ~11.0 ms.
+  constexpr double kBlockS = 0.009;
+  RunConfig c = predictive_config(methods, kBlockS);
+  c.duration_s = c.period_s;  // one task
+  // The premise, from the replay's own SCI update: the first MEC's estimate is below the block,
+  // the second's reaches it.
+  Replay replay(f, c);
+  double start = 0.0;
+  const std::vector<double> t1 = replay.sci_update(0.0, start);
+  ASSERT_EQ(t1.size(), 3u);
+  ASSERT_LT(start - t1[1], kBlockS);
+  ASSERT_GE(start - t1[2], kBlockS);
+
+  const RunResult r = run_simulation(f.scenario, f.model, c);
+  ASSERT_EQ(r.records.size(), 2u);
+  EXPECT_EQ(r.records[0].arrival_s, 0.0);
+  EXPECT_EQ(r.forecasts[1], 1);
+  EXPECT_EQ(replay_and_check(f, c, r)[1].forecasts, 1);
+  c.forecast_gating = false;
+  EXPECT_EQ(run_simulation(f.scenario, f.model, c).forecasts[1], 2);
 }
 
 // (c) Last value and EWMA plan on the rates the method measured on its own earlier transfers

@@ -96,8 +96,10 @@ struct RunConfig {
   double coherence_s = 0.0;     // <= 0: the scenario's
   double start_offset_s = 0.0;  // position on the trajectory at t = 0 (s of travel)
   // Sec. IV-F's rule for the predictive methods: a node forecasts its incoming link only when
-  // its look-ahead Delta t reaches the coherence time. false: every node with a measured Delta
-  // t forecasts, however short (the CLI's --no-gating; issue 25).
+  // its look-ahead Delta t reaches the coherence time (Delta t: the mean of its last g gaps, or,
+  // before it has received data, the rest of the SCI update from its computation to the UE's
+  // decision; issue 25). false: every node forecasts, however short its Delta t (the CLI's
+  // --no-gating).
   bool forecast_gating = true;
   std::vector<MethodSpec> methods = standard_methods();
   // Per device class: compute latency divided by this factor (Fig. 14's capability scale).
