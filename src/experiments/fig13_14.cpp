@@ -8,6 +8,7 @@
 #include "context.hpp"
 #include "figures.hpp"
 #include "hivemind/sim/report.hpp"
+#include "rules.hpp"
 
 namespace hivemind::experiments::detail {
 
@@ -26,7 +27,10 @@ void fig13(Context& ctx) {
   std::string csv = "model,method,relative_cost\n";
   std::vector<Series> bars(methods.size());
   std::map<std::string, double> hm_eff;
+  std::vector<rules::Beat> beats;  // baselines with a lower relative cost than HiveMind's
+  const std::vector<std::string> model_labels = {"VGG11", "ResNet18", "R-CNN"};
   for (std::size_t mi = 0; mi < models.size(); ++mi) {
+    double hm_cost = 0;
     for (int m = 0; m < static_cast<int>(methods.size()); ++m) {
       // Relative cost: mean over tasks of cost / UE-only cost (inference and training pooled).
       std::vector<double> ratios;
@@ -41,7 +45,8 @@ void fig13(Context& ctx) {
       bars[m].label = methods[m].label;
       bars[m].style = "linespoints";
       bars[m].points.emplace_back(static_cast<double>(mi), r);
-      if (m == 0) hm_eff[models[mi]] = 1.0 / r;
+      if (m == 0) hm_eff[models[mi]] = 1.0 / r, hm_cost = r;
+      if (m > 0 && r < hm_cost) beats.push_back({methods[m].label, model_labels[mi], r, hm_cost});
     }
   }
   ctx.write_file("fig13_relative.csv", csv);
@@ -53,29 +58,27 @@ void fig13(Context& ctx) {
   ctx.plot("fig13", "Fig. 13: impact of ML models (mmWave IAB, mid load)", {p}, 1);
   const double r_res = hm_eff[ctx.rcnn()] / hm_eff[ctx.resnet()],
                r_vgg = hm_eff[ctx.rcnn()] / hm_eff[ctx.vgg()];
-  const bool rcnn_top = r_res > 1 && r_vgg > 1;
   auto mean_kb = [&](const std::string& name) {
     const ModelCosts& m = ctx.model("mmwave-iab", name);
     double sum = 0;
     for (double b : m.out_bytes) sum += b;
     return fmt("%.0f KB", sum / std::max<std::size_t>(1, m.out_bytes.size()) / 1e3);
   };
+  const auto rule = rules::fig13_efficiency(r_res, r_vgg, beats);
   ctx.claim("Fig. 13",
             "HiveMind's relative efficiency is highest on R-CNN: 3x that on ResNet18, 1.8x that on "
             "VGG11",
-            "match: R-CNN highest and both ratios within 30% of 3x / 1.8x; partial: R-CNN highest "
-            "and both ratios within 3x of the paper's",
+            rule.tolerance,
             fmt("%.2fx", r_res) + " ResNet18, " + fmt("%.2fx", r_vgg) +
                 " VGG11 (efficiency = UE-only cost / HiveMind cost)",
-            !rcnn_top                                                            ? "differs"
-            : std::abs(r_res / 3 - 1) <= 0.3 && std::abs(r_vgg / 1.8 - 1) <= 0.3 ? "match"
-            : within_factor(r_res, 3, 3) && within_factor(r_vgg, 1.8, 3)         ? "partial"
-                                                                                 : "differs",
-            "efficiency " + fmt("%.2fx", hm_eff[ctx.vgg()]) + " VGG11, " +
-                fmt("%.2fx", hm_eff[ctx.resnet()]) + " ResNet18, " +
-                fmt("%.2fx", hm_eff[ctx.rcnn()]) + " R-CNN; mean layer output " +
-                mean_kb(ctx.vgg()) + " / " + mean_kb(ctx.resnet()) + " / " + mean_kb(ctx.rcnn()) +
-                " (paper: 356 / 80 / 242 KB); R-CNN latencies are FLOPs estimates");
+            rule.word(),
+            join_notes({rule.note, "efficiency " + fmt("%.2fx", hm_eff[ctx.vgg()]) + " VGG11, " +
+                                       fmt("%.2fx", hm_eff[ctx.resnet()]) + " ResNet18, " +
+                                       fmt("%.2fx", hm_eff[ctx.rcnn()]) +
+                                       " R-CNN; mean layer output " + mean_kb(ctx.vgg()) + " / " +
+                                       mean_kb(ctx.resnet()) + " / " + mean_kb(ctx.rcnn()) +
+                                       " (paper: 356 / 80 / 242 KB); R-CNN latencies are FLOPs "
+                                       "estimates"}));
 }
 
 void fig14(Context& ctx) {
@@ -127,39 +130,36 @@ void fig14(Context& ctx) {
   const std::string levels = "HiveMind at x1 " + fmt("%.1f ms", hm["iab-mec"][1] * 1e3) +
                              "; at x20 improved IAB/CN/cloud " + fmt("%.1f", iab * 1e3) + "/" +
                              fmt("%.1f", cn * 1e3) + "/" + fmt("%.1f ms", cl * 1e3);
+  // How much improving a class moves HiveMind's mean at all, x0.1 to x20.
+  auto spread = [&](const std::string& cls) {
+    double lo = INFINITY, hi = 0;
+    for (const auto& [sc, v] : hm[cls]) lo = std::min(lo, v), hi = std::max(hi, v);
+    return (hi - lo) / lo;
+  };
+  const auto lowest = rules::fig14_iab_lowest({iab, cn, cl, spread("core-mec"), spread("cloud")});
   ctx.claim(
       "Fig. 14",
       "At x20, improved IAB MECs give the lowest latency: 14.5% below improved CN, 47.2% below "
       "improved cloud",
-      "match: IAB lowest and both margins within 10 points of the paper's; partial: IAB "
-      "lowest by > 1% against both",
+      lowest.tolerance,
       fmt("%.1f", m_cn * 100) + "% below CN, " + fmt("%.1f", m_cl * 100) + "% below cloud",
-      m_cn > 0.01 && m_cl > 0.01
-          ? (std::abs(m_cn - 0.145) <= 0.1 && std::abs(m_cl - 0.472) <= 0.1 ? "match" : "partial")
-          : "differs",
-      levels);
-  const bool flat = std::abs(single[20] - single[0.1]) / single[0.1] < 0.1 &&
-                    std::abs(cloud_only[20] - cloud_only[0.1]) / cloud_only[0.1] < 0.1;
-  const bool levels_close =
-      std::abs(single[1] / 0.115 - 1) <= 0.3 && std::abs(cloud_only[1] / 0.181 - 1) <= 0.3;
-  ctx.claim("Fig. 14",
-            "Single split and cloud only stay at ~115 ms and ~181 ms whatever the cloud capability",
-            "match: both flat within 10% from x0.1 to x20 and at x1 within 30% of 115 / 181 ms; "
-            "partial: flat",
-            fmt("single %.0f-", single[0.1] * 1e3) + fmt("%.0f ms", single[20] * 1e3) +
-                fmt(", cloud only %.0f-", cloud_only[0.1] * 1e3) +
-                fmt("%.0f ms", cloud_only[20] * 1e3),
-            flat ? (levels_close ? "match" : "partial") : "differs",
-            "at x1: single split " + fmt("%.0f ms", single[1] * 1e3) + ", cloud only " +
-                fmt("%.0f ms", cloud_only[1] * 1e3) + (flat ? " (communication-bound)" : ""));
+      lowest.word(), join_notes({lowest.note, levels}));
+  const auto flat = rules::fig14_flat(
+      {single[0.1], single[1], single[20], cloud_only[0.1], cloud_only[1], cloud_only[20]});
+  ctx.claim(
+      "Fig. 14",
+      "Single split and cloud only stay at ~115 ms and ~181 ms whatever the cloud capability",
+      flat.tolerance,
+      fmt("single %.0f-", single[0.1] * 1e3) + fmt("%.0f ms", single[20] * 1e3) +
+          fmt(", cloud only %.0f-", cloud_only[0.1] * 1e3) + fmt("%.0f ms", cloud_only[20] * 1e3),
+      flat.word(),
+      "at x1: single split " + fmt("%.0f ms", single[1] * 1e3) + ", cloud only " +
+          fmt("%.0f ms", cloud_only[1] * 1e3) + (flat.note.empty() ? "" : " (" + flat.note + ")"));
   const double d10 = hm["iab-mec"][10], d20 = hm["iab-mec"][20];
-  const double d = std::abs(d10 - d20) / d10;
+  const auto saturates = rules::fig14_saturates(d10, d20);
   ctx.claim("Fig. 14", "x10 and x20 give nearly the same latency (bounded by the links)",
-            "match: within 10%; partial: within 25%",
-            fmt("improved IAB %.1f vs ", d10 * 1e3) + fmt("%.1f ms", d20 * 1e3),
-            d < 0.1    ? "match"
-            : d < 0.25 ? "partial"
-                       : "differs",
+            saturates.tolerance,
+            fmt("improved IAB %.1f vs ", d10 * 1e3) + fmt("%.1f ms", d20 * 1e3), saturates.word(),
             "x1 " + fmt("%.1f ms", hm["iab-mec"][1] * 1e3));
 }
 

@@ -198,32 +198,40 @@ Fig11 fig11_verdicts(const Csv& inference, const Csv& training) {
   auto lat = [&](const std::string& load, const std::string& method) {
     return mean(values.at("inference/" + load).at(method));
   };
-  // p95 of HiveMind's latency over all loads <= 79 ms: match; every load's mean <= 79 ms:
-  // partial.
+  // p95 of HiveMind's latency over all loads <= 79 ms and 0.55-0.83x UE-only's mean latency over
+  // all loads (the paper's 0.69x): match; every load's mean <= 79 ms and the p95 <= 0.9x
+  // UE-only's: partial.
   std::vector<double> hm_all;
-  double worst_mean = 0.0;
+  double worst_mean = 0.0, ue_only = 0.0;
   for (const char* load : {"low", "mid", "high"}) {
     const auto& v = values.at(std::string("inference/") + load).at("HiveMind");
     hm_all.insert(hm_all.end(), v.begin(), v.end());
     worst_mean = std::max(worst_mean, lat(load, "HiveMind"));
+    ue_only += lat(load, "UE only") / 3;
   }
   const double p95 = percentile(hm_all, 95);
-  // Cloud only at high load: mean > 300 ms match, > 150 ms partial.
+  const double worst_ratio = p95 / ue_only;
+  // Cloud only at high load: mean in (300, 600] ms match, in (150, 1200] ms partial.
   const double cloud = lat("high", "Cloud only");
   // Single split vs UE only at high load: |single - ue| / ue < 5% match, < 20% partial.
   const double gap =
       std::abs(lat("high", "Single split") - lat("high", "UE only")) / lat("high", "UE only");
-  // Reductions at high load: below both baselines and the larger 80-100%: match; below both:
-  // partial.
+  // Reductions at high load: below both baselines and HiveMind / the farther baseline within
+  // 1.5x of the paper's 0.102 (89.8%): match; within 3x: partial.
   const double red_cloud = 1 - lat("high", "HiveMind") / cloud;
   const double red_ue = 1 - lat("high", "HiveMind") / lat("high", "UE only");
   const double best = std::max(red_cloud, red_ue), least = std::min(red_cloud, red_ue);
   auto grade = [](bool match, bool partial) {
     return match ? "match" : partial ? "partial" : "differs";
   };
-  return {grade(within1, within5), grade(p95 <= 0.079, worst_mean <= 0.079),
-          grade(cloud > 0.3, cloud > 0.15), grade(gap < 0.05, gap < 0.2),
-          grade(least > 0 && best >= 0.8, least > 0)};
+  const double rest = 1 - best;
+  return {grade(within1, within5),
+          grade(p95 <= 0.079 && worst_ratio >= 0.55 && worst_ratio <= 0.83,
+                worst_mean <= 0.079 && worst_ratio <= 0.9),
+          grade(cloud > 0.3 && cloud <= 0.6, cloud > 0.15 && cloud <= 1.2),
+          grade(gap < 0.05, gap < 0.2),
+          grade(least > 0 && rest >= 0.102 / 1.5 && rest <= 0.102 * 1.5,
+                least > 0 && rest >= 0.102 / 3 && rest <= 0.102 * 3)};
 }
 
 // (i) Fig. 2's three verdicts and five of Fig. 11's, on both workloads (88 px and the 224 px
@@ -267,27 +275,33 @@ TEST(Verdicts, RecomputedFromTheCsvs) {
 // Shown to fail: "p95 <= 0.079 ? \"match\"" (cost_figures.cpp; reproduce.cpp before the split;
 // both tried) turned into "p95 > 0.079 ?": the rows "Fig. 11 | HiveMind keeps a stable
 // inference latency" of both tables differed (partial for match, match for differs).
+// Changed by issue 25 step 4 (src/experiments/rules.hpp, rules that can fail): Table I match ->
+// calibrated (the calibration's target); Fig. 11 "<= 79 ms" match -> differs (p95 1.00x UE
+// only's, the paper's 0.69x), "> 300 ms" and "89.8%" match -> differs (two-sided windows: 2.8 s,
+// 98.2%); Fig. 14 "IAB lowest" partial -> not checked (improved CN and cloud never used);
+// Fig. 15 "assignment kept" partial -> differs (gnb1 59.4 -> 0 layers); Fig. 19a partial ->
+// differs (the gain falls with load).
 TEST(Verdicts, QuickRunMatchesTheCommittedList) {
   const std::vector<Row> expected88 = {
       {"Fig. 2", "Multi-split has the lowest overhead", "match"},
       {"Fig. 2", "Cloud ML's overhead keeps increasing", "match"},
       {"Fig. 2", "Single split starts with all layers on the cloud", "match"},
-      {"Table I", "Per-link UE bandwidth mean/std", "match"},
+      {"Table I", "Per-link UE bandwidth mean/std", "calibrated"},
       {"Fig. 6", "On the 5-hop chain the split latency surges", "differs"},
       {"Fig. 11", "HiveMind has the lowest mean cost", "differs"},
-      {"Fig. 11", "HiveMind keeps a stable inference latency", "match"},
-      {"Fig. 11", "Cloud-only latency exceeds 300 ms", "match"},
+      {"Fig. 11", "HiveMind keeps a stable inference latency", "differs"},
+      {"Fig. 11", "Cloud-only latency exceeds 300 ms", "differs"},
       {"Fig. 11", "Single split converges to UE-only", "match"},
-      {"Fig. 11", "HiveMind outperforms the cloud and UE", "match"},
+      {"Fig. 11", "HiveMind outperforms the cloud and UE", "differs"},
       {"Fig. 11", "Training energy: cloud-only reaches up to 890 J", "not comparable"},
       {"Sec. III", "Multi-split reduces latency by 37-90%", "partial"},
       {"Fig. 12", "HiveMind has the lowest mean cost", "differs"},
       {"Fig. 12", "Sub-6 GHz: HiveMind's latency converges to UE-only", "match"},
       {"Fig. 13", "HiveMind's relative efficiency is highest on R-CNN", "partial"},
-      {"Fig. 14", "At x20, improved IAB MECs give the lowest latency", "partial"},
+      {"Fig. 14", "At x20, improved IAB MECs give the lowest latency", "not checked"},
       {"Fig. 14", "Single split and cloud only stay at ~115 ms", "differs"},
       {"Fig. 14", "x10 and x20 give nearly the same latency", "match"},
-      {"Fig. 15", "After a handover adding one hop", "partial"},
+      {"Fig. 15", "After a handover adding one hop", "differs"},
       {"Fig. 15", "Average latency increases by less than 5 ms", "match"},
       {"Fig. 16", "10 ms coherence", "not checked"},
       {"Fig. 16", "50 ms coherence", "not checked"},
@@ -295,22 +309,22 @@ TEST(Verdicts, QuickRunMatchesTheCommittedList) {
       {"Fig. 17", "Beyond 17% error the median latency converges", "not checked"},
       {"Fig. 18", "Linear combine averages 75 ms", "partial"},
       {"Fig. 18", "HiveMind multi-objective cuts energy by 22.9%", "differs"},
-      {"Fig. 19a", "Split RNN outperforms standard HiveMind", "partial"},
+      {"Fig. 19a", "Split RNN outperforms standard HiveMind", "differs"},
       {"Fig. 19b", "Split collaborative learning outperforms", "differs"},
   };
   const std::vector<Row> expected224 = {
       {"Fig. 6", "On the 5-hop chain the split latency surges", "differs"},
       {"Fig. 11", "HiveMind has the lowest mean cost", "differs"},
       {"Fig. 11", "HiveMind keeps a stable inference latency", "differs"},
-      {"Fig. 11", "Cloud-only latency exceeds 300 ms", "match"},
+      {"Fig. 11", "Cloud-only latency exceeds 300 ms", "differs"},
       {"Fig. 11", "Single split converges to UE-only", "match"},
-      {"Fig. 11", "HiveMind outperforms the cloud and UE", "match"},
+      {"Fig. 11", "HiveMind outperforms the cloud and UE", "differs"},
       {"Fig. 11", "Training energy: cloud-only reaches up to 890 J", "not comparable"},
       {"Sec. III", "Multi-split reduces latency by 37-90%", "partial"},
       {"Fig. 12", "HiveMind has the lowest mean cost", "differs"},
       {"Fig. 12", "Sub-6 GHz: HiveMind's latency converges to UE-only", "match"},
       {"Fig. 13", "HiveMind's relative efficiency is highest on R-CNN", "partial"},
-      {"Fig. 14", "At x20, improved IAB MECs give the lowest latency", "partial"},
+      {"Fig. 14", "At x20, improved IAB MECs give the lowest latency", "not checked"},
       {"Fig. 14", "Single split and cloud only stay at ~115 ms", "partial"},
       {"Fig. 14", "x10 and x20 give nearly the same latency", "match"},
       {"Fig. 16", "10 ms coherence", "differs"},
