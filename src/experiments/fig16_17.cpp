@@ -6,6 +6,7 @@
 #include "context.hpp"
 #include "figures.hpp"
 #include "hivemind/sim/report.hpp"
+#include "rules.hpp"
 
 namespace hivemind::experiments::detail {
 
@@ -55,17 +56,10 @@ std::pair<int, int> spikes_removed(const std::vector<const Job*>& jobs, int base
   return n;
 }
 
-// Fig. 16's rule on the share of the standard split's spikes the predictive split removed: at
-// 10 ms coherence it leaves 12% (7-17%: match; 3-50%: partial), at 50 ms it removes > 95%
-// (>= 50%: partial).
-std::string fig16_verdict(double coherence_s, double removed) {
-  if (coherence_s < 0.03) {
-    const double left = 1.0 - removed;
-    return std::abs(left - 0.12) <= 0.05 ? "match"
-           : left >= 0.03 && left <= 0.5 ? "partial"
-                                         : "differs";
-  }
-  return removed >= 0.95 ? "match" : removed >= 0.5 ? "partial" : "differs";
+// Fig. 16's rule (rules.hpp) for coherence `coherence_s`: 10 ms (spikes left) or 50 ms (removed).
+rules::Judgement fig16_rule(double coherence_s, int spikes, double removed) {
+  return coherence_s < 0.03 ? rules::fig16_spikes_left(spikes, removed)
+                            : rules::fig16_spikes_removed(spikes, removed);
 }
 
 }  // namespace
@@ -97,13 +91,6 @@ void fig16(Context& ctx) {
         fmt("%.1f%%", spikes_of(sel, 3, kSpikeS).share() * 100) + "; predictive removed " +
         std::to_string(removed_n) + " of the standard split's " + std::to_string(base_spikes) +
         " spikes (" + fmt("%.0f%%", removed * 100) + ")";
-    // A share of spikes removed needs spikes to remove: fewer than this and the verdict is
-    // "not checked" (one spike more or less would swing it by 5 points or more).
-    constexpr int kMinSpikes = 20;
-    const std::string too_few = "only " + std::to_string(base_spikes) +
-                                " of the standard split's tasks above 100 ms at this load, "
-                                "too few to measure a share (" +
-                                std::to_string(kMinSpikes) + " needed)";
     const bool disabled = forecasts_made(sel, 1) == 0;
     const std::string forecast_note =
         disabled ? "predictive split made no forecast: every node's look-ahead Delta t stayed "
@@ -121,8 +108,8 @@ void fig16(Context& ctx) {
         {"standard split: " + describe(st, kSpikeS),
          lookahead(sel, 0) + " (SCI update " + fmt("%.0f ms", mean_sci_update_s(sel) * 1e3) + ")",
          forecast_note});
-    const std::string verdict =
-        base_spikes < kMinSpikes ? "not checked" : fig16_verdict(coh, removed);
+    const rules::Judgement judged = fig16_rule(coh, base_spikes, removed);
+    const std::string verdict = judged.word();
     // The counterfactual (issue 25 step 5): where the gated predictive split leaves spikes, the
     // same runs without Sec. IV-F's gate show whether the gate is why (every node forecasts).
     if (verdict != "not checked" && verdict != "match" && ctx.options().forecast_gating) {
@@ -140,28 +127,19 @@ void fig16(Context& ctx) {
           "; counterfactual, the same runs ungated (`reproduce --only fig16 --no-gating`): "
           "the oracle forecast removes " +
           std::to_string(cf_removed) + " of " + std::to_string(cf_spikes) + " spikes (" +
-          fmt("%.0f%%", share * 100) + "), verdict " + fig16_verdict(coh, share) +
-          (fig16_verdict(coh, share) == verdict
-               ? ": the gate is not the cause"
-               : ": the gate (Delta t below the coherence time) is the cause");
+          fmt("%.0f%%", share * 100) + "), verdict " + fig16_rule(coh, cf_spikes, share).word() +
+          (fig16_rule(coh, cf_spikes, share).verdict == judged.verdict
+               ? ": the gate is not why (what is: unproven)"
+               : ": the gate (Delta t below the coherence time) is why");
     }
-    if (coh == 0.01) {
-      // "Leaves 12% of latency spikes over 100 ms": of the standard split's spikes, the share
-      // the predictive split does not remove.
-      ctx.claim("Fig. 16",
-                "10 ms coherence: predictive split still leaves 12% of the latency spikes over "
-                "100 ms",
-                "match: 7-17% of the standard split's spikes left; partial: 3-50% left (needs >= "
-                "20 spikes)",
-                ours, verdict, base_spikes < kMinSpikes ? too_few : why);
-    } else {
-      ctx.claim("Fig. 16",
-                "50 ms coherence: predictive split eliminates all latency spikes over 100 ms "
-                "(Sec. IV-F: > 95%)",
-                "match: >= 95% of the standard split's spikes removed; partial: >= 50% (needs >= "
-                "20 spikes)",
-                ours, verdict, base_spikes < kMinSpikes ? too_few : why);
-    }
+    // 10 ms: "leaves 12% of latency spikes over 100 ms", of the standard split's spikes the
+    // share the predictive split does not remove; 50 ms: "eliminates all".
+    ctx.claim("Fig. 16",
+              coh == 0.01 ? "10 ms coherence: predictive split still leaves 12% of the latency "
+                            "spikes over 100 ms"
+                          : "50 ms coherence: predictive split eliminates all latency spikes over "
+                            "100 ms (Sec. IV-F: > 95%)",
+              judged.tolerance, ours, verdict, judged.note.empty() ? why : judged.note);
   }
   ctx.plot("fig16", "Fig. 16: predictive splitting (mmWave IAB, high load)", panels, 2);
 }
@@ -206,26 +184,19 @@ void fig17(Context& ctx) {
                              fmt("%.1f ms", first * 1e3) + " at 0% error, " +
                              fmt("%.1f ms", last * 1e3) + " at 30%; standard " +
                              fmt("%.1f ms", std_med * 1e3) + "; " + lookahead(sel, 0);
+  const rules::Judgement crossover = rules::fig17_crossover(!disabled, cross);
   ctx.claim("Fig. 17", "The predictive gain turns into a loss at a 13% relative prediction error",
-            "match: the predictive median first exceeds the standard's at 8-18% error; partial: it "
-            "does at some error up to 30%",
+            crossover.tolerance,
             cross < 0 ? "no loss up to 30%"
                       : "loss from " + fmt("%.1f%%", cross * 100) + " (standard median " +
                             fmt("%.1f ms)", std_med * 1e3),
-            disabled    ? "not checked"
-            : cross < 0 ? "differs"
-                        : (std::abs(cross - 0.13) <= 0.05 ? "match" : "partial"),
+            crossover.word(), disabled ? disabled_note : levels);
+  const rules::Judgement converges = rules::fig17_converges(!disabled, last);
+  ctx.claim("Fig. 17",
+            "Beyond 17% error the median latency converges to ~130 ms (model kept on UE + IAB "
+            "MECs)",
+            converges.tolerance, fmt("%.1f ms at 30%% error", last * 1e3), converges.word(),
             disabled ? disabled_note : levels);
-  ctx.claim(
-      "Fig. 17",
-      "Beyond 17% error the median latency converges to ~130 ms (model kept on UE + IAB MECs)",
-      "match: median at 30% error within 20% of 130 ms; partial: within 50%",
-      fmt("%.1f ms at 30%% error", last * 1e3),
-      disabled                           ? "not checked"
-      : std::abs(last / 0.13 - 1) <= 0.2 ? "match"
-      : std::abs(last / 0.13 - 1) <= 0.5 ? "partial"
-                                         : "differs",
-      disabled ? disabled_note : levels);
 }
 
 }  // namespace hivemind::experiments::detail
