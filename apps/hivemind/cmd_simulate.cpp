@@ -43,6 +43,9 @@ options:
                           gated, Sec. IV-F: a node forecasts only when its Delta t >= it)
   --sci-processing-ms MS  SCI processing time per node (0 .. 1e4 ms), default: the
                           scenario's sci.processing_ms (3 ms when it has none)
+  --migration-weight W    training: weight of Eq. 9's parameter migration eta in the plan's
+                          objective (0 .. 1e9), default 1 (as printed: one iteration pays the
+                          whole move); 1/N amortises a move over N iterations
   --out DIR               write tasks.csv and links.csv into DIR (created)
   --bench                 print simulated seconds per wall-clock second
   --all-links             report every link's UE bandwidth, not only the links used
@@ -59,7 +62,8 @@ std::string resolve_scenario(const std::string& arg) {
 int run_simulate(const Argv& argv) {
   Args args(argv,
             {"--load", "--seed", "--duration", "--period-ms", "--task", "--model", "--coherence-ms",
-             "--offset-s", "--predictive", "--sigma", "--out", "--sci-processing-ms"},
+             "--offset-s", "--predictive", "--sigma", "--out", "--sci-processing-ms",
+             "--migration-weight"},
             {"--poisson", "--bench", "--all-links", "--no-gating"});
   if (args.help()) {
     std::cout << kHelp << resource_options_help();
@@ -73,6 +77,7 @@ int run_simulate(const Argv& argv) {
         args.number_or("--sci-processing-ms", 0.0, 0.0, sim::kMaxDelayMs) * 1e-3;
   sim::RunConfig config;
   config.forecast_gating = !args.flag("--no-gating");
+  config.migration_weight = args.number_or("--migration-weight", 1.0, 0.0, 1e9);
   config.budget = args.budget();
   config.load = sim::parse_load(args.value_or("--load", "mid"));
   config.seed = static_cast<std::uint64_t>(args.integer_or("--seed", 1, 0, 1LL << 62));
@@ -145,6 +150,9 @@ int run_simulate(const Argv& argv) {
   if (!config.forecast_gating)
     settings += std::string(settings.empty() ? "" : ", ") +
                 "forecasts not gated by the coherence time (--no-gating)";
+  if (config.migration_weight != 1.0)
+    settings += std::string(settings.empty() ? "" : ", ") + "migration eta weighed " +
+                sim::num(config.migration_weight) + " (--migration-weight)";
   if (!settings.empty()) text += "settings: " + settings + "\n";
   std::snprintf(line, sizeof line, "mean SCI update %.2f ms\n\n", result.mean_sci_update_s * 1e3);
   text += line;

@@ -180,6 +180,9 @@ class Runner {
         net_(s, NetworkOptions{c.load, c.seed, c.coherence_s, c.start_offset_s,
                                c.duration_s + 2.0 * kTaskGiveUpS + 1.0, c.budget}) {
     for (const auto& method : c.methods) check_method(method);
+    if (!(c.migration_weight >= 0.0 && c.migration_weight <= 1e9))
+      throw InputError("migration weight: " + exact_number(c.migration_weight) +
+                       " is out of range [0, 1e9]");
     L_ = m.layers;
     training_ = c.task == TaskKind::kTraining;
     // What the task moves (split::TaskTraffic): the cut bytes; training sends each cut's
@@ -665,7 +668,7 @@ class Runner {
       if (!(bytes > 0)) continue;
       for (int q = 0; q < P; ++q)
         if (route_->nodes[q] != st.holder[l - 1] && migration_hops(st.holder[l - 1], q, hops_))
-          migration_costs_.compute[q][l - 1] += eta_energy(hops_, bytes);
+          migration_costs_.compute[q][l - 1] += c_.migration_weight * eta_energy(hops_, bytes);
     }
     return migration_costs_;
   }

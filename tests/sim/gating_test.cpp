@@ -1,13 +1,17 @@
-// The run settings of issue 25 step 3: Sec. IV-F's forecast gating as an option
-// (RunConfig::forecast_gating, the CLI's --no-gating) and the SCI processing time per node as a
-// flag (--sci-processing-ms, in place of the scenario's sci.processing_ms).
+// The run settings of issue 25: Sec. IV-F's forecast gating as an option
+// (RunConfig::forecast_gating, the CLI's --no-gating), the SCI processing time per node as a
+// flag (--sci-processing-ms, in place of the scenario's sci.processing_ms) and the weight of Eq.
+// 9's migration eta (RunConfig::migration_weight, --migration-weight).
 #include <gtest/gtest.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -132,6 +136,52 @@ TEST(SciProcessing, FlagSetsTheUpdateTimeByHand) {
     EXPECT_EQ(rows, 10 * 4) << processing_ms << " ms";  // 1 s / 100 ms x 4 methods
   }
   std::filesystem::remove_all(dir);
+}
+
+// Eq. 9 with eta weighed w: the first training task (parameters all on the UE) is planned as
+// argmin over b of E(b) + w M(b), E its energy and M its migration's. For minimisers of
+// f + w g, g is non-increasing in w: the parameters the first plan moves can only shrink as
+// the weight grows. The ends are exercised: at w = 1 (Eq. 9 as printed) HiveMind keeps every
+// layer on the UE here, at w = 0 it moves some.
+// Shown to fail: engine.cpp's with_migration ignoring the weight: 0 bytes moved at w = 0.
+TEST(MigrationWeight, FirstPlanMovesLessAsTheWeightGrows) {
+  const Fixture f = testing::load("mmwave-iab", "resnet18_88");
+  std::vector<double> moved;
+  for (const double w : {0.0, 1e-3, 1e-2, 0.1, 1.0, 10.0}) {
+    RunConfig c;
+    c.task = TaskKind::kTraining;
+    c.load = Load::kLow;
+    c.seed = 1;
+    c.duration_s = 0.2;
+    c.period_s = 0.2;
+    c.migration_weight = w;
+    c.methods = {{"HiveMind", split::Method::kSci}};
+    const RunResult r = run_simulation(f.scenario, f.model, c);
+    ASSERT_EQ(r.records.size(), 1u);
+    ASSERT_TRUE(std::isfinite(r.records[0].energy_j)) << w;
+    moved.push_back(r.records[0].migrated_bytes);
+  }
+  for (std::size_t i = 1; i < moved.size(); ++i) EXPECT_LE(moved[i], moved[i - 1]) << i;
+  EXPECT_GT(moved.front(), 0.0);
+  EXPECT_EQ(moved[4], 0.0);  // w = 1
+}
+
+// A weight outside [0, 1e9] is refused, named, before anything runs; on the CLI, exit 2.
+TEST(MigrationWeight, OutOfRangeIsRefused) {
+  const Fixture f = chain3();
+  for (const double w : {-1.0, std::nan(""), std::numeric_limits<double>::infinity(), 2e9}) {
+    RunConfig c = long_blocks();
+    c.migration_weight = w;
+    try {
+      run_simulation(f.scenario, f.model, c);
+      ADD_FAILURE() << w << " accepted";
+    } catch (const InputError& e) {
+      EXPECT_NE(std::string(e.what()).find("migration weight"), std::string::npos) << e.what();
+    }
+  }
+  const std::string cmd =
+      std::string(HIVEMIND_TEST_CLI) + " simulate chain5 --migration-weight -1 >/dev/null 2>&1";
+  EXPECT_EQ(WEXITSTATUS(std::system(cmd.c_str())), 2);
 }
 
 }  // namespace
