@@ -77,7 +77,6 @@ int run_simulate(const Argv& argv) {
         args.number_or("--sci-processing-ms", 0.0, 0.0, sim::kMaxDelayMs) * 1e-3;
   sim::RunConfig config;
   config.forecast_gating = !args.flag("--no-gating");
-  config.migration_weight = args.number_or("--migration-weight", 1.0, 0.0, 1e9);
   config.budget = args.budget();
   config.load = sim::parse_load(args.value_or("--load", "mid"));
   config.seed = static_cast<std::uint64_t>(args.integer_or("--seed", 1, 0, 1LL << 62));
@@ -105,6 +104,8 @@ int run_simulate(const Argv& argv) {
     m.sigma = args.number_or("--sigma", 0.0, 0.0, 10.0);
     config.methods.push_back(m);
   }
+  const double migration_weight = args.number_or("--migration-weight", 1.0, 0.0, 1e9);
+  for (sim::MethodSpec& m : config.methods) m.migration_weight = migration_weight;
   const std::string model_name = args.value_or("--model", "resnet18_88");
   const sim::ModelCosts model =
       sim::load_model_costs(scenario, data_dir(), model_name, config.budget);
@@ -150,9 +151,9 @@ int run_simulate(const Argv& argv) {
   if (!config.forecast_gating)
     settings += std::string(settings.empty() ? "" : ", ") +
                 "forecasts not gated by the coherence time (--no-gating)";
-  if (config.migration_weight != 1.0)
+  if (migration_weight != 1.0)
     settings += std::string(settings.empty() ? "" : ", ") + "migration eta weighed " +
-                sim::num(config.migration_weight) + " (--migration-weight)";
+                sim::num(migration_weight) + " (--migration-weight)";
   if (!settings.empty()) text += "settings: " + settings + "\n";
   std::snprintf(line, sizeof line, "mean SCI update %.2f ms\n\n", result.mean_sci_update_s * 1e3);
   text += line;

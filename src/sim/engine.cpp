@@ -70,6 +70,9 @@ void check_method(const MethodSpec& m) {
   if (!split::method_info(k).on_tables && !plans_on_metrics(m.method))
     throw InputError("method " + m.label + ": " + m.method.name() +
                      " is not simulated (it needs a problem's sections)");
+  if (!(m.migration_weight >= 0.0 && m.migration_weight <= 1e9))
+    throw InputError("method " + m.label + ": migration weight " +
+                     exact_number(m.migration_weight) + " is out of range [0, 1e9]");
   if (plans_on_metrics(m.method) && m.forecaster != Forecaster::kNone)
     throw InputError("method " + m.label + ": " + m.method.name() +
                      " plans on the known capacities only (no forecaster)");
@@ -180,9 +183,6 @@ class Runner {
         net_(s, NetworkOptions{c.load, c.seed, c.coherence_s, c.start_offset_s,
                                c.duration_s + 2.0 * kTaskGiveUpS + 1.0, c.budget}) {
     for (const auto& method : c.methods) check_method(method);
-    if (!(c.migration_weight >= 0.0 && c.migration_weight <= 1e9))
-      throw InputError("migration weight: " + exact_number(c.migration_weight) +
-                       " is out of range [0, 1e9]");
     L_ = m.layers;
     training_ = c.task == TaskKind::kTraining;
     // What the task moves (split::TaskTraffic): the cut bytes; training sends each cut's
@@ -571,7 +571,8 @@ class Runner {
     const bool reuse = !multi && !eta && st.plan_version == tables.version;
     if (reuse && !training_) return;
     if (!reuse) {
-      plan(spec, eta ? with_migration(tables.costs, st) : tables.costs, st.plan);
+      plan(spec, eta ? with_migration(tables.costs, st, spec.migration_weight) : tables.costs,
+           st.plan);
       st.plan_version = multi || eta ? 0 : tables.version;
     }
     if (st.plan.empty()) {
@@ -660,7 +661,8 @@ class Runner {
 
   // Eq. 8-9: the tables plus eta_l^{holder(l), q} on compute[q][l-1] (a function of (l, q)
   // only, as in split::compile_training); layers without parameters move nothing.
-  const split::ChainCosts& with_migration(const split::ChainCosts& base, const MethodState& st) {
+  const split::ChainCosts& with_migration(const split::ChainCosts& base, const MethodState& st,
+                                          double weight) {
     migration_costs_ = base;
     const int P = static_cast<int>(route_->nodes.size());
     for (int l = 1; l <= L_; ++l) {
@@ -668,7 +670,7 @@ class Runner {
       if (!(bytes > 0)) continue;
       for (int q = 0; q < P; ++q)
         if (route_->nodes[q] != st.holder[l - 1] && migration_hops(st.holder[l - 1], q, hops_))
-          migration_costs_.compute[q][l - 1] += c_.migration_weight * eta_energy(hops_, bytes);
+          migration_costs_.compute[q][l - 1] += weight * eta_energy(hops_, bytes);
     }
     return migration_costs_;
   }

@@ -1,7 +1,7 @@
 // The run settings of issue 25: Sec. IV-F's forecast gating as an option
 // (RunConfig::forecast_gating, the CLI's --no-gating), the SCI processing time per node as a
 // flag (--sci-processing-ms, in place of the scenario's sci.processing_ms) and the weight of Eq.
-// 9's migration eta (RunConfig::migration_weight, --migration-weight).
+// 9's migration eta (MethodSpec::migration_weight, --migration-weight).
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -154,8 +154,8 @@ TEST(MigrationWeight, FirstPlanMovesLessAsTheWeightGrows) {
     c.seed = 1;
     c.duration_s = 0.2;
     c.period_s = 0.2;
-    c.migration_weight = w;
     c.methods = {{"HiveMind", split::Method::kSci}};
+    c.methods[0].migration_weight = w;
     const RunResult r = run_simulation(f.scenario, f.model, c);
     ASSERT_EQ(r.records.size(), 1u);
     ASSERT_TRUE(std::isfinite(r.records[0].energy_j)) << w;
@@ -171,7 +171,7 @@ TEST(MigrationWeight, OutOfRangeIsRefused) {
   const Fixture f = chain3();
   for (const double w : {-1.0, std::nan(""), std::numeric_limits<double>::infinity(), 2e9}) {
     RunConfig c = long_blocks();
-    c.migration_weight = w;
+    c.methods[1].migration_weight = w;
     try {
       run_simulation(f.scenario, f.model, c);
       ADD_FAILURE() << w << " accepted";

@@ -78,6 +78,12 @@ struct MethodSpec {
   double sigma = 0.0;                         // relative forecast error (oracle)
   int history = 8;                            // g: Delta t is the mean of the last g gaps
   double threshold_s = 0.120;  // latency quality-assurance threshold Phi (Sec. VII-D)
+  // Training: the weight of Eq. 9's migration eta in the plan's objective (as split::
+  // TrainingSpec::migration_weight): 1, Eq. 9 as printed, weighs a move's whole eta against one
+  // iteration; 1/N amortises it over N iterations (the CLI's --migration-weight sets it on
+  // every method; issue 25). The move is paid in full either way. In [0, 1e9], or
+  // run_simulation throws InputError.
+  double migration_weight = 1.0;
 };
 
 // True for the methods that plan on the multi-objective tables (above).
@@ -101,11 +107,6 @@ struct RunConfig {
   // decision; issue 25). false: every node forecasts, however short its Delta t (the CLI's
   // --no-gating).
   bool forecast_gating = true;
-  // Training: the weight of Eq. 9's migration eta in the plan's objective (as split::
-  // TrainingSpec::migration_weight): 1, Eq. 9 as printed, weighs a move's whole eta against one
-  // iteration; 1/N amortises it over N iterations (the CLI's --migration-weight; issue 25).
-  // The move is paid in full either way. Finite and >= 0, or run_simulation throws InputError.
-  double migration_weight = 1.0;
   std::vector<MethodSpec> methods = standard_methods();
   // Per device class: compute latency divided by this factor (Fig. 14's capability scale).
   std::map<std::string, double> speedup;
