@@ -1,14 +1,85 @@
-// The Context every figure runs in (context.hpp): scenario and model caches, trials spread over
-// threads, CSV and the staged output folder, claims, and the sensitivity pass's swap of workload,
-// claims and suffix.
+// The Context every figure runs in (context.hpp): scenario and model caches per pass, trials
+// spread over threads, CSV and the staged output folder, claims per pass; and the paper-stated
+// pass's inputs (data/scenarios/paper-stated.json) and the scenarios they give.
 
 #include "context.hpp"
 
 #include <algorithm>
 #include <cstdio>
+#include <nlohmann/json.hpp>
 
+#include "hivemind/error.hpp"
 #include "hivemind/process.hpp"
 #include "hivemind/sim/report.hpp"
+
+namespace hivemind::experiments {
+
+namespace jf = hivemind::json_field;
+
+PaperStated parse_paper_stated(std::string_view json_text, std::string_view source) {
+  return with_source(source, [&] {
+    const nlohmann::json doc = parse_json(json_text, source);
+    jf::object(doc, "paper-stated");
+    const char* known[] = {"format", "description", "ue_resnet18_ms", "sci_processing_ms",
+                           "sources"};
+    for (auto it = doc.begin(); it != doc.end(); ++it)
+      if (std::find(std::begin(known), std::end(known), it.key()) == std::end(known))
+        throw InputError(it.key() + ": unknown field");
+    const std::string format = jf::string(jf::require(doc, "format", "format"), "format");
+    if (format != "hivemind.paper-stated/v1")
+      throw InputError("format: \"" + format + "\" is not \"hivemind.paper-stated/v1\"");
+    // Both in (0 or [0), kMaxDelayMs] ms, the scenarios' range for a delay.
+    auto ms = [&](const char* key, bool positive) {
+      const nlohmann::json& v = jf::require(doc, key, key);
+      const double x = positive ? jf::positive_number(v, key) : jf::number(v, key, true);
+      if (x > sim::kMaxDelayMs)
+        throw InputError(std::string(key) + ": " + jf::show(v) + " is out of range [0, " +
+                         exact_number(sim::kMaxDelayMs) + "]");
+      return x * 1e-3;
+    };
+    PaperStated p;
+    p.ue_resnet18_s = ms("ue_resnet18_ms", true);
+    p.sci_processing_s = ms("sci_processing_ms", false);
+    const nlohmann::json& src = jf::object(jf::require(doc, "sources", "sources"), "sources");
+    for (auto it = src.begin(); it != src.end(); ++it)
+      if (it.key() != "ue_resnet18_ms" && it.key() != "sci_processing_ms")
+        throw InputError("sources." + it.key() + ": unknown field");
+    p.ue_resnet18_source = jf::string(jf::require(src, "ue_resnet18_ms", "sources.ue_resnet18_ms"),
+                                      "sources.ue_resnet18_ms");
+    p.sci_processing_source =
+        jf::string(jf::require(src, "sci_processing_ms", "sources.sci_processing_ms"),
+                   "sources.sci_processing_ms");
+    return p;
+  });
+}
+
+PaperStated load_paper_stated(const std::string& path) {
+  return parse_paper_stated(read_text_file(path), path);
+}
+
+sim::Scenario paper_stated_scenario(const sim::Scenario& scenario, const PaperStated& paper,
+                                    const std::string& data_dir, const std::string& model,
+                                    const Budget& budget, double* factor) {
+  sim::Scenario s = scenario;
+  s.sci_processing_s = paper.sci_processing_s;
+  const std::string& ue = s.nodes.at(static_cast<std::size_t>(s.ue_node())).device;
+  const sim::ModelCosts costs = sim::load_model_costs(scenario, data_dir, model, budget);
+  double ue_only_s = 0.0;
+  for (double t : costs.devices.at(ue).forward_s) ue_only_s += t;
+  if (!(ue_only_s > 0.0))
+    throw InputError(s.name + ": " + model + " has no UE compute time to scale");
+  const double f = paper.ue_resnet18_s / ue_only_s;
+  double& scale = s.devices.at(ue).latency_scale;
+  if (!(scale * f >= 1e-4 && scale * f <= 1e4))
+    throw InputError("ue_resnet18_ms: " + exact_number(paper.ue_resnet18_s * 1e3) + " gives " +
+                     s.name + "'s UE a latency_scale of " + exact_number(scale * f) +
+                     ", out of range [0.0001, 10000]");
+  scale *= f;
+  if (factor) *factor = f;
+  return s;
+}
+
+}  // namespace hivemind::experiments
 
 namespace hivemind::experiments::detail {
 
@@ -31,17 +102,23 @@ Context::Context(const ReproduceOptions& o) : o_(o) {
 }
 
 const Scenario& Context::scenario(const std::string& name) {
-  auto it = scenarios_.find(name);
+  const std::string key = pass().name + "/" + name;
+  auto it = scenarios_.find(key);
   if (it == scenarios_.end()) {
     Scenario s = load_scenario(o_.data_dir + "/scenarios/" + name + ".json");
+    if (const auto& paper = pass().paper) {
+      double factor = 1.0;
+      s = paper_stated_scenario(s, *paper, o_.data_dir, resnet(), o_.budget, &factor);
+      passes_.back().ue_scales[name] = {factor, paper->ue_resnet18_s / factor};
+    }
     if (o_.sci_processing_s) s.sci_processing_s = *o_.sci_processing_s;  // --sci-processing-ms
-    it = scenarios_.emplace(name, std::move(s)).first;
+    it = scenarios_.emplace(key, std::move(s)).first;
   }
   return it->second;
 }
 
 const ModelCosts& Context::model(const std::string& scen, const std::string& name) {
-  const std::string key = scen + "/" + name;
+  const std::string key = pass().name + "/" + scen + "/" + name;
   auto it = models_.find(key);
   if (it == models_.end())
     it = models_.emplace(key, load_model_costs(scenario(scen), o_.data_dir, name, o_.budget)).first;
@@ -61,7 +138,12 @@ void Context::run(std::vector<Job>& jobs, const std::string& label) {
       [&](std::size_t i) {
         jobs[i].result = run_simulation(*jobs[i].scenario, *jobs[i].model, jobs[i].config);
       },
-      o_.progress ? label + (suffix_.empty() ? "" : " (224 px)") : std::string());
+      o_.progress ? label + (pass().label.empty() ? "" : " (" + pass().label + ")")
+                  : std::string());
+  for (const auto& j : jobs) {
+    passes_.back().sci_update_sum_s += j.result.mean_sci_update_s;
+    ++passes_.back().runs;
+  }
 }
 
 Job Context::trial(const std::string& scen, const std::string& model_name, int seed, Load load,
@@ -122,7 +204,7 @@ void Context::write_csv(const std::string& name, const std::string& header_prefi
     row += " | " + std::to_string(p.no_plan);
     for (int r = 0; r < PlanShape::kRoles; ++r)
       row += " | " + cell(p.mean_layers(static_cast<NodeRole>(r)), 1.0);
-    plan_rows_.push_back(row + " |\n");
+    passes_.back().plan_rows.push_back(row + " |\n");
   }
 }
 
@@ -139,29 +221,13 @@ void Context::write_file(const std::string& name, const std::string& text) {
 void Context::claim(const std::string& fig, const std::string& text, const std::string& tolerance,
                     const std::string& ours, const std::string& verdict,
                     const std::string& reason) {
-  claims_.push_back({fig, text, tolerance, ours, verdict, reason});
+  passes_.back().claims.push_back({fig, text, tolerance, ours, verdict, reason});
 }
 
-void Context::begin_sensitivity() {
-  main_claims_ = std::move(claims_);
-  main_tables_ = std::move(fig_tables_);
-  main_plan_rows_ = std::move(plan_rows_);
-  claims_.clear();
-  fig_tables_.clear();
-  plan_rows_.clear();
-  resnet_ = "resnet18_224", vgg_ = "vgg11_224", rcnn_ = "rcnn_vgg16_224";
-  suffix_ = "_224px";
-}
-
-void Context::end_sensitivity() {
-  sensitivity_claims_ = std::move(claims_);
-  sensitivity_tables_ = std::move(fig_tables_);
-  claims_ = std::move(main_claims_);
-  fig_tables_ = std::move(main_tables_);
-  sensitivity_plan_rows_ = std::move(plan_rows_);
-  plan_rows_ = std::move(main_plan_rows_);
-  resnet_ = "resnet18_88", vgg_ = "vgg11_88", rcnn_ = "rcnn_vgg16_88";
-  suffix_.clear();
+void Context::begin_pass(const Pass& pass) {
+  passes_.emplace_back();
+  passes_.back().pass = pass;
+  suffix_ = pass.suffix;
 }
 
 }  // namespace hivemind::experiments::detail

@@ -46,6 +46,19 @@ struct Job {
   RunResult result;
 };
 
+// One pass of `hivemind reproduce` (issue 25): a workload and scenario overrides under which a
+// list of figures is drawn, with its claims, tables and plan shapes in summary.md sections of
+// their own and its files suffixed. reproduce.cpp lists the passes.
+struct Pass {
+  std::string name;    // "measured", "paper-stated", "224px"
+  std::string label;   // in progress bars and headings: "" (the main pass), "paper-stated", ...
+  std::string suffix;  // of its files, before the extension: "", "_paper", "_224px"
+  std::string title;   // added to its plots' titles: "", " - 224 px workload", ...
+  std::string resnet, vgg, rcnn;     // the workload's models
+  std::vector<std::string> figures;  // the figures it draws; empty: every figure
+  std::optional<PaperStated> paper;  // the paper-stated inputs (scenario overrides)
+};
+
 // x within a factor `factor` of `target` (both > 0).
 bool within_factor(double x, double target, double factor);
 
@@ -61,12 +74,15 @@ class Context {
   const ReproduceOptions& options() const { return o_; }
   int seeds() const { return seeds_; }               // per configuration
   double duration_s() const { return duration_s_; }  // of a trial
-  // The workload's models (issue 14): 88 px, or 224 px in the sensitivity pass.
-  const std::string& resnet() const { return resnet_; }
-  const std::string& vgg() const { return vgg_; }
-  const std::string& rcnn() const { return rcnn_; }
+  // The pass being drawn (begin_pass): a figure that must read differently in a pass asks it.
+  const Pass& pass() const { return passes_.back().pass; }
+  // The pass's workload models (issue 14): 88 px, or 224 px in the sensitivity pass.
+  const std::string& resnet() const { return pass().resnet; }
+  const std::string& vgg() const { return pass().vgg; }
+  const std::string& rcnn() const { return pass().rcnn; }
 
-  // Loaded once, from data_dir; references stay valid for the Context's life.
+  // Loaded once per pass, from data_dir, with the pass's overrides (and --sci-processing-ms);
+  // references stay valid for the Context's life.
   const Scenario& scenario(const std::string& name);
   const ModelCosts& model(const std::string& scen, const std::string& name);
 
@@ -98,14 +114,13 @@ class Context {
   void claim(const std::string& fig, const std::string& text, const std::string& tolerance,
              const std::string& ours, const std::string& verdict, const std::string& reason);
   // A figure's table of means (markdown), a section "## <fig> means" of summary.md.
-  void table(const std::string& fig, const std::string& md) { fig_tables_[fig] = md; }
+  void table(const std::string& fig, const std::string& md) { passes_.back().tables[fig] = md; }
   // Table I's per-link bandwidth (markdown), the last section of summary.md.
   void table1(const std::string& md) { table1_md_ = md; }
 
-  // The sensitivity pass (issue 14): the same figures on the 224 px workload, their claims in a
-  // section of their own and their files suffixed "_224px".
-  void begin_sensitivity();
-  void end_sensitivity();
+  // Starts a pass: what follows (runs, files, claims, tables, plan shapes) belongs to it. The
+  // first pass is the main one (the measured 88 px pass), the others get sections of their own.
+  void begin_pass(const Pass& pass);
 
   // Writes summary.md and returns its claims table (summary.cpp).
   std::string summary();
@@ -113,30 +128,36 @@ class Context {
   void commit() { out_.commit(); }
 
  private:
-  // Every file of the sensitivity pass carries its suffix before the extension
-  // ("fig11_inference_224px.csv").
+  // Every file of a pass carries its suffix before the extension ("fig11_inference_224px.csv").
   std::string suffixed(const std::string& name) const;
+
+  // What a pass produced, for summary.md.
+  struct PassOutput {
+    Pass pass;
+    std::vector<Claim> claims;
+    std::map<std::string, std::string> tables;  // figure -> its table of means
+    std::vector<std::string> plan_rows;         // summary.md's plan shapes rows (write_csv)
+    double sci_update_sum_s = 0.0;              // the runs' mean SCI updates, summed
+    int runs = 0;
+    // Per scenario of a paper-stated pass: the UE's latency multiplier and resnet's UE-only
+    // compute before it (s).
+    std::map<std::string, std::pair<double, double>> ue_scales;
+  };
+  std::string pass_section(const PassOutput& p) const;  // summary.cpp
 
   // One figure takes gnuplot well under a second; a hung gnuplot is killed after this.
   static constexpr double kGnuplotTimeoutS = 60.0;
-  std::vector<Claim> claims_;
   ReproduceOptions o_;
   StagedDir out_{o_.out_dir, "--out"};
   int seeds_ = 2;
   double duration_s_ = 10.0;
   std::optional<std::string> gnuplot_;
+  // Keyed by pass name and scenario (and model): one pass's overrides never reach another.
   std::map<std::string, Scenario> scenarios_;
   std::map<std::string, ModelCosts> models_;
-  std::map<std::string, std::string> fig_tables_;
-  // The workload (issue 14): the paper's models at 88 px as its profiler saw them (Sec. VII-B2;
-  // data/zoo/PROVENANCE.md); the 224 px ones in the sensitivity pass.
-  std::string resnet_ = "resnet18_88", vgg_ = "vgg11_88", rcnn_ = "rcnn_vgg16_88";
-  std::string suffix_;  // of the sensitivity pass's files
-  std::vector<Claim> main_claims_, sensitivity_claims_;
-  std::map<std::string, std::string> main_tables_, sensitivity_tables_;
+  std::vector<PassOutput> passes_;  // every pass begun, the current one last
+  std::string suffix_;              // the current pass's (plot.cpp reads it)
   std::string table1_md_;
-  // Rows of summary.md's plan shapes tables (write_csv), the run's and the sensitivity pass's.
-  std::vector<std::string> plan_rows_, main_plan_rows_, sensitivity_plan_rows_;
   std::vector<std::string> plot_failures_;
 };
 

@@ -18,28 +18,56 @@ namespace {
 struct Figure {
   const char* name;  // what --only accepts
   void (*draw)(detail::Context&);
-  // Drawn again in the sensitivity pass: the figures whose workload is the paper's models
-  // (Figs. 6, 11-14, 16, 18).
-  bool sensitivity;
 };
 
 // Every figure, in the paper's order (the order they run and their claims appear in).
-constexpr Figure kFigures[] = {{"fig2", detail::fig2, false},  {"table1", detail::table1, false},
-                               {"fig6", detail::fig6, true},   {"fig11", detail::fig11, true},
-                               {"fig12", detail::fig12, true}, {"fig13", detail::fig13, true},
-                               {"fig14", detail::fig14, true}, {"fig15", detail::fig15, false},
-                               {"fig16", detail::fig16, true}, {"fig17", detail::fig17, false},
-                               {"fig18", detail::fig18, true}, {"fig19", detail::fig19, false}};
+constexpr Figure kFigures[] = {
+    {"fig2", detail::fig2},   {"table1", detail::table1}, {"fig6", detail::fig6},
+    {"fig11", detail::fig11}, {"fig12", detail::fig12},   {"fig13", detail::fig13},
+    {"fig14", detail::fig14}, {"fig15", detail::fig15},   {"fig16", detail::fig16},
+    {"fig17", detail::fig17}, {"fig18", detail::fig18},   {"fig19", detail::fig19}};
 
-bool want(const ReproduceOptions& o, const std::string& fig) {
-  return o.only.empty() || std::find(o.only.begin(), o.only.end(), fig) != o.only.end();
+// The passes, in the order they run and summary.md shows them (issue 25): the measured 88 px
+// pass (the main table, every figure); the paper-stated pass, the same workload with the
+// inputs the paper states (data/scenarios/paper-stated.json), drawing the figures whose
+// workload is the simulator with a UE (Figs. 6, 11-19; Fig. 19's non-linear models run on the
+// same UE); the sensitivity pass (issue 14), the paper's models at 224 px (Figs. 6, 11-14,
+// 16, 18).
+std::vector<detail::Pass> passes(const ReproduceOptions& o) {
+  const std::string r88 = "resnet18_88", v88 = "vgg11_88", c88 = "rcnn_vgg16_88";
+  return {
+      {"measured", "", "", "", r88, v88, c88, {}, std::nullopt},
+      {"paper-stated",
+       "paper-stated",
+       "_paper",
+       " - paper-stated inputs",
+       r88,
+       v88,
+       c88,
+       {"fig6", "fig11", "fig12", "fig13", "fig14", "fig15", "fig16", "fig17", "fig18", "fig19"},
+       load_paper_stated(o.data_dir + "/scenarios/paper-stated.json")},
+      {"224px",
+       "224 px",
+       "_224px",
+       " - 224 px workload",
+       "resnet18_224",
+       "vgg11_224",
+       "rcnn_vgg16_224",
+       {"fig6", "fig11", "fig12", "fig13", "fig14", "fig16", "fig18"},
+       std::nullopt},
+  };
 }
 
-// Every figure asked for, in the paper's order; in the sensitivity pass only those whose
-// workload is the paper's models.
-void figures(detail::Context& ctx, bool sensitivity) {
+bool listed(const std::vector<std::string>& names, const std::string& fig) {
+  return std::find(names.begin(), names.end(), fig) != names.end();
+}
+
+// Every figure asked for (--only) that the pass draws, in the paper's order.
+void figures(detail::Context& ctx) {
   for (const Figure& f : kFigures)
-    if (want(ctx.options(), f.name) && (f.sensitivity || !sensitivity)) f.draw(ctx);
+    if ((ctx.options().only.empty() || listed(ctx.options().only, f.name)) &&
+        (ctx.pass().figures.empty() || listed(ctx.pass().figures, f.name)))
+      f.draw(ctx);
 }
 
 }  // namespace
@@ -66,11 +94,10 @@ std::string reproduce(const ReproduceOptions& options) {
     throw InputError("sci processing: " + exact_number(*options.sci_processing_s * 1e3) +
                      " ms is out of range [0, " + exact_number(sim::kMaxDelayMs) + "]");
   detail::Context ctx(options);
-  figures(ctx, false);
-  // The sensitivity pass: the figures whose workload is the paper's models, on the 224 px ones.
-  ctx.begin_sensitivity();
-  figures(ctx, true);
-  ctx.end_sensitivity();
+  for (const detail::Pass& pass : passes(options)) {
+    ctx.begin_pass(pass);
+    figures(ctx);
+  }
   std::string table = ctx.summary();
   ctx.commit();
   return table;

@@ -1,5 +1,8 @@
-// summary.md: each of the paper's claims beside our number and a verdict, the sensitivity
-// pass's claims and the verdicts that change with the input size, the tables of means.
+// summary.md: each of the paper's claims beside our number and a verdict, with the count of
+// each verdict; the other passes' claims (paper-stated inputs, 224 px workload) and the verdicts
+// that change from the measured pass; the plan shapes and tables of means of every pass.
+
+#include <algorithm>
 
 #include "context.hpp"
 #include "hivemind/sim/report.hpp"
@@ -18,6 +21,39 @@ std::string claims_table(const std::vector<Claim>& claims) {
   return md;
 }
 
+// "Verdicts: 9 match, 7 partial, ...": the five verdicts of the legend always, then every other
+// verdict that occurs, in order of first appearance.
+std::string verdict_counts(const std::vector<Claim>& claims) {
+  std::vector<std::string> words = {"match", "partial", "differs", "not comparable", "not checked"};
+  for (const auto& c : claims)
+    if (std::find(words.begin(), words.end(), c.verdict) == words.end()) words.push_back(c.verdict);
+  std::string line;
+  for (const auto& w : words) {
+    const auto n =
+        std::count_if(claims.begin(), claims.end(), [&](const Claim& c) { return c.verdict == w; });
+    line += (line.empty() ? "Verdicts: " : ", ") + std::to_string(n) + " " + w;
+  }
+  return line + ".\n";
+}
+
+// The table and, under it, its count line.
+std::string counted_table(const std::vector<Claim>& claims) {
+  return claims_table(claims) + "\n" + verdict_counts(claims);
+}
+
+// "- <fig> "<claim>": <main verdict> <main_at>, <verdict> <at>" for each claim of `other` whose
+// verdict differs from the same claim's in `main`.
+std::string changed_verdicts(const std::vector<Claim>& main, const std::vector<Claim>& other,
+                             const std::string& main_at, const std::string& at) {
+  std::string changed;
+  for (const auto& c : other)
+    for (const auto& m : main)
+      if (m.fig == c.fig && m.claim == c.claim && m.verdict != c.verdict)
+        changed += "- " + c.fig + " \"" + c.claim + "\": " + m.verdict + " " + main_at + ", " +
+                   c.verdict + " " + at + "\n";
+  return changed;
+}
+
 // summary.md's plan shapes table (issue 25): one row per CSV file, model and method.
 std::string plan_shapes_table(const std::vector<std::string>& rows) {
   std::string md =
@@ -29,10 +65,71 @@ std::string plan_shapes_table(const std::vector<std::string>& rows) {
   return md;
 }
 
+// A pass's name in headings: its plot title without " - " ("224 px workload").
+std::string heading(const Pass& p) { return p.title.size() > 3 ? p.title.substr(3) : p.name; }
+
 }  // namespace
 
+// The section of a pass other than the main one: what differs, the verdicts that change from the
+// main pass, its claims table and counts.
+std::string Context::pass_section(const PassOutput& p) const {
+  const PassOutput& main = passes_.front();
+  std::string doc;
+  if (const auto& paper = p.pass.paper) {
+    doc += "\n## Paper-stated pass: the same claims with the inputs the paper states\n\n";
+    std::string scales;
+    for (const auto& [scen, f] : p.ue_scales)
+      scales += (scales.empty() ? "" : ", ") + scen + " x" + fmt("%.3f", f.first) + " (" +
+                fmt("%.1f", f.second * 1e3) + " -> " + fmt("%.1f", paper->ue_resnet18_s * 1e3) +
+                " ms)";
+    auto mean_ms = [](const PassOutput& q) {
+      return q.runs ? fmt("%.1f ms", q.sci_update_sum_s / q.runs * 1e3) : std::string("-");
+    };
+    doc += "The measured pass's workload (" + p.pass.resnet + ", " + p.pass.vgg + ", " +
+           p.pass.rcnn +
+           ") on the same scenarios and seeds, with two inputs the paper states "
+           "(data/scenarios/paper-stated.json; each with its sentence in "
+           "data/scenarios/PROVENANCE.md): a UE that runs ResNet-18 in " +
+           num(paper->ue_resnet18_s * 1e3) +
+           " ms, the time Fig. 14's single split converges to (Sec. VII-B; inferred: a single "
+           "split that never uses a MEC computes on the UE), i.e. every scenario's UE latency "
+           "multiplied so that " +
+           p.pass.resnet + " on the UE takes that long, every model on that UE alike (" +
+           (scales.empty() ? std::string("no scenario loaded") : scales) +
+           "); and an SCI processing time of " + num(paper->sci_processing_s * 1e3) +
+           " ms per node (Sec. IV-C3: \"the average running time for one SCI update is only 27 "
+           "ms\")" +
+           (o_.sci_processing_s ? ", replaced by --sci-processing-ms " +
+                                      num(*o_.sci_processing_s * 1e3) + " ms in this run"
+                                : std::string()) +
+           ": the mean SCI update over this pass's " + std::to_string(p.runs) + " runs is " +
+           mean_ms(p) + " (measured pass: " + mean_ms(main) +
+           "). Delta t is an outcome, not an input. Files `*_paper.*`.\n\n";
+    const std::string changed =
+        changed_verdicts(main.claims, p.claims, "measured", "with the paper-stated inputs");
+    doc += changed.empty()
+               ? "Every verdict is the same as in the measured pass.\n\n"
+               : "Verdicts that differ between the measured and the paper-stated pass:\n\n" +
+                     changed + "\n";
+  } else {
+    doc += "\n## Sensitivity: the same claims on the 224 px workload\n\n";
+    doc +=
+        "resnet18_224, vgg11_224, rcnn_vgg16_224 (torch.fx layers at 224 x 224 px, ~6x the "
+        "paper's bytes per layer) on the same network, devices and seeds; files "
+        "`*_224px.*`.\n\n";
+    const std::string changed = changed_verdicts(main.claims, p.claims, "at 88 px", "at 224 px");
+    doc += changed.empty() ? "Every verdict is the same as at 88 px.\n\n"
+                           : "Verdicts that change with the input size:\n\n" + changed + "\n";
+  }
+  return doc + counted_table(p.claims);
+}
+
 std::string Context::summary() {
-  const std::string md = claims_table(claims_);
+  if (passes_.empty())
+    begin_pass(
+        {"measured", "", "", "", "resnet18_88", "vgg11_88", "rcnn_vgg16_88", {}, std::nullopt});
+  const PassOutput& main = passes_.front();
+  const std::string md = claims_table(main.claims);
   const std::string run = o_.quick ? "quick" : "full";
   std::string doc = "# HiveMind evaluation reproduced (" + run + " run)\n\n";
   // The run's settings beyond the defaults (issue 25): named in the command line and stated
@@ -56,7 +153,8 @@ std::string Context::summary() {
          (o_.quick ? "`hivemind reproduce`, 8 seeds x 60 s" : "`--quick`, 3 seeds x 20 s") +
          "; docs/simulator.md lists where the two differ). Every number below comes from the "
          "CSV files in this folder; plots are `figN.png` / `figN.svg` (gnuplot scripts "
-         "`figN.gp`), the sensitivity pass's `figN_224px.*`." +
+         "`figN.gp`), the paper-stated pass's `figN_paper.*`, the sensitivity pass's "
+         "`figN_224px.*`." +
          settings + "\n\n";
   doc +=
       "Simulator: flow-level 5G MEC network (docs/simulator.md): Friis + CQI/SE link model, "
@@ -72,24 +170,11 @@ std::string Context::summary() {
       "weaker condition stated in the tolerance holds; **differs** = the claim does not hold "
       "here; **not comparable** = the paper's unit or setting is not stated; **not checked** = "
       "this run has nothing to test it on (the reason says why).\n\n";
-  doc += md;
-  if (!sensitivity_claims_.empty()) {
-    doc += "\n## Sensitivity: the same claims on the 224 px workload\n\n";
-    doc +=
-        "resnet18_224, vgg11_224, rcnn_vgg16_224 (torch.fx layers at 224 x 224 px, ~6x the "
-        "paper's bytes per layer) on the same network, devices and seeds; files "
-        "`*_224px.*`.\n\n";
-    std::string changed;
-    for (const auto& c : sensitivity_claims_)
-      for (const auto& m : claims_)
-        if (m.fig == c.fig && m.claim == c.claim && m.verdict != c.verdict)
-          changed += "- " + c.fig + " \"" + c.claim + "\": " + m.verdict + " at 88 px, " +
-                     c.verdict + " at 224 px\n";
-    doc += changed.empty() ? "Every verdict is the same as at 88 px.\n\n"
-                           : "Verdicts that change with the input size:\n\n" + changed + "\n";
-    doc += claims_table(sensitivity_claims_);
-  }
-  if (!plan_rows_.empty() || !sensitivity_plan_rows_.empty()) {
+  doc += counted_table(main.claims);
+  for (std::size_t i = 1; i < passes_.size(); ++i) doc += pass_section(passes_[i]);
+  bool any_plans = false;
+  for (const auto& p : passes_) any_plans = any_plans || !p.plan_rows.empty();
+  if (any_plans) {
     doc +=
         "\n## Plan shapes\n\n"
         "Where each method's plans compute, per CSV file, model and method over the file's "
@@ -100,19 +185,23 @@ std::string Context::summary() {
         "role (UE; gNB = the IAB MECs of mmwave-iab, a relay in sub6; MEC = the core MECs and "
         "chain5's MECs; cloud), which add up to the model's layers. Fig. 19's non-linear runs "
         "are not counted (fig19.csv has its own plans).\n\n";
-    doc += plan_shapes_table(plan_rows_);
-    if (!sensitivity_plan_rows_.empty())
-      doc += "\n## Plan shapes, 224 px workload\n\n" + plan_shapes_table(sensitivity_plan_rows_);
+    doc += plan_shapes_table(main.plan_rows);
+    for (std::size_t i = 1; i < passes_.size(); ++i)
+      if (!passes_[i].plan_rows.empty())
+        doc += "\n## Plan shapes, " + heading(passes_[i].pass) + "\n\n" +
+               plan_shapes_table(passes_[i].plan_rows);
   }
-  for (const auto& [fig, t] : fig_tables_) doc += "\n## " + fig + " means\n\n" + t;
-  for (const auto& [fig, t] : sensitivity_tables_)
-    doc += "\n## " + fig + " means, 224 px workload\n\n" + t;
+  for (const auto& [fig, t] : main.tables) doc += "\n## " + fig + " means\n\n" + t;
+  for (std::size_t i = 1; i < passes_.size(); ++i)
+    for (const auto& [fig, t] : passes_[i].tables)
+      doc += "\n## " + fig + " means, " + heading(passes_[i].pass) + "\n\n" + t;
   if (!table1_md_.empty()) doc += "\n## Table I: UE bandwidth per link (mid load)\n\n" + table1_md_;
   if (!gnuplot_ && o_.plots)
     doc +=
         "\nPlots not drawn: gnuplot is not installed (the .gp scripts and .dat files are "
         "written).\n";
   for (const auto& f : plot_failures_) doc += "\ngnuplot failed on " + f + ".gp\n";
+  suffix_ = main.pass.suffix;  // summary.md is the run's, not the last pass's
   write_file("summary.md", doc);
   return md;
 }

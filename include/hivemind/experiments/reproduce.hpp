@@ -5,9 +5,11 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "hivemind/budget.hpp"
+#include "hivemind/sim/scenario.hpp"
 
 namespace hivemind::experiments {
 
@@ -27,6 +29,30 @@ struct ReproduceOptions {
   // outside [0, kMaxDelayMs ms].
   std::optional<double> sci_processing_s;
 };
+
+// The inputs of the paper-stated pass (issue 25), data/scenarios/paper-stated.json: the paper's
+// stated numbers in place of the measured ones, on the same scenarios and 88 px workload.
+struct PaperStated {
+  // resnet18_88's UE-only inference compute on the UE (s): every scenario's UE latency_scale is
+  // multiplied to give it (Fig. 14's single split converges to 115 ms).
+  double ue_resnet18_s = 0.115;
+  double sci_processing_s = 0.003;  // per node (Sec. IV-C3: an SCI update of 27 ms)
+  std::string ue_resnet18_source, sci_processing_source;  // the sentences they come from
+};
+
+// Parses and validates; every error is one line naming the field and the value
+// ("paper-stated.json: ue_resnet18_ms: -5 must be > 0"), an InputError.
+PaperStated parse_paper_stated(std::string_view json_text, std::string_view source);
+PaperStated load_paper_stated(const std::string& path);
+
+// `scenario` with the paper-stated inputs: every node's SCI processing time, and the UE
+// device's latency_scale multiplied by ue_resnet18_s / (`model`'s UE-only inference compute on
+// `scenario`), so that `model` on the UE takes ue_resnet18_s and every other model on that UE
+// is scaled alike. `factor`, when given, receives the multiplier. InputError when the scaled
+// latency_scale leaves the scenario's range [1e-4, 1e4].
+sim::Scenario paper_stated_scenario(const sim::Scenario& scenario, const PaperStated& paper,
+                                    const std::string& data_dir, const std::string& model,
+                                    const Budget& budget = {}, double* factor = nullptr);
 
 // Every figure name `--only` accepts.
 const std::vector<std::string>& reproduce_figures();
