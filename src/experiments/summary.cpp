@@ -82,6 +82,8 @@ std::string Context::pass_section(const PassOutput& p) const {
       scales += (scales.empty() ? "" : ", ") + scen + " x" + fmt("%.3f", f.first) + " (" +
                 fmt("%.1f", f.second * 1e3) + " -> " + fmt("%.1f", paper->ue_resnet18_s * 1e3) +
                 " ms)";
+    std::string figures;
+    for (const auto& f : p.pass.figures) figures += (figures.empty() ? "" : ", ") + f;
     auto mean_ms = [](const PassOutput& q) {
       return q.runs ? fmt("%.1f ms", q.sci_update_sum_s / q.runs * 1e3) : std::string("-");
     };
@@ -104,7 +106,8 @@ std::string Context::pass_section(const PassOutput& p) const {
                                 : std::string()) +
            ": the mean SCI update over this pass's " + std::to_string(p.runs) + " runs is " +
            mean_ms(p) + " (measured pass: " + mean_ms(main) +
-           "). Delta t is an outcome, not an input. Files `*_paper.*`.\n\n";
+           "). Delta t is an outcome, not an input. Figures drawn: " + figures + "; files `*" +
+           p.pass.suffix + ".*`.\n\n";
     const std::string changed =
         changed_verdicts(main.claims, p.claims, "measured", "with the paper-stated inputs");
     doc += changed.empty()
@@ -171,7 +174,8 @@ std::string Context::summary() {
       "here; **not comparable** = the paper's unit or setting is not stated; **not checked** = "
       "this run has nothing to test it on (the reason says why).\n\n";
   doc += counted_table(main.claims);
-  for (std::size_t i = 1; i < passes_.size(); ++i) doc += pass_section(passes_[i]);
+  for (std::size_t i = 1; i < passes_.size(); ++i)
+    if (!passes_[i].claims.empty()) doc += pass_section(passes_[i]);
   bool any_plans = false;
   for (const auto& p : passes_) any_plans = any_plans || !p.plan_rows.empty();
   if (any_plans) {
