@@ -12,7 +12,7 @@ namespace hivemind::experiments::detail {
 void Context::plot(const std::string& stem, const std::string& title_in,
                    const std::vector<Panel>& panels, int cols) {
   const std::string name = stem + suffix_;  // the files' name (write_file adds the suffix)
-  const std::string title = suffix_.empty() ? title_in : title_in + " - 224 px workload";
+  const std::string title = title_in + pass().title;
   std::string dat, gp;
   int index = 0;
   std::vector<std::vector<int>> idx(panels.size());
