@@ -21,8 +21,15 @@ namespace hivemind::experiments::detail {
 // The experiments drive the simulator; its names are used throughout.
 using namespace hivemind::sim;
 
+// A run with one input changed (issue 25 step 5): what changed, how to rerun it, its verdict.
+struct Counterfactual {
+  std::string change, verdict;
+};
+
 struct Claim {
   std::string fig, claim, tolerance, ours, verdict, reason;
+  std::string cause = {};  // why it does not match, as the figure knows it ("" = not named)
+  std::vector<Counterfactual> counterfactuals = {};
 };
 
 struct Series {
@@ -113,6 +120,12 @@ class Context {
   // not checked) and the reason, computed from this run's numbers.
   void claim(const std::string& fig, const std::string& text, const std::string& tolerance,
              const std::string& ours, const std::string& verdict, const std::string& reason);
+  // The cause of the last claim's mismatch (summary.md's "Why claims do not match"), and a run
+  // with one input changed that tests it (`change` names the input and how to rerun it).
+  void cause(const std::string& text) { passes_.back().claims.back().cause = text; }
+  void counterfactual(const std::string& change, const std::string& verdict) {
+    passes_.back().claims.back().counterfactuals.push_back({change, verdict});
+  }
   // A figure's table of means (markdown), a section "## <fig> means" of summary.md.
   void table(const std::string& fig, const std::string& md) { passes_.back().tables[fig] = md; }
   // Table I's per-link bandwidth (markdown), the last section of summary.md.
@@ -144,6 +157,9 @@ class Context {
     std::map<std::string, std::pair<double, double>> ue_scales;
   };
   std::string pass_section(const PassOutput& p) const;  // summary.cpp
+  // summary.md's "Why claims do not match" (issue 25 step 5): every claim of the main pass
+  // that does not match, its cause and the runs with one input changed (summary.cpp).
+  std::string why_section() const;
 
   // One figure takes gnuplot well under a second; a hung gnuplot is killed after this.
   static constexpr double kGnuplotTimeoutS = 60.0;

@@ -2,6 +2,7 @@
 // and its median latency against the forecast's relative error.
 
 #include <cmath>
+#include <optional>
 
 #include "context.hpp"
 #include "figures.hpp"
@@ -62,6 +63,20 @@ rules::Judgement fig16_rule(double coherence_s, int spikes, double removed) {
                             : rules::fig16_spikes_removed(spikes, removed);
 }
 
+// Fig. 17's two numbers from trials whose method 0 is the standard split and method i + 1 the
+// oracle at error sigmas[i]: the first error whose median exceeds the standard's (-1: none) and
+// the median at the last error (s).
+std::pair<double, double> crossing(const std::vector<const Job*>& sel,
+                                   const std::vector<double>& sigmas) {
+  const double std_med = percentile(pooled(sel, 0, false), 50);
+  double cross = -1, last = 0;
+  for (std::size_t i = 0; i < sigmas.size(); ++i) {
+    last = percentile(pooled(sel, static_cast<int>(i) + 1, false), 50);
+    if (cross < 0 && last > std_med) cross = sigmas[i];
+  }
+  return {cross, last};
+}
+
 }  // namespace
 
 void fig16(Context& ctx) {
@@ -104,14 +119,15 @@ void fig16(Context& ctx) {
                               "coherence time)"
                             : " link capacities (every link, however short its look-ahead "
                               "Delta t: --no-gating)");
-    std::string why = join_notes(
+    const std::string why = join_notes(
         {"standard split: " + describe(st, kSpikeS),
          lookahead(sel, 0) + " (SCI update " + fmt("%.0f ms", mean_sci_update_s(sel) * 1e3) + ")",
          forecast_note});
     const rules::Judgement judged = fig16_rule(coh, base_spikes, removed);
     const std::string verdict = judged.word();
     // The counterfactual (issue 25 step 5): where the gated predictive split leaves spikes, the
-    // same runs without Sec. IV-F's gate show whether the gate is why (every node forecasts).
+    // same runs without Sec. IV-F's gate (every node forecasts) test whether the gate is why.
+    std::optional<Counterfactual> ungated;
     if (verdict != "not checked" && verdict != "match" && ctx.options().forecast_gating) {
       auto cf = predictive_jobs(ctx, coh, {0.0}, "fig16");
       for (auto& j : cf) {
@@ -123,14 +139,11 @@ void fig16(Context& ctx) {
       for (const auto& j : cf) cf_sel.push_back(&j);
       const auto [cf_spikes, cf_removed] = spikes_removed(cf_sel, 0, 1, kSpikeS);
       const double share = cf_spikes ? static_cast<double>(cf_removed) / cf_spikes : 0.0;
-      why +=
-          "; counterfactual, the same runs ungated (`reproduce --only fig16 --no-gating`): "
-          "the oracle forecast removes " +
-          std::to_string(cf_removed) + " of " + std::to_string(cf_spikes) + " spikes (" +
-          fmt("%.0f%%", share * 100) + "), verdict " + fig16_rule(coh, cf_spikes, share).word() +
-          (fig16_rule(coh, cf_spikes, share).verdict == judged.verdict
-               ? ": the gate is not why (what is: unproven)"
-               : ": the gate (Delta t below the coherence time) is why");
+      ungated = Counterfactual{
+          "no forecast gate (`reproduce --only fig16 --no-gating`; the oracle removes " +
+              std::to_string(cf_removed) + " of " + std::to_string(cf_spikes) + " spikes, " +
+              fmt("%.0f%%", share * 100) + ")",
+          fig16_rule(coh, cf_spikes, share).word()};
     }
     // 10 ms: "leaves 12% of latency spikes over 100 ms", of the standard split's spikes the
     // share the predictive split does not remove; 50 ms: "eliminates all".
@@ -140,6 +153,10 @@ void fig16(Context& ctx) {
                           : "50 ms coherence: predictive split eliminates all latency spikes over "
                             "100 ms (Sec. IV-F: > 95%)",
               judged.tolerance, ours, verdict, judged.note.empty() ? why : judged.note);
+    ctx.cause(!judged.note.empty()
+                  ? judged.note
+                  : "the standard split's spikes: " + describe(st, kSpikeS) + "; " + forecast_note);
+    if (ungated) ctx.counterfactual(ungated->change, ungated->verdict);
   }
   ctx.plot("fig16", "Fig. 16: predictive splitting (mmWave IAB, high load)", panels, 2);
 }
@@ -191,12 +208,51 @@ void fig17(Context& ctx) {
                       : "loss from " + fmt("%.1f%%", cross * 100) + " (standard median " +
                             fmt("%.1f ms)", std_med * 1e3),
             crossover.word(), disabled ? disabled_note : levels);
+  // Why the median does not move (issue 25 step 5): the tasks a forecast can rescue are the
+  // standard split's slow ones, and how many the forecast changed.
+  int changed = 0, tasks = 0;
+  for (const Job* j : sel)
+    for (std::size_t i = 0; i + sigmas.size() < j->result.records.size(); i += sigmas.size() + 1) {
+      ++tasks;
+      changed += j->result.records[i].boundaries != j->result.records[i + 1].boundaries;
+    }
+  const std::string median_cause =
+      disabled ? disabled_note
+               : "the oracle forecast (0% error) changed the plan of " + std::to_string(changed) +
+                     " of " + std::to_string(tasks) +
+                     " tasks: the links it forecast (whose Delta t reached the coherence time, "
+                     "the deeper ones) carry no data in these plans, and the first link's "
+                     "stays below it (" +
+                     lookahead(sel, 0) + "); the standard split's tasks above 100 ms are " +
+                     fmt("%.1f%%", spikes_of(sel, 0, 0.1).share() * 100) + " of all";
+  // The counterfactual: the same trials without Sec. IV-F's gate (every node forecasts).
+  std::optional<std::pair<double, double>> ungated;
+  if (ctx.options().forecast_gating && crossover.verdict != rules::Verdict::kMatch) {
+    auto cf = predictive_jobs(ctx, coherence_s, sigmas, "fig17");
+    for (auto& j : cf) j.config.forecast_gating = false;
+    ctx.run(cf, "Fig. 17 (no gating)");
+    std::vector<const Job*> cf_sel;
+    for (const auto& j : cf) cf_sel.push_back(&j);
+    ungated = crossing(cf_sel, sigmas);
+  }
+  const std::string ungated_change =
+      ungated ? "no forecast gate (`reproduce --only fig17 --no-gating`; " +
+                    (ungated->first < 0 ? std::string("no loss up to 30%")
+                                        : "loss from " + fmt("%.1f%%", ungated->first * 100)) +
+                    ", median " + fmt("%.1f ms", ungated->second * 1e3) + " at 30%)"
+              : std::string();
+  ctx.cause(median_cause);
+  if (ungated)
+    ctx.counterfactual(ungated_change, rules::fig17_crossover(true, ungated->first).word());
   const rules::Judgement converges = rules::fig17_converges(!disabled, last);
   ctx.claim("Fig. 17",
             "Beyond 17% error the median latency converges to ~130 ms (model kept on UE + IAB "
             "MECs)",
             converges.tolerance, fmt("%.1f ms at 30%% error", last * 1e3), converges.word(),
             disabled ? disabled_note : levels);
+  ctx.cause(median_cause);
+  if (ungated)
+    ctx.counterfactual(ungated_change, rules::fig17_converges(true, ungated->second).word());
 }
 
 }  // namespace hivemind::experiments::detail

@@ -6,6 +6,7 @@
 
 #include "context.hpp"
 #include "hivemind/sim/report.hpp"
+#include "rules.hpp"
 
 namespace hivemind::experiments::detail {
 
@@ -68,7 +69,60 @@ std::string plan_shapes_table(const std::vector<std::string>& rows) {
 // A pass's name in headings: its plot title without " - " ("224 px workload").
 std::string heading(const Pass& p) { return p.title.size() > 3 ? p.title.substr(3) : p.name; }
 
+// A verdict's rank on the way to the claim holding: match 3, partial 2, differs 1; the
+// verdicts that judge nothing (not checked, not testable, not comparable, calibrated) 0.
+int rank(const std::string& v) {
+  return v == "match" ? 3 : v == "partial" ? 2 : v == "differs" ? 1 : 0;
+}
+
 }  // namespace
+
+std::string Context::why_section() const {
+  const PassOutput& main = passes_.front();
+  std::string items;
+  for (const Claim& c : main.claims) {
+    if (c.verdict == "match" || c.verdict == "calibrated" || c.verdict == "not comparable")
+      continue;
+    // The runs with one input changed: the figure's own, then the other passes' verdicts on
+    // the same claim (each pass changes one input: the UE's speed, the input size).
+    std::vector<Counterfactual> runs = c.counterfactuals;
+    for (std::size_t i = 1; i < passes_.size(); ++i) {
+      const Pass& p = passes_[i].pass;
+      const std::string change = p.paper ? "the paper-stated UE (" + p.resnet + " in " +
+                                               num(p.paper->ue_resnet18_s * 1e3) + " ms)"
+                                         : "the " + heading(p);
+      for (const Claim& o : passes_[i].claims)
+        if (o.fig == c.fig && o.claim == c.claim) runs.push_back({change, o.verdict});
+    }
+    std::string line = "- **" + c.fig + "** \"" + c.claim + "\": " + c.verdict +
+                       ". Cause: " + (c.cause.empty() ? std::string("not named") : c.cause) + ".";
+    const Counterfactual* best = nullptr;
+    for (const auto& r : runs) {
+      line += " With " + r.change + ": " + r.verdict + ".";
+      if (!best || rank(r.verdict) > rank(best->verdict)) best = &r;
+    }
+    if (rank(c.verdict) == 0)
+      line += best && rank(best->verdict) > 0 ? " Judged only in the other runs."
+                                              : " Not judged in any run.";
+    else if (best && rank(best->verdict) == 3)
+      line += " **Proven**: it holds with " + best->change + " alone.";
+    else if (best && rank(best->verdict) > rank(c.verdict))
+      line += " **Partly proven**: with " + best->change + " it is " + best->verdict +
+              "; the rest is unproven.";
+    else
+      line += " **Unproven**: no run with one input changed makes it hold.";
+    items += line + "\n";
+  }
+  if (items.empty()) return "";
+  return "\n## Why claims do not match\n\n"
+         "Every claim of the measured pass that does not match: the cause as the figure "
+         "measured it, and the runs that change one input, with the verdict each gets: the "
+         "figure's own counterfactual runs (the command to rerun one is named), the "
+         "paper-stated pass (only the UE's speed differs: files `*_paper.*`) and the 224 px "
+         "pass (only the workload's resolution differs: `*_224px.*`). A cause is proven when "
+         "one such run makes the claim hold; otherwise it is written unproven.\n\n" +
+         items;
+}
 
 // The section of a pass other than the main one: what differs, the verdicts that change from the
 // main pass, its claims table and counts.
@@ -142,7 +196,7 @@ std::string Context::summary() {
     flags += " --no-gating";
     settings +=
         " Settings: predictive forecasts not gated by the coherence time (every node "
-        "with a measured Delta t forecasts; Sec. IV-F gates them).";
+        "forecasts, however short its Delta t; Sec. IV-F gates them).";
   }
   if (o_.sci_processing_s) {
     flags += " --sci-processing-ms " + num(*o_.sci_processing_s * 1e3);
@@ -172,10 +226,12 @@ std::string Context::summary() {
       "Verdicts: **match** = the claim holds within the stated tolerance; **partial** = the "
       "weaker condition stated in the tolerance holds; **differs** = the claim does not hold "
       "here; **not comparable** = the paper's unit or setting is not stated; **not checked** = "
-      "this run has nothing to test it on (the reason says why).\n\n";
+      "this run has nothing to test it on (the reason says why); " +
+      std::string(rules::kVerdictLegendExtra) + "\n\n";
   doc += counted_table(main.claims);
   for (std::size_t i = 1; i < passes_.size(); ++i)
     if (!passes_[i].claims.empty()) doc += pass_section(passes_[i]);
+  doc += why_section();
   bool any_plans = false;
   for (const auto& p : passes_) any_plans = any_plans || !p.plan_rows.empty();
   if (any_plans) {
