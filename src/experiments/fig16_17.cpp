@@ -66,15 +66,20 @@ rules::Judgement fig16_rule(double coherence_s, int spikes, double removed) {
 // Fig. 17's two numbers from trials whose method 0 is the standard split and method i + 1 the
 // oracle at error sigmas[i]: the first error whose median exceeds the standard's (-1: none) and
 // the median at the last error (s).
-std::pair<double, double> crossing(const std::vector<const Job*>& sel,
-                                   const std::vector<double>& sigmas) {
+struct Crossing {
+  double gain = 0;    // 1 - the predictive median at the first error over the standard's
+  double cross = -1;  // the first error whose median exceeds the standard's (-1: none)
+  double last = 0;    // the median at the last error (s)
+};
+Crossing crossing(const std::vector<const Job*>& sel, const std::vector<double>& sigmas) {
   const double std_med = percentile(pooled(sel, 0, false), 50);
-  double cross = -1, last = 0;
+  Crossing c;
   for (std::size_t i = 0; i < sigmas.size(); ++i) {
-    last = percentile(pooled(sel, static_cast<int>(i) + 1, false), 50);
-    if (cross < 0 && last > std_med) cross = sigmas[i];
+    c.last = percentile(pooled(sel, static_cast<int>(i) + 1, false), 50);
+    if (i == 0) c.gain = 1 - c.last / std_med;
+    if (c.cross < 0 && c.last > std_med) c.cross = sigmas[i];
   }
-  return {cross, last};
+  return c;
 }
 
 }  // namespace
@@ -201,13 +206,19 @@ void fig17(Context& ctx) {
                              fmt("%.1f ms", first * 1e3) + " at 0% error, " +
                              fmt("%.1f ms", last * 1e3) + " at 30%; standard " +
                              fmt("%.1f ms", std_med * 1e3) + "; " + lookahead(sel, 0);
-  const rules::Judgement crossover = rules::fig17_crossover(!disabled, cross);
+  // "Turns into a loss": the median's gain at 0% error and the first error with a loss.
+  auto turns = [](const Crossing& c) {
+    return "gain at 0% error " + fmt("%.1f%%", c.gain * 100) + ", " +
+           (c.cross < 0 ? std::string("no loss up to 30%")
+                        : "loss from " + fmt("%.1f%%", c.cross * 100));
+  };
+  const Crossing measured = crossing(sel, sigmas);
+  const rules::Judgement crossover =
+      rules::fig17_crossover(!disabled, measured.gain, measured.cross);
   ctx.claim("Fig. 17", "The predictive gain turns into a loss at a 13% relative prediction error",
             crossover.tolerance,
-            cross < 0 ? "no loss up to 30%"
-                      : "loss from " + fmt("%.1f%%", cross * 100) + " (standard median " +
-                            fmt("%.1f ms)", std_med * 1e3),
-            crossover.word(), disabled ? disabled_note : levels);
+            turns(measured) + " (standard median " + fmt("%.1f ms)", std_med * 1e3),
+            crossover.word(), join_notes({crossover.note, disabled ? disabled_note : levels}));
   // Why the median does not move (issue 25 step 5): the tasks a forecast can rescue are the
   // standard split's slow ones, and how many the forecast changed.
   int changed = 0, tasks = 0;
@@ -226,7 +237,7 @@ void fig17(Context& ctx) {
                      lookahead(sel, 0) + "); the standard split's tasks above 100 ms are " +
                      fmt("%.1f%%", spikes_of(sel, 0, 0.1).share() * 100) + " of all";
   // The counterfactual: the same trials without Sec. IV-F's gate (every node forecasts).
-  std::optional<std::pair<double, double>> ungated;
+  std::optional<Crossing> ungated;
   if (ctx.options().forecast_gating && crossover.verdict != rules::Verdict::kMatch) {
     auto cf = predictive_jobs(ctx, coherence_s, sigmas, "fig17");
     for (auto& j : cf) j.config.forecast_gating = false;
@@ -236,14 +247,13 @@ void fig17(Context& ctx) {
     ungated = crossing(cf_sel, sigmas);
   }
   const std::string ungated_change =
-      ungated ? "no forecast gate (`reproduce --only fig17 --no-gating`; " +
-                    (ungated->first < 0 ? std::string("no loss up to 30%")
-                                        : "loss from " + fmt("%.1f%%", ungated->first * 100)) +
-                    ", median " + fmt("%.1f ms", ungated->second * 1e3) + " at 30%)"
+      ungated ? "no forecast gate (`reproduce --only fig17 --no-gating`; " + turns(*ungated) +
+                    ", median " + fmt("%.1f ms", ungated->last * 1e3) + " at 30%)"
               : std::string();
   ctx.cause(median_cause);
   if (ungated)
-    ctx.counterfactual(ungated_change, rules::fig17_crossover(true, ungated->first).word());
+    ctx.counterfactual(ungated_change,
+                       rules::fig17_crossover(true, ungated->gain, ungated->cross).word());
   const rules::Judgement converges = rules::fig17_converges(!disabled, last);
   ctx.claim("Fig. 17",
             "Beyond 17% error the median latency converges to ~130 ms (model kept on UE + IAB "
@@ -252,7 +262,7 @@ void fig17(Context& ctx) {
             disabled ? disabled_note : levels);
   ctx.cause(median_cause);
   if (ungated)
-    ctx.counterfactual(ungated_change, rules::fig17_converges(true, ungated->second).word());
+    ctx.counterfactual(ungated_change, rules::fig17_converges(true, ungated->last).word());
 }
 
 }  // namespace hivemind::experiments::detail

@@ -300,11 +300,14 @@ Judgement fig16_spikes_removed(int spikes, double removed) {
 }
 
 // Fig. 17 (Sec. VII-C3): the predictive gain turns into a loss at a 13% relative error.
-Judgement fig17_crossover(bool forecasts, double crossover) {
+Judgement fig17_crossover(bool forecasts, double gain, double crossover) {
   const std::string tol =
-      "match: the predictive median first exceeds the standard's at 8-18% error; partial: it "
-      "does at some error up to 30%";
+      "match: a gain at 0% error (predictive median below the standard's) that first turns "
+      "into a loss at 8-18% error; partial: a gain that turns into a loss at some error up to "
+      "30%";
   if (!forecasts) return {Verdict::kNotChecked, tol};
+  if (!(gain > 0))
+    return {Verdict::kDiffers, tol, "no gain at 0% error: there is nothing to turn into a loss"};
   if (crossover < 0) return {Verdict::kDiffers, tol};
   return {grade(std::abs(crossover - 0.13) <= 0.05, true), tol};
 }

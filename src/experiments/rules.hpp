@@ -152,8 +152,9 @@ Judgement fig16_spikes_left(int spikes, double removed);
 // 50 ms coherence.
 Judgement fig16_spikes_removed(int spikes, double removed);
 // The first error at which the predictive median exceeds the standard's (< 0: none up to 30%);
-// `forecasts`: whether the predictive split forecast at all.
-Judgement fig17_crossover(bool forecasts, double crossover);
+// `forecasts`: whether the predictive split forecast at all; `gain`: 1 - the predictive median
+// at 0% error over the standard's (a loss needs a gain to turn from).
+Judgement fig17_crossover(bool forecasts, double gain, double crossover);
 // The predictive median at 30% error.
 Judgement fig17_converges(bool forecasts, double median_at_30_s);
 

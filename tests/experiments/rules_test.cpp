@@ -261,11 +261,16 @@ TEST(Rules, Fig16NeedsSpikes) {
 }
 
 TEST(Rules, Fig17) {
-  EXPECT_EQ(fig17_crossover(false, 0.13).verdict, Verdict::kNotChecked);
-  EXPECT_EQ(fig17_crossover(true, 0.13).verdict, M);
-  EXPECT_EQ(fig17_crossover(true, 0.175).verdict, M);
-  EXPECT_EQ(fig17_crossover(true, 0.25).verdict, P);
-  EXPECT_EQ(fig17_crossover(true, -1).verdict, D);
+  EXPECT_EQ(fig17_crossover(false, 0.05, 0.13).verdict, Verdict::kNotChecked);
+  EXPECT_EQ(fig17_crossover(true, 0.05, 0.13).verdict, M);
+  EXPECT_EQ(fig17_crossover(true, 0.05, 0.175).verdict, M);
+  EXPECT_EQ(fig17_crossover(true, 0.05, 0.25).verdict, P);
+  EXPECT_EQ(fig17_crossover(true, 0.05, -1).verdict, D);
+  // A loss at 13% without a gain at 0% (the medians equal, or the predictive one above): there
+  // was no gain to turn into a loss.
+  EXPECT_EQ(fig17_crossover(true, 0.0, 0.13).verdict, D);
+  EXPECT_EQ(fig17_crossover(true, -0.01, 0.13).verdict, D);
+  EXPECT_FALSE(fig17_crossover(true, 0.0, 0.13).note.empty());
   EXPECT_EQ(fig17_converges(false, 0.13).verdict, Verdict::kNotChecked);
   EXPECT_EQ(fig17_converges(true, 0.15).verdict, M);
   EXPECT_EQ(fig17_converges(true, 0.19).verdict, P);
