@@ -28,7 +28,7 @@ struct Counterfactual {
 
 struct Claim {
   std::string fig, claim, tolerance, ours, verdict, reason;
-  std::string cause = {};  // why it does not match, as the figure knows it ("" = not named)
+  std::string cause = {};  // why it does not match, as the figure knows it ("": the reason)
   std::vector<Counterfactual> counterfactuals = {};
 };
 

@@ -95,7 +95,7 @@ std::string Context::why_section() const {
         if (o.fig == c.fig && o.claim == c.claim) runs.push_back({change, o.verdict});
     }
     std::string line = "- **" + c.fig + "** \"" + c.claim + "\": " + c.verdict +
-                       ". Cause: " + (c.cause.empty() ? std::string("not named") : c.cause) + ".";
+                       ". Cause: " + (c.cause.empty() ? c.reason : c.cause) + ".";
     const Counterfactual* best = nullptr;
     for (const auto& r : runs) {
       line += " With " + r.change + ": " + r.verdict + ".";
