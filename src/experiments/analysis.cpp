@@ -1,7 +1,9 @@
 // Statistics several figures compute over their jobs (context.hpp): pooled values, latency
 // spikes by what the plan knew (Sec. IV-F), look-ahead Delta t, forecasts made.
 
+#include <algorithm>
 #include <cmath>
+#include <map>
 
 #include "context.hpp"
 #include "hivemind/sim/report.hpp"
@@ -74,6 +76,65 @@ double mean_sci_update_s(const std::vector<const Job*>& jobs) {
   std::vector<double> v;
   for (const Job* j : jobs) v.push_back(j->result.mean_sci_update_s);
   return mean_of(v);
+}
+
+std::string eq10_second_node(const std::vector<const Job*>& jobs, int m) {
+  if (jobs.empty()) return "";
+  // The route most of method m's tasks took.
+  std::map<std::vector<int>, int> routes;
+  for (const Job* j : jobs)
+    for (const auto& r : j->result.records)
+      if (r.method == m && !r.route.empty()) ++routes[r.route];
+  if (routes.empty()) return "";
+  const auto common = std::max_element(routes.begin(), routes.end(), [](auto& a, auto& b) {
+                        return a.second < b.second;
+                      })->first;
+  const Scenario& s = *jobs.front()->scenario;
+  const ModelCosts& mc = *jobs.front()->model;
+  auto whole_model_s = [&](int node) {
+    const DeviceCosts& d = mc.devices.at(s.nodes[node].device);
+    double t = 0.0;
+    for (double x : d.forward_s) t += x;
+    return d.relay ? -1.0 : t;
+  };
+  std::string names;
+  for (int n : common) names += (names.empty() ? "" : " > ") + s.nodes[n].name;
+  // The first node after the UE that computes (sub6's gNB only relays).
+  std::size_t f = 1;
+  while (f < common.size() && whole_model_s(common[f]) < 0) ++f;
+  if (f + 1 >= common.size()) return "";
+  const double first_s = whole_model_s(common[f]);
+  std::string md = "The route most tasks took: " + names + ". The first MEC that computes (" +
+                   s.nodes[common[f]].name + ", " + s.nodes[common[f]].device + ") runs " +
+                   mc.model + " in " + fmt("%.2f ms", first_s * 1e3) +
+                   ". A later node q can take layers j+1..L from it only if they run faster "
+                   "there by more than what moving the cut costs, Eq. 10's s_j / c + psi per "
+                   "hop: sum over l > j of (tau_l^first - tau_l^q) > sum over the hops of "
+                   "(s_j / c + psi). The left side is at most the whole model's difference, the "
+                   "right side at least the hops' psi:\n\n"
+                   "| node q | device | whole model (ms) | hops after the first MEC | sum of "
+                   "psi (ms) | at most saved (ms) | Eq. 10 |\n|---|---|---|---|---|---|---|\n";
+  double psi_s = 0.0;
+  for (std::size_t q = f + 1; q < common.size(); ++q) {
+    for (const ScenarioLink& l : s.links)
+      if (l.from == common[q - 1] && l.to == common[q]) psi_s += l.overhead_s;
+    const double t = whole_model_s(common[q]);
+    const ScenarioNode& n = s.nodes[common[q]];
+    if (t < 0) {
+      md += "| " + n.name + " | relay | - | " + std::to_string(q - f) + " | " +
+            fmt("%.2f", psi_s * 1e3) + " | - | runs no layer |\n";
+      continue;
+    }
+    const double saved = first_s - t;
+    md += "| " + n.name + " | " + n.device + " | " + fmt("%.2f", t * 1e3) + " | " +
+          std::to_string(q - f) + " | " + fmt("%.2f", psi_s * 1e3) + " | " +
+          fmt("%.2f", saved * 1e3) + " | " +
+          (saved <= psi_s
+               ? "psi alone exceeds the most it can save: never"
+               : "can pay when s_j / c is below " + fmt("%.2f ms", (saved - psi_s) * 1e3)) +
+          " |\n";
+  }
+  return md;
 }
 
 }  // namespace hivemind::experiments::detail

@@ -208,4 +208,9 @@ std::string join_notes(const std::vector<std::string>& notes);
 
 double mean_sci_update_s(const std::vector<const Job*>& jobs);
 
+// Why method m's plans compute on one node (issue 25 step 2): on the route most of its tasks
+// took, Eq. 10's inequality for moving layers from the first MEC to each later node, with the
+// whole model's compute per node and the hops' psi (markdown; "" without a route of 3 nodes).
+std::string eq10_second_node(const std::vector<const Job*>& jobs, int m);
+
 }  // namespace hivemind::experiments::detail

@@ -168,6 +168,10 @@ void cost_figure(Context& ctx, const std::string& stem, const std::string& fig,
         md += " " + (e ? fmt("%.3f J", mm.at(m)) : fmt("%.1f ms", mm.at(m) * 1e3)) + " |";
       md += "\n";
     }
+  // Why HiveMind's inference plans compute on one node (issue 25 step 2), at mid load.
+  const std::string eq10 = eq10_second_node(select(inf, Load::kMid), 0);
+  if (!eq10.empty())
+    md += "\nWhy HiveMind's inference plans rarely use a second node (Eq. 10, mid load): " + eq10;
   ctx.table(fig, md);
   auto lat = [&](Load l, int m) { return mean["inference/" + std::string(to_string(l))].at(m); };
   auto en = [&](Load l, int m) { return mean["training/" + std::string(to_string(l))].at(m); };

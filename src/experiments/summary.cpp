@@ -244,7 +244,9 @@ std::string Context::summary() {
         "plan had a finite cost), and the mean layers per planned task on the nodes of each "
         "role (UE; gNB = the IAB MECs of mmwave-iab, a relay in sub6; MEC = the core MECs and "
         "chain5's MECs; cloud), which add up to the model's layers. Fig. 19's non-linear runs "
-        "are not counted (fig19.csv has its own plans).\n\n";
+        "are not counted (fig19.csv has its own plans). Why HiveMind's plans rarely compute on a "
+        "second MEC: the sections \"Fig. 11 means\" and \"Fig. 12 means\" put Eq. 10's "
+        "inequality in numbers.\n\n";
     doc += plan_shapes_table(main.plan_rows);
     for (std::size_t i = 1; i < passes_.size(); ++i)
       if (!passes_[i].plan_rows.empty())
