@@ -227,12 +227,13 @@ Judgement fig14_iab_lowest(const Fig14Classes& c) {
 
 // Fig. 14: "the single-split and cloud-only approaches converge to 115 ms and 181 ms regardless
 // of the MEC capabilities".
-Judgement fig14_flat(const Fig14Baselines& b) {
+Judgement fig14_flat(const Fig14Baselines& b, bool calibrated) {
   const bool flat = std::abs(b.single_20 - b.single_01) / b.single_01 < 0.1 &&
                     std::abs(b.cloud_20 - b.cloud_01) / b.cloud_01 < 0.1;
   const bool levels_close =
       std::abs(b.single_1 / 0.115 - 1) <= 0.3 && std::abs(b.cloud_1 / 0.181 - 1) <= 0.3;
-  return {flat ? grade(levels_close, true) : Verdict::kDiffers,
+  const Verdict v = flat ? grade(levels_close, true) : Verdict::kDiffers;
+  return {calibrated && v == Verdict::kMatch ? Verdict::kCalibrated : v,
           "match: both flat within 10% from x0.1 to x20 and at x1 within 30% of 115 / 181 ms; "
           "partial: flat",
           flat ? "communication-bound" : ""};

@@ -124,7 +124,9 @@ Judgement fig14_iab_lowest(const Fig14Classes& c);
 struct Fig14Baselines {
   double single_01 = 0, single_1 = 0, single_20 = 0, cloud_01 = 0, cloud_1 = 0, cloud_20 = 0;
 };
-Judgement fig14_flat(const Fig14Baselines& b);
+// `calibrated`: the UE was set from this claim's 115 ms (the paper-stated pass), so a level
+// within the match window is "calibrated", not a match; outside it the verdict stands.
+Judgement fig14_flat(const Fig14Baselines& b, bool calibrated = false);
 
 // Improved IAB at x10 and x20.
 Judgement fig14_saturates(double at10_s, double at20_s);

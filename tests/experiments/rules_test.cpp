@@ -213,6 +213,12 @@ TEST(Rules, Fig14BaselinesFlat) {
   EXPECT_EQ(fig14_flat({0.05, 0.05, 0.05, 0.181, 0.181, 0.181}).verdict, P);
   EXPECT_EQ(fig14_flat({0.115, 0.115, 0.1, 0.181, 0.181, 0.181}).verdict, D);  // 13% apart
   EXPECT_EQ(fig14_flat({0.115, 0.115, 0.1, 0.181, 0.181, 0.181}).note, "");
+  // Calibrated (the paper-stated pass set the UE from the 115 ms): a level in the match window
+  // is the calibration holding, not evidence; a miss keeps its verdict.
+  EXPECT_EQ(fig14_flat({0.115, 0.115, 0.115, 0.181, 0.181, 0.181}, true).verdict,
+            Verdict::kCalibrated);
+  EXPECT_EQ(fig14_flat({0.05, 0.05, 0.05, 0.181, 0.181, 0.181}, true).verdict, P);
+  EXPECT_EQ(fig14_flat({0.115, 0.115, 0.1, 0.181, 0.181, 0.181}, true).verdict, D);
 }
 
 TEST(Rules, Fig14Saturates) {
