@@ -32,9 +32,14 @@ struct Claim {
   std::vector<Counterfactual> counterfactuals = {};
 };
 
+// A plotted series. Series of a panel whose points are identical (point for point; bars apart)
+// are drawn once, "(= B)" under A in the key (plot.cpp), so no curve hides another.
 struct Series {
   std::string label;
   std::vector<std::pair<double, double>> points = {};
+  // A gnuplot style ("lines" and "linespoints" get a marker, dash type and width per series);
+  // "bars": one bar per point at category x (Panel::categories), the panel's bar series side
+  // by side, each bar labelled with its value.
   std::string style = "lines";
 };
 
@@ -43,6 +48,11 @@ struct Panel {
   std::vector<Series> series;
   bool logx = false, logy = false;
   std::string extra = {};  // more gnuplot commands for this panel
+  // Categorical x: a point's x = k stands for categories[k] (the tics); empty: numeric x.
+  std::vector<std::string> categories = {};
+  // Fixed axis ranges; kAuto (NaN): that end autoscales.
+  static constexpr double kAuto = std::numeric_limits<double>::quiet_NaN();
+  double xmin = kAuto, xmax = kAuto, ymin = kAuto, ymax = kAuto;
 };
 
 struct Job {

@@ -154,6 +154,19 @@ void cost_figure(Context& ctx, const std::string& stem, const std::string& fig,
       panels.push_back(std::move(p));
     }
   }
+  // Panels in load order (low, mid, high; the loop above runs high first), one x range per
+  // task row, so the rows compare at a glance.
+  for (std::size_t row = 0; row + 3 <= panels.size(); row += 3) {
+    std::reverse(panels.begin() + static_cast<long>(row),
+                 panels.begin() + static_cast<long>(row) + 3);
+    double lo = INFINITY, hi = 0;
+    for (std::size_t i = row; i < row + 3; ++i)
+      for (const auto& s : panels[i].series)
+        for (const auto& pt : s.points)
+          if (pt.first > 0) lo = std::min(lo, pt.first), hi = std::max(hi, pt.first);
+    for (std::size_t i = row; i < row + 3 && hi > 0; ++i)
+      panels[i].xmin = lo / 1.1, panels[i].xmax = hi * 1.1;
+  }
   ctx.plot(stem, title, panels, 3);
   // Summary table of means.
   std::string md =

@@ -1,5 +1,6 @@
 // Fig. 15 (Sec. VII-C1): a handover that adds one hop, layers per node and latency around it.
 
+#include <algorithm>
 #include <map>
 
 #include "context.hpp"
@@ -47,8 +48,8 @@ void fig15(Context& ctx) {
   std::vector<Job> jobs{std::move(j)};
   ctx.run(jobs, "Fig. 15 (handover)");
   ctx.write_csv("fig15.csv", "scenario,load,seed,", jobs);
-  // Layers per node, by scenario node, before/after.
-  std::map<int, Series> per_node;
+  // Nodes in route order (a node first met on a later route goes after its predecessor there).
+  std::vector<int> order;
   Series lat{"latency"};
   std::vector<double> before, after;
   std::map<int, std::vector<double>> layers_before, layers_after;
@@ -60,18 +61,28 @@ void fig15(Context& ctx) {
     for (std::size_t p = 0; p < r.route.size(); ++p) {
       const int n = r.boundaries[p] - prev;
       prev = r.boundaries[p];
-      auto& s = per_node[r.route[p]];
-      s.label = sc.nodes[r.route[p]].name;
-      s.points.emplace_back(t, n);
+      if (std::find(order.begin(), order.end(), r.route[p]) == order.end())
+        order.insert(
+            p == 0 ? order.begin() : std::find(order.begin(), order.end(), r.route[p - 1]) + 1,
+            r.route[p]);
       (t < 0 ? layers_before : layers_after)[r.route[p]].push_back(n);
     }
   }
-  std::vector<Series> ns;
-  for (auto& [n, s] : per_node) ns.push_back(s);
-  ctx.plot("fig15", "Fig. 15: topology change (handover, +1 hop)",
-           {Panel{"split latency", "time from handover (s)", "latency (ms)", {lat}},
-            Panel{"layers per node", "time from handover (s)", "layers", ns}},
-           1);
+  // Layers per node: one bar group per node on either route, its mean before and after (no
+  // bar where the node is not on that route).
+  Panel per_node{"mean layers per node (route order)", "node", "layers", {}};
+  per_node.ymin = 0;
+  per_node.ymax = jobs[0].model->layers * 1.15;
+  for (const auto* side : {&layers_before, &layers_after}) {
+    Series s{side == &layers_before ? "before handover" : "after handover", {}, "bars"};
+    for (std::size_t k = 0; k < order.size(); ++k)
+      if (side->count(order[k])) s.points.emplace_back(k, mean_of(side->at(order[k])));
+    per_node.series.push_back(s);
+  }
+  for (int n : order) per_node.categories.push_back(sc.nodes[n].name);
+  Panel lat_panel{"split latency", "time from handover (s)", "latency (ms)", {lat}};
+  lat_panel.ymin = 0;
+  ctx.plot("fig15", "Fig. 15: topology change (handover, +1 hop)", {lat_panel, per_node}, 1);
   std::string detail;
   std::vector<rules::NodeLayers> common;  // every node on both routes, the UE included
   for (const auto& [n, v] : layers_before)

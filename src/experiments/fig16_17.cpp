@@ -1,6 +1,7 @@
 // Figs. 16 and 17 (Sec. VII-C2 and C3, Sec. IV-F): predictive splitting at 10 and 50 ms coherence,
 // and its median latency against the forecast's relative error.
 
+#include <algorithm>
 #include <cmath>
 #include <optional>
 
@@ -190,6 +191,13 @@ void fig17(Context& ctx) {
           "relative prediction error (%)",
           "median latency (ms)",
           {pred, st}};
+  // y from 0: the medians differ by fractions of a millisecond, which an auto-zoomed axis
+  // would draw as large swings.
+  double top = 0;
+  for (const auto& s : p.series)
+    for (const auto& pt : s.points) top = std::max(top, pt.second);
+  p.ymin = 0;
+  p.ymax = top > 0 ? top * 1.25 : 1.0;
   ctx.plot("fig17", "Fig. 17: impact of link prediction accuracy", {p}, 1);
   bool disabled = true;
   for (std::size_t i = 0; i < sigmas.size(); ++i)

@@ -182,15 +182,18 @@ void fig19(Context& ctx) {
     Series s{kind == NonlinearModel::kRnn ? "split RNN (GRU tagger, 200 steps)"
                                           : "split collaborative (QMIX agent)",
              {},
-             "linespoints"};
+             "bars"};
+    double k = 0;
     for (Load l : {Load::kLow, Load::kMid, Load::kHigh})
-      s.points.emplace_back(load_scale(l), efficiency(kind, l));
+      s.points.emplace_back(k++, efficiency(kind, l));
     ser.push_back(s);
   }
-  Panel p{"energy: standard / non-linear (limit 120 ms)", "background load scale",
+  Panel p{"energy: standard / non-linear (limit 120 ms)", "background load",
           "relative efficiency (x)", ser};
-  p.logx = true;
-  p.logy = true;
+  for (Load l : {Load::kLow, Load::kMid, Load::kHigh})
+    p.categories.push_back(std::string(to_string(l)) + " load (x" + num(load_scale(l)) + ")");
+  p.ymin = 0;
+  p.extra = "set arrow from graph 0, first 1 to graph 1, first 1 nohead front dt 2 lc 'black'\n";
   ctx.plot("fig19", "Fig. 19: non-linear HiveMind vs standard split (mmWave IAB)", {p}, 1);
   const double rl = efficiency(NonlinearModel::kRnn, Load::kLow),
                rh = efficiency(NonlinearModel::kRnn, Load::kHigh);

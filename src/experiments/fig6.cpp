@@ -2,6 +2,7 @@
 
 #include "context.hpp"
 #include "figures.hpp"
+#include "hivemind/sim/network.hpp"
 #include "hivemind/sim/report.hpp"
 #include "rules.hpp"
 
@@ -45,8 +46,32 @@ void fig6(Context& ctx) {
   }
   Panel p6{"split latency of each task", "task arrival time (s)", "latency (ms)", {s, thr}};
   p6.logy = true;
+  // The capacities behind the latencies: the trial's network rebuilt from its configuration
+  // (a link's trace depends only on scenario, load, seed and link), every link of the route,
+  // block by block; a blocked link says so in its label.
+  const RunConfig& rc = jobs[0].config;
+  Network net(*jobs[0].scenario, NetworkOptions{rc.load, rc.seed, rc.coherence_s, rc.start_offset_s,
+                                                rc.duration_s + 1.0, ctx.options().budget});
+  Panel caps{"the target UE's capacity on each link of the chain (coherence blocks)",
+             "time (s)",
+             "capacity (Mbit/s)",
+             {}};
+  caps.logy = true;
+  for (int link : net.route_at(0).links) {
+    Series c{net.link_name(link), {}, "steps"};
+    for (const auto& l : res.links)
+      if (l.name == c.label && l.blocked_fraction > 0)
+        c.label += " (blocked " + fmt("%.1f%%", l.blocked_fraction * 100) + " of the time)";
+    for (long k = 0; static_cast<double>(k) * net.block_s() < rc.duration_s; ++k) {
+      const double t = static_cast<double>(k) * net.block_s();  // the block's start
+      c.points.emplace_back(t, net.capacity_bps(link, t + net.block_s() / 2) / 1e6);
+    }
+    caps.series.push_back(c);
+  }
+  p6.xmin = caps.xmin = 0;
+  p6.xmax = caps.xmax = rc.duration_s;
   ctx.plot("fig6", "Fig. 6: link dynamics, 5-hop chain {4000,2000,800,400,100} Mbit/s, high load",
-           {p6}, 1);
+           {p6, caps}, 1);
   // Half the paper's level, for the partial verdict: stale plans only, as at 500 ms.
   const Spikes half = spikes_of({&jobs[0]}, 0, kSurgeS / 2);
   const auto rule = rules::fig6_surge({sp.stale, half.stale, sp.spikes, sp.slow_at_t1});
