@@ -80,9 +80,44 @@ void fig15(Context& ctx) {
     per_node.series.push_back(s);
   }
   for (int n : order) per_node.categories.push_back(sc.nodes[n].name);
+  // The same over time: each task's layers stacked in route order, one band per node that ran a
+  // layer (drawn top band first, each lower one painted over it).
+  Panel stacked{"layers per node of each task, stacked in route order",
+                "time from handover (s)",
+                "layers (cumulative)",
+                {}};
+  stacked.ymin = 0;
+  stacked.ymax = per_node.ymax;
+  auto ran_a_layer = [&](int n) {
+    for (const auto* side : {&layers_before, &layers_after})
+      if (side->count(n))
+        for (double v : side->at(n))
+          if (v > 0) return true;
+    return false;
+  };
+  std::vector<int> computing;
+  for (int n : order)
+    if (ran_a_layer(n)) computing.push_back(n);
+  for (std::size_t k = computing.size(); k-- > 0;) {
+    Series band{sc.nodes[computing[k]].name, {}, "filledcurves x1 fs solid 0.8 noborder"};
+    for (const auto& r : jobs[0].result.records) {
+      int top = 0, prev = 0;  // layers of the task on computing[0..k]
+      for (std::size_t p = 0; p < r.route.size(); ++p) {
+        const auto pos = std::find(computing.begin(), computing.end(), r.route[p]);
+        if (pos != computing.end() && pos - computing.begin() <= static_cast<long>(k))
+          top += r.boundaries[p] - prev;
+        prev = r.boundaries[p];
+      }
+      band.points.emplace_back(r.arrival_s - window, top);
+    }
+    stacked.series.push_back(band);
+  }
   Panel lat_panel{"split latency", "time from handover (s)", "latency (ms)", {lat}};
   lat_panel.ymin = 0;
-  ctx.plot("fig15", "Fig. 15: topology change (handover, +1 hop)", {lat_panel, per_node}, 1);
+  stacked.xmin = lat_panel.xmin = -window;
+  stacked.xmax = lat_panel.xmax = window;
+  ctx.plot("fig15", "Fig. 15: topology change (handover, +1 hop)", {lat_panel, stacked, per_node},
+           1);
   std::string detail;
   std::vector<rules::NodeLayers> common;  // every node on both routes, the UE included
   for (const auto& [n, v] : layers_before)

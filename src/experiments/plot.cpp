@@ -148,7 +148,8 @@ void Context::plot(const std::string& stem, const std::string& title_in,
           const std::string x = "($1+(" + num(offset) + "))";
           gp += data + " using " + x + ":2 with boxes" + lc + " title " + quoted(sr.label) + ", " +
                 data + " using " + x +
-                ":2:(sprintf('%.3g', $2)) with labels offset 0,0.6 font ',8' notitle";
+                ":2:(sprintf(abs($2) < 1 ? '%.2g' : '%.3g', $2)) with labels offset 0,0.6 font "
+                "',8' notitle";
           continue;
         }
         // Series of one panel differ in colour, dash pattern, open marker and width, the earlier
@@ -159,7 +160,7 @@ void Context::plot(const std::string& stem, const std::string& title_in,
                          : 0.0;
         static const int kOpenMarkers[8] = {6, 4, 8, 12, 10, 1, 2, 3};
         const std::string mark = " pt " + std::to_string(kOpenMarkers[k % 8]) + " dt " +
-                                 std::to_string(k % 8 + 1) + " lw " + num(1.5 + 2.0 * depth);
+                                 std::to_string(k % 8 + 1) + " lw " + num(1.25 + 2.5 * depth);
         std::string style = sr.style;
         const std::size_t n = sr.points.size();
         if (style == "lines")
@@ -175,7 +176,7 @@ void Context::plot(const std::string& stem, const std::string& title_in,
           gp += ", keyentry with points ps 0 title " + quoted("(= " + same + ")");
       }
       gp += "\n";
-      gp += "unset label\nunset arrow\n";
+      gp += "unset label\nunset arrow\nset style fill empty\n";
     }
     gp += "unset multiplot\n";
   }
