@@ -31,8 +31,8 @@ constexpr Figure kFigures[] = {
 // pass (the main table, every figure); the paper-stated pass, the same workload with the
 // inputs the paper states (data/scenarios/paper-stated.json), drawing the figures whose
 // workload is the 88 px models (Figs. 6, 11-18; not Fig. 19, whose RNN and QMIX models are
-// not that workload, and which would add ~1.4 s of CPU to --quick); the sensitivity pass (issue 14), the paper's models at 224 px (Figs. 6, 11-14,
-// 16, 18).
+// not that workload, and which would add ~1.4 s of CPU to --quick); the sensitivity pass (issue
+// 14), the paper's models at 224 px (Figs. 6, 11-14, 16, 18).
 std::vector<detail::Pass> passes(const ReproduceOptions& o) {
   const std::string r88 = "resnet18_88", v88 = "vgg11_88", c88 = "rcnn_vgg16_88";
   return {
