@@ -23,10 +23,16 @@ mmWave IAB and sub-6 GHz), 13 (models), 14 (MEC capability), 15 (handover), 16-1
 of every run, figN.png / figN.svg (gnuplot) and summary.md, which puts each of the paper's
 quantitative claims beside our number with a verdict. Prints the summary table.
 
+Three passes, each with its claims table and verdict counts: measured (88 px workload, every
+figure), paper-stated (the same with a UE running ResNet-18 in 115 ms and the paper's SCI
+timing, data/scenarios/paper-stated.json; Figs. 6, 11-18; files figN_paper.*) and 224 px
+(Figs. 6, 11-14, 16, 18; files figN_224px.*). summary.md's "Why claims do not match" names
+each measured claim's cause and the runs with one input changed that prove it, or "unproven".
+
 options:
   --out DIR        output folder (created)
-  --quick          3 seeds x 20 s per configuration instead of 8 x 60 s (2-core VM: ~2 s
-                   instead of ~11 s)
+  --quick          3 seeds x 20 s per configuration instead of 8 x 60 s (2-core VM, with
+                   plots: ~13 s instead of ~56 s)
   --only LIST      comma-separated subset: fig2, table1, fig6, fig11 ... fig19
   --threads N      worker threads (default: all cores)
   --no-plots       skip gnuplot (scripts and data are still written)
