@@ -167,8 +167,8 @@ class Context {
     std::map<std::string, std::pair<double, double>> ue_scales;
   };
   std::string pass_section(const PassOutput& p) const;  // summary.cpp
-  // summary.md's "Why claims do not match" (issue 25 step 5): every claim of the main pass
-  // that does not match, its cause and the runs with one input changed (summary.cpp).
+  // summary.md's "Why claims do not match" (issue 25 step 5): every claim of every pass that
+  // does not match, its cause and the runs with one input changed (summary.cpp).
   std::string why_section() const;
 
   // One figure takes gnuplot well under a second; a hung gnuplot is killed after this.

@@ -78,50 +78,69 @@ int rank(const std::string& v) {
 }  // namespace
 
 std::string Context::why_section() const {
-  const PassOutput& main = passes_.front();
-  std::string items;
-  for (const Claim& c : main.claims) {
-    if (c.verdict == "match" || c.verdict == "calibrated" || c.verdict == "not comparable")
-      continue;
-    // The runs with one input changed: the figure's own, then the other passes' verdicts on
-    // the same claim (each pass changes one input: the UE's speed, the input size).
-    std::vector<Counterfactual> runs = c.counterfactuals;
-    for (std::size_t i = 1; i < passes_.size(); ++i) {
-      const Pass& p = passes_[i].pass;
-      const std::string change = p.paper ? "the paper-stated UE (" + p.resnet + " in " +
-                                               num(p.paper->ue_resnet18_s * 1e3) + " ms)"
-                                         : "the " + heading(p);
-      for (const Claim& o : passes_[i].claims)
-        if (o.fig == c.fig && o.claim == c.claim) runs.push_back({change, o.verdict});
+  // What pass j changes, seen from pass `from`: each other pass differs from the measured one
+  // in one input (the UE's speed, the input size); the two others differ in both, so they are
+  // not compared with each other.
+  auto change = [&](std::size_t j, std::size_t from) {
+    const Pass& p = passes_[j].pass;
+    if (j == 0) {
+      const Pass& f = passes_[from].pass;
+      return f.paper ? std::string("the measured UE (the benchmark-derived class)")
+                     : "the " + p.resnet.substr(p.resnet.rfind('_') + 1) + " px workload";
     }
-    std::string line = "- **" + c.fig + "** \"" + c.claim + "\": " + c.verdict +
-                       ". Cause: " + (c.cause.empty() ? c.reason : c.cause) + ".";
-    const Counterfactual* best = nullptr;
-    for (const auto& r : runs) {
-      line += " With " + r.change + ": " + r.verdict + ".";
-      if (!best || rank(r.verdict) > rank(best->verdict)) best = &r;
+    return p.paper ? "the paper-stated UE (" + p.resnet + " in " +
+                         num(p.paper->ue_resnet18_s * 1e3) + " ms)"
+                   : "the " + heading(p);
+  };
+  std::string doc;
+  for (std::size_t i = 0; i < passes_.size(); ++i) {
+    std::string items;
+    for (const Claim& c : passes_[i].claims) {
+      if (c.verdict == "match" || c.verdict == "calibrated" || c.verdict == "not comparable")
+        continue;
+      // The runs with one input changed: the figure's own, then the same claim in the passes
+      // that differ from this one in one input.
+      std::vector<Counterfactual> runs = c.counterfactuals;
+      for (std::size_t j = 0; j < passes_.size(); ++j) {
+        if (j == i || (i != 0 && j != 0)) continue;
+        for (const Claim& o : passes_[j].claims)
+          if (o.fig == c.fig && o.claim == c.claim) runs.push_back({change(j, i), o.verdict});
+      }
+      std::string line = "- **" + c.fig + "** \"" + c.claim + "\": " + c.verdict +
+                         ". Cause: " + (c.cause.empty() ? c.reason : c.cause) + ".";
+      const Counterfactual* best = nullptr;
+      for (const auto& r : runs) {
+        line += " With " + r.change + ": " + r.verdict + ".";
+        if (!best || rank(r.verdict) > rank(best->verdict)) best = &r;
+      }
+      if (rank(c.verdict) == 0)
+        line += best && rank(best->verdict) > 0 ? " Judged only in the other runs."
+                                                : " Not judged in any run.";
+      else if (best && rank(best->verdict) == 3)
+        line += " **Proven**: it holds with " + best->change + " alone.";
+      else if (best && rank(best->verdict) > rank(c.verdict))
+        line += " **Partly proven**: with " + best->change + " it is " + best->verdict +
+                "; the rest is unproven.";
+      else
+        line += " **Unproven**: no run with one input changed makes it hold.";
+      items += line + "\n";
     }
-    if (rank(c.verdict) == 0)
-      line += best && rank(best->verdict) > 0 ? " Judged only in the other runs."
-                                              : " Not judged in any run.";
-    else if (best && rank(best->verdict) == 3)
-      line += " **Proven**: it holds with " + best->change + " alone.";
-    else if (best && rank(best->verdict) > rank(c.verdict))
-      line += " **Partly proven**: with " + best->change + " it is " + best->verdict +
-              "; the rest is unproven.";
-    else
-      line += " **Unproven**: no run with one input changed makes it hold.";
-    items += line + "\n";
+    if (items.empty()) continue;
+    if (doc.empty())
+      doc +=
+          "\n## Why claims do not match\n\n"
+          "Every claim that does not match, pass by pass: the cause as the figure "
+          "measured it, and the runs that change one input, with the verdict each "
+          "gets: the figure's own counterfactual runs (the command to rerun one is "
+          "named) and the passes that differ from it in one input (the paper-stated "
+          "pass only in the UE's speed, files `*_paper.*`; the 224 px pass only in the "
+          "workload's resolution, `*_224px.*`; each of them from the measured pass). "
+          "A cause is proven when one such run makes the claim hold; otherwise it is "
+          "written unproven.\n\n";
+    if (i != 0) doc += "\n### Why claims do not match, " + heading(passes_[i].pass) + "\n\n";
+    doc += items;
   }
-  if (items.empty()) return "";
-  return "\n## Why claims do not match\n\n"
-         "Every claim of the measured pass that does not match: the cause as the figure "
-         "measured it, and the runs that change one input, with the verdict each gets: the "
-         "figure's own counterfactual runs (the command to rerun one is named), the "
-         "paper-stated pass (only the UE's speed differs: files `*_paper.*`) and the 224 px "
-         "pass (only the workload's resolution differs: `*_224px.*`). A cause is proven when "
-         "one such run makes the claim hold; otherwise it is written unproven.\n\n" +
-         items;
+  return doc;
 }
 
 // The section of a pass other than the main one: what differs, the verdicts that change from the
