@@ -78,6 +78,26 @@ double mean_sci_update_s(const std::vector<const Job*>& jobs) {
   return mean_of(v);
 }
 
+std::string lookahead_per_node(const std::vector<const Job*>& jobs, int m) {
+  if (jobs.empty()) return "";
+  const Scenario& s = *jobs.front()->scenario;
+  std::vector<double> sum(s.nodes.size(), 0.0);
+  std::vector<long> n(s.nodes.size(), 0);
+  for (const Job* j : jobs)
+    if (static_cast<std::size_t>(m) < j->result.gap_sum_s.size())
+      for (std::size_t k = 0; k < s.nodes.size(); ++k) {
+        sum[k] += j->result.gap_sum_s[m][k];
+        n[k] += j->result.gap_count[m][k];
+      }
+  std::string out;
+  for (std::size_t k = 0; k < s.nodes.size(); ++k)
+    if (n[k] > 0)
+      out += (out.empty() ? "" : ", ") + s.nodes[k].name + " " +
+             fmt("%.1f ms", sum[k] / n[k] * 1e3) + " (" + std::to_string(n[k]) + ")";
+  return out.empty() ? "no node received data"
+                     : "mean look-ahead Delta t per node that received data (tasks): " + out;
+}
+
 std::string eq10_second_node(const std::vector<const Job*>& jobs, int m) {
   if (jobs.empty()) return "";
   // The route most of method m's tasks took.

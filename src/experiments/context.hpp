@@ -218,6 +218,11 @@ std::string join_notes(const std::vector<std::string>& notes);
 
 double mean_sci_update_s(const std::vector<const Job*>& jobs);
 
+// Sec. IV-F's look-ahead Delta t of method m per scenario node that received data, the mean
+// over the tasks' gaps (an outcome, issue 25): "mean look-ahead Delta t per node ...: gnb1
+// 7.1 ms (1800), ...".
+std::string lookahead_per_node(const std::vector<const Job*>& jobs, int m);
+
 // Why method m's plans compute on one node (issue 25 step 2): on the route most of its tasks
 // took, Eq. 10's inequality for moving layers from the first MEC to each later node, with the
 // whole model's compute per node and the hops' psi (markdown; "" without a route of 3 nodes).

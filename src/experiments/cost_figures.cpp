@@ -185,6 +185,8 @@ void cost_figure(Context& ctx, const std::string& stem, const std::string& fig,
   const std::string eq10 = eq10_second_node(select(inf, Load::kMid), 0);
   if (!eq10.empty())
     md += "\nWhy HiveMind's inference plans rarely use a second node (Eq. 10, mid load): " + eq10;
+  md += "\nHiveMind's inference at mid load, Sec. IV-F's " +
+        lookahead_per_node(select(inf, Load::kMid), 0) + ".\n";
   ctx.table(fig, md);
   auto lat = [&](Load l, int m) { return mean["inference/" + std::string(to_string(l))].at(m); };
   auto en = [&](Load l, int m) { return mean["training/" + std::string(to_string(l))].at(m); };

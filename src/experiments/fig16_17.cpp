@@ -128,7 +128,7 @@ void fig16(Context& ctx) {
     const std::string why = join_notes(
         {"standard split: " + describe(st, kSpikeS),
          lookahead(sel, 0) + " (SCI update " + fmt("%.0f ms", mean_sci_update_s(sel) * 1e3) + ")",
-         forecast_note});
+         "standard split's " + lookahead_per_node(sel, 0), forecast_note});
     const rules::Judgement judged = fig16_rule(coh, base_spikes, removed);
     const std::string verdict = judged.word();
     // The counterfactual (issue 25 step 5): where the gated predictive split leaves spikes, the

@@ -153,6 +153,8 @@ struct GapHistory {
 
 struct MethodState {
   std::vector<GapHistory> gaps;   // per scenario node
+  std::vector<double> gap_sum;    // per scenario node: every gap measured, summed (s)
+  std::vector<long> gap_count;    // and counted
   std::vector<double> last_rate;  // per network link, -1 = none yet
   std::vector<double> ewma_rate;
   Rng rng{1};
@@ -199,6 +201,8 @@ class Runner {
     states_.resize(c.methods.size());
     for (std::size_t i = 0; i < states_.size(); ++i) {
       states_[i].gaps.resize(s.nodes.size());
+      states_[i].gap_sum.assign(s.nodes.size(), 0.0);
+      states_[i].gap_count.assign(s.nodes.size(), 0);
       states_[i].last_rate.assign(net_.link_count(), -1.0);
       states_[i].ewma_rate.assign(net_.link_count(), -1.0);
       states_[i].rng = Rng(stream_seed(c.seed, kPurposeForecast, i));
@@ -354,6 +358,10 @@ class Runner {
     }
     result.mean_sci_update_s =
         arrivals.empty() ? 0.0 : sci_sum / static_cast<double>(arrivals.size());
+    for (const MethodState& st : states_) {
+      result.gap_sum_s.push_back(st.gap_sum);
+      result.gap_count.push_back(st.gap_count);
+    }
     result.handovers = net_.handovers_before(c_.duration_s);
     for (int l = 0; l < net_.link_count(); ++l)
       if (used[l]) result.links.push_back(net_.link_stats(l, c_.duration_s));
@@ -500,7 +508,12 @@ class Runner {
           // Sec. IV-F: the gap between node p+1's SCI computation and the data's arrival on its
           // incoming link.
           const double gap = t - t1_[p + 1];
-          if (state) state->gaps[route_->nodes[p + 1]].add(gap, g);
+          if (state) {
+            const int node = route_->nodes[p + 1];
+            state->gaps[node].add(gap, g);
+            state->gap_sum[node] += gap;
+            ++state->gap_count[node];
+          }
           if (std::isnan(e.first_gap_s)) e.first_gap_s = gap;
           if (!(gap <= e.max_gap_s)) e.max_gap_s = gap;
           transfer(p, m_.bytes_at(x) * 8.0, /*up=*/true, planned_cap[p], t, e, state);

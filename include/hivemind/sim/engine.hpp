@@ -160,9 +160,14 @@ struct RunResult {
   std::vector<LinkStats> links;     // links used (or all), over [0, duration)
   double mean_sci_update_s = 0.0;
   // Per method: link capacities a predictive method forecast (Sec. IV-F), i.e. (task, link)
-  // pairs whose look-ahead Delta t reached the coherence time (every pair with a measured
-  // Delta t without RunConfig::forecast_gating); 0 for the other methods.
+  // pairs whose look-ahead Delta t reached the coherence time (every pair without
+  // RunConfig::forecast_gating); 0 for the other methods.
   std::vector<long> forecasts;
+  // Per method and scenario node: the look-ahead gaps Delta t the node measured (Sec. IV-F:
+  // from its SCI computation t1 to the data's arrival t2 on its incoming link), summed (s), and
+  // their count; Delta t per node is an outcome (issue 25).
+  std::vector<std::vector<double>> gap_sum_s;
+  std::vector<std::vector<long>> gap_count;
   int handovers = 0;
   double simulated_s = 0.0;  // duration + the tail of the last tasks
 };
