@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <initializer_list>
 #include <memory>
 #include <nlohmann/json_fwd.hpp>
 #include <string>
@@ -161,6 +162,10 @@ inline constexpr std::size_t kMaxChainNodes = 10'000;
 const nlohmann::json& chain_nodes(const nlohmann::json& doc);
 // The "links" array of a chain of `node_count` nodes: one entry per adjacent pair.
 const nlohmann::json& chain_links(const nlohmann::json& doc, std::size_t node_count);
+// Rejects a key of `object` not in `allowed` (a typo must not be silently ignored):
+// "PATH.KEY: unknown field (expected one of A, B)" ("KEY: ..." when `path` is empty).
+void only_keys(const nlohmann::json& object, const std::string& path,
+               std::initializer_list<const char*> allowed);
 // Short, one-line rendering of a JSON value for error messages: at most 60 characters, work
 // bounded whatever the value's size, strings JSON-escaped to ASCII (no newline, no terminal
 // escape).

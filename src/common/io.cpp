@@ -611,5 +611,18 @@ const nlohmann::json& chain_links(const nlohmann::json& doc, std::size_t node_co
   return links;
 }
 
+void only_keys(const nlohmann::json& object, const std::string& path,
+               std::initializer_list<const char*> allowed) {
+  for (auto it = object.begin(); it != object.end(); ++it) {
+    bool known = false;
+    for (const char* k : allowed) known = known || it.key() == k;
+    if (known) continue;
+    std::string list;
+    for (const char* k : allowed) list += (list.empty() ? "" : ", ") + std::string(k);
+    throw InputError((path.empty() ? "" : path + ".") + it.key() +
+                     ": unknown field (expected one of " + list + ")");
+  }
+}
+
 }  // namespace json_field
 }  // namespace hivemind

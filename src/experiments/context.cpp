@@ -20,11 +20,8 @@ PaperStated parse_paper_stated(std::string_view json_text, std::string_view sour
   return with_source(source, [&] {
     const nlohmann::json doc = parse_json(json_text, source);
     jf::object(doc, "paper-stated");
-    const char* known[] = {"format", "description", "ue_resnet18_ms", "sci_processing_ms",
-                           "sources"};
-    for (auto it = doc.begin(); it != doc.end(); ++it)
-      if (std::find(std::begin(known), std::end(known), it.key()) == std::end(known))
-        throw InputError(it.key() + ": unknown field");
+    jf::only_keys(doc, "",
+                  {"format", "description", "ue_resnet18_ms", "sci_processing_ms", "sources"});
     const std::string format = jf::string(jf::require(doc, "format", "format"), "format");
     if (format != "hivemind.paper-stated/v1")
       throw InputError("format: \"" + format + "\" is not \"hivemind.paper-stated/v1\"");
@@ -41,9 +38,7 @@ PaperStated parse_paper_stated(std::string_view json_text, std::string_view sour
     p.ue_resnet18_s = ms("ue_resnet18_ms", true);
     p.sci_processing_s = ms("sci_processing_ms", false);
     const nlohmann::json& src = jf::object(jf::require(doc, "sources", "sources"), "sources");
-    for (auto it = src.begin(); it != src.end(); ++it)
-      if (it.key() != "ue_resnet18_ms" && it.key() != "sci_processing_ms")
-        throw InputError("sources." + it.key() + ": unknown field");
+    jf::only_keys(src, "sources", {"ue_resnet18_ms", "sci_processing_ms"});
     p.ue_resnet18_source = jf::string(jf::require(src, "ue_resnet18_ms", "sources.ue_resnet18_ms"),
                                       "sources.ue_resnet18_ms");
     p.sci_processing_source =

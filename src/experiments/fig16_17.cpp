@@ -64,21 +64,23 @@ rules::Judgement fig16_rule(double coherence_s, int spikes, double removed) {
                             : rules::fig16_spikes_removed(spikes, removed);
 }
 
-// Fig. 17's two numbers from trials whose method 0 is the standard split and method i + 1 the
-// oracle at error sigmas[i]: the first error whose median exceeds the standard's (-1: none) and
-// the median at the last error (s).
+// Fig. 17's numbers from trials whose method 0 is the standard split and method i + 1 the
+// oracle at error sigmas[i].
 struct Crossing {
-  double gain = 0;    // 1 - the predictive median at the first error over the standard's
-  double cross = -1;  // the first error whose median exceeds the standard's (-1: none)
-  double last = 0;    // the median at the last error (s)
+  double standard = 0;          // the standard split's median (s)
+  std::vector<double> medians;  // the predictive median at each error (s)
+  double gain = 0;              // 1 - the predictive median at the first error over the standard's
+  double cross = -1;            // the first error whose median exceeds the standard's (-1: none)
+  double last = 0;              // the median at the last error (s)
 };
 Crossing crossing(const std::vector<const Job*>& sel, const std::vector<double>& sigmas) {
-  const double std_med = percentile(pooled(sel, 0, false), 50);
   Crossing c;
+  c.standard = percentile(pooled(sel, 0, false), 50);
   for (std::size_t i = 0; i < sigmas.size(); ++i) {
     c.last = percentile(pooled(sel, static_cast<int>(i) + 1, false), 50);
-    if (i == 0) c.gain = 1 - c.last / std_med;
-    if (c.cross < 0 && c.last > std_med) c.cross = sigmas[i];
+    c.medians.push_back(c.last);
+    if (i == 0) c.gain = 1 - c.last / c.standard;
+    if (c.cross < 0 && c.last > c.standard) c.cross = sigmas[i];
   }
   return c;
 }
@@ -87,7 +89,6 @@ Crossing crossing(const std::vector<const Job*>& sel, const std::vector<double>&
 
 void fig16(Context& ctx) {
   std::vector<Panel> panels;
-  std::string csv_all;
   for (double coh : {0.01, 0.05}) {
     auto jobs = predictive_jobs(ctx, coh, {0.0}, "fig16");
     ctx.run(jobs, "Fig. 16 (" + num(coh * 1e3) + " ms)");
@@ -177,15 +178,12 @@ void fig17(Context& ctx) {
   ctx.write_csv("fig17.csv", "fig,coherence_ms,seed,", jobs);
   std::vector<const Job*> sel;
   for (const auto& j : jobs) sel.push_back(&j);
-  const double std_med = percentile(pooled(sel, 0, false), 50);
+  const Crossing measured = crossing(sel, sigmas);
+  const double std_med = measured.standard, last = measured.last;
   Series pred{"predictive split", {}, "linespoints"}, st{"standard split", {}, "lines"};
-  double cross = -1, last = 0;
   for (std::size_t i = 0; i < sigmas.size(); ++i) {
-    const double med = percentile(pooled(sel, static_cast<int>(i) + 1, false), 50);
-    pred.points.emplace_back(sigmas[i] * 100, med * 1e3);
+    pred.points.emplace_back(sigmas[i] * 100, measured.medians[i] * 1e3);
     st.points.emplace_back(sigmas[i] * 100, std_med * 1e3);
-    if (cross < 0 && med > std_med) cross = sigmas[i];
-    last = med;
   }
   Panel p{"link coherence " + coherence + ", oracle forecast with Gaussian relative error",
           "relative prediction error (%)",
@@ -208,7 +206,7 @@ void fig17(Context& ctx) {
       coherence + " coherence time (the SCI update alone takes ~" +
       fmt("%.0f ms", mean_sci_update_s(sel) * 1e3) +
       "), where Sec. IV-F disables it, so forecast errors change no plan";
-  const double first = pred.points.front().second * 1e-3;
+  const double first = measured.medians.front();
   const std::string levels = std::to_string(forecasts_made(sel, 1)) +
                              " link capacities forecast at 0% error; predictive median " +
                              fmt("%.1f ms", first * 1e3) + " at 0% error, " +
@@ -220,7 +218,6 @@ void fig17(Context& ctx) {
            (c.cross < 0 ? std::string("no loss up to 30%")
                         : "loss from " + fmt("%.1f%%", c.cross * 100));
   };
-  const Crossing measured = crossing(sel, sigmas);
   const rules::Judgement crossover =
       rules::fig17_crossover(!disabled, measured.gain, measured.cross);
   ctx.claim("Fig. 17", "The predictive gain turns into a loss at a 13% relative prediction error",

@@ -132,11 +132,16 @@ ModelCosts load_model_costs(const Scenario& scenario, const std::string& data_di
 
 namespace {
 
-// Ring of the last g gaps Delta t seen by one node (Sec. IV-F).
+// Ring of the last g gaps Delta t seen by one node (Sec. IV-F), and every gap it saw, summed
+// and counted (RunResult::gap_sum_s, gap_count).
 struct GapHistory {
   std::vector<double> gaps;
   std::size_t next = 0;
+  double sum_s = 0.0;
+  long count = 0;
   void add(double gap, int g) {
+    sum_s += gap;
+    ++count;
     if (static_cast<int>(gaps.size()) < g) {
       gaps.push_back(gap);
     } else {
@@ -153,8 +158,6 @@ struct GapHistory {
 
 struct MethodState {
   std::vector<GapHistory> gaps;   // per scenario node
-  std::vector<double> gap_sum;    // per scenario node: every gap measured, summed (s)
-  std::vector<long> gap_count;    // and counted
   std::vector<double> last_rate;  // per network link, -1 = none yet
   std::vector<double> ewma_rate;
   Rng rng{1};
@@ -201,8 +204,6 @@ class Runner {
     states_.resize(c.methods.size());
     for (std::size_t i = 0; i < states_.size(); ++i) {
       states_[i].gaps.resize(s.nodes.size());
-      states_[i].gap_sum.assign(s.nodes.size(), 0.0);
-      states_[i].gap_count.assign(s.nodes.size(), 0);
       states_[i].last_rate.assign(net_.link_count(), -1.0);
       states_[i].ewma_rate.assign(net_.link_count(), -1.0);
       states_[i].rng = Rng(stream_seed(c.seed, kPurposeForecast, i));
@@ -359,8 +360,12 @@ class Runner {
     result.mean_sci_update_s =
         arrivals.empty() ? 0.0 : sci_sum / static_cast<double>(arrivals.size());
     for (const MethodState& st : states_) {
-      result.gap_sum_s.push_back(st.gap_sum);
-      result.gap_count.push_back(st.gap_count);
+      result.gap_sum_s.emplace_back();
+      result.gap_count.emplace_back();
+      for (const GapHistory& h : st.gaps) {
+        result.gap_sum_s.back().push_back(h.sum_s);
+        result.gap_count.back().push_back(h.count);
+      }
     }
     result.handovers = net_.handovers_before(c_.duration_s);
     for (int l = 0; l < net_.link_count(); ++l)
@@ -508,12 +513,7 @@ class Runner {
           // Sec. IV-F: the gap between node p+1's SCI computation and the data's arrival on its
           // incoming link.
           const double gap = t - t1_[p + 1];
-          if (state) {
-            const int node = route_->nodes[p + 1];
-            state->gaps[node].add(gap, g);
-            state->gap_sum[node] += gap;
-            ++state->gap_count[node];
-          }
+          if (state) state->gaps[route_->nodes[p + 1]].add(gap, g);
           if (std::isnan(e.first_gap_s)) e.first_gap_s = gap;
           if (!(gap <= e.max_gap_s)) e.max_gap_s = gap;
           transfer(p, m_.bytes_at(x) * 8.0, /*up=*/true, planned_cap[p], t, e, state);

@@ -18,19 +18,6 @@ namespace {
 constexpr double kInf = std::numeric_limits<double>::infinity();
 constexpr long long kMaxSteps = 1'000'000;
 
-// Rejects keys a section does not know (a typo must not be silently ignored).
-void only_keys(const json& obj, const std::string& path, std::initializer_list<const char*> keys) {
-  for (auto it = obj.begin(); it != obj.end(); ++it) {
-    bool known = false;
-    for (const char* k : keys) known = known || it.key() == k;
-    if (!known) {
-      std::string list;
-      for (const char* k : keys) list += (list.empty() ? "" : ", ") + std::string(k);
-      throw InputError(path + "." + it.key() + ": unknown field (expected one of " + list + ")");
-    }
-  }
-}
-
 std::vector<double> numbers(const json& value, const std::string& path, std::size_t size) {
   const json& a = jf::array(value, path, size);
   std::vector<double> out;
@@ -94,8 +81,9 @@ ExtendedProblem extensions_from_json(const Problem& base, const json& doc,
 
     if (auto it = doc.find("training"); it != doc.end()) {
       const json& t = jf::object(*it, "training");
-      only_keys(t, "training",
-                {"backward_compute", "gradient_bytes", "current_boundaries", "migration_weight"});
+      jf::only_keys(
+          t, "training",
+          {"backward_compute", "gradient_bytes", "current_boundaries", "migration_weight"});
       TrainingSpec spec;
       spec.backward_compute_s =
           per_node_rows(jf::require(t, "backward_compute", "training.backward_compute"),
@@ -120,7 +108,7 @@ ExtendedProblem extensions_from_json(const Problem& base, const json& doc,
 
     if (auto it = doc.find("collaborative"); it != doc.end()) {
       const json& c = jf::object(*it, "collaborative");
-      only_keys(c, "collaborative", {"push_bytes", "omega"});
+      jf::only_keys(c, "collaborative", {"push_bytes", "omega"});
       const bool has_bytes = c.contains("push_bytes"), has_omega = c.contains("omega");
       if (has_bytes == has_omega)
         throw InputError(
@@ -135,7 +123,7 @@ ExtendedProblem extensions_from_json(const Problem& base, const json& doc,
 
     if (auto it = doc.find("rnn"); it != doc.end()) {
       const json& r = jf::object(*it, "rnn");
-      only_keys(r, "rnn", {"steps", "hidden_bytes", "step_output_bytes"});
+      jf::only_keys(r, "rnn", {"steps", "hidden_bytes", "step_output_bytes"});
       RnnSpec spec;
       spec.steps = static_cast<int>(
           jf::integer(jf::require(r, "steps", "rnn.steps"), "rnn.steps", 1, kMaxSteps));
@@ -157,7 +145,7 @@ ExtendedProblem extensions_from_json(const Problem& base, const json& doc,
       for (std::size_t k = 0; k < ms.size(); ++k) {
         const std::string path = "metrics[" + std::to_string(k) + "]";
         const json& m = jf::object(ms[k], path);
-        only_keys(m, path, {"name", "from_problem", "compute", "links"});
+        jf::only_keys(m, path, {"name", "from_problem", "compute", "links"});
         Metric metric;
         metric.name = jf::string(jf::require(m, "name", path + ".name"), path + ".name");
         if (auto f = m.find("from_problem"); f != m.end()) {
@@ -176,7 +164,7 @@ ExtendedProblem extensions_from_json(const Problem& base, const json& doc,
           for (std::size_t q = 0; q + 1 < P; ++q) {
             const std::string lp = path + ".links[" + std::to_string(q) + "]";
             jf::object(links[q], lp);
-            only_keys(links[q], lp, {"per_byte", "fixed", "down_per_byte", "down_fixed"});
+            jf::only_keys(links[q], lp, {"per_byte", "fixed", "down_per_byte", "down_fixed"});
             MetricLink link;
             link.per_byte =
                 jf::number(jf::require(links[q], "per_byte", lp + ".per_byte"), lp + ".per_byte");
@@ -192,7 +180,7 @@ ExtendedProblem extensions_from_json(const Problem& base, const json& doc,
         multi.metrics.push_back(std::move(metric));
       }
       const json& o = jf::object(doc["objective"], "objective");
-      only_keys(o, "objective", {"minimize", "limits", "linear_weights"});
+      jf::only_keys(o, "objective", {"minimize", "limits", "linear_weights"});
       multi.objective.minimize =
           terms(jf::require(o, "minimize", "objective.minimize"), "objective.minimize", false);
       if (auto l = o.find("limits"); l != o.end())
@@ -205,7 +193,7 @@ ExtendedProblem extensions_from_json(const Problem& base, const json& doc,
 
     if (auto it = doc.find("constraints"); it != doc.end()) {
       const json& c = jf::object(*it, "constraints");
-      only_keys(c, "constraints", {"memory_bytes", "activation_bytes", "pinned"});
+      jf::only_keys(c, "constraints", {"memory_bytes", "activation_bytes", "pinned"});
       if (auto m = c.find("memory_bytes"); m != c.end()) {
         const json& a = jf::array(*m, "constraints.memory_bytes", P);
         for (std::size_t p = 0; p < P; ++p)
